@@ -1,0 +1,173 @@
+"""The `grader` command: grade scripts offline, check assignment folders."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from grader.grading import grade_source, safe_filename
+from grader.scoring import GradeResult
+from grader.selfcheck import check_assignments
+from grader.spec import SpecError, find_spec, load_spec
+from worker.sandbox import SandboxUnavailable, get_sandbox
+
+EXIT_USAGE = 2
+SANDBOXES = ["forkserver", "bwrap", "docker"]
+
+
+class UsageProblem(click.ClickException):
+    """A problem with what the user asked for: message on stderr, exit status 2, no traceback."""
+
+    exit_code = EXIT_USAGE
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Backprop Grader: grade PyTorch back-propagation homework."""
+
+
+def _collect(paths: tuple[str, ...]) -> list[Path]:
+    """Files as given; a folder stands for every .py file under it, in name order."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            out += sorted(p for p in path.rglob("*.py") if p.is_file())
+        else:
+            out.append(path)
+    return out
+
+
+def _read_source(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageProblem(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageProblem(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def result_json(result: GradeResult, path: str | None, lang: str = "en") -> dict:
+    """The `--json` contract: one object per graded file."""
+    out = {
+        "assignment": result.assignment,
+        "status": result.status,
+        "score": result.score,
+        "max_score": result.max_score,
+        "late_penalty": result.late_penalty,
+        "checks": [{"id": c.id, "kind": c.kind, "passed": c.passed, "points": c.points, "max_points": c.max_points,
+                    "message": c.message.render(lang), "code": c.message.code, "visibility": c.visibility}
+                   for c in result.checks],
+        "diagnoses": [{"code": d.code, "message": d.render(lang)} for d in result.diagnoses],
+        "stdout": result.stdout,
+    }
+    if path is not None:
+        out["path"] = path
+    return out
+
+
+def result_text(result: GradeResult, title: str, path: str, lang: str = "en") -> str:
+    lines = [f"{path} — {title}", f"Score: {result.score:g} / {result.max_score:g}"]
+    if result.late_penalty:
+        lines[-1] += f"  (late: -{result.late_penalty:.0%})"
+    for c in result.checks:
+        mark = "PASS" if c.passed else "FAIL"
+        hidden = "" if c.visibility == "visible" else f"  [{c.visibility.replace('_', ' ')} for students]"
+        lines.append(f"  {mark}  {c.id:<14} {c.points:>6g}/{c.max_points:<4g} {c.message.render(lang)}{hidden}")
+    if result.diagnoses:
+        lines.append("Diagnosis:")
+        lines += [f"  - {d.render(lang)}" for d in result.diagnoses]
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--assignment", "assignment_id", required=True, help="Assignment id, e.g. backprop-quadratic.")
+@click.option("--assignments-dir", default="assignments", show_default=True, type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file, one per line.")
+@click.option("--sandbox", type=click.Choice(SANDBOXES), default="forkserver", show_default=True)
+def grade(paths: tuple[str, ...], assignment_id: str, assignments_dir: str, as_json: bool, sandbox: str) -> None:
+    """Grade one or more scripts (or folders of scripts) against an assignment."""
+    try:
+        spec = load_spec(find_spec(assignments_dir, assignment_id))
+    except SpecError as exc:
+        raise UsageProblem(str(exc)) from None
+    files = _collect(paths)
+    if not files:
+        raise UsageProblem("no .py files to grade")
+    try:
+        box = get_sandbox(sandbox)
+    except SandboxUnavailable as exc:
+        raise UsageProblem(str(exc)) from None
+    failed_inputs = 0
+    show_bar = len(files) > 1 and sys.stderr.isatty() and not as_json
+    try:
+        with click.progressbar(files, label="grading", file=sys.stderr, show_pos=True) if show_bar else _plain(files) as items:
+            outputs = []
+            for path in items:
+                try:
+                    source = _read_source(path)
+                except UsageProblem as exc:
+                    click.echo(f"error: {exc.message}", err=True)
+                    failed_inputs += 1
+                    continue
+                result, _ = grade_source(spec, source, box, filename=safe_filename(path.name))
+                if as_json:
+                    click.echo(json.dumps(result_json(result, str(path)), ensure_ascii=False))
+                else:
+                    outputs.append(result_text(result, spec.title, str(path)))
+                    if not show_bar:
+                        click.echo(outputs.pop() + "\n")
+            for text in outputs:
+                click.echo(text + "\n")
+    finally:
+        box.close()
+    if failed_inputs:
+        sys.exit(EXIT_USAGE)
+
+
+class _plain:
+    """Stands in for click.progressbar when no bar is shown."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def __enter__(self):
+        return self.items
+
+    def __exit__(self, *exc):
+        return False
+
+
+@main.group()
+def assignments() -> None:
+    """Validate and self-check assignment folders."""
+
+
+@assignments.command("check")
+@click.argument("directory", type=click.Path())
+@click.option("--sandbox", type=click.Choice(SANDBOXES), default="forkserver", show_default=True)
+def assignments_check(directory: str, sandbox: str) -> None:
+    """Validate every spec under DIRECTORY; grade each solution (full marks) and mistake (less, with its diagnosis)."""
+    if not Path(directory).is_dir():
+        raise UsageProblem(f"{directory}: not a folder")
+    try:
+        box = get_sandbox(sandbox)
+    except SandboxUnavailable as exc:
+        raise UsageProblem(str(exc)) from None
+    try:
+        problems = check_assignments(Path(directory), box, echo=click.echo)
+    finally:
+        box.close()
+    if problems:
+        for line in problems:
+            click.echo(line, err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Feedback is data: a message code plus parameters, rendered into words only when shown."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+# One entry per code. Parameters are filled with str.format; numbers go through _fmt first.
+MESSAGES_EN: dict[str, str] = {
+    # runs
+    "runs.ok": "Your script ran to the end.",
+    "runs.syntax_error": "Syntax error on line {line}: {message}",
+    "runs.exception": "Your script raised {type} on line {line}: {message}",
+    "runs.exception_no_line": "Your script raised {type}: {message}",
+    "runs.exit": "Your script exited with status {exit_code} before the end.",
+    "runs.os_exit": "Your script called os._exit({exit_code}) before the end.",
+    "runs.timeout": "Your script was stopped after {seconds} s (the time limit). Look for an endless loop.",
+    "runs.killed": "Your script was killed by signal {signal} ({reason}).",
+    "runs.no_outcome": "Your script ended the process abruptly, so nothing could be checked.",
+    "runs.bad_outcome": "Your script's run produced no usable report ({reason}).",
+    "runs.harness_error": "Your script left objects the grader could not read: {message}",
+    # gradients (probes)
+    "gradients.ok": "All {probes} gradient probes match the reference.",
+    "gradients.mismatch": ("{matched} of {probes} gradient probes match. First difference: with {at}, "
+                           "x={x}, y={y}, d loss / d {param} should be {expected}, yours is {got}."),
+    "gradients.no_grad": "With {at}, x={x}, y={y}, {param}.grad is None after loss(x, y).backward(): "
+                         "{param} does not take part in your loss.",
+    "gradients.probe_error": "Calling your loss at a test point failed: {error}",
+    "gradients.unavailable": "Your gradients could not be probed: {reason}",
+    # trace
+    "trace.ok": "All {steps} gradient steps of your training match the reference.",
+    "trace.first_divergence": ("{matched} of {steps} steps match. The first difference is at step {step} "
+                               "(epoch {epoch}, sample {sample}): {param}.grad should be {expected}, "
+                               "yours is {got}."),
+    "trace.too_short": "Your training made {got} backward() calls; the assignment needs {expected}.",
+    "trace.too_long": "Your training made {got} backward() calls; the assignment needs {expected}.",
+    "trace.no_backward": "Your script never called backward(), so no gradient was recorded.",
+    "trace.missing_param": "No gradient of {param} was recorded during training (found: {found}).",
+    # final params
+    "final_params.ok": "Your final parameters match the reference.",
+    "final_params.mismatch": "After training, {param} should be {expected}; yours is {got}.",
+    "final_params.missing": "Your script defines no parameter named {param}.",
+    "final_params.not_tensor": "{param} is a {type}, not a tensor.",
+    # predictions
+    "predictions.ok": "Your predictions match the reference.",
+    "predictions.mismatch": "forward({x}) should be {expected} after training; yours is {got}.",
+    "predictions.error": "forward({x}) failed: {error}",
+    # shared
+    "check.not_run": "Not checked: your script did not run.",
+    "check.hidden": "This check's result is hidden.",
+    "check.after_deadline": "This check's result is shown after the deadline.",
+    # diagnoses
+    "mistake.no_zero_grad": ("Your gradients are never zeroed, so they accumulate across steps: call "
+                             "w.grad.zero_() (or optimizer.zero_grad()) after each update."),
+    "mistake.update_per_epoch": ("You update the parameters once per epoch instead of after every sample: "
+                                 "move the update into the loop over samples."),
+    "mistake.gradient_ascent": ("Your update climbs the gradient instead of descending it: subtract "
+                                "lr * grad (w.data = w.data - lr * w.grad.data)."),
+    "mistake.zero_before_update": ("You zero the gradient before using it, so the parameters never change: "
+                                   "update first, then zero the gradient."),
+    "mistake.learning_rate": "Your learning rate looks like {lr}; the assignment uses {expected}.",
+    "mistake.too_few_epochs": "You train for {epochs} epochs; the assignment asks for {expected}.",
+    "mistake.too_many_epochs": "You train for {epochs} epochs; the assignment asks for {expected}.",
+    "mistake.non_leaf_param": ("{param} was replaced by the result of an operation (as in w = w - lr * w.grad), "
+                               "so it is no longer a leaf tensor and its .grad stays None: update {param}.data, "
+                               "or update in place under torch.no_grad()."),
+    "mistake.not_tensor_param": "{param} is a plain {type}; make it a tensor with requires_grad=True.",
+    "mistake.missing_param": "Your script defines no parameter named {param} at its top level.",
+    "mistake.wrong_init": "{param} starts at {got}; the assignment starts it at {expected}.",
+    "mistake.wrong_gradient": ("The gradient your loss gives for {param} is wrong even at fixed test points: "
+                               "check forward(x) and loss(x, y) against the assignment."),
+    "mistake.no_backward": "Your script never calls backward(): compute the loss, then call l.backward().",
+}
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        return f"{value:.6g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_fmt(v)}" for k, v in value.items())
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A piece of feedback as stored: a code and its parameters (JSON-able)."""
+
+    code: str
+    params: dict = field(default_factory=dict)
+
+    def render(self, lang: str = "en") -> str:
+        return render(self.code, self.params, lang)
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "params": self.params}
+
+
+def render(code: str, params: dict, lang: str = "en") -> str:
+    """Words for a message code; an unknown code still shows something useful."""
+    template = MESSAGES_EN.get(code)
+    if template is None:
+        return f"{code} {_fmt(params)}".strip()
+    safe = {k: _fmt(v) for k, v in params.items()}
+    try:
+        return template.format(**safe)
+    except (KeyError, IndexError, ValueError):
+        return f"{template} ({_fmt(params)})"

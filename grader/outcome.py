@@ -1,0 +1,144 @@
+"""The harness's outcome JSON, parsed as untrusted input: size-capped, schema-checked, NaN-safe."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+MAX_OUTCOME_BYTES = 4 * 1024 * 1024
+Number = float | int | str | None  # "nan", "inf", "-inf" arrive as strings
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class TensorData(_Loose):
+    shape: list[int] = Field(default_factory=list, max_length=8)
+    data: list[Number] | None = Field(None, max_length=1 << 20)
+    dtype: str = ""
+    too_large: bool = False
+
+    def array(self) -> np.ndarray | None:
+        """Flat float64 values; None when absent. Non-numbers become NaN, so they never match."""
+        if self.data is None:
+            return None
+        return np.array([_to_float(v) for v in self.data], dtype=np.float64)
+
+
+class NamedValue(TensorData):
+    kind: Literal["tensor", "number", "missing", "other"] = "other"
+    type: str = ""
+    is_leaf: bool = True
+    requires_grad: bool = True
+
+
+class TraceStep(_Loose):
+    values: dict[str, TensorData] = Field(default_factory=dict, max_length=256)
+    grads: dict[str, TensorData | None] = Field(default_factory=dict, max_length=256)
+    loss: Number = None
+
+
+class StudentError(_Loose):
+    type: str = ""
+    message: str = ""
+    line: int | None = None
+    column: int | None = None
+    text: str = ""
+    traceback: str = ""
+
+
+class Prediction(_Loose):
+    x: Any = None
+    value: TensorData | None = None
+    error: str | None = None
+
+
+class ProbeResult(_Loose):
+    grads: dict[str, TensorData | None] | None = None
+    loss: Number = None
+    error: str | None = None
+
+
+class Probes(_Loose):
+    error: str | None = None
+    results: list[ProbeResult] = Field(default_factory=list, max_length=1000)
+
+
+class Outcome(_Loose):
+    """What the harness reported. Any field may be forged by the student; none is trusted blindly."""
+
+    version: int = 1
+    status: Literal["ok", "exception", "syntax_error", "exit", "os_exit", "harness_error"]
+    error: StudentError | None = None
+    exit_code: int | None = None
+    backward_calls: int = 0
+    trace: list[TraceStep] = Field(default_factory=list, max_length=100_000)
+    trace_truncated: bool = False
+    final_params: dict[str, NamedValue] = Field(default_factory=dict, max_length=256)
+    predictions: list[Prediction] = Field(default_factory=list, max_length=1000)
+    probes: Probes = Field(default_factory=Probes)
+
+
+class OutcomeError(ValueError):
+    """The outcome channel held something that is not a valid outcome."""
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, bool) or value is None:
+        return math.nan
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        return {"inf": math.inf, "infinity": math.inf, "-inf": -math.inf, "-infinity": -math.inf}.get(value, math.nan)
+    return math.nan
+
+
+def parse_outcome(raw: bytes | None) -> Outcome | None:
+    """None when nothing came; OutcomeError when what came is not an outcome."""
+    if not raw:
+        return None
+    if len(raw) > MAX_OUTCOME_BYTES:
+        raise OutcomeError(f"the outcome is larger than {MAX_OUTCOME_BYTES} bytes")
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=lambda name: name.lower())
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise OutcomeError(f"the outcome is not JSON ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise OutcomeError("the outcome is not a JSON object")
+    try:
+        return Outcome.model_validate(data)
+    except (ValidationError, RecursionError) as exc:
+        raise OutcomeError(f"the outcome does not match its schema: {str(exc)[:300]}") from None
+
+
+SIGNAL_REASONS = {
+    9: "killed: usually the memory or process limit",
+    24: "CPU time limit reached",
+    11: "segmentation fault",
+    6: "aborted",
+    25: "file size limit reached",
+}
+
+
+@dataclass
+class RunReport:
+    """One sandboxed run as scoring sees it: the parsed outcome plus how the process ended."""
+
+    outcome: Outcome | None
+    stdout: str = ""
+    stderr: str = ""
+    outcome_error: str | None = None
+    timed_out: bool = False
+    wall_limit: float = 0.0
+    signal: int | None = None
+    exit_code: int | None = None
+    wall_seconds: float = 0.0
+    stdout_truncated: bool = False
+
+    def signal_reason(self) -> str:
+        return SIGNAL_REASONS.get(self.signal or 0, "stopped by the sandbox")

@@ -1,0 +1,34 @@
+"""The reference backprop: a small numpy autodiff, the spec's expression language, and a trainer.
+
+Pure numpy by design (never torch): it must be independent of what the student's code runs on.
+"""
+
+from .engine import Node
+from .expr import CompiledExpression, ExpressionError, compile_expression
+from .trainer import (
+    Problem,
+    ReferenceRun,
+    Schedule,
+    Step,
+    Variant,
+    gradients_at,
+    mistake_variants,
+    predict,
+    train,
+)
+
+__all__ = [
+    "CompiledExpression",
+    "ExpressionError",
+    "Node",
+    "Problem",
+    "ReferenceRun",
+    "Schedule",
+    "Step",
+    "Variant",
+    "compile_expression",
+    "gradients_at",
+    "mistake_variants",
+    "predict",
+    "train",
+]

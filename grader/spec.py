@@ -1,0 +1,326 @@
+"""Assignment specs: YAML → validated objects. Every error names the file, the line and the field."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from grader.reference import ExpressionError, compile_expression
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+FUNCTIONS_IN_EXPRESSIONS = {"exp", "log", "sigmoid", "tanh", "relu", "sum", "mean"}
+MAX_SPEC_BYTES = 256 * 1024
+SPEC_FILENAME = "assignment.yaml"
+
+
+class SpecError(ValueError):
+    """A spec the grader refuses. `lines` holds one 'file:line: field: problem' per problem."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Late(_Strict):
+    grace_minutes: int = Field(0, ge=0, le=7 * 24 * 60)
+    penalty_per_day: float = Field(0.0, ge=0.0, le=1.0)
+    max_days: int | None = Field(None, ge=0, le=365)  # None: late work accepted with no end
+
+
+class Limits(_Strict):
+    wall_seconds: float = Field(30.0, gt=0, le=600)
+    cpu_seconds: int = Field(20, gt=0, le=600)
+    memory_mb: int = Field(1024, ge=256, le=16384)
+    output_kb: int = Field(256, ge=1, le=10240)
+
+
+class Data(_Strict):
+    x: list[float | list[float]] = Field(min_length=1, max_length=100_000)
+    y: list[float | list[float]] = Field(min_length=1, max_length=100_000)
+
+    @model_validator(mode="after")
+    def _same_length(self) -> "Data":
+        if len(self.x) != len(self.y):
+            raise ValueError(f"x has {len(self.x)} samples but y has {len(self.y)}")
+        return self
+
+
+class Model(_Strict):
+    params: dict[str, float | list[float] | list[list[float]]] = Field(min_length=1)
+    forward: str = Field(min_length=1, max_length=2000)
+    loss: str = Field(min_length=1, max_length=2000)
+
+    @field_validator("params")
+    @classmethod
+    def _param_names(cls, params: dict) -> dict:
+        reserved = FUNCTIONS_IN_EXPRESSIONS | {"x", "y", "y_pred"}
+        for name in params:
+            if not PARAM_NAME.match(name):
+                raise ValueError(f"parameter name {name!r} is not a Python name")
+            if name in reserved:
+                raise ValueError(f"parameter name {name!r} is reserved")
+        return params
+
+
+class Training(_Strict):
+    lr: float = Field(gt=0, le=100)
+    epochs: int = Field(ge=1, le=100_000)
+    batch: Literal["per-sample", "full"] = "per-sample"
+
+
+class Functions(_Strict):
+    """Names of the functions the student's script must define."""
+
+    forward: str = Field("forward", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    loss: str = Field("loss", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class Probes(_Strict):
+    random: int = Field(8, ge=0, le=200)
+    seed: int = 0
+    scale: float = Field(2.0, gt=0, le=1000)  # probe parameters are drawn from [-scale, scale]
+
+
+CheckKind = Literal["runs", "gradients", "trace", "final_params", "predictions"]
+
+
+class Check(_Strict):
+    id: str
+    kind: CheckKind
+    points: float = Field(ge=0, le=10_000)
+    rtol: float = Field(1e-4, ge=0, le=1)
+    atol: float = Field(1e-5, ge=0)
+    visibility: Literal["visible", "hidden", "after_deadline"] = "visible"
+    probes: Probes | None = None
+    inputs: list[float] | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError(f"{value!r} is not a safe id (lowercase letters, digits, '-' and '_')")
+        return value
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> "Check":
+        if self.kind == "predictions" and not self.inputs:
+            raise ValueError("a predictions check needs `inputs`")
+        if self.kind != "predictions" and self.inputs is not None:
+            raise ValueError(f"`inputs` belongs to predictions checks, not {self.kind}")
+        if self.kind != "gradients" and self.probes is not None:
+            raise ValueError(f"`probes` belongs to gradients checks, not {self.kind}")
+        return self
+
+
+class AssignmentSpec(_Strict):
+    id: str
+    title: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    deadline: dt.datetime | None = None
+    late: Late = Late()
+    limits: Limits = Limits()
+    data: Data
+    model: Model
+    functions: Functions = Functions()
+    training: Training
+    checks: list[Check] = Field(min_length=1)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError(f"{value!r} is not a safe id (lowercase letters, digits, '-' and '_')")
+        return value
+
+    @field_validator("deadline")
+    @classmethod
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("the deadline needs a time zone offset, e.g. 2026-12-10T23:59:00+08:00")
+        return value
+
+    @property
+    def max_points(self) -> float:
+        return sum(c.points for c in self.checks)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys: YAML would silently keep the last one."""
+
+
+def _yaml_lines(node: yaml.Node, path: tuple = (), lines: dict | None = None, problems: list | None = None):
+    """Map each field path to the line it starts on; collect duplicate keys as problems."""
+    lines = {} if lines is None else lines
+    problems = [] if problems is None else problems
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            if key in seen:
+                problems.append((key_node.start_mark.line + 1, path + (key,), f"duplicate key {key!r}"))
+            seen.add(key)
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            _yaml_lines(value_node, path + (key,), lines, problems)
+            lines[path + (key,)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _yaml_lines(item, path + (i,), lines, problems)
+    return lines, problems
+
+
+def _line_for(lines: dict, path: tuple) -> int | None:
+    while path not in lines and path:
+        path = path[:-1]
+    return lines.get(path)
+
+
+def _field(path: tuple) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _message(error: dict) -> str:
+    """A pydantic error in words an instructor reads without knowing pydantic."""
+    kind, value = error["type"], error.get("input")
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+        wanted = "a whole number" if kind.startswith("int") else "a number"
+        return f"expected {wanted}, got {_describe(value)}"
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling; see the README's spec reference)"
+    if kind == "missing":
+        return "required but missing"
+    if kind == "literal_error":
+        return f"expected one of {error['ctx']['expected']}, got {_describe(value)}"
+    if kind in ("string_type", "list_type", "dict_type", "model_type", "bool_type", "datetime_type",
+                "datetime_parsing", "datetime_from_date_parsing"):
+        wanted = {"string_type": "text", "list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping",
+                  "bool_type": "true or false"}.get(kind, "a date and time like 2026-12-10T23:59:00+08:00")
+        return f"expected {wanted}, got {_describe(value)}"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    return error["msg"][0].lower() + error["msg"][1:] + f", got {_describe(value)}"
+
+
+def _pydantic_path(loc: tuple) -> tuple:
+    """Drop pydantic's union-branch labels ('float', 'list[float]') from an error location."""
+    return tuple(p for p in loc if isinstance(p, int) or not (("[" in p) or p in ("float", "int", "str")))
+
+
+def parse_spec(text: str, source: str = "<spec>") -> AssignmentSpec:
+    """Validate spec text; raise SpecError with every problem found, each with file, line and field."""
+    if len(text.encode("utf-8", "replace")) > MAX_SPEC_BYTES:
+        raise SpecError([f"{source}: the spec is larger than {MAX_SPEC_BYTES // 1024} KB"])
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+        data = yaml.load(text, Loader=_LineLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "could not determine a constructor" in str(exc):
+            problem = "YAML tags that build objects are not allowed (" + (exc.problem or "").strip() + ")"
+        raise SpecError([f"{source}{line}: {problem}"]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([f"{source}: invalid YAML: {exc}"]) from None
+    if not isinstance(data, dict):
+        raise SpecError([f"{source}:1: the spec must be a mapping of keys (id, title, model, ...)"])
+    lines, problems = _yaml_lines(node)
+    errors = [f"{source}:{line}: {_field(path)}: {msg}" for line, path, msg in problems]
+    try:
+        spec = AssignmentSpec.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            path = _pydantic_path(err["loc"])
+            errors.append(f"{source}:{_line_for(lines, path)}: {_field(path)}: {_message(err)}")
+        raise SpecError(_dedupe(errors)) from None
+    errors += _check_semantics(spec, lines, source)
+    if errors:
+        raise SpecError(_dedupe(errors))
+    return spec
+
+
+def _dedupe(lines: list[str]) -> list[str]:
+    return list(dict.fromkeys(lines))
+
+
+def _check_semantics(spec: AssignmentSpec, lines: dict, source: str) -> list[str]:
+    """What the schema alone cannot say: unique ids, expression names, functions."""
+    errors = []
+    seen: set[str] = set()
+    for i, check in enumerate(spec.checks):
+        if check.id in seen:
+            errors.append(f"{source}:{_line_for(lines, ('checks', i, 'id'))}: checks[{i}].id: "
+                          f"duplicate check id {check.id!r}")
+        seen.add(check.id)
+    params = set(spec.model.params)
+    allowed = {"forward": params | {"x"}, "loss": params | {"y_pred", "y"}}
+    for field, names in allowed.items():
+        text = getattr(spec.model, field)
+        line = _line_for(lines, ("model", field))
+        try:
+            compiled = compile_expression(text, names)
+        except ExpressionError as exc:
+            errors.append(f"{source}:{line}: model.{field}: {exc}")
+            continue
+        if field == "loss" and "y_pred" not in compiled.names:
+            errors.append(f"{source}:{line}: model.loss: the loss never uses y_pred")
+    if spec.functions.forward == spec.functions.loss:
+        errors.append(f"{source}:{_line_for(lines, ('functions',))}: functions: forward and loss need different names")
+    return errors
+
+
+def load_spec(path: str | Path) -> AssignmentSpec:
+    """Read and validate one assignment.yaml; its id must match its folder's name."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
+    spec = parse_spec(text, str(path))
+    if path.name == SPEC_FILENAME and spec.id != path.parent.name:
+        node = yaml.compose(text, Loader=_LineLoader)
+        line = _line_for(_yaml_lines(node)[0], ("id",))
+        raise SpecError([f"{path}:{line}: id: {spec.id!r} does not match its folder name {path.parent.name!r}"])
+    return spec
+
+
+def spec_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def find_spec(assignments_dir: str | Path, assignment_id: str) -> Path:
+    """The path of an assignment's spec; SpecError when the id is unknown or unsafe."""
+    if not SLUG.match(assignment_id):
+        raise SpecError([f"{assignment_id!r} is not a valid assignment id"])
+    path = Path(assignments_dir) / assignment_id / SPEC_FILENAME
+    if not path.is_file():
+        known = sorted(p.parent.name for p in Path(assignments_dir).glob(f"*/{SPEC_FILENAME}"))
+        hint = f" (known: {', '.join(known)})" if known else f" (no assignments under {assignments_dir})"
+        raise SpecError([f"unknown assignment {assignment_id!r}{hint}"])
+    return path

@@ -1,0 +1,1 @@
+"""Grading workers: the sandbox that runs student code, and (later) the Celery tasks."""

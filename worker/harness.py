@@ -1,0 +1,502 @@
+"""Runs INSIDE the sandbox: executes a student's script, records every gradient, reports one JSON outcome.
+
+Loaded by file path (never through the `worker` or `grader` packages) so that nothing able to reach a
+secret is ever imported here. Only stdlib, torch, numpy and matplotlib. The student's code shares this
+process and can forge anything written here; that is harmless because no reference value ever enters
+the sandbox and every judgement is made outside it.
+
+Entry points:
+  preload()                     import the heavy libraries once, before the fork server forks
+  run_job(job, outcome_fd)      run one job (job = {"source", "filename", "plan"}); never returns
+  python harness.py --outcome-fd N   the same, reading the job JSON from stdin (fresh-process backends)
+
+The plan (built by grader.plan) names what to look at:
+  {"params": ["w1", "w2", "b"], "forward": "forward", "loss": "loss",
+   "predict_inputs": [4.0], "probes": [{"params": {"w1": 0.3, ...}, "x": 1.0, "y": 2.0}],
+   "max_trace_steps": 20000, "max_tensor_elements": 4096, "seed": null}
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import traceback
+import types
+
+OUTCOME_VERSION = 1
+WORKDIR_DEFAULT = "/home/student"
+
+# The originals, captured before any student code can monkey-patch them.
+_os_write = os.write
+_os_close = os.close
+_os_exit = os._exit
+_json_dumps = json.dumps
+_isfinite = math.isfinite
+
+
+def preload() -> None:
+    """Import what every job needs, so each forked job starts warm. Runs no torch operation."""
+    os.environ["MPLBACKEND"] = "Agg"
+    import numpy  # noqa: F401
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import torch
+
+    torch.set_num_threads(1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Values → JSON-able data
+
+
+def _number(value) -> float | None:
+    """A float for JSON; non-finite values become the strings 'nan', 'inf', '-inf'."""
+    f = float(value)
+    if _isfinite(f):
+        return f
+    return "nan" if f != f else ("inf" if f > 0 else "-inf")
+
+
+def _tensor_data(t, max_elements: int) -> dict:
+    """{"shape", "data" (flat, float64), "dtype"} of a tensor, or its shape alone when too big."""
+    t = t.detach()
+    out = {"shape": list(t.shape), "dtype": str(t.dtype).replace("torch.", "")}
+    if t.numel() > max_elements:
+        out["data"] = None
+        out["too_large"] = True
+        return out
+    flat = t.reshape(-1).to("cpu").double().tolist()
+    out["data"] = [_number(v) for v in flat]
+    return out
+
+
+def describe_value(value, max_elements: int) -> dict:
+    """What a name in the script holds: a tensor (with leaf status), a number, or something else."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        info = _tensor_data(value, max_elements)
+        info.update(kind="tensor", is_leaf=bool(value.is_leaf), requires_grad=bool(value.requires_grad))
+        return info
+    if isinstance(value, bool):
+        return {"kind": "other", "type": "bool"}
+    if isinstance(value, (int, float)):
+        return {"kind": "number", "shape": [], "data": [_number(value)]}
+    return {"kind": "other", "type": type(value).__name__}
+
+
+def _as_float(value):
+    """A forward() result as plain data: tensors and numbers both accepted."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return _tensor_data(value, 1 << 16)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"shape": [], "data": [_number(value)]}
+    raise TypeError(f"forward returned {type(value).__name__}, not a tensor or a number")
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding names and tensors in the student's script
+
+
+def resolve_path(namespace: dict, path: str):
+    """Look up 'w' or 'model.linear.weight' in the script's globals. Raises LookupError when absent."""
+    head, *rest = path.split(".")
+    if head not in namespace:
+        raise LookupError(path)
+    value = namespace[head]
+    for part in rest:
+        # getattr on student objects may run student code (properties); that is fine in here.
+        try:
+            value = getattr(value, part)
+        except Exception:
+            raise LookupError(path) from None
+    return value
+
+
+class LeafNamer:
+    """Names the leaf tensors a backward() reached, by what the script calls them right now."""
+
+    def __init__(self, namespace: dict, wanted: list[str]):
+        self.namespace = namespace
+        self.wanted = wanted
+
+    def names_for(self, leaves: list, frame) -> dict[int, str]:
+        import torch
+
+        names: dict[int, str] = {}
+        ids = {id(t) for t in leaves}
+        for path in self.wanted:  # the spec's names win
+            try:
+                value = resolve_path(self.namespace, path)
+            except LookupError:
+                continue
+            if isinstance(value, torch.Tensor) and id(value) in ids:
+                names.setdefault(id(value), path)
+        self._scan(self.namespace, ids, names)
+        while frame is not None and len(names) < len(ids):  # training inside a function
+            self._scan(frame.f_locals, ids, names)
+            frame = frame.f_back
+        return names
+
+    @staticmethod
+    def _scan(scope: dict, ids: set[int], names: dict[int, str]) -> None:
+        import torch
+
+        for key, value in list(scope.items()):
+            if isinstance(value, torch.Tensor):
+                if id(value) in ids:
+                    names.setdefault(id(value), key)
+            elif isinstance(value, torch.nn.Module):
+                for pname, p in value.named_parameters():
+                    if id(p) in ids:
+                        names.setdefault(id(p), f"{key}.{pname}")
+
+
+def reachable_leaves(tensors) -> list:
+    """Leaf tensors that a backward() from `tensors` accumulates into (AccumulateGrad nodes)."""
+    leaves, seen, stack = [], set(), []
+    for t in tensors:
+        if t.grad_fn is not None:
+            stack.append(t.grad_fn)
+        elif t.requires_grad:
+            leaves.append(t)
+    while stack:
+        fn = stack.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        variable = getattr(fn, "variable", None)
+        if variable is not None:
+            leaves.append(variable)
+            continue
+        for child, _ in fn.next_functions:
+            if child is not None:
+                stack.append(child)
+    unique, ids = [], set()
+    for leaf in leaves:
+        if id(leaf) not in ids:
+            ids.add(id(leaf))
+            unique.append(leaf)
+    return unique
+
+
+class GradientRecorder:
+    """Wraps torch.autograd.backward: before each call, the leaves and their values; after it, their .grad."""
+
+    def __init__(self, namer: LeafNamer, max_steps: int, max_elements: int):
+        self.namer = namer
+        self.max_steps = max_steps
+        self.max_elements = max_elements
+        self.steps: list[dict] = []
+        self.calls = 0
+        self.enabled = True
+        self.errors: list[str] = []
+
+    def install(self) -> None:
+        import torch
+
+        original = torch.autograd.backward
+        recorder = self
+
+        def backward(tensors, *args, **kwargs):
+            if not recorder.enabled:
+                return original(tensors, *args, **kwargs)
+            recorder.calls += 1
+            record = recorder.calls <= recorder.max_steps
+            before = None
+            if record:
+                try:
+                    before = recorder._before(tensors)
+                except Exception as exc:  # never let recording break the student's run
+                    recorder.errors.append(f"{type(exc).__name__}: {exc}")
+            result = original(tensors, *args, **kwargs)
+            if before is not None:
+                try:
+                    recorder._after(*before)
+                except Exception as exc:
+                    recorder.errors.append(f"{type(exc).__name__}: {exc}")
+            return result
+
+        backward.__wrapped__ = original
+        torch.autograd.backward = backward
+
+    def _before(self, tensors):
+        import torch
+
+        if isinstance(tensors, torch.Tensor):
+            tensors = [tensors]
+        tensors = list(tensors)
+        leaves = reachable_leaves(tensors)
+        frame = sys._getframe(2)
+        names = self.namer.names_for(leaves, frame)
+        values = {}
+        for i, leaf in enumerate(leaves):
+            values[names.get(id(leaf), f"?{i}")] = _tensor_data(leaf, self.max_elements)
+        loss = None
+        if len(tensors) == 1 and tensors[0].numel() == 1:
+            loss = _number(tensors[0].detach().reshape(-1)[0].item())
+        return leaves, names, values, loss
+
+    def _after(self, leaves, names, values, loss) -> None:
+        grads = {}
+        for i, leaf in enumerate(leaves):
+            grad = leaf.grad
+            grads[names.get(id(leaf), f"?{i}")] = None if grad is None else _tensor_data(grad, self.max_elements)
+        self.steps.append({"values": values, "grads": grads, "loss": loss})
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the script
+
+
+def _student_error(exc: BaseException, filename: str) -> dict:
+    """Type, message and the line in the student's file where an exception surfaced."""
+    if isinstance(exc, SyntaxError) and exc.filename == filename:
+        return {
+            "type": type(exc).__name__,
+            "message": str(exc.msg),
+            "line": exc.lineno,
+            "column": exc.offset,
+            "text": (exc.text or "").rstrip("\n")[:500],
+        }
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    lines = traceback.format_exception_only(type(exc), exc)
+    shown = "".join(traceback.format_list(frames[-8:])) + "".join(lines)
+    return {
+        "type": type(exc).__name__,
+        "message": str(exc)[:2000],
+        "line": frames[-1].lineno if frames else None,
+        "traceback": shown[-6000:],
+    }
+
+
+def _run_script(source: str, filename: str, namespace: dict) -> dict:
+    """Execute the script as __main__; return how it ended."""
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return {"status": "syntax_error", "error": _student_error(exc, filename)}
+    except (ValueError, MemoryError, RecursionError) as exc:  # e.g. null bytes in the source
+        return {"status": "syntax_error", "error": {"type": type(exc).__name__, "message": str(exc), "line": None}}
+    try:
+        exec(code, namespace)
+    except SystemExit as exc:
+        code_ = exc.code
+        if code_ is None or code_ == 0:
+            return {"status": "ok", "exit_code": 0}
+        return {"status": "exit", "exit_code": code_ if isinstance(code_, int) else 1}
+    except BaseException as exc:  # the student's failure is a result, never a crash of ours
+        return {"status": "exception", "error": _student_error(exc, filename)}
+    return {"status": "ok"}
+
+
+def _read_final_params(namespace: dict, plan: dict) -> dict:
+    out = {}
+    for path in plan.get("params", []):
+        try:
+            value = resolve_path(namespace, path)
+        except LookupError:
+            out[path] = {"kind": "missing"}
+            continue
+        try:
+            out[path] = describe_value(value, plan.get("max_tensor_elements", 4096))
+        except Exception as exc:
+            out[path] = {"kind": "other", "type": type(value).__name__, "error": str(exc)[:300]}
+    return out
+
+
+def _function(namespace: dict, name: str):
+    fn = namespace.get(name)
+    if fn is None:
+        raise LookupError(f"the script defines no function named {name!r}")
+    if not callable(fn):
+        raise TypeError(f"{name!r} is a {type(fn).__name__}, not a function")
+    return fn
+
+
+def _predictions(namespace: dict, plan: dict) -> list[dict]:
+    import torch
+
+    inputs = plan.get("predict_inputs") or []
+    results = []
+    try:
+        forward = _function(namespace, plan.get("forward", "forward"))
+    except (LookupError, TypeError) as exc:
+        return [{"x": x, "error": str(exc)} for x in inputs]
+    for x in inputs:
+        try:
+            with torch.no_grad():
+                results.append({"x": x, "value": _as_float(forward(x))})
+        except BaseException as exc:
+            results.append({"x": x, "error": f"{type(exc).__name__}: {str(exc)[:500]}"})
+    return results
+
+
+def _probes(namespace: dict, plan: dict) -> dict:
+    """Set the parameters to each probe's values, run the student's loss(x, y).backward(), read .grad."""
+    import torch
+
+    probes = plan.get("probes") or []
+    if not probes:
+        return {"results": []}
+    try:
+        loss_fn = _function(namespace, plan.get("loss", "loss"))
+    except (LookupError, TypeError) as exc:
+        return {"error": str(exc), "results": []}
+    params = {}
+    for path in plan.get("params", []):
+        try:
+            value = resolve_path(namespace, path)
+        except LookupError:
+            return {"error": f"the script defines no parameter named {path!r}", "results": []}
+        if not isinstance(value, torch.Tensor):
+            return {"error": f"{path!r} is a {type(value).__name__}, not a tensor", "results": []}
+        if not value.is_leaf:
+            return {"error": f"{path!r} is not a leaf tensor (it was replaced by the result of an operation)",
+                    "results": []}
+        if not value.requires_grad:
+            return {"error": f"{path!r} does not require grad", "results": []}
+        params[path] = value
+    results = []
+    for probe in probes:
+        try:
+            with torch.no_grad():
+                for path, p in params.items():
+                    p.copy_(torch.as_tensor(probe["params"][path], dtype=p.dtype).reshape(p.shape))
+                    p.grad = None
+            loss = loss_fn(probe["x"], probe["y"])
+            if not isinstance(loss, torch.Tensor):
+                raise TypeError(f"loss returned {type(loss).__name__}, not a tensor")
+            if loss.numel() != 1:
+                raise ValueError(f"loss returned a tensor of shape {list(loss.shape)}; backward() needs a scalar")
+            loss.backward()
+            grads = {path: (None if p.grad is None else _tensor_data(p.grad, 1 << 16)) for path, p in params.items()}
+            results.append({"grads": grads, "loss": _number(loss.detach().reshape(-1)[0].item())})
+        except BaseException as exc:
+            results.append({"error": f"{type(exc).__name__}: {str(exc)[:500]}"})
+    return {"results": results}
+
+
+class OutcomeWriter:
+    """Writes the outcome exactly once, to the dedicated fd, with the originals captured at import."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.written = False
+
+    def write(self, outcome: dict) -> None:
+        if self.written:
+            return
+        self.written = True
+        data = _json_dumps(outcome, separators=(",", ":"), allow_nan=False, default=str).encode()
+        view = memoryview(data)
+        try:
+            while view:
+                n = _os_write(self.fd, view)
+                view = view[n:]
+            _os_close(self.fd)
+        except OSError:
+            pass
+
+
+def run_job(job: dict, outcome_fd: int):
+    """Run one student script and report; never returns."""
+    preload()
+    import random
+
+    import torch
+
+    plan = job.get("plan") or {}
+    filename = job.get("filename") or "submission.py"
+    source = job.get("source") or ""
+    sys.stdout.flush()
+    try:
+        with open(filename, "w", encoding="utf-8") as fh:  # for tracebacks and inspect.getsource
+            fh.write(source)
+    except OSError:
+        pass
+    if plan.get("seed") is not None:
+        torch.manual_seed(int(plan["seed"]))
+        random.seed(int(plan["seed"]))
+        import numpy
+
+        numpy.random.seed(int(plan["seed"]))
+
+    main = types.ModuleType("__main__")
+    main.__file__ = os.path.abspath(filename)
+    main.__builtins__ = __builtins__
+    namespace = main.__dict__
+    sys.modules["__main__"] = main
+    sys.argv = [filename]
+
+    writer = OutcomeWriter(outcome_fd)
+    recorder = GradientRecorder(LeafNamer(namespace, list(plan.get("params", []))),
+                                int(plan.get("max_trace_steps", 20000)),
+                                int(plan.get("max_tensor_elements", 4096)))
+    recorder.install()
+
+    def report(run: dict) -> None:
+        recorder.enabled = False
+        outcome = {"version": OUTCOME_VERSION, **run,
+                   "backward_calls": recorder.calls, "trace": recorder.steps,
+                   "trace_truncated": recorder.calls > recorder.max_steps,
+                   "recorder_errors": recorder.errors[:5]}
+        if run["status"] not in ("syntax_error", "os_exit"):
+            outcome["final_params"] = _read_final_params(namespace, plan)
+            outcome["predictions"] = _predictions(namespace, plan)
+            outcome["probes"] = _probes(namespace, plan)
+        writer.write(outcome)
+
+    job_pid = os.getpid()
+
+    def early_exit(code=0):
+        # os._exit skips everything; report what we have, then exit as asked. A child the
+        # script forked must not report for it.
+        try:
+            if os.getpid() == job_pid:
+                _flush()
+                report({"status": "os_exit", "exit_code": code if isinstance(code, int) else 1})
+        finally:
+            _os_exit(code if isinstance(code, int) else 1)
+
+    os._exit = early_exit
+    run = _run_script(source, filename, namespace)
+    os._exit = _os_exit
+    _flush()
+    try:
+        report(run)
+    except BaseException as exc:  # a student object broke our reading of it: say so, still report
+        writer.write({"version": OUTCOME_VERSION, "status": "harness_error",
+                      "error": {"type": type(exc).__name__, "message": str(exc)[:500]},
+                      "backward_calls": recorder.calls, "trace": recorder.steps})
+    _flush()
+    _os_exit(0)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) != 2 or argv[0] != "--outcome-fd":
+        print("usage: harness.py --outcome-fd N  (job JSON on stdin)", file=sys.stderr)
+        _os_exit(2)
+    fd = int(argv[1])
+    job = json.loads(sys.stdin.buffer.read())
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    run_job(job, fd)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

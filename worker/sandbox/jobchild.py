@@ -1,0 +1,189 @@
+"""The two processes the fork server makes per job: the keeper (outside the job's pid namespace) and the
+job's init (PID 1 inside it, where the harness runs the student's script).
+
+fork server ─fork→ keeper: setsid, unshare(user, mount, net, ipc, uts, cgroup, pid); the fork server
+                   writes its uid/gid maps; then
+                   ─fork→ init (PID 1): builds the root, drops to the job uid, rlimits, seccomp, harness.
+The keeper waits for init, kills it (SIGCONT, SIGKILL) when the worker asks or goes away, and writes
+init's exit status to the status pipe. Killing init ends its pid namespace and so every process the
+job started, daemons included.
+"""
+from __future__ import annotations
+
+import fcntl
+import io
+import json
+import os
+import select
+import signal
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from . import namespaces, privileges, rlimits, rootfs, seccomp, syscalls
+from .base import Limits
+
+SETUP_FAILED = 125  # init's exit code when the sandbox could not be built (the message is on the status pipe)
+OUTCOME_FD = 3
+BACKSTOP_SECONDS = 30.0  # the keeper's own limit on top of the wall clock, should the worker hang
+_HIGH_FD = 200
+
+# Stream objects of the fork server that the job's init replaces. They are kept alive so that their
+# finalizers never close fds 0-2, which by then belong to the job.
+_REPLACED_STREAMS: list[Any] = []
+
+
+@dataclass
+class ServerContext:
+    """What the fork server prepared once, for every job: the harness, the layout, the seccomp filter."""
+
+    harness: Any
+    layout: rootfs.RootLayout
+    syscall_filter: Any
+    last_cap: int
+    server_pid: int
+    privileged: bool  # running as host root: each job gets host uids of its own
+
+
+@dataclass
+class JobPipes:
+    """Write ends for the job (stdout, stderr, outcome), the keeper's status pipe and its kill pipe."""
+
+    stdout: int
+    stderr: int
+    outcome: int
+    status: int
+    kill: int
+
+    @classmethod
+    def from_fds(cls, fds: list[int]) -> "JobPipes":
+        return cls(*fds)
+
+    def all(self) -> list[int]:
+        return [self.stdout, self.stderr, self.outcome, self.status, self.kill]
+
+
+def _write_status(fd: int, record: dict) -> None:
+    try:
+        os.write(fd, json.dumps(record).encode() + b"\n")
+    except OSError:
+        pass
+
+
+def run_keeper(ctx: ServerContext, job: dict, limits: Limits, pipes: JobPipes,
+               sync_w: int, go_r: int, keep_fds: set[int]) -> None:
+    """Body of the keeper process; never returns."""
+    code = 1
+    try:
+        _close_all_but(keep_fds | {sync_w, go_r, *pipes.all()})
+        os.setsid()  # no controlling terminal: TIOCSTI has nothing to push into
+        syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != ctx.server_pid:
+            os._exit(1)
+        os.setgroups([])  # setgroups is denied inside; leave no host group behind
+        try:
+            namespaces.enter_namespaces()
+        except OSError as exc:
+            os.write(sync_w, b"!" + str(exc).encode())
+            os._exit(1)
+        os.write(sync_w, b"u")
+        if os.read(go_r, 1) != b"g":
+            os._exit(1)
+        os.close(sync_w)
+        os.close(go_r)
+        init_pid = os.fork()
+        if init_pid == 0:
+            run_init(ctx, job, limits, pipes)
+        for fd in (pipes.stdout, pipes.stderr, pipes.outcome):
+            os.close(fd)
+        _write_status(pipes.status, _supervise(init_pid, pipes.kill, limits.wall_seconds + BACKSTOP_SECONDS))
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _supervise(init_pid: int, kill_fd: int, backstop: float) -> dict:
+    """Wait for init; kill it on a byte or EOF on the kill pipe, or at the backstop."""
+    pidfd = os.pidfd_open(init_pid)
+    ready, _, _ = select.select([pidfd, kill_fd], [], [], backstop)
+    killed = None
+    if pidfd not in ready:
+        killed = "worker" if kill_fd in ready else "backstop"
+        # A stopped process may not act on SIGKILL inside a namespace until continued (nsjail does the same).
+        for sig in (signal.SIGCONT, signal.SIGKILL):
+            try:
+                os.kill(init_pid, sig)
+            except ProcessLookupError:
+                pass
+    _, status = os.waitpid(init_pid, 0)
+    record = {"killed": killed}
+    if os.WIFSIGNALED(status):
+        record["signal"] = os.WTERMSIG(status)
+    else:
+        record["exit_code"] = os.WEXITSTATUS(status)
+    return record
+
+
+def _close_all_but(keep: set[int]) -> None:
+    start = 3
+    for fd in sorted(keep):
+        if fd >= start:
+            os.closerange(start, fd)
+            start = fd + 1
+    os.closerange(start, 1 << 20)
+
+
+def _fresh_std_streams() -> None:
+    """Unbuffered text streams on fds 1 and 2, so a killed job still shows everything it printed."""
+    for name in ("stdout", "stderr", "__stdout__", "__stderr__"):
+        _REPLACED_STREAMS.append(getattr(sys, name))
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        stream = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8",
+                                  errors="backslashreplace", line_buffering=True, write_through=True)
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
+    _REPLACED_STREAMS.append(sys.stdin)
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+
+
+def run_init(ctx: ServerContext, job: dict, limits: Limits, pipes: JobPipes) -> None:
+    """Body of the job's init process (PID 1 of its namespace); never returns."""
+    status_fd = pipes.status
+    try:
+        syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
+        os.close(pipes.kill)
+        # Open what gets bound while still host root (it can cross /root, mode 0700), in this mount
+        # namespace (a bind's source must be a mount of the caller's namespace); then become root of
+        # the job's namespace, whose uid is mapped, so that the skeleton can be created.
+        sources = rootfs.open_sources(ctx.layout)
+        namespaces.become_namespace_root()
+        job_uid = namespaces.job_uid_inside(ctx.privileged)
+        rootfs.build_root(ctx.layout, sources, disk_mb=limits.disk_mb, owner=job_uid)
+        syscalls.sethostname(namespaces.HOSTNAME)
+        privileges.drop_to_job_user(job_uid, ctx.last_cap)
+        # fds: 0 = /dev/null, 1 = stdout, 2 = stderr, 3 = outcome, and nothing else once the status
+        # pipe (kept until the last moment to report a failure) is closed.
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _HIGH_FD)
+                for fd in (pipes.stdout, pipes.stderr, pipes.outcome, status_fd)]
+        status_fd = high[3]
+        devnull = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(high[0], 1)
+        os.dup2(high[1], 2)
+        os.dup2(high[2], OUTCOME_FD)
+        _close_all_but({OUTCOME_FD, status_fd})
+        os.chdir(rootfs.HOME)
+        os.umask(0o022)
+        os.environ.clear()
+        os.environ.update(rootfs.JOB_ENV)
+        rlimits.apply(rlimits.job_rlimits(limits))
+        seccomp.load(ctx.syscall_filter)
+        _fresh_std_streams()
+    except BaseException as exc:  # noqa: BLE001 - anything here is a sandbox failure, reported as such
+        _write_status(status_fd, {"setup_error": f"{type(exc).__name__}: {exc}"})
+        os._exit(SETUP_FAILED)
+    os.close(status_fd)
+    try:
+        ctx.harness.run_job(job, OUTCOME_FD)
+    finally:
+        os._exit(1)

@@ -1,0 +1,26 @@
+"""Dropping everything the job's init process still holds: its ids, capabilities, and the right to gain more."""
+from __future__ import annotations
+
+import os
+import signal
+
+from . import syscalls
+
+
+def drop_to_job_user(uid: int, last_cap: int) -> None:
+    """Become `uid` with no capabilities in any set, no way back, and no_new_privs."""
+    syscalls.drop_bounding_set(last_cap)
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    # setuid() away from 0 clears the capability sets, but not when the job stays uid 0 of its namespace
+    # (unprivileged fork server): clear them explicitly either way.
+    syscalls.clear_capabilities()
+    syscalls.prctl(syscalls.PR_SET_NO_NEW_PRIVS, 1)
+    # A change of credentials resets the parent-death signal.
+    syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def capability_sets() -> dict[str, int]:
+    """CapInh/CapPrm/CapEff/CapBnd/CapAmb of this process, for tests and diagnostics."""
+    with open("/proc/self/status") as f:
+        return {k: int(v, 16) for k, v in (line.split(":") for line in f) if k.startswith("Cap")}

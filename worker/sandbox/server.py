@@ -1,0 +1,146 @@
+"""The fork server: a fresh interpreter that preloads torch through the harness, then forks one keeper per job.
+
+Started by ForkServerSandbox as `python -I _server_main.py --control-fd N --harness PATH` with a scrubbed
+environment and no fd but the control socket. It never runs a torch operation itself (thread pools do not
+survive fork) and holds nothing secret: there is nothing in its memory a job could usefully read.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import select
+import signal
+import socket
+import traceback
+
+from . import jobchild, namespaces, protocol, rootfs, seccomp, syscalls
+from .base import Limits
+
+HANDSHAKE_SECONDS = 10.0
+
+
+def load_harness(path: str):
+    """Import the harness from its file, never through a package that could reach the grader."""
+    spec = importlib.util.spec_from_file_location("harness", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _status_field(name: str) -> str:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(name + ":"):
+                return line.split(":", 1)[1].strip()
+    return ""
+
+
+def prepare(harness_path: str) -> jobchild.ServerContext:
+    harness = load_harness(harness_path)
+    harness.preload()
+    layout = rootfs.default_layout(harness_path)
+    return jobchild.ServerContext(
+        harness=harness,
+        layout=layout,
+        syscall_filter=seccomp.build_filter(),
+        last_cap=syscalls.last_capability(),
+        server_pid=os.getpid(),
+        privileged=os.geteuid() == 0,
+    )
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def start_job(ctx: jobchild.ServerContext, request: dict, fds: list[int]) -> dict:
+    """Fork the job's keeper, map its uid from out here, and let it go. Returns the reply to the worker."""
+    sync_r, sync_w = os.pipe()
+    go_r, go_w = os.pipe()
+    pid = None
+    try:
+        if len(fds) != 5:
+            return {"ok": False, "error": f"expected 5 fds, got {len(fds)}"}
+        pipes = jobchild.JobPipes.from_fds(fds)
+        limits = Limits(**request["limits"])
+        pid = os.fork()
+        if pid == 0:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            jobchild.run_keeper(ctx, request["job"], limits, pipes, sync_w, go_r, keep_fds=set())
+        os.close(sync_w)
+        os.close(go_r)
+        sync_w = go_r = -1
+        ready, _, _ = select.select([sync_r], [], [], HANDSHAKE_SECONDS)
+        answer = os.read(sync_r, 4096) if ready else b"!no answer from the job's keeper"
+        if answer != b"u":
+            os.kill(pid, signal.SIGKILL)
+            return {"ok": False, "error": answer[1:].decode(errors="replace") or "keeper died"}
+        mapping = namespaces.id_map(pid)
+        namespaces.write_id_maps(pid, mapping)
+        os.write(go_w, b"g")
+        return {"ok": True, "pid": pid, "uid": mapping[-1][1]}
+    except Exception as exc:  # noqa: BLE001 - reported to the worker, which decides
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        for fd in (*fds, sync_r, sync_w, go_r, go_w):
+            if fd >= 0:
+                os.close(fd)
+
+
+def serve(sock: socket.socket, ctx: jobchild.ServerContext) -> None:
+    """Answer job requests until the worker closes the socket; reap keepers as they exit."""
+    wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_w)
+    while True:
+        ready, _, _ = select.select([sock, wake_r], [], [])
+        if wake_r in ready:
+            try:
+                os.read(wake_r, 4096)
+            except BlockingIOError:
+                pass
+        _reap()
+        if sock in ready:
+            try:
+                request, fds = protocol.recv(sock)
+            except protocol.ConnectionClosed:
+                return
+            reply = start_job(ctx, request, fds)
+            try:
+                protocol.send(sock, reply)
+            except protocol.ConnectionClosed:
+                return
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--control-fd", type=int, required=True)
+    parser.add_argument("--harness", required=True)
+    args = parser.parse_args(argv)
+    sock = socket.socket(fileno=args.control_fd)
+    try:
+        ctx = prepare(args.harness)
+    except BaseException:  # noqa: BLE001 - the worker shows this to an operator
+        protocol.send(sock, {"ready": False, "error": traceback.format_exc(limit=8)})
+        return 1
+    protocol.send(sock, {
+        "ready": True,
+        "pid": os.getpid(),
+        "vm_kb": _status_field("VmSize"),
+        "threads": len(os.listdir("/proc/self/task")),
+    })
+    serve(sock, ctx)
+    return 0
