@@ -1,7 +1,7 @@
 """A stand-in harness for the sandbox tests: same three entry points as worker/harness.py, no grading.
 
-It runs the job's source as __main__ in the working directory and writes {"status": ...} to the outcome
-fd, so that the tests control exactly what runs inside the sandbox.
+It runs the job's source as __main__ in the working directory (with the outcome fd's number in the global
+OUTCOME_FD) and writes {"status": ...} to the outcome fd, so that the tests control what runs inside.
 """
 import json
 import os
@@ -27,6 +27,7 @@ def run_job(job: dict, outcome_fd: int):
     main.__file__ = os.path.abspath(job.get("filename", "submission.py"))
     sys.modules["__main__"] = main
     sys.argv = [main.__file__]
+    main.OUTCOME_FD = outcome_fd
     status, detail = "ok", None
     try:
         exec(compile(job["source"], main.__file__, "exec"), main.__dict__)

@@ -69,7 +69,7 @@ class DockerSandbox:
             "--network", "none", "--ipc", "private", "--read-only", "--cap-drop", "ALL",
             "--security-opt", "no-new-privileges", "--pids-limit", str(limits.processes),
             "--memory", memory, "--memory-swap", memory, "--cpus", "1",
-            "--ulimit", f"cpu={cpu}:{cpu + 1}", "--ulimit", f"nofile={nofile}:{nofile}",
+            "--ulimit", f"cpu={cpu}:{cpu}", "--ulimit", f"nofile={nofile}:{nofile}",
             "--ulimit", f"fsize={fsize}:{fsize}", "--ulimit", "core=0:0",
             "--tmpfs", f"{rootfs.HOME}:size={disk},exec,mode=0755,uid={rootfs.JOB_UID},gid={rootfs.JOB_UID}",
             "--tmpfs", f"/tmp:size={disk}", "--shm-size", disk,

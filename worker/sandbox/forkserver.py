@@ -88,9 +88,14 @@ class ForkServerSandbox:
         self._sock: socket.socket | None = None
         self._finalizer = None
         self.server_info: dict = {}
-        self.restarts = 0
+        self.starts = 0
 
     # --- the fork server process -------------------------------------------------------------
+
+    @property
+    def restarts(self) -> int:
+        """How many times the fork server was found dead and started again."""
+        return max(0, self.starts - 1)
 
     @property
     def server_pid(self) -> int | None:
@@ -129,6 +134,7 @@ class ForkServerSandbox:
             raise SandboxUnavailable(f"the fork server failed to preload the harness:\n{hello.get('error')}")
         parent.settimeout(None)
         self._proc, self._sock, self.server_info = proc, parent, hello
+        self.starts += 1
         self._finalizer = weakref.finalize(self, _stop, proc, parent)
 
     def _stop_server(self) -> None:
@@ -159,7 +165,6 @@ class ForkServerSandbox:
                 except _ServerGone as exc:
                     failure = exc
                     self._stop_server()
-                    self.restarts += 1
             raise SandboxUnavailable(f"the fork server died twice running one job ({failure}); {FALLBACK_HINT}")
 
     def _run_once(self, job: Job, limits: Limits) -> SandboxResult:

@@ -16,8 +16,11 @@ def drop_to_job_user(uid: int, last_cap: int) -> None:
     # (unprivileged fork server): clear them explicitly either way.
     syscalls.clear_capabilities()
     syscalls.prctl(syscalls.PR_SET_NO_NEW_PRIVS, 1)
-    # A change of credentials resets the parent-death signal.
+    # A change of credentials resets the parent-death signal, and makes the process non-dumpable, which
+    # leaves /proc/self/{environ,maps,...} owned by host root (the fork server's mm was made outside the
+    # namespace). The job may read its own /proc; other uids could not, and ptrace is denied anyway.
     syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
+    syscalls.prctl(syscalls.PR_SET_DUMPABLE, 1)
 
 
 def capability_sets() -> dict[str, int]:

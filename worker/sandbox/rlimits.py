@@ -17,7 +17,9 @@ def job_rlimits(limits: Limits) -> dict[int, tuple[int, int]]:
     address_space = (limits.memory_mb + RUNTIME_AS_MB) * MiB
     file_size = limits.disk_mb * MiB
     return {
-        resource.RLIMIT_CPU: (cpu, cpu + 1),  # SIGXCPU at the soft limit, SIGKILL a second later
+        # soft == hard: SIGKILL at the limit. (A soft limit's SIGXCPU would not reach the job anyway: the
+        # init of a pid namespace ignores signals it has no handler for.)
+        resource.RLIMIT_CPU: (cpu, cpu),
         resource.RLIMIT_AS: (address_space, address_space),
         resource.RLIMIT_NPROC: (limits.processes, limits.processes),  # threads count too
         resource.RLIMIT_NOFILE: (limits.open_files, limits.open_files),

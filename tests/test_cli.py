@@ -1,0 +1,141 @@
+"""The `grader` command as users run it: exit codes, the --json contract, folders, assignment checks."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GRADER = str(Path(sys.executable).with_name("grader"))
+SOLUTION = ROOT / "assignments" / "backprop-linear" / "solution.py"
+
+
+def grader(*args: str, cwd: Path = ROOT, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([GRADER, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def assert_no_traceback(proc: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+
+
+def test_grade_json_follows_the_contract():
+    proc = grader("grade", str(SOLUTION), "--assignment", "backprop-linear", "--json")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1
+    out = json.loads(lines[0])
+    assert {"assignment", "status", "score", "max_score", "checks", "diagnoses", "stdout"} <= set(out)
+    assert out["assignment"] == "backprop-linear" and out["status"] == "graded"
+    assert out["score"] == out["max_score"] == 100
+    for check in out["checks"]:
+        assert {"id", "kind", "passed", "points", "max_points", "message"} <= set(check)
+        assert isinstance(check["message"], str) and check["message"]
+    assert "after training" in out["stdout"]
+
+
+def test_grade_prints_a_readable_report_and_exits_0_whatever_the_score():
+    mistake = ROOT / "assignments" / "backprop-linear" / "mistakes" / "no_zero_grad.py"
+    proc = grader("grade", str(mistake), "--assignment", "backprop-linear")
+    assert proc.returncode == 0
+    assert "Score: 40.1 / 100" in proc.stdout
+    assert "never zeroed" in proc.stdout
+    assert "FAIL  trace" in proc.stdout
+
+
+def test_grade_a_folder_prints_one_json_object_per_file_with_its_path(tmp_path):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    shutil.copy(SOLUTION, folder / "alice.py")
+    (folder / "bob.py").write_text("import torch\nprint(1/0)\n")
+    (folder / "notes.txt").write_text("not a script")
+    proc = grader("grade", str(folder), "--assignment", "backprop-linear", "--json")
+    assert proc.returncode == 0, proc.stderr
+    results = [json.loads(line) for line in proc.stdout.strip().splitlines()]
+    by_name = {Path(r["path"]).name: r for r in results}
+    assert set(by_name) == {"alice.py", "bob.py"}
+    assert by_name["alice.py"]["score"] == 100
+    assert by_name["bob.py"]["checks"][0]["passed"] is False
+    assert "ZeroDivisionError" in by_name["bob.py"]["checks"][0]["message"]
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["grade", "x.py", "--assignment", "no-such-assignment"], "unknown assignment 'no-such-assignment'"),
+    (["grade", "x.py", "--assignment", "../etc"], "not a valid assignment id"),
+    (["grade", "missing.py", "--assignment", "backprop-linear"], "missing.py: cannot read"),
+    (["grade", "--assignment", "backprop-linear"], "Missing argument"),
+    (["grade", "x.py"], "Missing option '--assignment'"),
+    (["grade", "x.py", "--assignment", "backprop-linear", "--sandbox", "vm"], "Invalid value for '--sandbox'"),
+])
+def test_usage_errors_exit_2_without_traceback(args, needle):
+    proc = grader(*args)
+    assert proc.returncode == 2
+    assert needle in proc.stderr
+    assert_no_traceback(proc)
+
+
+def test_unreadable_file_among_good_ones_still_grades_the_rest_then_exits_2(tmp_path):
+    bad = tmp_path / "latin1.py"
+    bad.write_bytes(b"# caf\xe9\nprint(1)\n")
+    proc = grader("grade", str(SOLUTION), str(bad), "--assignment", "backprop-linear", "--json")
+    assert proc.returncode == 2
+    assert "not UTF-8" in proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[0])["score"] == 100
+
+
+def test_assignments_check_passes_on_the_shipped_assignments():
+    proc = grader("assignments", "check", "assignments")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "backprop-quadratic: spec valid; solution checked; 12/12 mistakes caught" in proc.stdout
+    assert "backprop-linear: spec valid; solution checked; 7/7 mistakes caught" in proc.stdout
+
+
+def test_assignments_check_reports_a_broken_spec_with_file_line_and_field(tmp_path):
+    folder = tmp_path / "broken"
+    shutil.copytree(ROOT / "assignments" / "backprop-linear", folder)
+    spec = folder / "assignment.yaml"
+    text = spec.read_text().replace("id: backprop-linear", "id: broken").replace("lr: 0.01", "lr: fast")
+    spec.write_text(text)
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "lr: fast" in l)
+    proc = grader("assignments", "check", str(tmp_path))
+    assert proc.returncode == 1
+    assert f"{spec}:{line}: training.lr: expected a number, got 'fast'" in proc.stderr
+    assert_no_traceback(proc)
+
+
+def test_assignments_check_catches_a_mistake_that_is_not_diagnosed(tmp_path):
+    folder = tmp_path / "backprop-linear"
+    shutil.copytree(ROOT / "assignments" / "backprop-linear", folder)
+    for p in (folder / "mistakes").glob("*.py"):
+        p.unlink()
+    (folder / "mistakes" / "actually_right.py").write_text("# expect: mistake.no_zero_grad\n" + SOLUTION.read_text())
+    (folder / "mistakes" / "no_header.py").write_text(SOLUTION.read_text())
+    proc = grader("assignments", "check", str(tmp_path))
+    assert proc.returncode == 1
+    assert "actually_right.py: scored full marks, but it is a mistake (mistake.no_zero_grad)" in proc.stderr
+    assert "no_header.py:1: the first comment line must name the expected code" in proc.stderr
+
+
+def test_grade_with_the_bwrap_backend():
+    proc = grader("grade", str(SOLUTION), "--assignment", "backprop-linear", "--json", "--sandbox", "bwrap")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["score"] == 100
+
+
+def test_fork_server_environment_holds_no_secret_of_the_caller():
+    env = dict(os.environ, DATABASE_URL="postgresql://u:hunter2-secret@db/x", SECRET_KEY="hunter2-secret")
+    source = "import os\nprint(sorted(os.environ.items()))\nprint(open('/proc/self/environ','rb').read())\n"
+    script = ROOT / "tests" / "out"
+    script.mkdir(exist_ok=True)
+    path = script / "env_probe.py"
+    path.write_text(source)
+    proc = subprocess.run([GRADER, "grade", str(path), "--assignment", "backprop-linear", "--json"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0
+    out = json.loads(proc.stdout)
+    assert "MPLBACKEND" in out["stdout"]  # the probe really printed the environment
+    assert "hunter2" not in proc.stdout

@@ -1,0 +1,182 @@
+"""The fork server's life: many jobs on one server, failures that stay with their job, restarts, reaping."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from worker.sandbox import HARNESS_PATH, Job, Limits, get_sandbox
+from worker.sandbox.forkserver import ForkServerSandbox
+from worker.sandbox.rootfs import JOB_ENV
+
+SEED = Path("/work/shared/seed/quadratic.py")
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run(sandbox, source: str, **limits):
+    return sandbox.run(Job(textwrap.dedent(source), plan={}), Limits(**limits))
+
+
+def children_of(pid: int) -> list[tuple[int, str]]:
+    """(pid, state) of the host processes whose parent is pid."""
+    found = []
+    for child in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{child}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append((int(child), fields[0]))
+    return found
+
+
+def test_twenty_jobs_in_a_row_each_get_their_own_result(forkserver_sandbox):
+    server = forkserver_sandbox.server_pid
+    endings = [
+        ("print('job', {i})", lambda r, i: r.stdout == f"job {i}\n" and r.exit_code == 0),
+        ("raise ValueError('bad {i}')", lambda r, i: f"ValueError: bad {i}" in r.stderr
+         and json.loads(r.outcome_raw)["status"] == "error"),
+        ("import sys; print({i}); sys.exit(3)", lambda r, i: r.stdout == f"{i}\n"
+         and json.loads(r.outcome_raw)["status"] == "exit"),
+        ("import os; print({i}, flush=True); os._exit(7)", lambda r, i: r.exit_code == 7
+         and r.outcome_raw is None and r.stdout == f"{i}\n"),
+        ("import ctypes; print({i}); ctypes.string_at(0)", lambda r, i: r.signal == signal.SIGSEGV
+         and r.stdout == f"{i}\n"),
+    ]
+    for i in range(20):
+        source, check = endings[i % len(endings)]
+        result = run(forkserver_sandbox, source.format(i=i))
+        assert check(result, i), (i, result)
+        assert not result.timed_out
+    assert forkserver_sandbox.server_pid == server
+
+
+def test_a_job_cannot_leave_anything_for_the_next(forkserver_sandbox):
+    run(forkserver_sandbox, """
+        import os
+        open("/home/student/left.txt", "w").write("x")
+        open("/tmp/left.txt", "w").write("x")
+        os.environ["LEFT"] = "x"
+    """)
+    result = run(forkserver_sandbox, """
+        import os
+        print(os.listdir("/home/student"), os.listdir("/tmp"), "LEFT" in os.environ)
+    """)
+    assert result.stdout == "['submission.py'] [] False\n" or result.stdout == "[] [] False\n"
+
+
+def test_the_job_environment_is_the_fixed_one(forkserver_sandbox):
+    result = run(forkserver_sandbox, "import os, json; print(json.dumps(dict(os.environ)))")
+    assert json.loads(result.stdout) == JOB_ENV
+
+
+def test_keepers_are_reaped(forkserver_sandbox):
+    for _ in range(3):
+        run(forkserver_sandbox, "print('x')")
+    server = forkserver_sandbox.server_pid
+    deadline = time.monotonic() + 2
+    while children_of(server) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert children_of(server) == []
+    assert [c for c in children_of(os.getpid()) if c[1] == "Z"] == []
+
+
+@pytest.mark.slow
+def test_the_fork_server_is_restarted_after_sigkill_with_a_clean_environment(fake_harness, monkeypatch):
+    monkeypatch.setenv("BPG_TEST_SECRET", "hunter2")
+    with ForkServerSandbox(fake_harness) as sandbox:
+        assert run(sandbox, "print('first')").stdout == "first\n"
+        first = sandbox.server_pid
+        os.kill(first, signal.SIGKILL)
+        time.sleep(0.1)
+        result = run(sandbox, """
+            import os
+            print("second", "hunter2" in open("/proc/self/environ").read(), "BPG_TEST_SECRET" in os.environ)
+        """)
+        assert result.stdout == "second False False\n"
+        assert sandbox.restarts == 1 and sandbox.server_pid not in (None, first)
+
+
+@pytest.mark.slow
+def test_a_job_interrupted_by_the_fork_server_dying_is_run_again(fake_harness):
+    with ForkServerSandbox(fake_harness) as sandbox:
+        sandbox.start()
+        doomed = sandbox.server_pid
+        threading.Timer(0.5, os.kill, (doomed, signal.SIGKILL)).start()
+        result = run(sandbox, "import time; time.sleep(1.5); print('done')")
+        assert result.stdout == "done\n"
+        assert sandbox.restarts == 1
+
+
+@pytest.mark.slow
+def test_when_the_worker_dies_its_job_dies_too(fake_harness, tmp_path):
+    marker = f"bpg-orphan-{uuid.uuid4().hex}"
+    job = textwrap.dedent(f"""
+        import os, sys, time
+        if os.fork() == 0:
+            os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)", {marker!r}])
+        time.sleep(60)
+    """)
+    worker = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(REPO)!r})
+        from worker.sandbox.forkserver import ForkServerSandbox
+        from worker.sandbox import Job, Limits
+        sandbox = ForkServerSandbox({str(fake_harness)!r})
+        sandbox.start()
+        print("started", flush=True)
+        sandbox.run(Job({job!r}, {{}}), Limits(wall_seconds=60))
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", worker], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "started\n"
+
+    def orphans():
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if marker.encode() in f.read():
+                        found.append(int(pid))
+            except OSError:
+                pass
+        return found
+
+    deadline = time.monotonic() + 5
+    while not orphans() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert orphans(), "the job never started"
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while orphans() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert orphans() == []
+
+
+def test_get_sandbox_names_the_backends(fake_harness):
+    assert get_sandbox("docker").name == "docker"
+    with pytest.raises(ValueError, match="forkserver, bwrap, docker"):
+        get_sandbox("chroot")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (HARNESS_PATH.exists() and SEED.exists()), reason="needs worker/harness.py and the seed")
+@pytest.mark.parametrize("backend", ["forkserver", "bwrap"])
+def test_the_seed_homework_runs_under_the_real_harness(backend):
+    plan = {"params": ["w1", "w2", "b"], "forward": "forward", "loss": "loss", "predict_inputs": [4.0]}
+    with get_sandbox(backend) as sandbox:
+        result = sandbox.run(Job(SEED.read_text(), plan=plan, filename="quadratic.py"), Limits())
+    assert "Predict(after training) 4 8.54417133331298" in result.stdout, result.stderr
+    assert result.exit_code == 0 and not result.timed_out
+    outcome = json.loads(result.outcome_raw)
+    assert outcome["status"] == "ok" and outcome["backward_calls"] == 300

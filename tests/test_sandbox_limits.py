@@ -1,0 +1,196 @@
+"""The limits hold on both namespace backends: wall clock, CPU, processes, memory, output, outcome size."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import textwrap
+import threading
+import time
+import uuid
+
+import pytest
+
+from worker.sandbox import Job, Limits
+from worker.sandbox.namespaces import UID_BASE
+
+
+@pytest.fixture(params=["forkserver", "bwrap"])
+def sandbox(request):
+    return request.getfixturevalue(f"{request.param}_sandbox")
+
+
+def run(sandbox, source: str, **limits):
+    return sandbox.run(Job(textwrap.dedent(source), plan={}), Limits(**limits))
+
+
+def host_processes(predicate) -> list[dict]:
+    """Processes of the host (pid, uid, cmdline) for which predicate(process) holds."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/status") as f:
+                uid = int(next(line for line in f if line.startswith("Uid:")).split()[1])
+        except (OSError, StopIteration):
+            continue
+        process = {"pid": int(pid), "uid": uid, "cmdline": cmdline}
+        if predicate(process):
+            found.append(process)
+    return found
+
+
+def sandbox_processes() -> list[dict]:
+    """Processes running as one of the jobs' host uids."""
+    return host_processes(lambda p: p["uid"] >= UID_BASE)
+
+
+def wait_until(condition, seconds: float):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    return condition()
+
+
+DAEMON = """
+    import os, sys, time
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execv(sys.executable, [sys.executable, "-c", "import time\\nwhile True: time.sleep(0.05)",
+                                      {marker!r}])
+        os._exit(0)
+    {then}
+"""
+
+
+@pytest.mark.slow
+def test_the_wall_clock_kills_the_job_and_the_daemon_it_started(sandbox):
+    marker = f"bpg-daemon-{uuid.uuid4().hex}"
+    source = DAEMON.format(marker=marker, then="while True:\n        pass")
+    results = []
+    worker = threading.Thread(target=lambda: results.append(run(sandbox, source, wall_seconds=2.5)))
+    worker.start()
+    daemons = wait_until(lambda: host_processes(lambda p: marker in p["cmdline"]), 5)
+    worker.join()
+    result = results[0]
+    assert daemons, "the daemon never started"
+    assert all(d["uid"] >= UID_BASE for d in daemons)  # a host uid of the job's own, never root
+    assert result.timed_out and result.signal == signal.SIGKILL and result.exit_code is None
+    assert result.wall_seconds < 2.5 + 2
+    assert wait_until(lambda: not host_processes(lambda p: marker in p["cmdline"]), 2)
+    assert wait_until(lambda: not sandbox_processes(), 2)
+
+
+def test_a_daemon_dies_when_the_job_ends_normally(sandbox):
+    marker = f"bpg-daemon-{uuid.uuid4().hex}"
+    result = run(sandbox, DAEMON.format(marker=marker, then="time.sleep(0.3)\n    print('bye')"))
+    assert result.stdout == "bye\n" and not result.timed_out
+    assert wait_until(lambda: not host_processes(lambda p: marker in p["cmdline"]), 2)
+
+
+@pytest.mark.slow
+def test_a_fork_bomb_is_contained(sandbox):
+    result = run(sandbox, """
+        import os
+        while True:
+            try:
+                os.fork()
+            except OSError:
+                pass
+    """, processes=16, wall_seconds=2)
+    assert result.timed_out
+    assert wait_until(lambda: not sandbox_processes(), 2)
+
+
+def test_the_process_limit_counts_only_this_jobs_processes(sandbox):
+    result = run(sandbox, """
+        import os, time
+        children = 0
+        try:
+            while children < 1000:
+                if os.fork() == 0:
+                    time.sleep(10)
+                    os._exit(0)
+                children += 1
+        except OSError as exc:
+            print(children, exc.errno)
+    """, processes=16)
+    children, errno_ = map(int, result.stdout.split())
+    assert 10 <= children < 16 and errno_ == 11  # EAGAIN: the job's own uid hit RLIMIT_NPROC
+
+
+def test_a_memory_bomb_is_contained(sandbox):
+    result = run(sandbox, """
+        import numpy as np
+        try:
+            huge = bytearray(8 * 1024**3)
+        except MemoryError:
+            print("one big allocation refused")
+        hoard = []
+        try:
+            while True:
+                hoard.append(np.ones(10**7))
+        except MemoryError:
+            print("refused after", len(hoard) * 80, "MB")
+    """, memory_mb=256)
+    lines = result.stdout.splitlines()
+    assert lines[0] == "one big allocation refused", result.stderr
+    assert lines[1].startswith("refused after") and int(lines[1].split()[2]) < 256 + 1024
+    assert result.exit_code == 0 and not result.timed_out
+
+
+def test_cpu_time_is_limited(sandbox):
+    result = run(sandbox, "while True:\n    pass\n", cpu_seconds=1, wall_seconds=20)
+    assert result.signal == signal.SIGKILL and not result.timed_out
+    assert result.wall_seconds < 3
+
+
+def test_an_output_flood_is_capped_and_costs_nothing_but_the_cap(sandbox):
+    result = run(sandbox, """
+        import os, sys
+        chunk = b"x" * (1 << 20)
+        for _ in range(1024):  # 1 GiB
+            os.write(1, chunk)
+        print("still alive", file=sys.stderr)
+    """, output_kb=64)
+    assert result.exit_code == 0 and not result.timed_out
+    assert len(result.stdout) == 64 * 1024 and result.stdout_truncated
+    assert result.stderr == "still alive\n" and not result.stderr_truncated
+    assert result.wall_seconds < 10
+
+
+def test_the_outcome_is_read_with_a_cap(sandbox):
+    result = run(sandbox, """
+        import os
+        os.write(OUTCOME_FD, b"y" * (3 * 1024 * 1024))
+    """, outcome_kb=100)
+    assert result.outcome_raw == b"y" * (100 * 1024)
+    assert result.outcome_truncated
+
+
+def test_files_are_capped_by_the_size_of_home(sandbox):
+    result = run(sandbox, """
+        try:
+            with open("big.bin", "wb") as f:
+                for _ in range(64):
+                    f.write(b"z" * (1 << 20))
+        except OSError as exc:
+            print(type(exc).__name__, exc.errno)
+    """, disk_mb=8)
+    assert result.stdout.split()[0] == "OSError" and int(result.stdout.split()[1]) in (27, 28)  # EFBIG, ENOSPC
+
+
+def test_a_job_that_writes_a_json_outcome_gets_it_back_raw(sandbox):
+    result = run(sandbox, """
+        import json, os
+        os.write(OUTCOME_FD, json.dumps({"forged": True}).encode())
+        os.close(OUTCOME_FD)
+        os._exit(0)
+    """)
+    assert json.loads(result.outcome_raw) == {"forged": True}
+
