@@ -46,6 +46,7 @@ def preload() -> None:
     import torch
 
     torch.set_num_threads(1)
+    _EXACT_INTS.update({torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -60,16 +61,29 @@ def _number(value) -> float | None:
     return "nan" if f != f else ("inf" if f > 0 else "-inf")
 
 
+_DTYPE_NAMES: dict = {}
+_EXACT_INTS: set = set()  # filled by preload(): integer dtypes whose .tolist() gives numbers
+
+
 def _tensor_data(t, max_elements: int) -> dict:
-    """{"shape", "data" (flat, float64), "dtype"} of a tensor, or its shape alone when too big."""
-    t = t.detach()
-    out = {"shape": list(t.shape), "dtype": str(t.dtype).replace("torch.", "")}
+    """{"shape", "data" (flat floats), "dtype"} of a tensor, or its shape alone when too big.
+
+    Called twice per parameter per backward(), so it does as few torch calls as it can; non-finite
+    values pass through as JSON NaN/Infinity, which the grader's parser accepts.
+    """
+    dtype = t.dtype
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype).replace("torch.", "")
+    out = {"shape": list(t.shape), "dtype": name}
     if t.numel() > max_elements:
         out["data"] = None
         out["too_large"] = True
         return out
-    flat = t.reshape(-1).to("cpu").double().tolist()
-    out["data"] = [_number(v) for v in flat]
+    if t.is_complex() or not (t.is_floating_point() or dtype in _EXACT_INTS):
+        t = t.real.double() if t.is_complex() else t.double()
+    ndim = t.dim()
+    out["data"] = [t.item()] if ndim == 0 else (t.tolist() if ndim == 1 else t.reshape(-1).tolist())
     return out
 
 
@@ -404,7 +418,7 @@ class OutcomeWriter:
         if self.written:
             return
         self.written = True
-        data = _json_dumps(outcome, separators=(",", ":"), allow_nan=False, default=str).encode()
+        data = _json_dumps(outcome, separators=(",", ":"), default=str).encode()
         view = memoryview(data)
         try:
             while view:
