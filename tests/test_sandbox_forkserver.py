@@ -180,3 +180,34 @@ def test_the_seed_homework_runs_under_the_real_harness(backend):
     assert result.exit_code == 0 and not result.timed_out
     outcome = json.loads(result.outcome_raw)
     assert outcome["status"] == "ok" and outcome["backward_calls"] == 300
+
+
+@pytest.mark.slow
+def test_a_forked_worker_starts_a_fork_server_of_its_own(fake_harness, forkserver_sandbox):
+    parent_server = forkserver_sandbox.server_pid
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # a prefork pool's child: the sandbox object came with it, the fork server did not
+        try:
+            result = run(forkserver_sandbox, "print('from the child')")
+            os.write(write_end, json.dumps([result.stdout, forkserver_sandbox.server_pid]).encode())
+            forkserver_sandbox.close()  # the child's own fork server; the parent's is untouched
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as f:
+        stdout, child_server = json.loads(f.read())
+    os.waitpid(child, 0)
+    assert stdout == "from the child\n"
+    assert child_server != parent_server
+    assert run(forkserver_sandbox, "print('parent still served')").stdout == "parent still served\n"
+    assert forkserver_sandbox.server_pid == parent_server
+
+
+def test_a_host_without_user_namespaces_is_told_to_use_docker(monkeypatch):
+    import worker.sandbox as sandbox_package
+
+    monkeypatch.setattr(sandbox_package, "user_namespace_error",
+                        lambda: "unshare(CLONE_NEWUSER) failed: Operation not permitted")
+    with pytest.raises(sandbox_package.SandboxUnavailable, match="user namespaces are disabled.*--sandbox docker"):
+        sandbox_package.check_user_namespaces()

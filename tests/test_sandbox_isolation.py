@@ -71,12 +71,18 @@ def test_host_files_are_not_visible(sandbox):
             paths = ["/etc/passwd", "/etc/shadow", "/etc/hostname", "/work/shared", "/work/main/worker",
                      "/work/main/grader", "/work/main/pyproject.toml", "/root/.bashrc", "/var", "/sys",
                      "/run", {secret.name!r}, "/tmp/{os.path.basename(secret.name)}"]
-            print(json.dumps({{"exists": {{p: os.path.exists(p) for p in paths}},
+            try:
+                import grader.scoring
+                grader_code = "importable"
+            except ImportError:
+                grader_code = "absent"
+            print(json.dumps({{"exists": {{p: os.path.exists(p) for p in paths}}, "grader": grader_code,
                               "root": listing("/root"), "work": listing("/work"), "etc": listing("/etc"),
                               "tmp": listing("/tmp"),
                               "top": listing("/")}}))
         """)
     assert not any(seen["exists"].values()), seen["exists"]
+    assert seen["grader"] == "absent"
     # crossed to reach Python (and /etc/fonts), never listed
     assert seen["root"] == seen["work"] == seen["etc"] == "PermissionError"
     assert seen["tmp"] == []

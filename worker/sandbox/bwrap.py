@@ -5,7 +5,11 @@ Same layout, seccomp filter and rlimits as the fork server; the job is a fresh `
 
 Run as root, bwrap would map the job to host uid 0. Instead, a pre-exec step (still root) gives bwrap a
 private mount namespace where every path to bind is reachable by an unprivileged uid (the Python
-installation may sit under /root, mode 0700), then drops to the job's own host uid before exec.
+installation may sit under /root, mode 0700), then drops to the job's own host uid before exec. The bwrap
+binary itself must therefore be executable by any uid.
+
+--die-with-parent ties the sandbox to the *thread* that started bwrap: call run() from a thread that
+outlives the job (Celery's task thread does).
 """
 from __future__ import annotations
 

@@ -72,6 +72,17 @@ def _stop(proc: subprocess.Popen | None, sock: socket.socket | None) -> None:
             proc.wait()
 
 
+def _status_records(data: bytes) -> list[dict]:
+    """The JSON lines the keeper and the job's init wrote before any student code ran."""
+    records = []
+    for line in data.splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue
+    return records
+
+
 class ForkServerSandbox:
     """Runs each job in a fresh set of namespaces forked from a warm, torch-loaded fork server."""
 
@@ -87,6 +98,7 @@ class ForkServerSandbox:
         self._proc: subprocess.Popen | None = None
         self._sock: socket.socket | None = None
         self._finalizer = None
+        self._owner_pid = os.getpid()
         self.server_info: dict = {}
         self.starts = 0
 
@@ -107,6 +119,16 @@ class ForkServerSandbox:
             self._ensure_server()
 
     def _ensure_server(self) -> None:
+        if self._owner_pid != os.getpid():
+            # We were forked (a prefork worker pool): the fork server belongs to the parent. Drop our
+            # copy of its socket and start one of our own.
+            if self._finalizer is not None:
+                self._finalizer.detach()
+            if self._sock is not None:
+                self._sock.close()
+            self._proc = self._sock = self._finalizer = None
+            self._owner_pid = os.getpid()
+            self.starts = 0
         if self._proc is not None and self._proc.poll() is None:
             return
         self._stop_server()
@@ -206,7 +228,7 @@ class ForkServerSandbox:
                 wall_seconds=limits.wall_seconds, kill=kill)
         finally:
             os.close(kill_w)
-        records = [json.loads(line) for line in drained.buffers["status"].data.splitlines() if line.strip()]
+        records = _status_records(bytes(drained.buffers["status"].data))
         for record in records:
             if "setup_error" in record:
                 raise SandboxUnavailable(f"the sandbox could not be set up: {record['setup_error']}; "

@@ -80,7 +80,8 @@ def run_keeper(ctx: ServerContext, job: dict, limits: Limits, pipes: JobPipes,
         syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != ctx.server_pid:
             os._exit(1)
-        os.setgroups([])  # setgroups is denied inside; leave no host group behind
+        if ctx.privileged:
+            os.setgroups([])  # setgroups is denied inside; leave no host group behind
         try:
             namespaces.enter_namespaces()
         except OSError as exc:

@@ -22,8 +22,3 @@ def drop_to_job_user(uid: int, last_cap: int) -> None:
     syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
     syscalls.prctl(syscalls.PR_SET_DUMPABLE, 1)
 
-
-def capability_sets() -> dict[str, int]:
-    """CapInh/CapPrm/CapEff/CapBnd/CapAmb of this process, for tests and diagnostics."""
-    with open("/proc/self/status") as f:
-        return {k: int(v, 16) for k, v in (line.split(":") for line in f) if k.startswith("Cap")}

@@ -9,7 +9,7 @@ import os
 import site
 import stat
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import syscalls
@@ -46,11 +46,6 @@ class RootLayout:
     devices: tuple[str, ...] = DEVICES
     home: str = HOME
     tmpfs_dirs: tuple[str, ...] = ("/tmp", "/dev/shm")
-    extra_dirs: tuple[str, ...] = field(default=())
-
-    @property
-    def harness_inside(self) -> str:
-        return HARNESS_INSIDE
 
 
 def _covered(path: str, chosen: list[str]) -> bool:
@@ -134,7 +129,7 @@ def open_sources(layout: RootLayout) -> dict[str, int]:
     return fds
 
 
-def _bind(fd: int, source: str, target: str, readonly: bool) -> None:
+def _bind(fd: int, target: str, readonly: bool) -> None:
     via = f"/proc/self/fd/{fd}"
     syscalls.mount(via, target, None, syscalls.MS_BIND | syscalls.MS_REC)
     flags = syscalls.MS_REMOUNT | syscalls.MS_BIND | syscalls.MS_NOSUID | _locked_flags(target)
@@ -154,12 +149,12 @@ def build_root(layout: RootLayout, sources: dict[str, int], *, disk_mb: int, own
     root = workdir
     for source, inside in layout.ro_binds:
         is_dir = stat.S_ISDIR(os.stat(sources[source]).st_mode)
-        _bind(sources[source], source, _mountpoint(root, inside, is_dir), readonly=True)
+        _bind(sources[source], _mountpoint(root, inside, is_dir), readonly=True)
     for target, inside in layout.symlinks:
         _make_parents(root, inside)
         os.symlink(target, root + inside)
     for device in layout.devices:
-        _bind(sources[device], device, _mountpoint(root, device, is_dir=False, mode=0o666), readonly=False)
+        _bind(sources[device], _mountpoint(root, device, is_dir=False, mode=0o666), readonly=False)
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{root}/dev/{name}")
