@@ -10,6 +10,7 @@ import click
 from grader.grading import grade_source, safe_filename
 from grader.scoring import GradeResult
 from grader.selfcheck import check_assignments
+from grader.service import commands as service_commands
 from grader.spec import SpecError, find_spec, load_spec
 from worker.sandbox import SandboxUnavailable, get_sandbox
 
@@ -167,6 +168,16 @@ def assignments_check(directory: str, sandbox: str) -> None:
         for line in problems:
             click.echo(line, err=True)
         sys.exit(1)
+
+
+# The service's commands (database, users, workers, `grader up`) live in grader/service/.
+main.add_command(service_commands.db_group)
+main.add_command(service_commands.users_group)
+main.add_command(service_commands.export_command)
+main.add_command(service_commands.regrade)
+main.add_command(service_commands.reaper)
+main.add_command(service_commands.worker)
+assignments.add_command(service_commands.assignments_load)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,123 @@
+"""All service configuration in one object, read from the environment (GRADER_* variables)."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+PRODUCTION = "production"
+INSECURE_KEYS = {"", "dev", "change-me", "changeme", "secret"}
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; the message names the variable."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name}: must not be negative, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings of the web app, the workers and the reaper.
+
+    Time settings obey: sandbox wall clock (≤ 600 s per spec) < task soft limit < task hard limit <
+    reaper's running deadline < broker visibility timeout, so a lost task is re-sent by the reaper
+    before Redis would redeliver it, and a slow task is never redelivered while it still runs.
+    """
+
+    env: str = "development"
+    secret_key: str = ""
+    database_url: str = "sqlite:///instance/grader.db"
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    assignments_dir: str = "assignments"
+    sandbox: str = "forkserver"
+    max_upload_bytes: int = 256 * 1024
+    task_soft_seconds: int = 660
+    task_hard_seconds: int = 720
+    visibility_timeout: int = 3600
+    queued_deadline: int = 120  # a queued submission not picked up after this long is re-sent
+    running_deadline: int = 780  # a running submission not finished after this long is re-sent
+    max_attempts: int = 5  # attempts (claims) before a submission is marked failed
+    retry_backoff_max: int = 300
+    reaper_interval: int = 30
+    worker_concurrency: int = 1
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Config":
+        env = os.environ if environ is None else environ
+        d = cls()
+        values = dict(
+            env=env.get("GRADER_ENV", d.env),
+            secret_key=env.get("GRADER_SECRET_KEY", d.secret_key),
+            database_url=env.get("GRADER_DATABASE_URL", d.database_url),
+            broker_url=env.get("GRADER_BROKER_URL", d.broker_url),
+            assignments_dir=env.get("GRADER_ASSIGNMENTS_DIR", d.assignments_dir),
+            sandbox=env.get("GRADER_SANDBOX", d.sandbox),
+        )
+        for field in dataclasses.fields(cls):
+            if field.type == "int" or field.type is int:
+                values[field.name] = _int(env, "GRADER_" + field.name.upper(), getattr(d, field.name))
+        values.update(overrides)
+        return cls(**values).checked()
+
+    def replace(self, **changes) -> "Config":
+        return dataclasses.replace(self, **changes).checked()
+
+    @property
+    def production(self) -> bool:
+        return self.env == PRODUCTION
+
+    def require_secret_key(self) -> "Config":
+        """The web app calls this: production never starts with a missing or guessable key."""
+        if self.production and (self.secret_key.strip() in INSECURE_KEYS or len(self.secret_key) < 32):
+            raise ConfigError("GRADER_SECRET_KEY: production needs a random secret key of at least 32 "
+                              "characters (python -c 'import secrets; print(secrets.token_hex(32))')")
+        return self
+
+    def checked(self) -> "Config":
+        if not self.task_soft_seconds < self.task_hard_seconds:
+            raise ConfigError("GRADER_TASK_SOFT_SECONDS must be below GRADER_TASK_HARD_SECONDS")
+        if not self.task_hard_seconds < self.visibility_timeout:
+            raise ConfigError("GRADER_VISIBILITY_TIMEOUT must be above GRADER_TASK_HARD_SECONDS: "
+                              "Redis would redeliver tasks that are still running")
+        if self.max_attempts < 1:
+            raise ConfigError("GRADER_MAX_ATTEMPTS must be at least 1")
+        return self
+
+    def celery_settings(self) -> dict:
+        """Celery settings shared by the sender (web) and the workers; see DESIGN.md, Reliability."""
+        transport = {"visibility_timeout": self.visibility_timeout}
+        return {
+            "broker_url": self.broker_url,
+            "broker_transport_options": transport,
+            # celery#9339: the result backend reads its own copy of the transport options
+            "result_backend_transport_options": transport,
+            "broker_connection_retry_on_startup": True,
+            "broker_connection_timeout": 5,
+            "task_ignore_result": True,  # results live in SQL, not in Redis
+            "task_serializer": "json",
+            "accept_content": ["json"],
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "task_soft_time_limit": self.task_soft_seconds,
+            "task_time_limit": self.task_hard_seconds,
+            "task_default_queue": "grading",
+            "task_publish_retry": True,
+            # a sender must not hang while Redis is down: the submission is committed, the reaper re-sends it
+            "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.5,
+                                          "interval_max": 1},
+            "worker_hijack_root_logger": False,
+            "worker_cancel_long_running_tasks_on_connection_loss": False,
+        }

@@ -1,0 +1,132 @@
+"""The SQL data model: users, assignments, submissions and their check results (SQLAlchemy 2.0)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+ROLES = ("student", "ta", "instructor")
+STATUSES = ("queued", "running", "graded", "failed")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite keeps no time zone; it would come back naive)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given; use an aware UTC datetime")
+            value = value.astimezone(dt.timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value
+
+
+class Base(so.DeclarativeBase):
+    metadata = sa.MetaData(naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    })
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (sa.CheckConstraint(f"role IN {ROLES}", name="role"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    display_name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    role: so.Mapped[str] = so.mapped_column(sa.String(16), default="student")
+    password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    api_token_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    submissions: so.WriteOnlyMapped["Submission"] = so.relationship(back_populates="user")
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+
+    id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    spec_yaml: so.Mapped[str] = so.mapped_column(sa.Text)
+    spec_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    version: so.Mapped[int] = so.mapped_column(default=1)
+    deadline: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    published: so.Mapped[bool] = so.mapped_column(default=True)
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {STATUSES}", name="status"),
+        # the dashboards: one assignment's submissions per student, newest first
+        sa.Index("ix_submissions_assignment_user_time", "assignment_id", "user_id", "submitted_at"),
+        # a student's own list
+        sa.Index("ix_submissions_user_time", "user_id", "submitted_at"),
+        # the reaper and the queue view: what is queued or running, oldest first
+        sa.Index("ix_submissions_status_enqueued", "status", "enqueued_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    assignment_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"))
+    assignment_version: so.Mapped[int] = so.mapped_column(default=1)
+    source: so.Mapped[str] = so.mapped_column(sa.Text)
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    filename: so.Mapped[str] = so.mapped_column(sa.String(200))
+    submitted_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="queued")
+    enqueued_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)  # last time a task was sent
+    attempt: so.Mapped[int] = so.mapped_column(default=0)  # claims so far; each claim gets a new token
+    attempt_token: so.Mapped[str | None] = so.mapped_column(sa.String(36))
+    worker: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    started_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    finished_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    score: so.Mapped[float | None] = so.mapped_column(sa.Float)
+    max_score: so.Mapped[float | None] = so.mapped_column(sa.Float)
+    late_penalty: so.Mapped[float] = so.mapped_column(sa.Float, default=0.0)
+    diagnoses: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)  # [{"code", "params"}]
+    stdout_excerpt: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    error: so.Mapped[str | None] = so.mapped_column(sa.Text)  # why grading failed (infrastructure), never student output
+
+    user: so.Mapped[User] = so.relationship(back_populates="submissions")
+    assignment: so.Mapped[Assignment] = so.relationship()
+    checks: so.Mapped[list["CheckResultRow"]] = so.relationship(
+        back_populates="submission", cascade="all, delete-orphan", order_by="CheckResultRow.position")
+
+
+class CheckResultRow(Base):
+    """One check of one graded submission (the scoring module's CheckResult, as stored)."""
+
+    __tablename__ = "check_results"
+
+    submission_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
+    check_id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    position: so.Mapped[int] = so.mapped_column(default=0)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(32))
+    passed: so.Mapped[bool]
+    points: so.Mapped[float] = so.mapped_column(sa.Float)
+    max_points: so.Mapped[float] = so.mapped_column(sa.Float)
+    visibility: so.Mapped[str] = so.mapped_column(sa.String(16), default="visible")
+    message_code: so.Mapped[str] = so.mapped_column(sa.String(64))
+    message_params: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    details: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+
+    submission: so.Mapped[Submission] = so.relationship(back_populates="checks")

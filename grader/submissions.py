@@ -1,0 +1,115 @@
+"""Accepting a submission: store it (the database is the truth), then wake a worker through the broker.
+
+This module is imported by the web process: it must never import worker.sandbox, worker.tasks or torch.
+The grade task is sent by name.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from celery import Celery
+
+from grader.config import Config
+from grader.db import Database
+from grader.models import Assignment, Submission, User, utcnow
+
+GRADE_TASK = "grader.grade"
+MAX_SOURCE_BYTES = 200 * 1024  # the same cap as grader.grading: a homework script is a few KB
+log = logging.getLogger(__name__)
+
+
+class SubmissionError(ValueError):
+    """A submission we refuse, with a message for the student."""
+
+
+def sender_app(config: Config) -> Celery:
+    """A Celery app that only sends (no task module imported), with the workers' broker settings."""
+    app = Celery("grader-sender", set_as_current=False)
+    app.conf.update(config.celery_settings())
+    return app
+
+
+@dataclass
+class Sender:
+    """Sends grade tasks by name. A send that fails is logged, not raised: the reaper re-sends it."""
+
+    app: Celery
+
+    def send(self, submission_id: int) -> bool:
+        try:
+            self.app.send_task(GRADE_TASK, args=[submission_id])
+            return True
+        except Exception as exc:  # noqa: BLE001 - kombu/redis raise many types; the row is safe either way
+            log.warning("could not enqueue submission %s (%s: %s); the reaper will re-send it",
+                        submission_id, type(exc).__name__, exc)
+            return False
+
+    def ping(self, timeout: float = 1.0) -> bool:
+        """Whether the broker answers now."""
+        try:
+            with self.app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=timeout)
+            return True
+        except Exception:  # noqa: BLE001 - any failure means "not reachable now"
+            return False
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def decode_source(data: bytes) -> str:
+    if len(data) > MAX_SOURCE_BYTES:
+        raise SubmissionError(f"the file is larger than {MAX_SOURCE_BYTES // 1024} KB")
+    if not data.strip():
+        raise SubmissionError("the file is empty")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(f"the file is not UTF-8 text (byte {exc.start})") from None
+
+
+def clean_filename(name: str | None) -> str:
+    base = (name or "submission.py").replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "")
+    return base[:200] or "submission.py"
+
+
+def store(session: so.Session, user: User, assignment_id: str, source: str, filename: str,
+          now: dt.datetime | None = None) -> Submission:
+    """Insert a queued submission (not committed). SubmissionError for an unknown or unpublished assignment."""
+    assignment = session.get(Assignment, assignment_id) if isinstance(assignment_id, str) else None
+    if assignment is None or (not assignment.published and user.role == "student"):
+        raise SubmissionError(f"unknown assignment {assignment_id!r}")
+    now = now or utcnow()
+    submission = Submission(user_id=user.id, assignment_id=assignment.id, assignment_version=assignment.version,
+                            source=source, sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(),
+                            filename=clean_filename(filename), submitted_at=now, enqueued_at=now,
+                            status="queued", attempt=0)
+    session.add(submission)
+    session.flush()
+    return submission
+
+
+def submit(db: Database, send: Callable[[int], bool], user_id: int, assignment_id: str, source: str,
+           filename: str = "submission.py") -> Submission:
+    """Store the submission and COMMIT, then send the grade task. The order matters: a worker must find
+    the row, and a row whose task was lost is re-sent by the reaper."""
+    with db.session() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise SubmissionError(f"no user with id {user_id}")
+        submission = store(session, user, assignment_id, source, filename)
+    send(submission.id)
+    return submission
+
+
+def requeue(session: so.Session, ids: list[int], now: dt.datetime | None = None) -> None:
+    """Mark submissions queued again with a fresh enqueue time (the caller commits, then sends)."""
+    if ids:
+        session.execute(sa.update(Submission).where(Submission.id.in_(ids))
+                        .values(status="queued", enqueued_at=now or utcnow(), error=None))

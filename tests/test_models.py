@@ -1,0 +1,245 @@
+"""The data model and the service's admin commands, on SQLite and on a real PostgreSQL."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from grader.db import Database, current_revision, upgrade
+from grader.models import Assignment, CheckResultRow, Submission, User
+from grader.service import accounts, attempts, catalog, export
+from grader.service.reaper import reap
+from grader.submissions import store
+from service_fixtures import ASSIGNMENTS, ROOT, any_db_url, postgres_server, sqlite_url  # noqa: F401
+
+GRADER = str(Path(sys.executable).with_name("grader"))
+
+
+def grader(*args: str, url: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
+    env["GRADER_DATABASE_URL"] = url
+    return subprocess.run([GRADER, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def assert_clean_error(proc: subprocess.CompletedProcess, *phrases: str) -> None:
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr + proc.stdout
+    for phrase in phrases:
+        assert phrase in proc.stderr, proc.stderr
+
+
+@pytest.fixture
+def db(any_db_url):
+    upgrade(any_db_url)
+    database = Database(any_db_url)
+    with database.session() as session:
+        catalog.load_assignments(session, ASSIGNMENTS)
+    yield database
+    database.dispose()
+
+
+def test_migrations_create_every_table_and_reach_head(any_db_url):
+    upgrade(any_db_url)
+    upgrade(any_db_url)  # a second upgrade is a no-op
+    assert current_revision(any_db_url) == "0001"
+    tables = set(sa.inspect(sa.create_engine(Database(any_db_url).url)).get_table_names())
+    assert {"users", "assignments", "submissions", "check_results", "alembic_version"} <= tables
+
+
+def test_dashboard_queries_have_indexes(any_db_url):
+    upgrade(any_db_url)
+    engine = Database(any_db_url).engine
+    indexes = {tuple(ix["column_names"]) for ix in sa.inspect(engine).get_indexes("submissions")}
+    assert ("assignment_id", "user_id", "submitted_at") in indexes
+    assert ("status", "enqueued_at") in indexes
+    assert ("user_id", "submitted_at") in indexes
+    engine.dispose()
+
+
+def test_loading_assignments_twice_changes_nothing_and_a_changed_spec_bumps_the_version(db, tmp_path):
+    with db.session() as session:
+        report = catalog.load_assignments(session, ASSIGNMENTS)
+    assert report.added == [] and report.updated == [] and len(report.unchanged) == 2
+    folder = tmp_path / "assignments"
+    shutil.copytree(ASSIGNMENTS / "backprop-linear", folder / "backprop-linear")
+    spec = folder / "backprop-linear" / "assignment.yaml"
+    spec.write_text(spec.read_text().replace("title: \"", "title: \"Changed - ", 1))
+    with db.session() as session:
+        report = catalog.load_assignments(session, folder)
+    assert report.updated == ["backprop-linear"]
+    with db.session() as session:
+        row = session.get(Assignment, "backprop-linear")
+        assert row.version == 2 and row.title.startswith("Changed")
+
+
+def test_a_submission_round_trips_with_aware_times_and_check_results(db):
+    with db.session() as session:
+        user = accounts.create_user(session, "alice")
+        sub = store(session, user, "backprop-linear", "print(1)\n", "../../hw.py")
+    assert sub.filename == "hw.py" and sub.status == "queued" and sub.sha256
+    with db.session() as session:
+        session.add(CheckResultRow(submission_id=sub.id, check_id="runs", kind="runs", passed=True, points=10,
+                                   max_points=10, message_code="runs.ok", message_params={"a": [1, 2]}))
+    with db.session() as session:
+        got = session.get(Submission, sub.id)
+        assert got.submitted_at.tzinfo is not None
+        assert got.checks[0].message_params == {"a": [1, 2]}
+        assert got.user.username == "alice" and got.assignment.title
+
+
+def test_only_the_current_attempt_writes_its_result(db):
+    from grader.feedback import Message
+    from grader.scoring import CheckResult, GradeResult
+
+    with db.session() as session:
+        sub = store(session, accounts.create_user(session, "bob"), "backprop-linear", "x = 1\n", "hw.py")
+    first = attempts.claim(db, sub.id, "w1", max_attempts=5)
+    second = attempts.claim(db, sub.id, "w2", max_attempts=5)  # a duplicate task: the newest claim wins
+    result = GradeResult("backprop-linear", 10.0, 100.0,
+                         [CheckResult("runs", "runs", True, 10.0, 10.0, Message("runs.ok"))], [], "out", "")
+    assert attempts.write_result(db, first, result) is False
+    assert attempts.write_result(db, second, result) is True
+    assert attempts.claim(db, sub.id, "w3", max_attempts=5) is None  # graded: nothing to do
+    with db.session() as session:
+        got = session.get(Submission, sub.id)
+        assert (got.status, got.attempt, got.worker, got.score) == ("graded", 2, "w2", 10.0)
+        assert len(got.checks) == 1
+
+
+def test_a_submission_that_keeps_failing_is_marked_failed(db):
+    with db.session() as session:
+        sub = store(session, accounts.create_user(session, "carl"), "backprop-linear", "x = 1\n", "hw.py")
+    assert attempts.claim(db, sub.id, "w1", max_attempts=1) is not None
+    assert attempts.claim(db, sub.id, "w1", max_attempts=1) is None
+    with db.session() as session:
+        got = session.get(Submission, sub.id)
+        assert got.status == "failed" and "1 attempts" in got.error
+
+
+def test_the_reaper_resends_stuck_submissions_and_voids_their_attempt(db):
+    import datetime as dt
+
+    from grader.config import Config
+
+    with db.session() as session:
+        user = accounts.create_user(session, "dora")
+        stuck_q = store(session, user, "backprop-linear", "a = 1\n", "a.py")
+        fresh_q = store(session, user, "backprop-linear", "b = 1\n", "b.py")
+        running = store(session, user, "backprop-linear", "c = 1\n", "c.py")
+    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+    claim = attempts.claim(db, running.id, "w1", max_attempts=5)
+    with db.session() as session:
+        session.execute(sa.update(Submission).where(Submission.id == stuck_q.id).values(enqueued_at=old))
+        session.execute(sa.update(Submission).where(Submission.id == running.id).values(started_at=old))
+    sent = []
+    reaped = reap(db, Config(queued_deadline=60, running_deadline=600), lambda i: sent.append(i) or True)
+    assert reaped.queued == [stuck_q.id] and reaped.running == [running.id] and sorted(sent) == sorted(reaped.ids)
+    assert fresh_q.id not in sent
+    from grader.feedback import Message
+    from grader.scoring import GradeResult
+    assert not attempts.write_result(db, claim, GradeResult("backprop-linear", 1, 1, [], [], "", ""))
+
+
+def test_cli_sets_up_a_database_from_nothing(any_db_url, tmp_path):
+    assert grader("db", "upgrade", url=any_db_url).returncode == 0
+    proc = grader("assignments", "load", str(ASSIGNMENTS), url=any_db_url)
+    assert proc.returncode == 0 and "added: backprop-linear, backprop-quadratic" in proc.stdout
+    proc = grader("users", "create", "prof", "--role", "instructor", url=any_db_url)
+    assert proc.returncode == 0 and "password:" in proc.stdout
+    proc = grader("users", "create", "prof", url=any_db_url)
+    assert_clean_error(proc, "already exists")
+    token = grader("users", "token", "prof", url=any_db_url).stdout.strip()
+    assert len(token) >= 40
+    db = Database(any_db_url)
+    with db.session() as session:
+        assert accounts.user_for_token(session, token).username == "prof"
+        assert accounts.user_for_token(session, token + "x") is None
+    db.dispose()
+
+
+def test_users_import_creates_updates_and_prints_generated_passwords(any_db_url, tmp_path):
+    grader("db", "upgrade", url=any_db_url)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("username,display_name,role\nwang,Wang Wei,student\nli,Li Na,ta\nzhao,赵六,student\n",
+                      encoding="utf-8")
+    proc = grader("users", "import", str(roster), url=any_db_url)
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    assert [r["username"] for r in rows] == ["wang", "li", "zhao"] and all(len(r["password"]) >= 12 for r in rows)
+    roster.write_text("username,display_name,role\nli,Li Na,instructor\n")
+    assert grader("users", "import", str(roster), url=any_db_url).returncode == 0
+    db = Database(any_db_url)
+    with db.session() as session:
+        li = accounts.find_user(session, "li")
+        assert li.role == "instructor"
+        assert accounts.check_password(accounts.find_user(session, "wang"), rows[0]["password"])
+        assert li.password_hash.startswith("$argon2id$")
+    db.dispose()
+
+
+@pytest.mark.parametrize("content, message", [
+    ("username,display_name,role\nok,OK,student\nbad,Bad,professor\n", "roster.csv:3: role: expected one of"),
+    ("username,display_name,role\na,A,student\na,A again,student\n", "roster.csv:3: username: 'a' already appears on line 2"),
+    ("username,display_name,role\nx,X\n", "roster.csv:2: expected 3 fields"),
+    ("name,role\nx,student\n", "roster.csv:1: the header must name"),
+    ("", "roster.csv: the file is empty"),
+    ("username\n../etc,\n", "roster.csv:2:"),
+])
+def test_a_malformed_roster_names_the_line_and_imports_nothing(sqlite_url, tmp_path, content, message):
+    grader("db", "upgrade", url=sqlite_url)
+    roster = tmp_path / "roster.csv"
+    roster.write_text(content)
+    proc = grader("users", "import", str(roster), url=sqlite_url)
+    assert_clean_error(proc, message)
+    db = Database(sqlite_url)
+    with db.session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+    db.dispose()
+
+
+def test_bad_inputs_get_one_clear_line(sqlite_url, tmp_path):
+    assert_clean_error(grader("users", "create", "x", url=sqlite_url), "run `grader db upgrade` first")
+    grader("db", "upgrade", url=sqlite_url)
+    assert_clean_error(grader("users", "import", str(tmp_path / "none.csv"), url=sqlite_url), "cannot read")
+    (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00")
+    assert_clean_error(grader("users", "import", str(tmp_path / "bin.csv"), url=sqlite_url), "not UTF-8")
+    assert_clean_error(grader("users", "create", "bad name!", url=sqlite_url), "not a valid username")
+    assert_clean_error(grader("users", "create", "x", "--password", "short", url=sqlite_url), "at least 8")
+    assert_clean_error(grader("users", "token", "ghost", url=sqlite_url), "no user named 'ghost'")
+    assert_clean_error(grader("export", "--assignment", "nope", url=sqlite_url), "unknown assignment 'nope'")
+    broken = tmp_path / "broken" / "broken"
+    broken.mkdir(parents=True)
+    (broken / "assignment.yaml").write_text("id: broken\ntitle: x\n")
+    assert_clean_error(grader("assignments", "load", str(tmp_path / "broken"), url=sqlite_url),
+                       "no assignment was loaded", "assignment.yaml")
+    assert_clean_error(grader("db", "upgrade", url="postgresql://nobody@127.0.0.1:1/none"), "cannot migrate")
+
+
+def test_export_has_one_row_per_student_with_best_latest_and_late(db):
+    import datetime as dt
+
+    with db.session() as session:
+        alice = accounts.create_user(session, "alice", display_name="=HYPERLINK()")
+        accounts.create_user(session, "idle")
+        accounts.create_user(session, "ta1", role="ta")
+        t0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        for minutes, score, penalty in ((0, 80.0, 0.0), (5, 60.0, 0.1), (10, None, 0.0)):
+            sub = store(session, alice, "backprop-linear", f"# {minutes}\n", "hw.py",
+                        now=t0 + dt.timedelta(minutes=minutes))
+            if score is not None:
+                sub.status, sub.score, sub.max_score, sub.late_penalty = "graded", score, 100.0, penalty
+    with db.session() as session:
+        rows = export.export_rows(session, "backprop-linear")
+        text = export.to_csv(rows)
+    assert [r["username"] for r in rows] == ["alice", "idle"]
+    assert rows[0] | {} == {"username": "alice", "display_name": "=HYPERLINK()", "submissions": 3, "graded": 2,
+                            "best_score": 80.0, "latest_score": 60.0, "max_score": 100.0, "late": 1}
+    assert rows[1]["submissions"] == 0 and rows[1]["best_score"] is None
+    assert "'=HYPERLINK()" in text  # never a live formula in a spreadsheet
