@@ -1,0 +1,122 @@
+"""The grading pipeline loses nothing: real PostgreSQL (or SQLite), real Redis, real `grader worker` processes.
+
+A submission in the database is graded exactly once in the end, whatever happens to workers and the broker.
+"""
+from __future__ import annotations
+
+import collections
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from grader.models import CheckResultRow, Submission
+from service_fixtures import (  # noqa: F401
+    ASSIGNMENTS, SOLUTION, any_db_url, pg_url, pipeline_factory, postgres_server, redis_server, sleeping_solution,
+    wait_for)
+
+pytestmark = pytest.mark.slow
+CHECKS = 5  # backprop-linear has five checks
+MISTAKES = sorted((ASSIGNMENTS / "backprop-linear" / "mistakes").glob("*.py"))
+
+
+def rows(pipe, ids):
+    with pipe.db.session() as session:
+        subs = {s.id: s for s in session.scalars(sa.select(Submission).where(Submission.id.in_(ids)))}
+        checks = collections.Counter(session.scalars(
+            sa.select(CheckResultRow.submission_id).where(CheckResultRow.submission_id.in_(ids))))
+    return subs, checks
+
+
+def task_results(pipe, word: str) -> int:
+    """How many times workers reported a task ending with `word` ('graded': a result was written)."""
+    return sum(p.output().count(f": '{word}'") for p in pipe.processes)
+
+
+def test_a_submission_is_graded_through_the_pipeline(pg_url, redis_server, pipeline_factory):
+    pipe = pipeline_factory(pg_url, redis_server)
+    pipe.worker()
+    good, bad = pipe.submit(SOLUTION), pipe.submit("def broken(:\n")
+    pipe.wait_graded([good, bad], 60)
+    subs, checks = rows(pipe, [good, bad])
+    assert subs[good].status == "graded" and subs[good].score == subs[good].max_score == 100
+    # a student's failure is a graded result, not a retry
+    assert subs[bad].status == "graded" and subs[bad].score == 0 and subs[bad].attempt == 1
+    assert checks[good] == checks[bad] == CHECKS
+
+
+def test_a_worker_killed_mid_grade_is_graded_exactly_once_after_a_worker_returns(pg_url, redis_server,
+                                                                                 pipeline_factory):
+    pipe = pipeline_factory(pg_url, redis_server, running_deadline=6)
+    first = pipe.worker("first")
+    pipe.reaper()
+    sid = pipe.submit(sleeping_solution(4))
+    wait_for(lambda: pipe.statuses([sid])[sid] == "running", 30, "the worker to start grading")
+    time.sleep(1)  # well inside the sleeping script
+    first.kill()
+    assert pipe.statuses([sid])[sid] == "running"
+    pipe.worker("second")
+    pipe.wait_graded([sid], 60)
+    time.sleep(2)  # a duplicate that arrives now must change nothing
+    subs, checks = rows(pipe, [sid])
+    assert subs[sid].status == "graded" and subs[sid].score == 100
+    assert subs[sid].attempt == 2 and subs[sid].worker.startswith("second@")
+    assert checks[sid] == CHECKS
+    assert task_results(pipe, "graded") == 1
+
+
+def test_no_submission_is_lost_while_redis_stops_and_restarts(pg_url, redis_server, pipeline_factory):
+    pipe = pipeline_factory(pg_url, redis_server, queued_deadline=3)
+    pipe.worker()
+    pipe.reaper()
+    ids = [pipe.submit(SOLUTION, i % 20) for i in range(8)]
+    redis_server.stop()  # whatever it held is gone: it keeps nothing on disk
+    ids += [pipe.submit(SOLUTION, i % 20) for i in range(4)]  # committed; the send fails; the reaper resends
+    redis_server.start()
+    ids += [pipe.submit(SOLUTION, i % 20) for i in range(8)]
+    pipe.wait_graded(ids, 120)
+    subs, checks = rows(pipe, ids)
+    assert len(subs) == 20 and all(s.status == "graded" and s.score == 100 for s in subs.values())
+    assert all(checks[i] == CHECKS for i in ids)
+
+
+def test_a_duplicate_task_and_a_late_old_attempt_leave_one_result_the_newest(pg_url, redis_server,
+                                                                              pipeline_factory):
+    pipe = pipeline_factory(pg_url, redis_server)
+    pipe.worker(concurrency=2)
+    sid = pipe.submit(sleeping_solution(3))
+    wait_for(lambda: pipe.statuses([sid])[sid] == "running", 30, "the first attempt to start")
+    assert pipe.sender.send(sid)  # the same task again, as a redelivery or the reaper would send it
+    wait_for(lambda: task_results(pipe, "superseded") == 1, 60, "the old attempt to finish late")
+    pipe.wait_graded([sid], 30)
+    subs, checks = rows(pipe, [sid])
+    assert subs[sid].status == "graded" and subs[sid].attempt == 2 and subs[sid].score == 100
+    assert checks[sid] == CHECKS
+    assert task_results(pipe, "graded") == 1
+    assert pipe.sender.send(sid)  # and a duplicate after the result: nothing happens
+    wait_for(lambda: task_results(pipe, "nothing to do") == 1, 30, "the duplicate to be dropped")
+    assert rows(pipe, [sid])[0][sid].attempt == 2
+
+
+def test_a_burst_of_200_submissions_from_20_users_is_all_graded_consistently(any_db_url, redis_server,
+                                                                             pipeline_factory):
+    pipe = pipeline_factory(any_db_url, redis_server)
+    pipe.worker(concurrency=2)
+    sources = [SOLUTION] + [p.read_text() for p in MISTAKES]
+    ids = [pipe.submit(sources[i % len(sources)], user_index=i % 20) for i in range(200)]
+    pipe.wait_graded(ids, 240)
+    subs, checks = rows(pipe, ids)
+    assert all(s.status == "graded" and s.attempt == 1 for s in subs.values())
+    assert all(checks[i] == CHECKS for i in ids)
+    assert collections.Counter(s.user_id for s in subs.values()) == {u: 10 for u in pipe.users}
+    # the same script always gets the same score
+    by_source = collections.defaultdict(set)
+    for s in subs.values():
+        by_source[s.sha256].add(s.score)
+    assert len(by_source) == len(sources) and all(len(scores) == 1 for scores in by_source.values())
+    assert {s.score for s in subs.values() if s.source == SOLUTION} == {100}
+    with pipe.db.session() as session:
+        total = session.scalar(sa.select(sa.func.sum(Submission.score)).where(Submission.id.in_(ids)))
+        checks_total = session.scalar(sa.select(sa.func.sum(CheckResultRow.points))
+                                      .where(CheckResultRow.submission_id.in_(ids)))
+    assert total == pytest.approx(checks_total)  # no late penalty: the score is the sum of its checks
