@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 MAX_OUTCOME_BYTES = 4 * 1024 * 1024
-Number = float | int | str | None  # "nan", "inf", "-inf" arrive as strings
+# "nan", "inf", "-inf" arrive as strings; bool is listed so that `true` stays a bool (→ NaN), not 1.0
+Number = bool | float | int | str | None
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class _Loose(BaseModel):
@@ -53,9 +56,21 @@ class StudentError(_Loose):
 
 
 class Prediction(_Loose):
-    x: Any = None
+    x: float | None = None
     value: TensorData | None = None
     error: str | None = None
+
+    @field_validator("x", mode="before")
+    @classmethod
+    def _number_or_none(cls, value: Any) -> float | None:
+        """The input the prediction was made for, as a float; anything else (a forged list, a
+        400-digit integer) becomes None, which matches no input."""
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            return None
+        try:
+            return float(value)
+        except (ValueError, OverflowError):
+            return None
 
 
 class ProbeResult(_Loose):
@@ -92,7 +107,10 @@ def _to_float(value: Any) -> float:
     if isinstance(value, bool) or value is None:
         return math.nan
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond float range: no tensor holds that
+            return math.nan
     if isinstance(value, str):
         return {"inf": math.inf, "infinity": math.inf, "-inf": -math.inf, "-infinity": -math.inf}.get(value, math.nan)
     return math.nan
@@ -106,14 +124,36 @@ def parse_outcome(raw: bytes | None) -> Outcome | None:
         raise OutcomeError(f"the outcome is larger than {MAX_OUTCOME_BYTES} bytes")
     try:
         data = json.loads(raw.decode("utf-8"), parse_constant=lambda name: name.lower())
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: also an integer of > 4300 digits
         raise OutcomeError(f"the outcome is not JSON ({type(exc).__name__})") from None
+    if _SURROGATE_ESCAPE.search(raw):
+        data = _without_lone_surrogates(data)
     if not isinstance(data, dict):
         raise OutcomeError("the outcome is not a JSON object")
     try:
         return Outcome.model_validate(data)
     except (ValidationError, RecursionError) as exc:
         raise OutcomeError(f"the outcome does not match its schema: {str(exc)[:300]}") from None
+
+
+def _without_lone_surrogates(data: Any) -> Any:
+    """JSON may escape half a UTF-16 pair ("\\ud800"); such a str cannot be encoded, stored or printed."""
+    def clean(text: str) -> str:
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+    root = [data]
+    stack = [root]
+    while stack:  # no recursion: the nesting is whatever json.loads accepted
+        container = stack.pop()
+        items = container.items() if isinstance(container, dict) else enumerate(container)
+        for key, value in list(items):
+            if isinstance(value, str):
+                container[key] = clean(value)
+            elif isinstance(value, (list, dict)):
+                stack.append(value)
+            if isinstance(container, dict) and isinstance(key, str) and clean(key) != key:
+                container[clean(key)] = container.pop(key)
+    return root[0]
 
 
 SIGNAL_REASONS = {

@@ -12,10 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from grader.reference import ExpressionError, compile_expression
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+# \Z, not $: "$" also matches before a final newline, and "runs\n" is no safe id
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
+PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 FUNCTIONS_IN_EXPRESSIONS = {"exp", "log", "sigmoid", "tanh", "relu", "sum", "mean"}
 MAX_SPEC_BYTES = 256 * 1024
+MAX_YAML_DEPTH = 32  # a spec needs about 6 levels
+MAX_YAML_NODES = 200_000  # every alias counted as the copy it stands for; 256 KB without aliases stays below
 SPEC_FILENAME = "assignment.yaml"
 
 
@@ -28,7 +31,8 @@ class SpecError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: `lr: true` or `epochs: "100"` is a mistake to report, not a value to coerce; NaN/inf never make sense
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Late(_Strict):
@@ -126,7 +130,7 @@ class AssignmentSpec(_Strict):
     id: str
     title: str = Field(min_length=1, max_length=200)
     description: str = ""
-    deadline: dt.datetime | None = None
+    deadline: dt.datetime | None = Field(None, strict=False)  # a quoted ISO string is fine too
     late: Late = Late()
     limits: Limits = Limits()
     data: Data
@@ -140,6 +144,14 @@ class AssignmentSpec(_Strict):
     def _slug(cls, value: str) -> str:
         if not SLUG.match(value):
             raise ValueError(f"{value!r} is not a safe id (lowercase letters, digits, '-' and '_')")
+        return value
+
+    @field_validator("deadline", mode="before")
+    @classmethod
+    def _date_and_time(cls, value: Any) -> Any:
+        # lax datetime parsing would take a number as a Unix time and a bare date as naive midnight
+        if isinstance(value, (bool, int, float)) or type(value) is dt.date:
+            raise ValueError(f"expected a date and time like 2026-12-10T23:59:00+08:00, got {_describe(value)}")
         return value
 
     @field_validator("deadline")
@@ -159,7 +171,40 @@ class AssignmentSpec(_Strict):
 
 
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys: YAML would silently keep the last one."""
+    """SafeLoader with bounds on nesting and on size with aliases expanded (no "billion laughs")."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+        self._sizes: dict[int, int] = {}  # id(node) -> how many nodes it stands for, once composed
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            node = self.anchors.get(event.anchor)
+            if node is not None:
+                if id(node) not in self._sizes:
+                    raise yaml.composer.ComposerError(
+                        None, None, f"the alias *{event.anchor} is used inside its own anchor", event.start_mark)
+                self._count(self._sizes[id(node)], event.start_mark)
+            return super().compose_node(parent, index)
+        mark = self.peek_event().start_mark
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_YAML_DEPTH} levels deep", mark)
+        before = self._nodes
+        self._count(1, mark)
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        self._sizes[id(node)] = self._nodes - before
+        return node
+
+    def _count(self, nodes: int, mark) -> None:
+        self._nodes += nodes
+        if self._nodes > MAX_YAML_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"the spec expands to more than {MAX_YAML_NODES} values (aliases included)", mark)
 
 
 def _yaml_lines(node: yaml.Node, path: tuple = (), lines: dict | None = None, problems: list | None = None):
@@ -207,6 +252,21 @@ def _message(error: dict) -> str:
     if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
         wanted = "a whole number" if kind.startswith("int") else "a number"
         return f"expected {wanted}, got {_describe(value)}"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        words = {"greater_than_equal": ("at least", "ge"), "less_than_equal": ("at most", "le"),
+                 "greater_than": ("greater than", "gt"), "less_than": ("less than", "lt")}[kind]
+        bound = error["ctx"][words[1]]
+        bound = int(bound) if isinstance(bound, float) and bound.is_integer() else bound
+        return f"must be {words[0]} {bound}, got {_describe(value)}"
+    if kind == "string_pattern_mismatch":  # only names of Python functions have a pattern
+        return f"expected a Python name (letters, digits and _), got {_describe(value)}"
+    if kind == "finite_number":
+        return f"expected a finite number, got {_describe(value)}"
+    if kind in ("too_short", "too_long"):
+        bound = error["ctx"]["min_length" if kind == "too_short" else "max_length"]
+        many = "at least" if kind == "too_short" else "at most"
+        got = error["ctx"].get("actual_length")
+        return f"needs {many} {bound} item{'s' if bound != 1 else ''}" + ("" if got is None else f", got {got}")
     if kind == "extra_forbidden":
         return "unknown key (check the spelling; see the README's spec reference)"
     if kind == "missing":
@@ -223,9 +283,45 @@ def _message(error: dict) -> str:
     return error["msg"][0].lower() + error["msg"][1:] + f", got {_describe(value)}"
 
 
-def _pydantic_path(loc: tuple) -> tuple:
-    """Drop pydantic's union-branch labels ('float', 'list[float]') from an error location."""
-    return tuple(p for p in loc if isinstance(p, int) or not (("[" in p) or p in ("float", "int", "str")))
+def _pydantic_path(loc: tuple, lines: dict) -> tuple[tuple, tuple | None, str | None]:
+    """(field path, path of the union value, union branch): pydantic's branch labels ('float',
+    'list[float]') dropped from an error location. A key the YAML really has (an unknown key named
+    `float`, say) is kept."""
+    path: tuple = ()
+    union_at, branch = None, None
+    for part in loc:
+        label = isinstance(part, str) and ("[" in part or part in ("float", "int", "str"))
+        if not label or path + (part,) in lines:
+            path += (part,)
+        elif union_at is None:
+            union_at, branch = path, part
+    return path, union_at, branch
+
+
+def _validation_lines(exc: ValidationError, lines: dict, source: str) -> list[str]:
+    """One line per problem. A value no branch of a union accepts is reported once, by the branch
+    that got furthest (`[1, 'a']` for a list of numbers: the 'a', not "expected a number")."""
+    out: list = []  # a str, or the key of a union value whose lines come later
+    branches: dict[tuple, dict[str, list[tuple[int, str]]]] = {}
+    for err in exc.errors():
+        path, union_at, branch = _pydantic_path(err["loc"], lines)
+        text = f"{source}:{_line_for(lines, path)}: {_field(path)}: {_message(err)}"
+        if union_at is None:
+            out.append(text)
+            continue
+        if union_at not in branches:
+            branches[union_at] = {}
+            out.append(union_at)
+        branches[union_at].setdefault(branch, []).append((len(path), text))
+    result = []
+    for item in out:
+        if isinstance(item, str):
+            result.append(item)
+            continue
+        options = list(branches[item].values())  # in the union's order: the first wins a tie
+        best = max(options, key=lambda found: max(depth for depth, _ in found))
+        result += [text for _, text in best]
+    return result
 
 
 def parse_spec(text: str, source: str = "<spec>") -> AssignmentSpec:
@@ -233,17 +329,26 @@ def parse_spec(text: str, source: str = "<spec>") -> AssignmentSpec:
     if len(text.encode("utf-8", "replace")) > MAX_SPEC_BYTES:
         raise SpecError([f"{source}: the spec is larger than {MAX_SPEC_BYTES // 1024} KB"])
     try:
-        node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)
+        loader = _LineLoader(text)  # one parse gives both the lines (nodes) and the values
+        try:
+            node = loader.get_single_node()
+            data = None if node is None else loader.construct_document(node)
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.problem and exc.context:  # e.g. "while parsing a flow sequence", where it began
+            where = f" on line {exc.context_mark.line + 1}" if exc.context_mark else ""
+            problem = f"{exc.problem} ({exc.context}{where})"
         if "could not determine a constructor" in str(exc):
             problem = "YAML tags that build objects are not allowed (" + (exc.problem or "").strip() + ")"
         raise SpecError([f"{source}{line}: {problem}"]) from None
     except yaml.YAMLError as exc:
         raise SpecError([f"{source}: invalid YAML: {exc}"]) from None
+    if data is None:
+        raise SpecError([f"{source}:1: the spec is empty"])
     if not isinstance(data, dict):
         raise SpecError([f"{source}:1: the spec must be a mapping of keys (id, title, model, ...)"])
     lines, problems = _yaml_lines(node)
@@ -251,9 +356,7 @@ def parse_spec(text: str, source: str = "<spec>") -> AssignmentSpec:
     try:
         spec = AssignmentSpec.model_validate(data)
     except ValidationError as exc:
-        for err in exc.errors():
-            path = _pydantic_path(err["loc"])
-            errors.append(f"{source}:{_line_for(lines, path)}: {_field(path)}: {_message(err)}")
+        errors += _validation_lines(exc, lines, source)
         raise SpecError(_dedupe(errors)) from None
     errors += _check_semantics(spec, lines, source)
     if errors:
@@ -295,9 +398,12 @@ def load_spec(path: str | Path) -> AssignmentSpec:
     """Read and validate one assignment.yaml; its id must match its folder's name."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(MAX_SPEC_BYTES + 1)  # never more: the file may be huge
     except OSError as exc:
         raise SpecError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    if len(raw) > MAX_SPEC_BYTES:
+        raise SpecError([f"{path}: the spec is larger than {MAX_SPEC_BYTES // 1024} KB"])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -316,11 +422,14 @@ def spec_hash(text: str) -> str:
 
 def find_spec(assignments_dir: str | Path, assignment_id: str) -> Path:
     """The path of an assignment's spec; SpecError when the id is unknown or unsafe."""
-    if not SLUG.match(assignment_id):
-        raise SpecError([f"{assignment_id!r} is not a valid assignment id"])
+    if not isinstance(assignment_id, str) or not SLUG.match(assignment_id):
+        raise SpecError([f"{assignment_id!r} is not a valid assignment id{_known(assignments_dir)}"])
     path = Path(assignments_dir) / assignment_id / SPEC_FILENAME
     if not path.is_file():
-        known = sorted(p.parent.name for p in Path(assignments_dir).glob(f"*/{SPEC_FILENAME}"))
-        hint = f" (known: {', '.join(known)})" if known else f" (no assignments under {assignments_dir})"
-        raise SpecError([f"unknown assignment {assignment_id!r}{hint}"])
+        raise SpecError([f"unknown assignment {assignment_id!r}{_known(assignments_dir)}"])
     return path
+
+
+def _known(assignments_dir: str | Path) -> str:
+    known = sorted(p.parent.name for p in Path(assignments_dir).glob(f"*/{SPEC_FILENAME}"))
+    return f" (known: {', '.join(known)})" if known else f" (no assignments under {assignments_dir})"

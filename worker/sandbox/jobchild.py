@@ -135,12 +135,13 @@ def _close_all_but(keep: set[int]) -> None:
 
 
 def _fresh_std_streams() -> None:
-    """Unbuffered text streams on fds 1 and 2, so a killed job still shows everything it printed."""
+    """Line-buffered text streams on fds 1 and 2: a killed job still shows every line it finished, at one
+    write per line (write_through would cost one write per print() argument)."""
     for name in ("stdout", "stderr", "__stdout__", "__stderr__"):
         _REPLACED_STREAMS.append(getattr(sys, name))
     for fd, name in ((1, "stdout"), (2, "stderr")):
         stream = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8",
-                                  errors="backslashreplace", line_buffering=True, write_through=True)
+                                  errors="backslashreplace", line_buffering=True)
         setattr(sys, name, stream)
         setattr(sys, f"__{name}__", stream)
     _REPLACED_STREAMS.append(sys.stdin)

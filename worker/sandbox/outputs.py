@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-_CHUNK = 1 << 20
+_CHUNK = 1 << 16  # below malloc's mmap threshold: a 1 MiB read buffer costs an mmap per small read
 _F_SETPIPE_SZ = 1031
 _PIPE_SIZE = 1 << 20
 
