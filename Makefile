@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	for a in assignments/*/; do id=$$(basename $$a); $(BIN)/grader grade $$a/solution.py $$a/mistakes --assignment $$id; done
+	$(BIN)/grader up --port $(or $(PORT),5000) --data-dir $(or $(DATA_DIR),instance)
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -177,6 +177,7 @@ main.add_command(service_commands.export_command)
 main.add_command(service_commands.regrade)
 main.add_command(service_commands.reaper)
 main.add_command(service_commands.worker)
+main.add_command(service_commands.up)
 assignments.add_command(service_commands.assignments_load)
 
 

@@ -42,7 +42,7 @@ class Config:
     broker_url: str = "redis://127.0.0.1:6379/0"
     assignments_dir: str = "assignments"
     sandbox: str = "forkserver"
-    max_upload_bytes: int = 256 * 1024
+    max_upload_bytes: int = 200 * 1024  # a homework script is a few KB; grader.grading caps sources at 200 KB
     task_soft_seconds: int = 660
     task_hard_seconds: int = 720
     visibility_timeout: int = 3600

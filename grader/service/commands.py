@@ -225,3 +225,20 @@ def worker(concurrency: int | None, loglevel: str, celery_args: tuple[str, ...])
             f"--concurrency={concurrency or config.worker_concurrency}", *celery_args]
     app.worker_main(argv)
     sys.exit(0)
+
+
+@click.command("up")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address the web app listens on.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default="instance", show_default=True,
+              help="SQLite database, secret key and logs.")
+@click.option("--assignments-dir", type=click.Path(file_okay=False), default="assignments", show_default=True)
+def up(port: int, host: str, data_dir: str, assignments_dir: str) -> None:
+    """Run the whole service here: database, broker, one worker, the web app and the reaper."""
+    from grader.service.up import UpError, run_up
+
+    try:
+        status = run_up(port, Path(data_dir), Path(assignments_dir), host=host, echo=lambda m: click.echo(m))
+    except (UpError, DatabaseError) as exc:
+        raise ServiceProblem(str(exc)) from None
+    sys.exit(status)
