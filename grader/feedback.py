@@ -57,6 +57,9 @@ MESSAGES_EN: dict[str, str] = {
                                 "lr * grad (w.data = w.data - lr * w.grad.data)."),
     "mistake.zero_before_update": ("You zero the gradient before using it, so the parameters never change: "
                                    "update first, then zero the gradient."),
+    "mistake.full_batch": ("You add up the loss over the whole data set ({reduce}) and update once per epoch "
+                           "(full-batch gradient descent); this assignment updates after every sample: call "
+                           "backward() and update inside the loop over samples."),
     "mistake.learning_rate": "Your learning rate looks like {lr}; the assignment uses {expected}.",
     "mistake.too_few_epochs": "You train for {epochs} epochs; the assignment asks for {expected}.",
     "mistake.too_many_epochs": "You train for {epochs} epochs; the assignment asks for {expected}.",

@@ -11,6 +11,7 @@ Rules, stated once:
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -38,6 +39,19 @@ class Reference:
         if variant not in self.variants:
             self.variants[variant] = train(self.problem, self.schedule, variant)
         return self.variants[variant]
+
+    def full_batch_run(self, reduce: str) -> ReferenceRun | None:
+        """The run of a student who sums (or averages) the loss over all samples and updates once per
+        epoch; None when the loss cannot be reduced that way."""
+        key = Variant(code=f"mistake.full_batch_{reduce}")
+        if key not in self.variants:
+            problem = dataclasses.replace(self.problem, loss=f"{reduce}({self.problem.loss})")
+            schedule = dataclasses.replace(self.schedule, batch="full")
+            try:
+                self.variants[key] = train(problem, schedule)
+            except (ValueError, ArithmeticError):
+                self.variants[key] = None
+        return self.variants[key]
 
 
 @dataclass
@@ -368,6 +382,11 @@ def _trace_mistakes(spec, ref: Reference, values, grads, params, outcome_status:
             if variant.code == "mistake.learning_rate":
                 return [Message(variant.code, {"lr": variant.lr, "expected": spec.training.lr})]
             return [Message(variant.code)]
+    if spec.training.batch == "per-sample":
+        for reduce in ("sum", "mean"):
+            run = ref.full_batch_run(reduce)
+            if run is not None and _explains(grads, run, max(rtol, DIAGNOSIS_RTOL), atol):
+                return [Message("mistake.full_batch", {"reduce": reduce})]
     return []
 
 

@@ -90,7 +90,7 @@ def test_unreadable_file_among_good_ones_still_grades_the_rest_then_exits_2(tmp_
 def test_assignments_check_passes_on_the_shipped_assignments():
     proc = grader("assignments", "check", "assignments")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "backprop-quadratic: spec valid; solution checked; 12/12 mistakes caught" in proc.stdout
+    assert "backprop-quadratic: spec valid; solution checked; 13/13 mistakes caught" in proc.stdout
     assert "backprop-linear: spec valid; solution checked; 7/7 mistakes caught" in proc.stdout
 
 

@@ -121,10 +121,16 @@ def _as_float(value):
 
 
 def resolve_path(namespace: dict, path: str):
-    """Look up 'w' or 'model.linear.weight' in the script's globals. Raises LookupError when absent."""
+    """Look up 'w' or 'model.linear.weight' in the script's globals. Raises LookupError when absent.
+
+    A plain name the globals lack may live one level down, in the one object that holds it
+    (`model = Model()` with `self.w1 = torch.tensor(...)`): students write both styles.
+    """
     head, *rest = path.split(".")
     if head not in namespace:
-        raise LookupError(path)
+        if rest:
+            raise LookupError(path)
+        return _held_by_one_object(namespace, head)
     value = namespace[head]
     for part in rest:
         # getattr on student objects may run student code (properties); that is fine in here.
@@ -133,6 +139,27 @@ def resolve_path(namespace: dict, path: str):
         except Exception:
             raise LookupError(path) from None
     return value
+
+
+def _held_by_one_object(namespace: dict, name: str):
+    """The tensor called `name` inside exactly one global object (its __dict__ or nn.Module parameters)."""
+    import torch
+
+    found = []
+    for value in list(namespace.values()):
+        if isinstance(value, (type, types.ModuleType, types.FunctionType)) or value is None:
+            continue
+        attrs = getattr(value, "__dict__", None)
+        if not isinstance(attrs, dict):
+            continue
+        candidate = attrs.get(name)
+        if candidate is None and isinstance(value, torch.nn.Module):
+            candidate = value._parameters.get(name)
+        if isinstance(candidate, torch.Tensor) and all(candidate is not f for f in found):
+            found.append(candidate)
+    if len(found) != 1:
+        raise LookupError(name)
+    return found[0]
 
 
 class LeafNamer:
@@ -392,24 +419,44 @@ def _probes(namespace: dict, plan: dict) -> dict:
         if not value.requires_grad:
             return {"error": f"{path!r} does not require grad", "results": []}
         params[path] = value
+    forward = namespace.get(plan.get("forward", "forward"))
+    styles = [lambda x, y: _call_with_numbers(loss_fn, x, y)]
+    if callable(forward):
+        # Many scripts write loss(y_pred, y) and call loss(forward(x), y); accept that style when
+        # loss(x, y) reaches no parameter at all.
+        styles.append(lambda x, y: loss_fn(_call_with_numbers(forward, x), y))
     results = []
     for probe in probes:
-        try:
-            with torch.no_grad():
-                for path, p in params.items():
-                    p.copy_(torch.as_tensor(probe["params"][path], dtype=p.dtype).reshape(p.shape))
-                    p.grad = None
-            loss = _call_with_numbers(loss_fn, probe["x"], probe["y"])
-            if not isinstance(loss, torch.Tensor):
-                raise TypeError(f"loss returned {type(loss).__name__}, not a tensor")
-            if loss.numel() != 1:
-                raise ValueError(f"loss returned a tensor of shape {list(loss.shape)}; backward() needs a scalar")
-            loss.backward()
-            grads = {path: (None if p.grad is None else _tensor_data(p.grad, 1 << 16)) for path, p in params.items()}
-            results.append({"grads": grads, "loss": _number(loss.detach().reshape(-1)[0].item())})
-        except BaseException as exc:
-            results.append({"error": f"{type(exc).__name__}: {str(exc)[:500]}"})
+        first = None
+        for i, style in enumerate(styles):
+            outcome = _one_probe(params, probe, style)
+            first = first or outcome
+            if "grads" in outcome and any(g is not None for g in outcome["grads"].values()):
+                styles = styles[i:i + 1]  # the style that works is the one used from now on
+                first = outcome
+                break
+        results.append(first)
     return {"results": results}
+
+
+def _one_probe(params: dict, probe: dict, call_loss) -> dict:
+    import torch
+
+    try:
+        with torch.no_grad():
+            for path, p in params.items():
+                p.copy_(torch.as_tensor(probe["params"][path], dtype=p.dtype).reshape(p.shape))
+                p.grad = None
+        loss = call_loss(probe["x"], probe["y"])
+        if not isinstance(loss, torch.Tensor):
+            raise TypeError(f"loss returned {type(loss).__name__}, not a tensor")
+        if loss.numel() != 1:
+            raise ValueError(f"loss returned a tensor of shape {list(loss.shape)}; backward() needs a scalar")
+        loss.backward()
+        grads = {path: (None if p.grad is None else _tensor_data(p.grad, 1 << 16)) for path, p in params.items()}
+        return {"grads": grads, "loss": _number(loss.detach().reshape(-1)[0].item())}
+    except BaseException as exc:
+        return {"error": f"{type(exc).__name__}: {str(exc)[:500]}"}
 
 
 class OutcomeWriter:
