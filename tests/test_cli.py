@@ -139,3 +139,17 @@ def test_fork_server_environment_holds_no_secret_of_the_caller():
     out = json.loads(proc.stdout)
     assert "MPLBACKEND" in out["stdout"]  # the probe really printed the environment
     assert "hunter2" not in proc.stdout
+
+
+def test_a_host_without_user_namespaces_gets_a_clear_error_naming_the_fallback():
+    # Inside a user namespace of its own, the limit on user namespaces can be set to 0: the grader then
+    # meets exactly what a host with user namespaces disabled gives it.
+    if shutil.which("unshare") is None:
+        pytest.skip("util-linux unshare is not installed")
+    cmd = ["unshare", "-U", "-r", "sh", "-c",
+           f"echo 0 > /proc/sys/user/max_user_namespaces && exec {GRADER} grade {SOLUTION} --assignment backprop-linear"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "user namespaces are disabled on this host" in proc.stderr
+    assert "--sandbox docker" in proc.stderr
+    assert_no_traceback(proc)

@@ -203,31 +203,29 @@ class LeafNamer:
 
 
 def reachable_leaves(tensors) -> list:
-    """Leaf tensors that a backward() from `tensors` accumulates into (AccumulateGrad nodes)."""
-    leaves, seen, stack = [], set(), []
+    """Leaf tensors that a backward() from `tensors` accumulates into (AccumulateGrad nodes), in the
+    order first reached. Runs at every backward(): kept to plain set and list operations."""
+    leaves, seen_leaves = [], set()
+    seen, stack = set(), []
     for t in tensors:
         if t.grad_fn is not None:
             stack.append(t.grad_fn)
-        elif t.requires_grad:
+        elif t.requires_grad and id(t) not in seen_leaves:
+            seen_leaves.add(id(t))
             leaves.append(t)
     while stack:
         fn = stack.pop()
-        if fn is None or id(fn) in seen:
+        if fn in seen:
             continue
-        seen.add(id(fn))
+        seen.add(fn)
         variable = getattr(fn, "variable", None)
         if variable is not None:
-            leaves.append(variable)
+            if id(variable) not in seen_leaves:
+                seen_leaves.add(id(variable))
+                leaves.append(variable)
             continue
-        for child, _ in fn.next_functions:
-            if child is not None:
-                stack.append(child)
-    unique, ids = [], set()
-    for leaf in leaves:
-        if id(leaf) not in ids:
-            ids.add(id(leaf))
-            unique.append(leaf)
-    return unique
+        stack.extend(child for child, _ in fn.next_functions if child is not None)
+    return leaves
 
 
 class GradientRecorder:
