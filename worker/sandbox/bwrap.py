@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import namespaces, outputs, rlimits, rootfs, seccomp, syscalls
+from . import namespaces, outputs, privileges, rlimits, rootfs, seccomp, syscalls
 from .base import HARNESS_PATH, Job, Limits, SandboxResult, SandboxUnavailable
 from .forkserver import private_dir
 
@@ -128,6 +128,7 @@ class BwrapSandbox:
                 os.setgroups([])
                 os.setresgid(uid, uid, uid)
                 os.setresuid(uid, uid, uid)
+            privileges.yield_to_the_worker()
             rlimits.apply(limit_values)
 
         return prepare

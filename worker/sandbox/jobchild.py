@@ -178,6 +178,7 @@ def run_init(ctx: ServerContext, job: dict, limits: Limits, pipes: JobPipes) -> 
         os.umask(0o022)
         os.environ.clear()
         os.environ.update(rootfs.JOB_ENV)
+        privileges.yield_to_the_worker()
         rlimits.apply(rlimits.job_rlimits(limits))
         seccomp.load(ctx.syscall_filter)
         _fresh_std_streams()

@@ -22,3 +22,11 @@ def drop_to_job_user(uid: int, last_cap: int) -> None:
     syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
     syscalls.prctl(syscalls.PR_SET_DUMPABLE, 1)
 
+
+JOB_NICE = 10
+
+
+def yield_to_the_worker() -> None:
+    """Student code never inherits a worker's real-time policy or priority: it runs below the worker."""
+    os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    os.setpriority(os.PRIO_PROCESS, 0, JOB_NICE)
