@@ -5,7 +5,10 @@ A submission in the database is graded exactly once in the end, whatever happens
 from __future__ import annotations
 
 import collections
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -43,6 +46,15 @@ def test_a_submission_is_graded_through_the_pipeline(pg_url, redis_server, pipel
     # a student's failure is a graded result, not a retry
     assert subs[bad].status == "graded" and subs[bad].score == 0 and subs[bad].attempt == 1
     assert checks[good] == checks[bad] == CHECKS
+    # `grader regrade --all` grades them again from a fresh start
+    first_finish = subs[good].finished_at
+    proc = subprocess.run([str(Path(sys.executable).with_name("grader")), "regrade", "--assignment", "backprop-linear",
+                           "--all"], env=pipe.env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "queued 2 submissions" in proc.stdout, proc.stderr
+    wait_for(lambda: rows(pipe, [good])[0][good].finished_at not in (None, first_finish), 60, "the regrade")
+    pipe.wait_graded([good, bad], 60)
+    subs, checks = rows(pipe, [good, bad])
+    assert subs[good].score == 100 and subs[good].attempt == 1 and checks[good] == CHECKS
 
 
 def test_a_worker_killed_mid_grade_is_graded_exactly_once_after_a_worker_returns(pg_url, redis_server,
