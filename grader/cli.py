@@ -116,7 +116,10 @@ def grade(paths: tuple[str, ...], assignment_id: str, assignments_dir: str, as_j
                     click.echo(f"error: {exc.message}", err=True)
                     failed_inputs += 1
                     continue
-                result, _ = grade_source(spec, source, box, filename=safe_filename(path.name))
+                try:
+                    result, _ = grade_source(spec, source, box, filename=safe_filename(path.name))
+                except SandboxUnavailable as exc:  # the host, not the script: stop, say why
+                    raise UsageProblem(f"the sandbox failed: {exc}") from None
                 if as_json:
                     click.echo(json.dumps(result_json(result, str(path)), ensure_ascii=False))
                 else:
@@ -162,6 +165,8 @@ def assignments_check(directory: str, sandbox: str) -> None:
         raise UsageProblem(str(exc)) from None
     try:
         problems = check_assignments(Path(directory), box, echo=click.echo)
+    except SandboxUnavailable as exc:
+        raise UsageProblem(f"the sandbox failed: {exc}") from None
     finally:
         box.close()
     if problems:

@@ -85,6 +85,11 @@ class BwrapSandbox:
                 "--hostname", namespaces.HOSTNAME, "--cap-drop", "ALL", "--clearenv"]
         for key, value in rootfs.JOB_ENV.items():
             args += ["--setenv", key, value]
+        # The writable tmpfs dirs first: a bind below one of them (a venv in a clone under /tmp) must
+        # land on the tmpfs, not be hidden under it.
+        for inside in layout.tmpfs_dirs:
+            args += ["--size", size, "--perms", "1777", "--tmpfs", inside]
+        args += ["--size", size, "--perms", "0755", "--tmpfs", layout.home]
         for directory in _skeleton_dirs(layout):
             args += ["--perms", oct(rootfs.SKELETON_DIR_MODE)[2:], "--dir", directory]
         for index, (source, inside) in enumerate(layout.ro_binds):
@@ -96,11 +101,7 @@ class BwrapSandbox:
         for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                              ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
             args += ["--symlink", target, f"/dev/{name}"]
-        args += ["--proc", "/proc"]
-        for inside in layout.tmpfs_dirs:
-            args += ["--size", size, "--perms", "1777", "--tmpfs", inside]
-        args += ["--size", size, "--perms", "0755", "--tmpfs", layout.home, "--chdir", layout.home,
-                 "--remount-ro", "/", "--seccomp", str(seccomp_fd),
+        args += ["--proc", "/proc", "--chdir", layout.home, "--remount-ro", "/", "--seccomp", str(seccomp_fd),
                  "--", self.python, "-I", "-u", rootfs.HARNESS_INSIDE, "--outcome-fd", str(outcome_fd)]
         return args
 

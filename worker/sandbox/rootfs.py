@@ -147,6 +147,13 @@ def build_root(layout: RootLayout, sources: dict[str, int], *, disk_mb: int, own
     syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE)
     syscalls.mount("tmpfs", workdir, "tmpfs", tmpfs_flags, "size=1m,nr_inodes=4096,mode=0755")
     root = workdir
+    # The writable tmpfs dirs first: a bind below one of them (a venv in a clone under /tmp) must land
+    # on the tmpfs, not be hidden under it.
+    size = f"size={disk_mb}m,nr_inodes=8192"
+    for inside in layout.tmpfs_dirs:
+        syscalls.mount("tmpfs", _mountpoint(root, inside, True), "tmpfs", tmpfs_flags, f"{size},mode=1777")
+    syscalls.mount("tmpfs", _mountpoint(root, layout.home, True), "tmpfs", tmpfs_flags,
+                   f"{size},mode=0755,uid={owner},gid={owner}")
     for source, inside in layout.ro_binds:
         is_dir = stat.S_ISDIR(os.stat(sources[source]).st_mode)
         _bind(sources[source], _mountpoint(root, inside, is_dir), readonly=True)
@@ -158,11 +165,6 @@ def build_root(layout: RootLayout, sources: dict[str, int], *, disk_mb: int, own
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{root}/dev/{name}")
-    size = f"size={disk_mb}m,nr_inodes=8192"
-    for inside in layout.tmpfs_dirs:
-        syscalls.mount("tmpfs", _mountpoint(root, inside, True), "tmpfs", tmpfs_flags, f"{size},mode=1777")
-    syscalls.mount("tmpfs", _mountpoint(root, layout.home, True), "tmpfs", tmpfs_flags,
-                   f"{size},mode=0755,uid={owner},gid={owner}")
     proc = _mountpoint(root, "/proc", True)
     proc_flags = syscalls.MS_NOSUID | syscalls.MS_NODEV | syscalls.MS_NOEXEC
     try:
