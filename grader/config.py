@@ -52,6 +52,11 @@ class Config:
     retry_backoff_max: int = 300
     reaper_interval: int = 30
     worker_concurrency: int = 1
+    # the web pages: Flask-Limiter's storage ("" = the broker's Redis; memory:// is for tests only),
+    # the shortest time between two submissions of one student, and a per-assignment maximum (0: none)
+    ratelimit_storage_url: str = ""
+    submit_interval_seconds: int = 10
+    max_submissions: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -64,6 +69,7 @@ class Config:
             broker_url=env.get("GRADER_BROKER_URL", d.broker_url),
             assignments_dir=env.get("GRADER_ASSIGNMENTS_DIR", d.assignments_dir),
             sandbox=env.get("GRADER_SANDBOX", d.sandbox),
+            ratelimit_storage_url=env.get("GRADER_RATELIMIT_STORAGE_URL", d.ratelimit_storage_url),
         )
         for field in dataclasses.fields(cls):
             if field.type == "int" or field.type is int:

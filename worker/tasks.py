@@ -14,7 +14,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init, worker_process_shutdown
 
 from grader.db import Database
-from grader.grading import grade_source, safe_filename
+from grader.grading import grade_source, reference_for, safe_filename
+from grader.series import attach_series
 from grader.service import attempts
 from grader.spec import SpecError, parse_spec
 from worker.celery_app import app, config
@@ -103,6 +104,14 @@ def _give_up(task, exc, task_id, args, kwargs, einfo) -> None:
         log.exception("could not mark submission %s failed; the reaper will see it", args[0])
 
 
+def _add_series(result, spec, report, submission_id: int) -> None:
+    """Per-step loss and gradients for the submission page's plots; a failure here never fails grading."""
+    try:
+        attach_series(result, reference_for(spec).run, report, list(spec.model.params))
+    except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
+        log.warning("submission %s: no plot series (%s: %s)", submission_id, type(exc).__name__, exc)
+
+
 @app.task(name="grader.grade", bind=True, acks_late=True, reject_on_worker_lost=True,
           autoretry_for=(InfrastructureError, sa.exc.OperationalError, sa.exc.InterfaceError),
           retry_backoff=2, retry_backoff_max=config.retry_backoff_max, retry_jitter=True, max_retries=5,
@@ -122,6 +131,7 @@ def grade(self, submission_id: int) -> str:
         runtime.reset_sandbox()
         attempts.release(runtime.db, claim, reason)
         raise InfrastructureError(reason) from exc
+    _add_series(result, spec, _report, submission_id)
     if attempts.write_result(runtime.db, claim, result):
         return "graded"
     log.info("submission %s attempt %s finished after a newer attempt started; result dropped",

@@ -9,7 +9,7 @@ from flask import Flask, jsonify
 from grader.config import Config
 from grader.db import Database
 from grader.submissions import Sender, sender_app
-from grader.web import api, db as web_db, health
+from grader.web import api, auth, db as web_db, errors, health, security, student, text, timezones
 
 MAX_FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other fields, on top of the file itself
 
@@ -37,6 +37,15 @@ def create_app(config: Config | Mapping | None = None) -> Flask:
     web_db.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    # the pages: CSRF on every form (the token API is exempt: it authenticates with a bearer header, which
+    # a browser never sends on its own), sessions, error pages, then the student's blueprint
+    security.init_app(app, cfg)
+    security.csrf.exempt(api.bp)
+    text.init_app(app)
+    timezones.init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(student.bp)
 
     @app.errorhandler(413)
     def _too_large(_exc):

@@ -1,0 +1,47 @@
+"""Error pages: a sentence and a way back for people, JSON for /api/; never a traceback."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from grader.web.text import _
+
+TITLES = {400: "Bad request", 404: "Not found", 405: "Not allowed", 429: "Too many requests",
+          500: "Something went wrong"}
+MESSAGES = {
+    400: "The request could not be understood.",
+    404: "There is nothing here, or it is not yours to see.",
+    405: "This page cannot be used that way.",
+    429: "Too many requests. Wait a moment and try again.",
+    500: "Something went wrong on our side. Nothing you did caused it; please try again in a moment.",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.endswith("/status")
+
+
+def _page(code: int, message: str | None = None):
+    text = message or _(MESSAGES.get(code, MESSAGES[400]))
+    if _wants_json():
+        return jsonify(error=text), code
+    return render_template("error.html", title=_(TITLES.get(code, "Error")), message=text), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc):
+        return _page(400, _("This form had expired or was missing its security token. Nothing was changed; "
+                            "go back, reload the page and try again."))
+
+    for code in (400, 404, 405, 429):
+        app.register_error_handler(code, lambda exc, code=code: _page(code))
+
+    @app.errorhandler(500)
+    def _internal(_exc):
+        return _page(500)
+
+    @app.errorhandler(HTTPException)
+    def _other(exc: HTTPException):
+        return _page(exc.code or 500, exc.description if (exc.code or 500) < 500 else None)

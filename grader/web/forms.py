@@ -1,0 +1,32 @@
+"""The pages' forms (Flask-WTF: each carries a CSRF token). Field checks only; rules that need the database
+(deadlines, rate limits) live in grader.web.student.rules."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from grader.web.text import _
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_("Password"), validators=[DataRequired(), Length(max=1024)])
+
+
+class PostForm(FlaskForm):
+    """A form with no fields: a button that changes something (log out), protected by its CSRF token."""
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_("Your script (.py)"))
+    code = TextAreaField(_("…or paste your code"))
+
+
+class SettingsForm(FlaskForm):
+    timezone = SelectField(_("Time zone"), validate_choice=True)
+
+    def __init__(self, zones: list[str], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [("", _("My browser's time zone"))] + [(z, z) for z in zones]

@@ -1,0 +1,87 @@
+"""Server-side SVG plots of a submission's per-step series (grader.series): loss, and each parameter's gradient,
+the student's line against the reference's. matplotlib's object API only (no pyplot state), under a lock."""
+from __future__ import annotations
+
+import collections
+import io
+import math
+import threading
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib.backends.backend_svg import FigureCanvasSVG  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+STUDENT, REFERENCE = "#d9480f", "#1c7ed6"
+_lock = threading.Lock()
+_RC = {"svg.fonttype": "none", "svg.hashsalt": "backprop-grader", "font.size": 9}
+
+
+def _points(values: list, stride: int) -> tuple[list[float], list[float]]:
+    xs, ys = [], []
+    for i, v in enumerate(values or []):
+        xs.append(i * stride + 1)
+        ys.append(float(v) if isinstance(v, (int, float)) and math.isfinite(v) else math.nan)
+    return xs, ys
+
+
+def _figure(series: dict, key: str, title: str, ylabel: str, log: bool) -> bytes:
+    stride = int(series.get("stride") or 1)
+    pair = series["loss"] if key == "loss" else series["grads"][key]
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(6.4, 3.0), layout="constrained")
+        FigureCanvasSVG(fig)
+        ax = fig.add_subplot()
+        sx, sy = _points(pair.get("student"), stride)
+        rx, ry = _points(pair.get("reference"), stride)
+        ax.plot(rx, ry, color=REFERENCE, linewidth=2.2, label="reference", alpha=0.8)
+        ax.plot(sx, sy, color=STUDENT, linewidth=1.2, label="yours", linestyle="--")
+        finite = [v for v in sy + ry if not math.isnan(v)]
+        if log and finite and min(finite) > 0:
+            ax.set_yscale("log")
+        if not finite:
+            ax.text(0.5, 0.5, "no finite values", transform=ax.transAxes, ha="center", va="center")
+        ax.set_title(title)
+        ax.set_xlabel("step (backward() call)")
+        ax.set_ylabel(ylabel)
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="best", frameon=False)
+        out = io.BytesIO()
+        fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
+    return out.getvalue()
+
+
+def render(series: dict, name: str) -> bytes | None:
+    """The SVG for plot `name` ("loss" or "grad-<param>"), or None when the series has no such data."""
+    try:
+        with _lock:
+            if name == "loss":
+                return _figure(series, "loss", "Loss per step", "loss", log=True)
+            param = name.removeprefix("grad-")
+            if name.startswith("grad-") and param in series.get("grads", {}):
+                norm = param in series.get("norm", [])
+                label = f"‖d loss / d {param}‖" if norm else f"{param}.grad"
+                return _figure(series, param, f"Gradient of {param} per step", label, log=False)
+    except (KeyError, TypeError, ValueError, OverflowError, AttributeError):
+        return None
+    return None
+
+
+CACHE_SIZE = 256
+_cache: collections.OrderedDict[tuple, bytes | None] = collections.OrderedDict()
+
+
+def render_cached(submission_id: int, version: str, name: str, series: dict) -> bytes | None:
+    """render(), remembered per (submission, grading time, plot): a page shows several plots, reloads show them again."""
+    key = (submission_id, version, name)
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    svg = render(series, name)
+    with _lock:
+        _cache[key] = svg
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return svg

@@ -1,0 +1,97 @@
+// Backprop Grader: the pages' only script (no inline scripts: the Content-Security-Policy forbids them).
+"use strict";
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
+// fetch() with the CSRF token every state-changing call needs (Flask-WTF reads X-CSRFToken).
+function postJSON(url, body) {
+  return fetch(url, {
+    method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json", "X-CSRFToken": csrfToken()},
+    body: JSON.stringify(body || {}),
+  });
+}
+window.grader = {postJSON: postJSON, csrfToken: csrfToken};
+
+// Times: without a chosen zone, show them in the browser's, and tell the server (a cookie) for next time.
+function localTimes() {
+  let zone = "";
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+  if (zone && !document.cookie.split("; ").includes("tz=" + encodeURIComponent(zone))) {
+    document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
+  }
+  if (document.body.dataset.tzChosen) return;
+  const fmt = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+  });
+  document.querySelectorAll("time[datetime]").forEach(function (el) {
+    const when = new Date(el.getAttribute("datetime"));
+    if (!isNaN(when)) { el.textContent = fmt.format(when); el.title = zone; }
+  });
+}
+
+// Upload: refuse what the server would refuse before sending it (the server checks again).
+function uploadChecks() {
+  const form = document.getElementById("upload-form");
+  if (!form) return;
+  const max = parseInt(form.dataset.maxBytes, 10);
+  const box = document.getElementById("client-error");
+  form.addEventListener("submit", function (event) {
+    const input = form.querySelector('input[type="file"]');
+    const file = input && input.files && input.files[0];
+    let problem = "";
+    if (file && !file.name.toLowerCase().endsWith(".py")) problem = form.dataset.wrongType;
+    else if (file && file.size > max) problem = form.dataset.tooLarge;
+    if (problem) {
+      event.preventDefault();
+      box.textContent = problem;
+      box.classList.remove("hidden");
+    }
+  });
+}
+
+// A submission's page: poll its status until it is graded (or failed), then show the results in place.
+function liveStatus() {
+  const live = document.getElementById("live");
+  if (!live || live.dataset.status === "graded" || live.dataset.status === "failed") return;
+  const url = live.dataset.statusUrl;
+  const started = Date.now();
+  let delay = 700;
+  function poll() {
+    fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (data) {
+        live.dataset.status = data.status;
+        const badge = document.querySelector("#status .status");
+        if (badge) {
+          badge.textContent = data.status_label;
+          badge.className = "status status-" + data.status;
+        }
+        if (data.final) {
+          document.getElementById("results").innerHTML = data.html || "";  // server-rendered, escaped
+          const spinner = live.querySelector(".spinner");
+          if (spinner) spinner.classList.add("hidden");
+          const waiting = document.getElementById("waiting");
+          if (waiting) waiting.remove();
+          return;
+        }
+        schedule();
+      })
+      .catch(function () { schedule(); });
+  }
+  function schedule() {
+    if (Date.now() - started > 15 * 60 * 1000) return;  // give up after 15 minutes; a reload starts again
+    delay = Math.min(delay * 1.3, 5000);
+    setTimeout(poll, delay);
+  }
+  setTimeout(poll, 400);
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  localTimes();
+  uploadChecks();
+  liveStatus();
+});

@@ -1,0 +1,162 @@
+"""Assignment list, an assignment's page with the upload form, and the history of one's submissions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from grader.models import Assignment, Submission, User
+from grader.submissions import clean_filename, store
+from grader.web.db import get_session, sender
+from grader.web.forms import UploadForm
+from grader.web.student import bp
+from grader.web.student.rules import deadline_for, refusal, spec_of, window
+from grader.web.text import _
+
+
+@dataclass
+class Standing:
+    """One student's record on one assignment."""
+
+    count: int = 0
+    best: float | None = None
+    latest: Submission | None = None
+
+
+def visible_assignment(assignment_id: str) -> Assignment:
+    """The assignment, or 404 when it does not exist or is not published (students)."""
+    assignment = get_session().get(Assignment, assignment_id)
+    if assignment is None or (not assignment.published and not current_user.is_staff):
+        abort(404)
+    return assignment
+
+
+def standings(user_id: int) -> dict[str, Standing]:
+    found: dict[str, Standing] = {}
+    rows = get_session().scalars(sa.select(Submission).where(Submission.user_id == user_id)
+                                 .order_by(Submission.submitted_at.desc(), Submission.id.desc()))
+    for s in rows:
+        st = found.setdefault(s.assignment_id, Standing())
+        st.count += 1
+        st.latest = st.latest or s
+        if s.status == "graded" and s.score is not None and (st.best is None or s.score > st.best):
+            st.best = s.score
+    return found
+
+
+@bp.get("/")
+@login_required
+def home():
+    return redirect(url_for("student.assignments"))
+
+
+@bp.get("/assignments")
+@login_required
+def assignments():
+    query = sa.select(Assignment)
+    if not current_user.is_staff:
+        query = query.where(Assignment.published.is_(True))
+    rows = get_session().scalars(query.order_by(Assignment.deadline.is_(None), Assignment.deadline, Assignment.id))
+    mine = standings(current_user.id)
+    items = [(a, window(spec_of(a), deadline_for(current_user.id, a)), mine.get(a.id, Standing())) for a in rows]
+    return render_template("student/assignments.html", items=items)
+
+
+def render_assignment(assignment: Assignment, form: UploadForm, error: str | None = None, status: int = 200):
+    spec = spec_of(assignment)
+    recent = get_session().scalars(
+        sa.select(Submission).where(Submission.user_id == current_user.id, Submission.assignment_id == assignment.id)
+        .order_by(Submission.submitted_at.desc()).limit(5)).all()
+    return render_template("student/assignment.html", assignment=assignment, spec=spec, form=form, error=error,
+                           win=window(spec, deadline_for(current_user.id, assignment)), recent=recent,
+                           max_kb=current_app.config["GRADER"].max_upload_bytes // 1024,
+                           max_bytes=current_app.config["GRADER"].max_upload_bytes), status
+
+
+def _source_from(form: UploadForm, limit: int) -> tuple[str, str] | str:
+    """(source, filename) from the upload or the pasted code, or a sentence saying what is wrong."""
+    upload = form.file.data
+    has_file = upload is not None and bool(getattr(upload, "filename", ""))
+    pasted = (form.code.data or "").replace("\r\n", "\n")
+    if has_file and pasted.strip():
+        return _("Upload a file or paste your code, not both.")
+    if not has_file and not pasted.strip():
+        return _("Choose a .py file or paste your code.")
+    if has_file:
+        filename = clean_filename(upload.filename)
+        if not filename.lower().endswith(".py"):
+            return _("Only Python files (.py) are accepted; %(name)s is not one.", name=filename)
+        data = upload.stream.read(limit + 1)
+    else:
+        filename, data = "pasted.py", pasted.encode("utf-8")
+    if len(data) > limit:
+        return _("The file is larger than %(kb)s KB; a homework script is a few KB.", kb=limit // 1024)
+    try:
+        source = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return _("The file is not UTF-8 text (the byte at position %(pos)s is not valid UTF-8). Save it as "
+                 "UTF-8 and upload it again.", pos=exc.start)
+    if not source.strip():
+        return _("The file is empty.")
+    if "\x00" in source:
+        return _("The file contains a NUL byte, so it is not a Python script.")
+    return source, filename
+
+
+@bp.route("/assignments/<assignment_id>", methods=["GET", "POST"])
+@login_required
+def assignment(assignment_id: str):
+    assignment = visible_assignment(assignment_id)
+    form = UploadForm()
+    if request.method == "GET":
+        return render_assignment(assignment, form)
+    if not form.validate_on_submit():
+        return render_assignment(assignment, form, _("The form was incomplete; please try again."), 400)
+    cfg = current_app.config["GRADER"]
+    found = _source_from(form, cfg.max_upload_bytes)
+    if isinstance(found, str):
+        return render_assignment(assignment, form, found, 400)
+    source, filename = found
+    session = get_session()
+    user = session.get(User, current_user.id)
+    refused = refusal(session, user, assignment, cfg)
+    if refused:
+        return render_assignment(assignment, form, refused[0], refused[1])
+    submission = store(session, user, assignment.id, source, filename)
+    session.commit()  # committed before the task is sent: a worker must find the row
+    sender().send(submission.id)
+    flash(_("Submitted. Grading usually takes a few seconds."), "ok")
+    return redirect(url_for("student.submission", submission_id=submission.id))
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc):
+    assignment_id = (request.view_args or {}).get("assignment_id")
+    kb = current_app.config["GRADER"].max_upload_bytes // 1024
+    message = _("The upload is larger than %(kb)s KB; a homework script is a few KB.", kb=kb)
+    if request.endpoint != "student.assignment" or not current_user.is_authenticated:
+        return render_template("error.html", title=_("Too large"), message=message), 413
+    return render_assignment(visible_assignment(assignment_id), UploadForm(formdata=None), message, 413)
+
+
+@bp.errorhandler(CSRFError)
+def _csrf(_exc):
+    message = _("This form had expired or was missing its security token. Nothing was submitted; "
+                "please submit again.")
+    if request.endpoint != "student.assignment" or not current_user.is_authenticated:
+        return render_template("error.html", title=_("Form expired"), message=message), 400
+    return render_assignment(visible_assignment(request.view_args["assignment_id"]), UploadForm(), message, 400)
+
+
+@bp.get("/assignments/<assignment_id>/history")
+@login_required
+def history(assignment_id: str):
+    assignment = visible_assignment(assignment_id)
+    rows = get_session().scalars(
+        sa.select(Submission).where(Submission.user_id == current_user.id, Submission.assignment_id == assignment.id)
+        .order_by(Submission.submitted_at.desc(), Submission.id.desc())).all()
+    return render_template("student/history.html", assignment=assignment, submissions=rows)

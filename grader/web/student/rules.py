@@ -1,0 +1,96 @@
+"""When a student may submit, and what they may see: deadlines, the late window, rate and count limits,
+check visibility. Every refusal is a sentence for the student.
+
+The late window: `late.grace_minutes` after the deadline are free; then each started day costs
+`late.penalty_per_day`, for at most `late.max_days` days; after that last day submissions are refused
+(no `max_days`: late work is accepted with no end).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from grader.config import Config
+from grader.models import Assignment, Submission, User, utcnow
+from grader.scoring import late_penalty
+from grader.spec import AssignmentSpec, parse_spec
+from grader.web.text import _
+
+
+@functools.lru_cache(maxsize=64)
+def _spec(spec_hash: str, spec_yaml: str, assignment_id: str) -> AssignmentSpec:
+    return parse_spec(spec_yaml, f"assignment {assignment_id}")
+
+
+def spec_of(assignment: Assignment) -> AssignmentSpec:
+    """The assignment's parsed spec, parsed once per version."""
+    return _spec(assignment.spec_hash, assignment.spec_yaml, assignment.id)
+
+
+def deadline_for(user_id: int, assignment: Assignment) -> dt.datetime | None:
+    """The deadline that applies to this student (one place, so per-student extensions can hook in)."""
+    return assignment.deadline
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where a moment falls for one student and assignment."""
+
+    state: str  # "open" | "late" | "closed"
+    deadline: dt.datetime | None
+    last_moment: dt.datetime | None  # the end of the last late day; None: no end
+    penalty: float  # the fraction a submission made now loses
+
+    @property
+    def passed(self) -> bool:
+        return self.state != "open"
+
+
+def window(spec: AssignmentSpec, deadline: dt.datetime | None, now: dt.datetime | None = None) -> Window:
+    now = now or utcnow()
+    if deadline is None:
+        return Window("open", None, None, 0.0)
+    free_until = deadline + dt.timedelta(minutes=spec.late.grace_minutes)
+    last = None if spec.late.max_days is None else free_until + dt.timedelta(days=spec.late.max_days)
+    if now <= free_until:
+        return Window("open", deadline, last, 0.0)
+    if last is not None and now > last:
+        return Window("closed", deadline, last, 1.0)
+    return Window("late", deadline, last, late_penalty(spec, now, deadline))
+
+
+def refusal(session: so.Session, user: User, assignment: Assignment, cfg: Config,
+            now: dt.datetime | None = None) -> tuple[str, int] | None:
+    """Why this student may not submit now, with the HTTP status to answer; None when they may."""
+    now = now or utcnow()
+    if user.role == "student":
+        win = window(spec_of(assignment), deadline_for(user.id, assignment), now)
+        if win.state == "closed":
+            return (_("Submissions for this assignment closed on %(when)s (the deadline plus %(days)s late "
+                      "days). Ask your TA if you need an extension.",
+                      when=win.last_moment.strftime("%Y-%m-%d %H:%M UTC"), days=spec_of(assignment).late.max_days),
+                    403)
+    last = session.scalar(sa.select(sa.func.max(Submission.submitted_at)).where(Submission.user_id == user.id))
+    if last is not None and cfg.submit_interval_seconds:
+        wait = (last + dt.timedelta(seconds=cfg.submit_interval_seconds) - now).total_seconds()
+        if wait > 0:
+            return (_("You submitted less than %(limit)s seconds ago. Wait %(wait)s s and submit again.",
+                      limit=cfg.submit_interval_seconds, wait=max(1, round(wait))), 429)
+    if cfg.max_submissions and user.role == "student":
+        count = session.scalar(sa.select(sa.func.count()).select_from(Submission).where(
+            Submission.user_id == user.id, Submission.assignment_id == assignment.id))
+        if count >= cfg.max_submissions:
+            return (_("You have used all %(max)s submissions for this assignment.", max=cfg.max_submissions),
+                    429)
+    return None
+
+
+def check_open(visibility: str, staff: bool, deadline: dt.datetime | None, now: dt.datetime | None = None) -> bool:
+    """Whether a check's result is shown: hidden ones only to staff; after_deadline ones once it passed."""
+    if staff or visibility == "visible":
+        return True
+    return visibility == "after_deadline" and deadline is not None and (now or utcnow()) > deadline

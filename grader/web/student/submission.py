@@ -1,0 +1,74 @@
+"""One submission: its page, its live status (JSON, polled by static/app.js), its source, its plots (SVG)."""
+from __future__ import annotations
+
+from flask import Response, abort, jsonify, render_template, url_for
+from flask_login import current_user, login_required
+
+from grader.models import Submission
+from grader.web import plots
+from grader.web.db import get_session
+from grader.web.security import SVG_POLICY
+from grader.web.student import bp
+from grader.web.student.present import present
+from grader.web.text import _
+
+STATUS_WORDS = {"queued": "Queued", "running": "Running", "graded": "Graded", "failed": "Failed"}
+
+
+def owned_submission(submission_id: int) -> Submission:
+    """The submission if the viewer owns it (staff see all); 404 otherwise, never 403: ids are not confirmed."""
+    submission = get_session().get(Submission, submission_id)
+    if submission is None or (submission.user_id != current_user.id and not current_user.is_staff):
+        abort(404)
+    return submission
+
+
+def status_word(status: str) -> str:
+    return _(STATUS_WORDS.get(status, status))
+
+
+@bp.get("/submissions/<int:submission_id>")
+@login_required
+def submission(submission_id: int):
+    view = present(owned_submission(submission_id), current_user.is_staff)
+    return render_template("student/submission.html", view=view, s=view.submission, status_word=status_word)
+
+
+@bp.get("/submissions/<int:submission_id>/status")
+@login_required
+def status(submission_id: int):
+    s = owned_submission(submission_id)
+    view = present(s, current_user.is_staff)
+    body = {"id": s.id, "status": s.status, "status_label": status_word(s.status), "final": view.final,
+            "score": s.score if s.status == "graded" else None,
+            "max_score": s.max_score if s.status == "graded" else None, "html": None}
+    if view.final:
+        body["html"] = render_template("student/_results.html", view=view, s=s)
+    return jsonify(body)
+
+
+@bp.get("/submissions/<int:submission_id>/source")
+@login_required
+def source(submission_id: int):
+    s = owned_submission(submission_id)
+    return render_template("student/source.html", s=s, lines=s.source.split("\n"))
+
+
+@bp.get("/submissions/<int:submission_id>/plots/<name>.svg")
+@login_required
+def plot(submission_id: int, name: str):
+    s = owned_submission(submission_id)
+    view = present(s, current_user.is_staff)
+    if not view.series or name not in dict(view.plots):
+        abort(404)
+    svg = plots.render_cached(s.id, s.finished_at.isoformat() if s.finished_at else "", name, view.series)
+    if svg is None:
+        abort(404)
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = SVG_POLICY
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def plot_url(s: Submission, name: str) -> str:
+    return url_for("student.plot", submission_id=s.id, name=name)

@@ -1,0 +1,51 @@
+"""Times as the viewer reads them: their chosen time zone, else the browser's (a `tz` cookie set by our script),
+else UTC."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import zoneinfo
+
+from flask import Flask, request
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+TZ_COOKIE = "tz"
+UTC = dt.timezone.utc
+
+
+@functools.lru_cache(maxsize=1)
+def zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def valid_zone(name: str | None) -> bool:
+    return bool(name) and name in zone_names()
+
+
+def viewer_zone() -> dt.tzinfo:
+    chosen = getattr(current_user, "timezone", None) if current_user else None
+    for name in (chosen, request.cookies.get(TZ_COOKIE)):
+        if valid_zone(name):
+            return zoneinfo.ZoneInfo(name)
+    return UTC
+
+
+def local(moment: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if moment is None:
+        return ""
+    zone = viewer_zone()
+    shown = moment.astimezone(zone)
+    return f"{shown.strftime(fmt)} {shown.tzname() or ''}".strip()
+
+
+def time_tag(moment: dt.datetime | None) -> Markup:
+    """<time datetime="ISO">local text</time>: our script re-renders it in the browser's zone when none is chosen."""
+    if moment is None:
+        return Markup("")
+    iso = moment.astimezone(UTC).isoformat()
+    return Markup(f'<time datetime="{escape(iso)}">{escape(local(moment))}</time>')
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(localtime=local, time_tag=time_tag)

@@ -1,0 +1,37 @@
+"""The settings page: the viewer's time zone."""
+from __future__ import annotations
+
+from web_fixtures import app, client, csrf_from, db_of, login, template_db  # noqa: F401
+
+from grader.service import accounts
+
+
+def timezone_of(app, name):
+    with db_of(app).session() as session:
+        return accounts.find_user(session, name).timezone
+
+
+def test_a_student_chooses_a_time_zone_and_can_go_back_to_the_browsers(app, client):
+    login(client)
+    token = csrf_from(client, "/settings")
+    response = client.post("/settings", data={"csrf_token": token, "timezone": "Asia/Shanghai"})
+    assert response.status_code == 302 and timezone_of(app, "alice") == "Asia/Shanghai"
+    page = client.get("/settings").text
+    assert "Settings saved." in page and '<option selected value="Asia/Shanghai">' in page
+    assert client.post("/settings", data={"csrf_token": token, "timezone": ""}).status_code == 302
+    assert timezone_of(app, "alice") is None
+
+
+def test_an_unknown_time_zone_is_refused_on_the_form(app, client):
+    login(client)
+    token = csrf_from(client, "/settings")
+    response = client.post("/settings", data={"csrf_token": token, "timezone": "Mars/Olympus"})
+    assert response.status_code == 400 and "Not a valid choice" in response.text
+    assert timezone_of(app, "alice") is None
+
+
+def test_settings_need_the_csrf_token(app, client):
+    login(client)
+    response = client.post("/settings", data={"timezone": "Asia/Shanghai"})
+    assert response.status_code == 400 and "security token" in response.text
+    assert timezone_of(app, "alice") is None
