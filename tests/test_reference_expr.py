@@ -11,7 +11,7 @@ import pytest
 import grader.reference.expr as expr_module
 from grader.reference import CompiledExpression, ExpressionError, Node, compile_expression
 
-FUNCTION_LIST = "exp, log, sigmoid, tanh, relu, sum, mean"
+FUNCTION_LIST = "exp, log, sigmoid, tanh, relu, sum, mean, transpose, linear, mse, bce, bce_logits, cross_entropy"
 
 
 def value_of(text, **env):

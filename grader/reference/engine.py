@@ -175,6 +175,18 @@ class Node:
         out._backward = _backward
         return out
 
+    def transpose(self) -> Node:
+        """The last two axes swapped (torch's `.mT`); a 0-d or 1-D value is its own transpose."""
+        if self.value.ndim < 2:
+            return self
+        out = Node(np.swapaxes(self.value, -1, -2), (self,), "transpose")
+
+        def _backward():
+            self.grad += np.swapaxes(out.grad, -1, -2)
+
+        out._backward = _backward
+        return out
+
     # --- composed from the primitives ---
 
     def mean(self, axis: int | None = None) -> Node:
@@ -239,7 +251,7 @@ class Node:
                 node._backward()
 
 
-# the language's functions, by name; each accepts a Node, an array or a number
+# the language's functions, by name; each accepts Nodes, arrays or numbers. Losses live in losses.py.
 FUNCTIONS = {
     "exp": lambda a: _node(a).exp(),
     "log": lambda a: _node(a).log(),
@@ -248,4 +260,5 @@ FUNCTIONS = {
     "relu": lambda a: _node(a).relu(),
     "sum": lambda a, axis=None: _node(a).sum(axis),
     "mean": lambda a, axis=None: _node(a).mean(axis),
+    "transpose": lambda a: _node(a).transpose(),
 }

@@ -1,7 +1,9 @@
 """Compiles the assignment spec's restricted expression language into functions over `Node`s.
 
-The language: names, numbers, `+ - * / ** @`, unary `-` and `+`, parentheses, and calls of
-exp log sigmoid tanh relu sum mean (sum and mean may take `axis=` a whole number). The text is parsed
+The language: names (a parameter may have a dotted name, `model.linear.weight`), numbers, `+ - * / ** @`,
+unary `-` and `+`, parentheses, and calls of exp log sigmoid tanh relu sum mean transpose (sum and mean may
+take `axis=` a whole number), linear(x, W[, b]) and the losses mse bce bce_logits cross_entropy (which may
+take `reduction="mean"|"sum"|"none"`, as torch's do). The text is parsed
 with `ast.parse` and every syntax node is checked against that list; nothing is ever evaluated by
 Python. Whatever else appears is refused with an `ExpressionError` that says what and where.
 """
@@ -15,7 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .engine import FUNCTIONS, Node
+from .engine import FUNCTIONS as ELEMENTARY, Node
+from .losses import LAYERS_AND_LOSSES, REDUCTIONS
 
 MAX_LENGTH = 10_000
 
@@ -30,6 +33,12 @@ OPERATORS: dict[type, tuple[str, Callable]] = {
 REFUSED_OPERATORS = {ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>",
                      ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Invert: "~", ast.Not: "not"}
 AXIS_FUNCTIONS = {"sum", "mean"}
+# every function of the language: name -> (callable, (fewest, most) positional arguments, takes reduction=)
+FUNCTION_TABLE: dict[str, tuple[Callable, tuple[int, int], bool]] = {
+    **{name: (function, (1, 1), False) for name, function in ELEMENTARY.items()},
+    **LAYERS_AND_LOSSES,
+}
+FUNCTIONS = {name: entry[0] for name, entry in FUNCTION_TABLE.items()}
 FUNCTION_LIST = ", ".join(FUNCTIONS)
 
 # (what it is, in words) for constructs that are refused whatever they contain
@@ -144,6 +153,10 @@ class _Compiler:
         if isinstance(node, ast.Call):
             return self.call(node)
         if isinstance(node, ast.Attribute):
+            dotted = _dotted(node)
+            if dotted is not None and self.allowed is not None and dotted in self.allowed:
+                self.names.add(dotted)  # a parameter named by its module path, model.linear.weight
+                return lambda env: env[dotted]
             raise self.error(f'attribute access "{self.source(node)}" is not allowed', node)
         if isinstance(node, ast.Subscript):
             raise self.error(f'indexing "{self.source(node)}" is not allowed', node)
@@ -210,29 +223,40 @@ class _Compiler:
         if not isinstance(func, ast.Name) or func.id not in FUNCTIONS:
             raise self.error(f'"{self.source(func)}(...)" is not allowed: functions are {FUNCTION_LIST}', node)
         name = func.id
+        function, (fewest, most), takes_reduction = FUNCTION_TABLE[name]
         if any(isinstance(arg, ast.Starred) for arg in node.args):
             raise self.error(f'unpacking with "*" is not allowed in {name}(...)', node)
-        if len(node.args) != 1:
-            raise self.error(f"{name}() takes exactly one argument, got {len(node.args)}", node)
-        axis = None
+        if not fewest <= len(node.args) <= most:
+            if most == 1:
+                raise self.error(f"{name}() takes exactly one argument, got {len(node.args)}", node)
+            wanted = str(fewest) if fewest == most else f"{fewest} or {most}"
+            raise self.error(f"{name}() takes {wanted} arguments, got {len(node.args)}", node)
+        kwargs: dict = {}
         for keyword in node.keywords:
             if keyword.arg is None:
                 raise self.error(f'unpacking with "**" is not allowed in {name}(...)', node)
-            if keyword.arg != "axis" or name not in AXIS_FUNCTIONS:
-                allowed = "only axis=" if name in AXIS_FUNCTIONS else "none"
+            if keyword.arg == "axis" and name in AXIS_FUNCTIONS:
+                kwargs["axis"] = self.axis(keyword.value, name)
+            elif keyword.arg == "reduction" and takes_reduction:
+                kwargs["reduction"] = self.reduction(keyword.value, name)
+            else:
+                allowed = ("only axis=" if name in AXIS_FUNCTIONS
+                           else 'only reduction="mean"|"sum"|"none"' if takes_reduction else "none")
                 raise self.error(f'keyword "{keyword.arg}=" is not allowed in {name}(...): keywords: {allowed}',
                                  keyword)
-            axis = self.axis(keyword.value, name)
-        argument = self.compile(node.args[0])
-        function = FUNCTIONS[name]
-        kwargs = {} if axis is None else {"axis": axis}
+        arguments = [self.compile(arg) for arg in node.args]
 
         def run(env):
-            a = argument(env) if callable(argument) else argument
+            values = [a(env) if callable(a) else a for a in arguments]
             with self.located(node):
-                return function(a, **kwargs)
+                return function(*values, **kwargs)
 
         return run
+
+    def reduction(self, node: ast.AST, name: str) -> str:
+        if not (isinstance(node, ast.Constant) and node.value in REDUCTIONS):
+            raise self.error(f'{name}(..., reduction=...) needs "mean", "sum" or "none"', node)
+        return node.value
 
     def axis(self, node: ast.AST, name: str) -> int:
         sign = 1
@@ -252,3 +276,14 @@ class _Compiler:
             raise
         except (ValueError, IndexError) as error:
             raise self.error(f'cannot compute "{self.source(node)}": {error}', node) from None
+
+
+def _dotted(node: ast.AST) -> str | None:
+    """'model.linear.weight' for a chain of attributes on a name; None for anything else."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return ".".join([node.id, *reversed(parts)])

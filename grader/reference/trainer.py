@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import FUNCTIONS, Node, as_array
-from .expr import CompiledExpression, compile_expression
+from .engine import Node, as_array
+from .expr import FUNCTIONS, CompiledExpression, compile_expression
 
 BATCH_MODES = ("per-sample", "full")
 UPDATE_MODES = ("per-step", "per-epoch", "none")
