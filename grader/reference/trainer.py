@@ -7,14 +7,15 @@ it, exactly what a recorder in the student's process sees; scoring compares the 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .engine import Node, as_array
 from .expr import FUNCTIONS, CompiledExpression, compile_expression
 
-BATCH_MODES = ("per-sample", "full")
+BATCH_MODES = ("per-sample", "full")  # or a whole number: mini-batches of that size, in order
+OPTIMIZERS = ("sgd", "adam")
 UPDATE_MODES = ("per-step", "per-epoch", "none")
 DATA_NAMES = ("x", "y", "y_pred")
 LR_FACTORS = (10.0, 0.1, 2.0, 0.5)
@@ -33,7 +34,12 @@ class Problem:
 class Schedule:
     lr: float
     epochs: int
-    batch: str = "per-sample"    # "per-sample" or "full"
+    batch: str | int = "per-sample"   # "per-sample", "full" or a mini-batch size (batches in order, the last may be short)
+    optimizer: str = "sgd"       # "sgd" or "adam", each exactly as torch.optim defines it
+    momentum: float = 0.0        # sgd
+    weight_decay: float = 0.0    # both: adds weight_decay * param to the gradient (L2, as torch does)
+    betas: tuple[float, float] = (0.9, 0.999)   # adam
+    eps: float = 1e-8            # adam
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ class Step:
     params: dict[str, np.ndarray]   # parameter values at which this backward ran
     grads: dict[str, np.ndarray]    # each param's .grad right after this backward (accumulated if not zeroed)
     loss: float
+    batch: int | None = None     # index of the mini-batch within its epoch (mini-batch schedules only)
 
 
 @dataclass
@@ -63,6 +70,7 @@ class ReferenceRun:
     steps: list[Step]
     final_params: dict[str, np.ndarray]
     epoch_losses: list[float]    # mean loss over each epoch's steps
+    epoch_params: list[dict[str, np.ndarray]] = field(default_factory=list)  # the parameters after each epoch
 
 
 @dataclass(frozen=True)
@@ -110,8 +118,10 @@ def _loss_and_grads(model: _Model, params: dict[str, np.ndarray], x, y, where: s
 
 def train(problem: Problem, schedule: Schedule, variant: Variant = Variant()) -> ReferenceRun:
     """Train as `variant` says, recording a Step at every backward()."""
-    if schedule.batch not in BATCH_MODES:
-        raise ValueError(f"batch must be one of {BATCH_MODES}, not {schedule.batch!r}")
+    if schedule.batch not in BATCH_MODES and not (type(schedule.batch) is int and schedule.batch >= 1):
+        raise ValueError(f"batch must be one of {BATCH_MODES} or a whole number, not {schedule.batch!r}")
+    if schedule.optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {schedule.optimizer!r}")
     if variant.update not in UPDATE_MODES:
         raise ValueError(f"update must be one of {UPDATE_MODES}, not {variant.update!r}")
     model = _model(problem)
@@ -122,37 +132,73 @@ def train(problem: Problem, schedule: Schedule, variant: Variant = Variant()) ->
     x, y = as_array(problem.x), as_array(problem.y)
     if x.shape[:1] != y.shape[:1]:
         raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
-    if schedule.batch == "full":
-        batches = [(None, x, y, "the whole batch")]
-    else:
-        batches = [(i, x[i], y[i], f"sample {i}") for i in range(len(x))]
+    batches = _batches(schedule.batch, x, y)
+    optimizer = _Optimizer(schedule, lr, variant.sign)
 
     steps: list[Step] = []
     epoch_losses: list[float] = []
+    epoch_params: list[dict[str, np.ndarray]] = []
     for epoch in range(epochs):
         losses = []
-        for sample, xb, yb, where in batches:
+        for sample, batch, xb, yb, where in batches:
             loss, fresh = _loss_and_grads(model, params, xb, yb, where)
             grads = {n: as_array(grads[n] + fresh[n]) for n in grads}
             steps.append(Step(len(steps), epoch, sample, {n: v.copy() for n, v in params.items()},
-                              {n: g.copy() for n, g in grads.items()}, loss))
+                              {n: g.copy() for n, g in grads.items()}, loss, batch))
             losses.append(loss)
             if variant.update == "per-step":
-                params = _updated(params, grads, variant.sign * lr)
+                params = optimizer.step(params, grads)
             if variant.update == "none" or (variant.update == "per-step" and variant.zero_grad):
                 grads = {n: np.zeros_like(g) for n, g in grads.items()}
         if variant.update == "per-epoch":
-            params = _updated(params, grads, variant.sign * lr)
+            params = optimizer.step(params, grads)
             if variant.zero_grad:
                 grads = {n: np.zeros_like(g) for n, g in grads.items()}
         epoch_losses.append(float(np.mean(losses)) if losses else float("nan"))
-    return ReferenceRun(steps, {n: v.copy() for n, v in params.items()}, epoch_losses)
+        epoch_params.append({n: v.copy() for n, v in params.items()})
+    return ReferenceRun(steps, {n: v.copy() for n, v in params.items()}, epoch_losses, epoch_params)
 
 
-def _updated(params: dict[str, np.ndarray], grads: dict[str, np.ndarray], step: float) -> dict[str, np.ndarray]:
-    # a diverging mistake (lr x10, ascent) overflows to inf: that is its result, not an error
-    with np.errstate(over="ignore", invalid="ignore"):
-        return {name: as_array(params[name] + step * grads[name]) for name in params}
+def _batches(batch: str | int, x: np.ndarray, y: np.ndarray) -> list[tuple]:
+    """(sample, batch index, x, y, words for errors) per step of an epoch."""
+    if batch == "full":
+        return [(None, None, x, y, "the whole batch")]
+    if batch == "per-sample":
+        return [(i, None, x[i], y[i], f"sample {i}") for i in range(len(x))]
+    return [(None, k, x[start:start + batch], y[start:start + batch], f"mini-batch {k}")
+            for k, start in enumerate(range(0, len(x), batch))]
+
+
+class _Optimizer:
+    """torch.optim.SGD (momentum, weight decay; no dampening, no Nesterov) and torch.optim.Adam (L2 weight
+    decay, no amsgrad), step for step. `sign` +1 climbs the gradient: the gradient-ascent mistake."""
+
+    def __init__(self, schedule: Schedule, lr: float, sign: int):
+        self.s, self.lr, self.sign = schedule, lr, sign
+        self.state: dict[str, dict] = {}
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        # a diverging mistake (lr x10, ascent) overflows to inf: that is its result, not an error
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return {name: as_array(params[name] + self.sign * self.lr * self._direction(name, params[name], grads[name]))
+                    for name in params}
+
+    def _direction(self, name: str, param: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        s = self.s
+        if s.weight_decay:
+            grad = grad + s.weight_decay * param
+        state = self.state.setdefault(name, {})
+        if s.optimizer == "sgd":
+            if not s.momentum:
+                return grad
+            state["buf"] = grad.copy() if "buf" not in state else s.momentum * state["buf"] + grad
+            return state["buf"]
+        beta1, beta2 = s.betas
+        t = state["t"] = state.get("t", 0) + 1
+        state["m"] = beta1 * state.get("m", 0.0) + (1 - beta1) * grad
+        state["v"] = beta2 * state.get("v", 0.0) + (1 - beta2) * grad * grad
+        denom = np.sqrt(state["v"]) / np.sqrt(1 - beta2**t) + s.eps
+        return state["m"] / (1 - beta1**t) / denom
 
 
 def gradients_at(problem: Problem, params: dict[str, np.ndarray | float | list], x, y) -> dict[str, np.ndarray]:
@@ -175,7 +221,7 @@ def mistake_variants(schedule: Schedule) -> list[Variant]:
     batch, one update per epoch is the correct training, so it is not listed as a mistake.
     """
     variants = [Variant("mistake.no_zero_grad", zero_grad=False)]
-    if schedule.batch != "full":
+    if schedule.batch != "full":  # a mini-batch size of at least the data's size is full batch too: harmless
         variants.append(Variant("mistake.update_per_epoch", update="per-epoch"))
     variants += [Variant("mistake.gradient_ascent", sign=+1),
                  Variant("mistake.zero_before_update", update="none")]

@@ -1,0 +1,91 @@
+"""The reference's optimisers and batch schedules, step for step against torch.optim on the same data."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from grader.reference import Problem, Schedule, Variant, train
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(7)
+X = RNG.uniform(-1, 1, size=(7, 3))
+Y = RNG.integers(0, 2, size=(7, 1)).astype(float)
+W0, B0 = RNG.uniform(-0.5, 0.5, size=(2, 3)), RNG.uniform(-0.5, 0.5, size=(2,))
+V0 = RNG.uniform(-0.5, 0.5, size=(1, 2))
+PROBLEM = Problem(forward="sigmoid(linear(tanh(linear(x, W, b)), V))", loss="bce(y_pred, y)",
+                  params={"W": W0.tolist(), "b": B0.tolist(), "V": V0.tolist()}, x=X.tolist(), y=Y.tolist())
+
+
+def torch_run(schedule: Schedule, zero_grad: bool = True):
+    params = {name: torch.tensor(value, dtype=torch.float64, requires_grad=True)
+              for name, value in (("W", W0), ("b", B0), ("V", V0))}
+    kwargs = {"lr": schedule.lr, "weight_decay": schedule.weight_decay}
+    if schedule.optimizer == "sgd":
+        optimizer = torch.optim.SGD(params.values(), momentum=schedule.momentum, **kwargs)
+    else:
+        optimizer = torch.optim.Adam(params.values(), betas=schedule.betas, eps=schedule.eps, **kwargs)
+    x, y = torch.tensor(X), torch.tensor(Y)
+    size = {"full": len(X), "per-sample": 1}.get(schedule.batch, schedule.batch)
+    grads = []
+    for _ in range(schedule.epochs):
+        for start in range(0, len(X), size):
+            xb, yb = (x[start], y[start]) if schedule.batch == "per-sample" else (x[start:start + size], y[start:start + size])
+            h = torch.sigmoid(torch.nn.functional.linear(torch.tanh(torch.nn.functional.linear(xb, params["W"], params["b"])),
+                                                         params["V"]))
+            loss = torch.nn.functional.binary_cross_entropy(h, yb)
+            if zero_grad:
+                optimizer.zero_grad()
+            loss.backward()
+            grads.append({n: p.grad.numpy().copy() for n, p in params.items()})
+            optimizer.step()
+    return grads, {n: p.detach().numpy() for n, p in params.items()}
+
+
+def assert_same_run(schedule: Schedule, variant: Variant = Variant(), zero_grad: bool = True):
+    ours = train(PROBLEM, schedule, variant)
+    grads, final = torch_run(schedule, zero_grad)
+    assert len(ours.steps) == len(grads)
+    for step, expected in zip(ours.steps, grads):
+        for name, grad in expected.items():
+            np.testing.assert_allclose(step.grads[name], grad, rtol=1e-9, atol=1e-12, err_msg=f"step {step.index} {name}")
+    for name, value in final.items():
+        np.testing.assert_allclose(ours.final_params[name], value, rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(optimizer=st.sampled_from(["sgd", "adam"]), batch=st.sampled_from(["per-sample", "full", 2, 3, 7, 10]),
+       momentum=st.sampled_from([0.0, 0.9]), weight_decay=st.sampled_from([0.0, 0.01]),
+       lr=st.sampled_from([0.01, 0.1]))
+def test_optimizers_and_batches_match_torch_optim_step_for_step(optimizer, batch, momentum, weight_decay, lr):
+    assert_same_run(Schedule(lr=lr, epochs=3, batch=batch, optimizer=optimizer, weight_decay=weight_decay,
+                             momentum=momentum if optimizer == "sgd" else 0.0))
+
+
+def test_adam_with_other_betas_and_eps():
+    assert_same_run(Schedule(lr=0.05, epochs=4, batch=3, optimizer="adam", betas=(0.5, 0.9), eps=1e-3))
+
+
+def test_gradients_never_zeroed_with_an_optimizer_match_torch_without_zero_grad():
+    schedule = Schedule(lr=0.05, epochs=2, batch=2, optimizer="sgd", momentum=0.9)
+    assert_same_run(schedule, Variant("mistake.no_zero_grad", zero_grad=False), zero_grad=False)
+
+
+def test_mini_batches_are_taken_in_order_and_the_last_may_be_short():
+    run = train(PROBLEM, Schedule(lr=0.1, epochs=2, batch=3))
+    assert [(s.epoch, s.batch, s.sample) for s in run.steps] == [(0, 0, None), (0, 1, None), (0, 2, None),
+                                                                  (1, 0, None), (1, 1, None), (1, 2, None)]
+
+
+def test_the_parameters_after_each_epoch_are_kept():
+    run = train(PROBLEM, Schedule(lr=0.1, epochs=3, batch="full"))
+    assert len(run.epoch_params) == 3
+    np.testing.assert_array_equal(run.epoch_params[-1]["W"], run.final_params["W"])
+    np.testing.assert_array_equal(run.epoch_params[0]["W"], run.steps[1].params["W"])
+
+
+@pytest.mark.parametrize("change, message", [({"batch": 0}, "batch must be"), ({"batch": "mini"}, "batch must be"),
+                                             ({"optimizer": "rmsprop"}, "optimizer must be")])
+def test_unknown_schedules_are_refused(change, message):
+    with pytest.raises(ValueError, match=message):
+        train(PROBLEM, Schedule(lr=0.1, epochs=1, **change))
