@@ -26,6 +26,16 @@ def _points(values: list, stride: int) -> tuple[list[float], list[float]]:
     return xs, ys
 
 
+def _symlog_if_wild(ax, reference: list[float], values: list[float]) -> None:
+    """A run that blows up (gradients of 1e38) would flatten the reference to a line at 0: switch to a
+    symmetric log scale, linear near zero, so both stay readable."""
+    ref_top = max((abs(v) for v in reference), default=0.0)
+    top = max(abs(v) for v in values)
+    if top > 1e3 * max(ref_top, 1e-12):
+        small = sorted(abs(v) for v in reference if v) or [1.0]
+        ax.set_yscale("symlog", linthresh=max(small[len(small) // 2] * 0.1, 1e-9))
+
+
 def _figure(series: dict, key: str, title: str, ylabel: str, log: bool) -> bytes:
     stride = int(series.get("stride") or 1)
     pair = series["loss"] if key == "loss" else series["grads"][key]
@@ -40,6 +50,8 @@ def _figure(series: dict, key: str, title: str, ylabel: str, log: bool) -> bytes
         finite = [v for v in sy + ry if not math.isnan(v)]
         if log and finite and min(finite) > 0:
             ax.set_yscale("log")
+        elif finite:
+            _symlog_if_wild(ax, [v for v in ry if not math.isnan(v)], finite)
         if not finite:
             ax.text(0.5, 0.5, "no finite values", transform=ax.transAxes, ha="center", va="center")
         ax.set_title(title)

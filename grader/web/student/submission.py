@@ -5,6 +5,7 @@ from flask import Response, abort, jsonify, render_template, url_for
 from flask_login import current_user, login_required
 
 from grader.models import Submission
+from grader.service.attempts import STDOUT_EXCERPT_CHARS
 from grader.web import plots
 from grader.web.db import get_session
 from grader.web.security import SVG_POLICY
@@ -13,6 +14,11 @@ from grader.web.student.present import present
 from grader.web.text import _
 
 STATUS_WORDS = {"queued": "Queued", "running": "Running", "graded": "Graded", "failed": "Failed"}
+
+
+@bp.app_context_processor
+def _stdout_cap() -> dict:
+    return {"stdout_cap": STDOUT_EXCERPT_CHARS}
 
 
 def owned_submission(submission_id: int) -> Submission:

@@ -1,0 +1,189 @@
+"""A student in real headless Chromium against a live server, a real Redis and a real grading worker:
+log in, upload the seed homework, watch it go from queued to graded, see 100/100 and the plots; paste a
+mistake and read its diagnosis. Screenshots of every page go to tests/out/screenshots/."""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from grader.service import accounts
+from service_fixtures import ASSIGNMENTS, ROOT, Pipeline, free_port, redis_server  # noqa: F401
+from web_fixtures import PASSWORD
+
+pytestmark = pytest.mark.slow
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SHOTS = ROOT / "tests" / "out" / "screenshots"
+QUADRATIC = ASSIGNMENTS / "backprop-quadratic"
+
+
+def _require_browser() -> None:
+    missing = None
+    if not CHROMIUM.exists():
+        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing = "the playwright package is missing"
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(missing)  # CI installs both: a skip there would hide a broken install
+        pytest.skip(missing)
+
+
+class LiveServer:
+    """The web app in a thread, on a free loopback port."""
+
+    def __init__(self, app):
+        self.port = free_port()
+        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "LiveServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def live(tmp_path, redis_server):
+    """A live site with no worker yet (the test starts it), and a student account."""
+    _require_browser()
+    from grader.web import create_app
+
+    url = f"sqlite:///{tmp_path / 'grader.db'}"
+    pipe = Pipeline(url, redis_server, tmp_path)
+    with pipe.db.session() as session:
+        accounts.create_user(session, "wang", "student", PASSWORD, display_name="Wang Fang <b>王芳</b>")
+    app = create_app({"database_url": url, "broker_url": redis_server.url, "ratelimit_storage_url": "memory://",
+                      "secret_key": "b" * 40, "submit_interval_seconds": 1})
+    try:
+        with LiveServer(app) as server:
+            server.pipe = pipe
+            yield server
+    finally:
+        app.extensions["grader.db"].dispose()
+        pipe.close()
+
+
+@pytest.fixture
+def page(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            timezone_id="Asia/Shanghai", locale="en-US", viewport={"width": 1100, "height": 900})
+        try:
+            page = context.new_page()
+            page.problems = []
+            page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: page.problems.append(str(e)))
+            page.on("dialog", lambda d: (page.problems.append(f"a dialog opened: {d.message}"), d.dismiss()))
+            page.set_default_timeout(15_000)
+            yield page
+        finally:
+            context.close()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_a_student_submits_watches_it_graded_and_reads_the_feedback(live, page):
+    from playwright.sync_api import expect
+
+    # log in
+    page.goto(f"{live.url}/assignments")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    shot(page, "01-login")
+    page.fill("input[name=username]", "wang")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+
+    # the assignment list, the deadline in the browser's time zone (the seed deadline is 23:59 at UTC+8)
+    expect(page.locator("h1")).to_have_text("Assignments")
+    expect(page.locator("header .who")).to_contain_text("Wang Fang <b>王芳</b>")
+    deadline = page.locator('tr[data-assignment="backprop-quadratic"] time')
+    expect(deadline).to_contain_text("11:59")
+    expect(deadline).to_contain_text("GMT+8")
+    shot(page, "02-assignments")
+
+    # upload the seed homework while no worker runs: it waits, queued
+    page.click("text=Back propagation: y = w1·x² + w2·x + b")
+    expect(page.locator("#upload-form")).to_be_visible()
+    shot(page, "03-assignment")
+    page.set_input_files("input[type=file]", str(QUADRATIC / "solution.py"))
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator("#live")).to_have_attribute("data-status", "queued")
+    expect(page.locator("#status")).to_have_text("Queued")
+    shot(page, "04-submission-queued")
+
+    # a worker starts; the page turns to graded by itself, without a reload
+    marker = page.evaluate("() => (window.__sameDocument = 'yes')")
+    live.pipe.worker()
+    expect(page.locator("#live")).to_have_attribute("data-status", "graded", timeout=90_000)
+    assert page.evaluate("() => window.__sameDocument") == marker
+    expect(page.locator("#status")).to_have_text("Graded")
+    expect(page.locator("#score")).to_have_text("100 / 100")
+    expect(page.locator('tr[data-check="trace"]')).to_contain_text("All 300 gradient steps")
+    expect(page.locator('tr[data-check="prediction"]')).to_contain_text("shown after the deadline")
+    plot = page.locator('img[data-plot="loss"]')
+    expect(plot).to_be_visible()
+    page.wait_for_function("() => [...document.querySelectorAll('img.plot')].every(i => i.complete && i.naturalWidth > 0)")
+    assert page.locator("img.plot").count() == 4  # loss, w1, w2, b
+    expect(page.locator("pre.stdout")).to_contain_text("Predict (befortraining)")
+    shot(page, "05-submission-graded")
+
+    # paste a mistake (with a script tag in its output): it is graded and diagnosed
+    page.goto(f"{live.url}/assignments/backprop-quadratic")
+    mistake = (QUADRATIC / "mistakes" / "no_zero_grad.py").read_text()
+    page.fill("textarea[name=code]", "print('<script>alert(1)</script>')\n" + mistake)
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator("#live")).to_have_attribute("data-status", "graded", timeout=90_000)
+    expect(page.locator(".diagnosis")).to_contain_text("Your gradients are never zeroed")
+    first = page.locator("table.first tbody td")
+    assert [first.nth(i).inner_text() for i in range(6)][:4] == ["2", "1", "2", "w1.grad"]
+    expect(page.locator("pre.stdout")).to_contain_text("<script>alert(1)</script>")
+    page.wait_for_function("() => [...document.querySelectorAll('img.plot')].every(i => i.complete && i.naturalWidth > 0)")
+    shot(page, "06-submission-mistake")
+
+    # history and source
+    page.click("text=History")
+    expect(page.locator("tr[data-submission]")).to_have_count(2)
+    shot(page, "07-history")
+    page.locator("tr[data-submission] >> text=source").first.click()
+    expect(page.locator("table.source")).to_contain_text("<script>alert(1)</script>")
+    expect(page.locator("#L2 td.ln")).to_have_text("2")
+    shot(page, "08-source")
+
+    # a refusal: the wrong kind of file is stopped on the form
+    page.goto(f"{live.url}/assignments/backprop-quadratic")
+    txt = Path(live.pipe.logs) / "notes.txt"
+    txt.write_text("not python")
+    page.set_input_files("input[type=file]", str(txt))
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator("#client-error")).to_have_text("Only Python files (.py) are accepted.")
+    with page.expect_navigation():  # form.submit() skips the script's check: the server refuses it too
+        page.evaluate("() => document.getElementById('upload-form').submit()")
+    expect(page.locator("#upload-error")).to_contain_text("Only Python files (.py) are accepted; notes.txt is not one.")
+    shot(page, "09-upload-refused")
+
+    page.goto(f"{live.url}/settings")
+    shot(page, "10-settings")
+    refused = "the server responded with a status of 400"  # the refused upload's own answer
+    assert [p for p in page.problems if refused not in p] == []  # no CSP violation, script error or alert
