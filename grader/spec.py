@@ -5,17 +5,33 @@ import datetime as dt
 import hashlib
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
 from grader.reference import ExpressionError, compile_expression
+from grader.spec_data import CsvProblem, resolve_data_files
+from grader.spec_meaning import check_meaning
+from grader.spec_models import (  # noqa: F401 - the schema's names, re-exported: grader.spec is where they are found
+    FUNCTIONS_IN_EXPRESSIONS,
+    PARAM_NAME,
+    SLUG,
+    AssignmentSpec,
+    Check,
+    CheckKind,
+    Data,
+    Functions,
+    Late,
+    Limits,
+    Model,
+    Param,
+    PredictionInput,
+    Probes,
+    Training,
+    _describe,
+)
 
-# \Z, not $: "$" also matches before a final newline, and "runs\n" is no safe id
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
-PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
-FUNCTIONS_IN_EXPRESSIONS = {"exp", "log", "sigmoid", "tanh", "relu", "sum", "mean"}
 MAX_SPEC_BYTES = 256 * 1024
 MAX_YAML_DEPTH = 32  # a spec needs about 6 levels
 MAX_YAML_NODES = 200_000  # every alias counted as the copy it stands for; 256 KB without aliases stays below
@@ -28,142 +44,6 @@ class SpecError(ValueError):
     def __init__(self, lines: list[str]):
         super().__init__("\n".join(lines))
         self.lines = lines
-
-
-class _Strict(BaseModel):
-    # strict: `lr: true` or `epochs: "100"` is a mistake to report, not a value to coerce; NaN/inf never make sense
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
-
-
-class Late(_Strict):
-    grace_minutes: int = Field(0, ge=0, le=7 * 24 * 60)
-    penalty_per_day: float = Field(0.0, ge=0.0, le=1.0)
-    max_days: int | None = Field(None, ge=0, le=365)  # None: late work accepted with no end
-
-
-class Limits(_Strict):
-    wall_seconds: float = Field(30.0, gt=0, le=600)
-    cpu_seconds: int = Field(20, gt=0, le=600)
-    memory_mb: int = Field(1024, ge=256, le=16384)
-    output_kb: int = Field(256, ge=1, le=10240)
-
-
-class Data(_Strict):
-    x: list[float | list[float]] = Field(min_length=1, max_length=100_000)
-    y: list[float | list[float]] = Field(min_length=1, max_length=100_000)
-
-    @model_validator(mode="after")
-    def _same_length(self) -> "Data":
-        if len(self.x) != len(self.y):
-            raise ValueError(f"x has {len(self.x)} samples but y has {len(self.y)}")
-        return self
-
-
-class Model(_Strict):
-    params: dict[str, float | list[float] | list[list[float]]] = Field(min_length=1)
-    forward: str = Field(min_length=1, max_length=2000)
-    loss: str = Field(min_length=1, max_length=2000)
-
-    @field_validator("params")
-    @classmethod
-    def _param_names(cls, params: dict) -> dict:
-        reserved = FUNCTIONS_IN_EXPRESSIONS | {"x", "y", "y_pred"}
-        for name in params:
-            if not PARAM_NAME.match(name):
-                raise ValueError(f"parameter name {name!r} is not a Python name")
-            if name in reserved:
-                raise ValueError(f"parameter name {name!r} is reserved")
-        return params
-
-
-class Training(_Strict):
-    lr: float = Field(gt=0, le=100)
-    epochs: int = Field(ge=1, le=100_000)
-    batch: Literal["per-sample", "full"] = "per-sample"
-
-
-class Functions(_Strict):
-    """Names of the functions the student's script must define."""
-
-    forward: str = Field("forward", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    loss: str = Field("loss", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class Probes(_Strict):
-    random: int = Field(8, ge=0, le=200)
-    seed: int = 0
-    scale: float = Field(2.0, gt=0, le=1000)  # probe parameters are drawn from [-scale, scale]
-
-
-CheckKind = Literal["runs", "gradients", "trace", "final_params", "predictions"]
-
-
-class Check(_Strict):
-    id: str
-    kind: CheckKind
-    points: float = Field(ge=0, le=10_000)
-    rtol: float = Field(1e-4, ge=0, le=1)
-    atol: float = Field(1e-5, ge=0)
-    visibility: Literal["visible", "hidden", "after_deadline"] = "visible"
-    probes: Probes | None = None
-    inputs: list[float] | None = None
-
-    @field_validator("id")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if not SLUG.match(value):
-            raise ValueError(f"{value!r} is not a safe id (lowercase letters, digits, '-' and '_')")
-        return value
-
-    @model_validator(mode="after")
-    def _kind_fields(self) -> "Check":
-        if self.kind == "predictions" and not self.inputs:
-            raise ValueError("a predictions check needs `inputs`")
-        if self.kind != "predictions" and self.inputs is not None:
-            raise ValueError(f"`inputs` belongs to predictions checks, not {self.kind}")
-        if self.kind != "gradients" and self.probes is not None:
-            raise ValueError(f"`probes` belongs to gradients checks, not {self.kind}")
-        return self
-
-
-class AssignmentSpec(_Strict):
-    id: str
-    title: str = Field(min_length=1, max_length=200)
-    description: str = ""
-    deadline: dt.datetime | None = Field(None, strict=False)  # a quoted ISO string is fine too
-    late: Late = Late()
-    limits: Limits = Limits()
-    data: Data
-    model: Model
-    functions: Functions = Functions()
-    training: Training
-    checks: list[Check] = Field(min_length=1)
-
-    @field_validator("id")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if not SLUG.match(value):
-            raise ValueError(f"{value!r} is not a safe id (lowercase letters, digits, '-' and '_')")
-        return value
-
-    @field_validator("deadline", mode="before")
-    @classmethod
-    def _date_and_time(cls, value: Any) -> Any:
-        # lax datetime parsing would take a number as a Unix time and a bare date as naive midnight
-        if isinstance(value, (bool, int, float)) or type(value) is dt.date:
-            raise ValueError(f"expected a date and time like 2026-12-10T23:59:00+08:00, got {_describe(value)}")
-        return value
-
-    @field_validator("deadline")
-    @classmethod
-    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("the deadline needs a time zone offset, e.g. 2026-12-10T23:59:00+08:00")
-        return value
-
-    @property
-    def max_points(self) -> float:
-        return sum(c.points for c in self.checks)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,11 +121,6 @@ def _field(path: tuple) -> str:
     return out or "(top level)"
 
 
-def _describe(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _message(error: dict) -> str:
     """A pydantic error in words an instructor reads without knowing pydantic."""
     kind, value = error["type"], error.get("input")
@@ -283,6 +158,9 @@ def _message(error: dict) -> str:
     return error["msg"][0].lower() + error["msg"][1:] + f", got {_describe(value)}"
 
 
+UNION_LABELS = ("float", "int", "str", "Param", "PredictionInput", "literal['student']")
+
+
 def _pydantic_path(loc: tuple, lines: dict) -> tuple[tuple, tuple | None, str | None]:
     """(field path, path of the union value, union branch): pydantic's branch labels ('float',
     'list[float]') dropped from an error location. A key the YAML really has (an unknown key named
@@ -290,7 +168,7 @@ def _pydantic_path(loc: tuple, lines: dict) -> tuple[tuple, tuple | None, str | 
     path: tuple = ()
     union_at, branch = None, None
     for part in loc:
-        label = isinstance(part, str) and ("[" in part or part in ("float", "int", "str"))
+        label = isinstance(part, str) and ("[" in part or part in UNION_LABELS)
         if not label or path + (part,) in lines:
             path += (part,)
         elif union_at is None:
@@ -298,13 +176,13 @@ def _pydantic_path(loc: tuple, lines: dict) -> tuple[tuple, tuple | None, str | 
     return path, union_at, branch
 
 
-def _validation_lines(exc: ValidationError, lines: dict, source: str) -> list[str]:
+def _validation_lines(exc: ValidationError, lines: dict, source: str, prefix: tuple = ()) -> list[str]:
     """One line per problem. A value no branch of a union accepts is reported once, by the branch
     that got furthest (`[1, 'a']` for a list of numbers: the 'a', not "expected a number")."""
     out: list = []  # a str, or the key of a union value whose lines come later
     branches: dict[tuple, dict[str, list[tuple[int, str]]]] = {}
     for err in exc.errors():
-        path, union_at, branch = _pydantic_path(err["loc"], lines)
+        path, union_at, branch = _pydantic_path(prefix + tuple(err["loc"]), lines)
         text = f"{source}:{_line_for(lines, path)}: {_field(path)}: {_message(err)}"
         if union_at is None:
             out.append(text)
@@ -324,8 +202,11 @@ def _validation_lines(exc: ValidationError, lines: dict, source: str) -> list[st
     return result
 
 
-def parse_spec(text: str, source: str = "<spec>") -> AssignmentSpec:
-    """Validate spec text; raise SpecError with every problem found, each with file, line and field."""
+def parse_spec(text: str, source: str = "<spec>", base_dir: str | Path | None = None) -> AssignmentSpec:
+    """Validate spec text; raise SpecError with every problem found, each with file, line and field.
+
+    Data files (`data: {csv: ...}`) are read from `base_dir`, the spec's folder (load_spec passes it),
+    unless the spec carries their content inline (`text:`)."""
     if len(text.encode("utf-8", "replace")) > MAX_SPEC_BYTES:
         raise SpecError([f"{source}: the spec is larger than {MAX_SPEC_BYTES // 1024} KB"])
     try:
@@ -353,6 +234,8 @@ def parse_spec(text: str, source: str = "<spec>") -> AssignmentSpec:
         raise SpecError([f"{source}:1: the spec must be a mapping of keys (id, title, model, ...)"])
     lines, problems = _yaml_lines(node)
     errors = [f"{source}:{line}: {_field(path)}: {msg}" for line, path, msg in problems]
+    data, file_errors = _with_data_files(data, lines, source, base_dir)
+    errors += file_errors
     try:
         spec = AssignmentSpec.model_validate(data)
     except ValidationError as exc:
@@ -362,6 +245,17 @@ def parse_spec(text: str, source: str = "<spec>") -> AssignmentSpec:
     if errors:
         raise SpecError(_dedupe(errors))
     return spec
+
+
+def _with_data_files(data: dict, lines: dict, source: str, base_dir: str | Path | None) -> tuple[dict, list[str]]:
+    """The spec's mapping with every `{csv: ...}` data block replaced by the samples it names."""
+    try:
+        return resolve_data_files(data, None if base_dir is None else Path(base_dir)), []
+    except CsvProblem as problem:
+        if problem.validation is not None:
+            return data, _validation_lines(problem.validation, lines, source, problem.path)
+        path = problem.path + ((problem.field,) if problem.field else ())
+        return data, [f"{source}:{_line_for(lines, path)}: {_field(path)}: {problem.message}"]
 
 
 def _dedupe(lines: list[str]) -> list[str]:
@@ -391,6 +285,9 @@ def _check_semantics(spec: AssignmentSpec, lines: dict, source: str) -> list[str
             errors.append(f"{source}:{line}: model.loss: the loss never uses y_pred")
     if spec.functions.forward == spec.functions.loss:
         errors.append(f"{source}:{_line_for(lines, ('functions',))}: functions: forward and loss need different names")
+    if not errors:  # the model compiles: try it on the data, the checks' inputs and the schedule
+        errors += [f"{source}:{_line_for(lines, path)}: {_field(path)}: {message}"
+                   for path, message in check_meaning(spec)]
     return errors
 
 
@@ -408,7 +305,7 @@ def load_spec(path: str | Path) -> AssignmentSpec:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
-    spec = parse_spec(text, str(path))
+    spec = parse_spec(text, str(path), path.parent)
     if path.name == SPEC_FILENAME and spec.id != path.parent.name:
         node = yaml.compose(text, Loader=_LineLoader)
         line = _line_for(_yaml_lines(node)[0], ("id",))

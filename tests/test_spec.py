@@ -186,13 +186,13 @@ def test_a_wrong_type_names_file_line_and_field(tmp_path):
     ('title: "Demo"', "title: !!binary aGVsbG8=", f"SPEC:{L_TITLE}: title: expected text, got b'hello'"),
     ("    points: 10", "    points: '10'", f"SPEC:{L_RUNS_POINTS}: checks[0].points: expected a number, got '10'"),
     ("    kind: runs", "    kind: run",
-     f"SPEC:{L_RUNS_KIND}: checks[0].kind: expected one of 'runs', 'gradients', 'trace', 'final_params' or "
-     "'predictions', got 'run'"),
+     f"SPEC:{L_RUNS_KIND}: checks[0].kind: expected one of 'runs', 'gradients', 'trace', 'final_params', "
+     "'predictions', 'function' or 'accuracy', got 'run'"),
     ("  epochs: 100", "  epochs: 100\n  batch: minibatch",
      f"SPEC:{L_EPOCHS + 1}: training.batch: expected one of 'per-sample' or 'full', got 'minibatch'"),
     ("  x: [1.0, 2.0, 3.0]", "  x: [1.0, 'a', 3.0]", f"SPEC:{L_X}: data.x[1]: expected a number, got 'a'"),
-    ("  params: {w: 1.0}", "  params: {w: {a: 1}}",
-     f"SPEC:{L_PARAMS}: model.params.w: expected a number, got {{'a': 1}}"),
+    ("  params: {w: 1.0}", "  params: {w: {shape: 2, init: student}}",
+     f"SPEC:{L_PARAMS}: model.params.w.shape: expected a list, got 2"),
     ("  params: {w: 1.0}", "  params: w", f"SPEC:{L_PARAMS}: model.params: expected a mapping, got 'w'"),
     ("training:\n  lr: 0.01\n  epochs: 100\n", "training: 5\n",
      f"SPEC:{L_TRAINING}: training: expected a mapping, got 5"),
@@ -409,7 +409,7 @@ def test_a_predictions_check_needs_inputs(tmp_path):
 
 def test_probes_belong_only_to_gradients_checks(tmp_path):
     lines = refusal(tmp_path, edit(("    kind: runs\n", "    kind: runs\n    probes: {random: 2}\n")))
-    assert lines == [f"SPEC:{L_RUNS_ID}: checks[0]: `probes` belongs to gradients checks, not runs"]
+    assert lines == [f"SPEC:{L_RUNS_ID}: checks[0]: `probes` belongs to gradients and function checks, not runs"]
 
 
 # --- several problems at once ---

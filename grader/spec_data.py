@@ -1,0 +1,149 @@
+"""Data files of a spec: `data: {csv: diabetes.csv, x: [0, 8], y: 8}` read, size-capped and validated.
+
+The CSV lies next to the spec (a plain file name, never a path). Its samples replace the block before the
+spec is validated; its name and text stay with the data, so that the harness can write the same file
+into the job's working directory and `np.loadtxt('diabetes.csv', delimiter=',')` works there.
+"""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+
+from grader.spec_models import _describe, _Strict
+
+MAX_CSV_BYTES = 200 * 1024
+MAX_ROWS = 100_000
+FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
+
+
+class CsvProblem(ValueError):
+    """A data block that cannot be loaded: where (field path), and why."""
+
+    def __init__(self, path: tuple, field: str | None, message: str = "", validation: ValidationError | None = None):
+        super().__init__(message)
+        self.path, self.field, self.message, self.validation = path, field, message, validation
+
+
+class CsvSource(_Strict):
+    csv: str
+    x: int | list[int] = Field(union_mode="left_to_right")  # a column, or [start, stop) like xy[:, 0:8]
+    y: int | list[int] = Field(union_mode="left_to_right")
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    skip_rows: int = Field(0, ge=0, le=100)  # header lines
+    text: str | None = Field(None, max_length=MAX_CSV_BYTES)  # the file's content inline, instead of the file
+
+    @field_validator("csv")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        if not FILE_NAME.match(name) or ".." in name:
+            raise ValueError(f"expected a plain file name next to the spec, like diabetes.csv, got {_describe(name)}")
+        return name
+
+    @field_validator("x", "y")
+    @classmethod
+    def _columns(cls, value: int | list[int]) -> int | list[int]:
+        if isinstance(value, list) and (len(value) != 2 or not 0 <= value[0] < value[1]):
+            raise ValueError(f"expected a column or a range [start, stop) of columns, like [0, 8], got {value}")
+        if isinstance(value, int) and value < 0:
+            raise ValueError(f"a column number starts at 0, got {value}")
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter(cls, value: str) -> str:
+        if value in "0123456789.-+eE\n\r\"'":
+            raise ValueError(f"{value!r} cannot separate numbers")
+        return value
+
+
+def resolve_data_files(spec: dict, base_dir: Path | None) -> dict:
+    """`spec` with `data` and each accuracy check's `data` loaded from CSV where they name one."""
+    out = dict(spec)
+    if _is_csv(out.get("data")):
+        out["data"] = load_csv(out["data"], base_dir, ("data",))
+    checks = out.get("checks")
+    if isinstance(checks, list):
+        out["checks"] = list(checks)
+        for i, check in enumerate(checks):
+            if isinstance(check, dict) and _is_csv(check.get("data")):
+                out["checks"][i] = {**check, "data": load_csv(check["data"], base_dir, ("checks", i, "data"))}
+    return out
+
+
+def _is_csv(block: Any) -> bool:
+    return isinstance(block, dict) and "csv" in block
+
+
+def load_csv(block: dict, base_dir: Path | None, where: tuple) -> dict:
+    """A `{csv: ...}` block as `{x, y, csv, text}`; CsvProblem naming the field otherwise."""
+    try:
+        source = CsvSource.model_validate(block)
+    except ValidationError as exc:
+        raise CsvProblem(where, None, validation=exc) from None
+    text = source.text if source.text is not None else _read(source.csv, base_dir, where)
+    rows = _rows(text, source, where)
+    width = len(rows[0])
+    for field in ("x", "y"):
+        columns = getattr(source, field)
+        stop = columns[1] if isinstance(columns, list) else columns + 1
+        if stop > width:
+            raise CsvProblem(where, field, f"{source.csv} has {width} columns (0 to {width - 1}); "
+                                           f"{field} asks for columns up to {stop - 1}")
+
+    def pick(row: list[float], columns: int | list[int]):
+        return row[columns[0]:columns[1]] if isinstance(columns, list) else row[columns]
+
+    return {"x": [pick(r, source.x) for r in rows], "y": [pick(r, source.y) for r in rows],
+            "csv": source.csv, "text": text}
+
+
+def _read(name: str, base_dir: Path | None, where: tuple) -> str:
+    if base_dir is None:
+        raise CsvProblem(where, "csv", f"{name} cannot be read: this spec was given without its folder "
+                                       f"(put the file's content under `text:`)")
+    path = base_dir / name
+    try:
+        if not path.is_file():
+            raise CsvProblem(where, "csv", f"no file {name} next to the spec")
+        with path.open("rb") as file:
+            raw = file.read(MAX_CSV_BYTES + 1)
+    except OSError as exc:
+        raise CsvProblem(where, "csv", f"cannot read {name}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CSV_BYTES:
+        raise CsvProblem(where, "csv", f"{name} is larger than {MAX_CSV_BYTES // 1024} KB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CsvProblem(where, "csv", f"{name} is not UTF-8 text (byte {exc.start})") from None
+
+
+def _rows(text: str, source: CsvSource, where: tuple) -> list[list[float]]:
+    rows: list[list[float]] = []
+    for number, line in enumerate(text.splitlines()[source.skip_rows:], start=source.skip_rows + 1):
+        if not line.strip():
+            continue
+        cells = line.split(source.delimiter)
+        row = []
+        for column, cell in enumerate(cells):
+            try:
+                value = float(cell.strip())
+            except ValueError:
+                raise CsvProblem(where, "csv", f"{source.csv} line {number}, column {column}: "
+                                               f"{_describe(cell.strip())} is not a number") from None
+            if not math.isfinite(value):
+                raise CsvProblem(where, "csv", f"{source.csv} line {number}, column {column}: "
+                                               f"{cell.strip()} is not a finite number")
+            row.append(value)
+        if rows and len(row) != len(rows[0]):
+            raise CsvProblem(where, "csv", f"{source.csv} line {number} has {len(row)} columns, "
+                                           f"the lines before it {len(rows[0])}")
+        rows.append(row)
+        if len(rows) > MAX_ROWS:
+            raise CsvProblem(where, "csv", f"{source.csv} has more than {MAX_ROWS} rows")
+    if not rows:
+        raise CsvProblem(where, "csv", f"{source.csv} holds no rows of numbers")
+    return rows

@@ -1,0 +1,292 @@
+"""The assignment spec's schema: pydantic models of every field (loading and error lines are in grader.spec)."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from grader.reference.expr import FUNCTIONS
+
+# \Z, not $: "$" also matches before a final newline, and "runs\n" is no safe id
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
+PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+PYTHON_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+FUNCTIONS_IN_EXPRESSIONS = set(FUNCTIONS)
+MAX_PARAM_ELEMENTS = 4096  # the harness records tensors up to this size (grader.plan.MAX_TENSOR_ELEMENTS)
+BATCH_MODES = ("per-sample", "full")
+
+Value = float | list[float] | list[list[float]]
+
+
+class _Strict(BaseModel):
+    # strict: `lr: true` or `epochs: "100"` is a mistake to report, not a value to coerce; NaN/inf never make sense
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def shape_of(value: Value) -> tuple[int, ...]:
+    """The shape of a number or a (rectangular) nested list."""
+    if not isinstance(value, list):
+        return ()
+    inner = {shape_of(item) for item in value}
+    if len(inner) > 1:
+        raise ValueError("the rows of a matrix need the same length")
+    return (len(value), *(inner.pop() if inner else ()))
+
+
+class Late(_Strict):
+    grace_minutes: int = Field(0, ge=0, le=7 * 24 * 60)
+    penalty_per_day: float = Field(0.0, ge=0.0, le=1.0)
+    max_days: int | None = Field(None, ge=0, le=365)  # None: late work accepted with no end
+
+
+class Limits(_Strict):
+    wall_seconds: float = Field(30.0, gt=0, le=600)
+    cpu_seconds: int = Field(20, gt=0, le=600)
+    memory_mb: int = Field(1024, ge=256, le=16384)
+    output_kb: int = Field(256, ge=1, le=10240)
+
+
+class Data(_Strict):
+    """Samples (the first axis of x and y). From a CSV, the loader fills x and y and keeps the file's
+    name and text in `csv` and `text`: the file is written into the job's working directory."""
+
+    x: list[float | list[float] | list[list[float]]] = Field(min_length=1, max_length=100_000)
+    y: list[float | list[float]] = Field(min_length=1, max_length=100_000)
+    csv: str | None = None
+    text: str | None = None
+
+    @model_validator(mode="after")
+    def _same_length(self) -> "Data":
+        if len(self.x) != len(self.y):
+            raise ValueError(f"x has {len(self.x)} samples but y has {len(self.y)}")
+        return self
+
+
+class Param(_Strict):
+    """A parameter with a shape: `{shape: [8, 6], init: student}`, or explicit values `{init: [[...]]}`."""
+
+    shape: list[int] | None = Field(None, max_length=4)
+    init: Literal["student"] | float | list[float] | list[list[float]]
+
+    @field_validator("shape")
+    @classmethod
+    def _sizes(cls, shape: list[int] | None) -> list[int] | None:
+        if shape is None:
+            return shape
+        if any(size < 1 for size in shape):
+            raise ValueError(f"every size in a shape must be at least 1, got {shape}")
+        if math.prod(shape) > MAX_PARAM_ELEMENTS:
+            raise ValueError(f"a parameter may have at most {MAX_PARAM_ELEMENTS} elements, {shape} has {math.prod(shape)}")
+        return shape
+
+    @model_validator(mode="after")
+    def _init_fits(self) -> "Param":
+        if self.init == "student":
+            if self.shape is None:
+                raise ValueError("init: student needs a shape, e.g. {shape: [8, 6], init: student}")
+            return self
+        if isinstance(self.init, list) and self.shape is not None and list(shape_of(self.init)) != self.shape:
+            raise ValueError(f"init has shape {list(shape_of(self.init))} but shape is {self.shape}")
+        return self
+
+
+class Model(_Strict):
+    params: dict[str, float | list[float] | list[list[float]] | Param] = Field(min_length=1)
+    forward: str = Field(min_length=1, max_length=2000)
+    loss: str = Field(min_length=1, max_length=2000)
+
+    @field_validator("params")
+    @classmethod
+    def _param_names(cls, params: dict) -> dict:
+        reserved = FUNCTIONS_IN_EXPRESSIONS | {"x", "y", "y_pred"}
+        for name, value in params.items():
+            if not PARAM_NAME.match(name):
+                raise ValueError(f"parameter name {name!r} is not a Python name")
+            if name in reserved:
+                raise ValueError(f"parameter name {name!r} is reserved")
+            if not isinstance(value, Param):
+                try:
+                    shape_of(value)
+                except ValueError as exc:
+                    raise ValueError(f"{name}: {exc}") from None
+        return params
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        value = self.params[name]
+        if isinstance(value, Param):
+            return tuple(value.shape) if value.shape is not None else shape_of(value.init)
+        return shape_of(value)
+
+    def initial(self, name: str) -> float | list | None:
+        """The spec's initial value of a parameter (a number fills its shape); None for init: student."""
+        value = self.params[name]
+        if not isinstance(value, Param):
+            return value
+        if value.init == "student":
+            return None
+        if isinstance(value.init, list) or value.shape is None:
+            return value.init
+        filled: Any = float(value.init)
+        for size in reversed(value.shape):
+            filled = [filled] * size
+        return filled
+
+    @property
+    def student_init(self) -> list[str]:
+        """Parameters whose initial values are the student's own (read from their first backward())."""
+        return [name for name, value in self.params.items() if isinstance(value, Param) and value.init == "student"]
+
+
+class Training(_Strict):
+    lr: float = Field(gt=0, le=100)
+    epochs: int = Field(ge=1, le=100_000)
+    batch: str | int = "per-sample"  # per-sample, full, or a mini-batch size
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    momentum: float = Field(0.0, ge=0, lt=1)
+    weight_decay: float = Field(0.0, ge=0, le=1)
+    betas: list[float] = Field([0.9, 0.999], min_length=2, max_length=2)
+    eps: float = Field(1e-8, gt=0, le=1)
+    autograd: bool = True  # false: the student computes gradients by hand (no trace or gradients checks)
+
+    @field_validator("batch", mode="before")
+    @classmethod
+    def _batch(cls, value: Any) -> Any:
+        if value in BATCH_MODES or (type(value) is int and 1 <= value <= 100_000):
+            return value
+        if isinstance(value, str):
+            raise ValueError(f"expected one of 'per-sample' or 'full', got {_describe(value)}")
+        raise ValueError(f"expected per-sample, full or a mini-batch size (a whole number from 1 to 100000), "
+                         f"got {_describe(value)}")
+
+    @field_validator("betas")
+    @classmethod
+    def _betas(cls, betas: list[float]) -> list[float]:
+        if not all(0 <= b < 1 for b in betas):
+            raise ValueError(f"each beta must be at least 0 and below 1, got {betas}")
+        return betas
+
+    @model_validator(mode="after")
+    def _optimizer_fields(self) -> "Training":
+        # judged by value, not by the fields given: a spec dumped to JSON and read back gives them all
+        if self.optimizer != "sgd" and self.momentum:
+            raise ValueError("momentum belongs to optimizer: sgd (Adam has betas)")
+        if self.optimizer != "adam" and (self.betas != [0.9, 0.999] or self.eps != 1e-8):
+            raise ValueError("betas and eps belong to optimizer: adam")
+        return self
+
+
+class Functions(_Strict):
+    """Names of the functions the student's script must define (`forward: model` for an nn.Module)."""
+
+    forward: str = Field("forward", pattern=PYTHON_NAME)
+    loss: str = Field("loss", pattern=PYTHON_NAME)
+
+
+class Probes(_Strict):
+    random: int = Field(8, ge=0, le=200)
+    seed: int = 0
+    scale: float = Field(2.0, gt=0, le=1000)  # probe parameters are drawn from [-scale, scale]
+
+
+class PredictionInput(_Strict):
+    """One predictions input with its own tolerance."""
+
+    x: float | list[float] | list[list[float]]
+    rtol: float | None = Field(None, ge=0, le=1)
+    atol: float | None = Field(None, ge=0)
+
+
+CheckKind = Literal["runs", "gradients", "trace", "final_params", "predictions", "function", "accuracy"]
+# field -> (its default, the kinds it belongs to)
+KIND_FIELDS = {"inputs": (None, ("predictions",)), "probes": (None, ("gradients", "function")),
+               "function": (None, ("function",)), "returns": ("gradient", ("function",)),
+               "threshold": (None, ("accuracy",)), "cutoff": (0.5, ("accuracy",)), "data": (None, ("accuracy",))}
+
+
+class Check(_Strict):
+    id: str
+    kind: CheckKind
+    points: float = Field(ge=0, le=10_000)
+    rtol: float = Field(1e-4, ge=0, le=1)
+    atol: float = Field(1e-5, ge=0)
+    visibility: Literal["visible", "hidden", "after_deadline"] = "visible"
+    probes: Probes | None = None
+    inputs: list[float | list[float] | list[list[float]] | PredictionInput] | None = Field(None, max_length=1000)
+    function: str | None = Field(None, pattern=PYTHON_NAME)  # function: the student's function to call
+    returns: Literal["gradient", "loss", "forward"] = "gradient"  # function: what it must return
+    threshold: float | None = Field(None, ge=0, le=1)  # accuracy: the share of samples to classify right
+    cutoff: float = 0.5  # accuracy: one output above it is class 1; several outputs: the largest wins
+    data: Data | None = None  # accuracy: held-out samples (only their x enter the sandbox); default: the training data
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError(f"{value!r} is not a safe id (lowercase letters, digits, '-' and '_')")
+        return value
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> "Check":
+        if self.kind == "predictions" and not self.inputs:
+            raise ValueError("a predictions check needs `inputs`")
+        if self.kind == "function" and not self.function:
+            raise ValueError("a function check needs `function`: the name of the student's function")
+        if self.kind == "accuracy" and self.threshold is None:
+            raise ValueError("an accuracy check needs `threshold`: the share of samples to classify right, e.g. 0.7")
+        for field, (default, kinds) in KIND_FIELDS.items():
+            if getattr(self, field) != default and self.kind not in kinds:
+                raise ValueError(f"`{field}` belongs to {' and '.join(kinds)} checks, not {self.kind}")
+        return self
+
+    @property
+    def prediction_inputs(self) -> list[PredictionInput]:
+        return [i if isinstance(i, PredictionInput) else PredictionInput(x=i) for i in self.inputs or []]
+
+
+class AssignmentSpec(_Strict):
+    id: str
+    title: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    deadline: dt.datetime | None = Field(None, strict=False)  # a quoted ISO string is fine too
+    late: Late = Late()
+    limits: Limits = Limits()
+    seed: int | None = Field(None, ge=0, le=2**63 - 1)  # torch.manual_seed(seed) before the script runs
+    data: Data
+    model: Model
+    functions: Functions = Functions()
+    training: Training
+    checks: list[Check] = Field(min_length=1)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError(f"{value!r} is not a safe id (lowercase letters, digits, '-' and '_')")
+        return value
+
+    @field_validator("deadline", mode="before")
+    @classmethod
+    def _date_and_time(cls, value: Any) -> Any:
+        # lax datetime parsing would take a number as a Unix time and a bare date as naive midnight
+        if isinstance(value, (bool, int, float)) or type(value) is dt.date:
+            raise ValueError(f"expected a date and time like 2026-12-10T23:59:00+08:00, got {_describe(value)}")
+        return value
+
+    @field_validator("deadline")
+    @classmethod
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("the deadline needs a time zone offset, e.g. 2026-12-10T23:59:00+08:00")
+        return value
+
+    @property
+    def max_points(self) -> float:
+        return sum(c.points for c in self.checks)
