@@ -1,0 +1,13 @@
+"""Helpers shared by the sandbox tests."""
+from __future__ import annotations
+
+from worker.sandbox import HARNESS_PATH
+from worker.sandbox.rootfs import default_layout
+
+
+def bind_entries_under(directory: str) -> list[str]:
+    """Names the job sees in one of its tmpfs dirs: the first step of each bind that lies below it
+    (a clone under /tmp has its venv bound there)."""
+    layout = default_layout(HARNESS_PATH)
+    prefix = directory.rstrip("/") + "/"
+    return sorted({inside[len(prefix):].split("/")[0] for _, inside in layout.ro_binds if inside.startswith(prefix)})
