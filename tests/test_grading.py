@@ -61,7 +61,22 @@ def test_correct_style_scores_full_marks(sandbox, quadratic, path):
     failing = [(c.id, c.message.render()) for c in result.checks if not c.passed]
     assert failing == []
     assert result.score == 100
-    assert result.diagnoses == []
+    assert [d.code for d in result.diagnoses if not d.code.startswith("note.")] == []
+
+
+def test_notebook_magics_are_ignored_and_the_student_is_told(sandbox, quadratic):
+    path = Path(__file__).parent / "scripts" / "quadratic_correct" / "notebook_cells_pasted.py"
+    result, _ = grade_source(quadratic, path.read_text(), sandbox)
+    assert result.score == 100
+    note = next(d for d in result.diagnoses if d.code == "note.notebook_magics_ignored")
+    assert note.params == {"lines": [1, 2]}
+    assert "line [1, 2]" in note.render() or "1, 2" in note.render()
+
+
+def test_a_real_syntax_error_beside_a_magic_is_the_one_reported(sandbox, linear):
+    result, _ = grade_source(linear, "%matplotlib inline\nimport torch\nw = (1,\n", sandbox)
+    assert result.checks[0].message.code == "runs.syntax_error"
+    assert result.checks[0].message.params["line"] == 3  # the unclosed "(", not the magic on line 1
 
 
 def test_there_are_at_least_eight_correct_styles():
