@@ -35,3 +35,18 @@ def test_settings_need_the_csrf_token(app, client):
     response = client.post("/settings", data={"timezone": "Asia/Shanghai"})
     assert response.status_code == 400 and "security token" in response.text
     assert timezone_of(app, "alice") is None
+
+
+def test_the_browsers_zone_from_its_cookie_is_shown_escaped(app, client):
+    login(client)
+    client.set_cookie("tz", "<b>Mars</b>")
+    page = client.get("/settings").text
+    assert "Your browser says: &lt;b&gt;Mars&lt;/b&gt;." in page
+
+
+def test_the_late_window_end_is_a_time_tag_in_the_viewers_zone(app, client):
+    login(client)
+    client.set_cookie("tz", "Asia/Shanghai")
+    page = client.get("/assignments/backprop-quadratic").text
+    # deadline 2026-12-10 23:59 +08:00, 10 minutes' grace, 3 late days
+    assert 'accepted until <time datetime="2026-12-13T16:09:00+00:00">2026-12-14 00:09 CST</time>' in page

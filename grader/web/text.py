@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 from flask import Flask
+from markupsafe import Markup
 
 from grader.feedback import render
 
@@ -21,6 +22,12 @@ def current_lang() -> str:
 
 def _(text: str, **params) -> str:
     return text % params if params else text
+
+
+def _markup(text: str, **params) -> Markup:
+    """`_` as templates call it (Flask-Babel's behaviour under autoescape): the message is trusted, every
+    parameter is escaped unless it is already Markup (a <time> tag, say)."""
+    return Markup(text) % params if params else Markup(text)
 
 
 def ngettext(singular: str, plural: str, num: int, **params) -> str:
@@ -44,5 +51,5 @@ def number(value) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(_=_, ngettext=ngettext, feedback=feedback, current_lang=current_lang)
+    app.jinja_env.globals.update(_=_markup, ngettext=ngettext, feedback=feedback, current_lang=current_lang)
     app.jinja_env.filters["number"] = number

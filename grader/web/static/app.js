@@ -20,8 +20,9 @@ window.grader = {postJSON: postJSON, csrfToken: csrfToken};
 function localTimes() {
   let zone = "";
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
-  if (zone && !document.cookie.split("; ").includes("tz=" + encodeURIComponent(zone))) {
-    document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
+  // IANA names are cookie-safe as they are (the server reads the value unescaped)
+  if (/^[A-Za-z0-9_+\-\/]+$/.test(zone) && !document.cookie.split("; ").includes("tz=" + zone)) {
+    document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
   }
   if (document.body.dataset.tzChosen) return;
   const fmt = new Intl.DateTimeFormat(undefined, {
