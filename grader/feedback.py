@@ -21,7 +21,7 @@ MESSAGES_EN: dict[str, str] = {
     # gradients (probes)
     "gradients.ok": "All {probes} gradient probes match the reference.",
     "gradients.mismatch": ("{matched} of {probes} gradient probes match. First difference: with {at}, "
-                           "x={x}, y={y}, d loss / d {param} should be {expected}, yours is {got}."),
+                           "x={x}, y={y}, d loss / d {param}{index} should be {expected}, yours is {got}."),
     "gradients.no_grad": "With {at}, x={x}, y={y}, {param}.grad is None after loss(x, y).backward(): "
                          "{param} does not take part in your loss.",
     "gradients.probe_error": "Calling your loss at a test point failed: {error}",
@@ -29,7 +29,7 @@ MESSAGES_EN: dict[str, str] = {
     # trace
     "trace.ok": "All {steps} gradient steps of your training match the reference.",
     "trace.first_divergence": ("{matched} of {steps} steps match. The first difference is at step {step} "
-                               "(epoch {epoch}, sample {sample}): {param}.grad should be {expected}, "
+                               "(epoch {epoch}, sample {sample}): {param}.grad{index} should be {expected}, "
                                "yours is {got}."),
     "trace.too_short": "Your training made {got} backward() calls; the assignment needs {expected}.",
     "trace.too_long": "Your training made {got} backward() calls; the assignment needs {expected}.",
@@ -37,12 +37,21 @@ MESSAGES_EN: dict[str, str] = {
     "trace.missing_param": "No gradient of {param} was recorded during training (found: {found}).",
     # final params
     "final_params.ok": "Your final parameters match the reference.",
-    "final_params.mismatch": "After training, {param} should be {expected}; yours is {got}.",
+    "final_params.mismatch": "After training, {param}{index} should be {expected}; yours is {got}.",
     "final_params.missing": "Your script defines no parameter named {param}.",
     "final_params.not_tensor": "{param} is a {type}, not a tensor.",
     # predictions
     "predictions.ok": "Your predictions match the reference.",
-    "predictions.mismatch": "forward({x}) should be {expected} after training; yours is {got}.",
+    "predictions.mismatch": "forward({x}){index} should be {expected} after training; yours is {got}.",
+    # function (a student function called at test points)
+    "function.ok": "Your {function}() returns the right values at all {probes} test points.",
+    "function.mismatch": ("{matched} of {probes} test points match. First difference: with {at}, {function}({args}) "
+                          "should return {expected} ({returns} of {param}{index}), yours returns {got}."),
+    "function.error": "Calling your {function}() at a test point failed: {error}",
+    # accuracy
+    "accuracy.ok": "Your model classifies {accuracy} of the {samples} samples right (at least {threshold} needed).",
+    "accuracy.low": "Your model classifies only {accuracy} of the {samples} samples right; at least {threshold} is needed.",
+    "accuracy.error": "Your model's predictions could not be read: {error}",
     "predictions.error": "forward({x}) failed: {error}",
     # shared
     "check.not_run": "Not checked: your script did not run.",
@@ -71,8 +80,16 @@ MESSAGES_EN: dict[str, str] = {
     "mistake.wrong_init": "{param} starts at {got}; the assignment starts it at {expected}.",
     "mistake.wrong_gradient": ("The gradient your loss gives for {param} is wrong even at fixed test points: "
                                "check forward(x) and loss(x, y) against the assignment."),
+    "note.notebook_magics_ignored": ("Notebook-only lines were ignored (line {lines}): % magics and ! shell "
+                                     "commands do not run in a plain Python script."),
+    "mistake.wrong_hand_gradient": ("Your {function}() does not return d loss / d {param}: derive the gradient "
+                                    "of the loss again, by the chain rule, and check it at a few points."),
     "mistake.no_backward": "Your script never calls backward(): compute the loss, then call l.backward().",
 }
+
+
+# parameters a message may leave out: `index` names a tensor's entry, and a scalar has none
+DEFAULTS = {"index": ""}
 
 
 def _fmt(value) -> str:
@@ -106,7 +123,7 @@ def render(code: str, params: dict, lang: str = "en") -> str:
     template = MESSAGES_EN.get(code)
     if template is None:
         return f"{code} {_fmt(params)}".strip()
-    safe = {k: _fmt(v) for k, v in params.items()}
+    safe = {**DEFAULTS, **{k: _fmt(v) for k, v in params.items()}}
     try:
         return template.format(**safe)
     except (KeyError, IndexError, ValueError):

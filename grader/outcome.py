@@ -57,6 +57,7 @@ class StudentError(_Loose):
 
 class Prediction(_Loose):
     x: float | None = None
+    index: int | None = None  # position in the plan's predict_inputs (how a vector input is matched)
     value: TensorData | None = None
     error: str | None = None
 
@@ -79,9 +80,31 @@ class ProbeResult(_Loose):
     error: str | None = None
 
 
+class BatchPrediction(_Loose):
+    """forward on all samples of an accuracy check."""
+
+    id: str = ""
+    value: TensorData | None = None
+    error: str | None = None
+
+
+class FunctionProbeResult(_Loose):
+    """What the student's own function returned at one probe point (one entry per returned item)."""
+
+    value: list[TensorData] | None = Field(None, max_length=64)
+    error: str | None = None
+
+
 class Probes(_Loose):
     error: str | None = None
     results: list[ProbeResult] = Field(default_factory=list, max_length=1000)
+
+
+class RunNote(_Loose):
+    """Something the harness did to run the script that the student should know about."""
+
+    code: Literal["notebook_magics_ignored"]
+    lines: list[int] = Field(default_factory=list, max_length=20)
 
 
 class Outcome(_Loose):
@@ -97,6 +120,9 @@ class Outcome(_Loose):
     final_params: dict[str, NamedValue] = Field(default_factory=dict, max_length=256)
     predictions: list[Prediction] = Field(default_factory=list, max_length=1000)
     probes: Probes = Field(default_factory=Probes)
+    batch_predictions: list[BatchPrediction] = Field(default_factory=list, max_length=100)
+    function_probes: list[FunctionProbeResult] = Field(default_factory=list, max_length=1000)
+    notes: list[RunNote] = Field(default_factory=list, max_length=10)
 
 
 class OutcomeError(ValueError):

@@ -13,34 +13,64 @@ MAX_TRACE_STEPS = 20_000
 MAX_TENSOR_ELEMENTS = 4096
 
 
-def probe_points(spec: AssignmentSpec) -> list[dict]:
-    """Deterministic random probes: parameter values in [-scale, scale], samples cycled from the data."""
+def _probe_batch(spec: AssignmentSpec, k: int) -> tuple:
+    """The k-th probe's x and y, shaped as the schedule's steps are: a sample, a mini-batch or all samples."""
+    x, y, n, batch = spec.data.x, spec.data.y, len(spec.data.x), spec.training.batch
+    if batch == "full":
+        return x, y
+    if batch == "per-sample":
+        return x[k % n], y[k % n]
+    starts = list(range(0, n, batch))
+    start = starts[k % len(starts)]
+    return x[start:start + batch], y[start:start + batch]
+
+
+def probe_points(spec: AssignmentSpec, kinds: tuple[str, ...] = ("gradients",)) -> list[dict]:
+    """Deterministic random probes: parameter values in [-scale, scale], samples (or batches) cycled from the data."""
     probes: list[dict] = []
     for check in spec.checks:
-        if check.kind != "gradients":
+        if check.kind not in kinds:
             continue
         settings = check.probes or Probes()
         rng = np.random.default_rng(settings.seed)
-        n = len(spec.data.x)
         for i in range(settings.random):
             params = {}
-            for name, init in spec.model.params.items():
-                shape = np.shape(init)
-                value = rng.uniform(-settings.scale, settings.scale, size=shape)
+            for name in spec.model.params:
+                value = rng.uniform(-settings.scale, settings.scale, size=spec.model.shape(name))
                 # Round so that float32 students see exactly the value the reference uses.
                 params[name] = np.asarray(value, dtype=np.float32).astype(float).tolist()
-            sample = (i + settings.seed) % n
-            probes.append({"params": params, "x": spec.data.x[sample], "y": spec.data.y[sample],
-                           "check": check.id})
+            x, y = _probe_batch(spec, i + settings.seed)
+            probes.append({"params": params, "x": x, "y": y, "check": check.id})
     return probes
 
 
-def prediction_inputs(spec: AssignmentSpec) -> list[float]:
-    inputs: list[float] = []
+def function_probes(spec: AssignmentSpec) -> list[dict]:
+    """Probes of `function` checks: the parameters to set and the arguments to call the student's function with."""
+    out = []
+    for probe in probe_points(spec, ("function",)):
+        check = next(c for c in spec.checks if c.id == probe["check"])
+        args = [probe["x"]] if check.returns == "forward" else [probe["x"], probe["y"]]
+        out.append({**probe, "function": check.function, "args": args})
+    return out
+
+
+def prediction_inputs(spec: AssignmentSpec) -> list:
+    inputs: list = []
     for check in spec.checks:
         if check.kind == "predictions":
-            inputs += [x for x in check.inputs or [] if x not in inputs]
+            inputs += [item.x for item in check.prediction_inputs if item.x not in inputs]
     return inputs
+
+
+def batch_inputs(spec: AssignmentSpec) -> list[dict]:
+    """The samples each accuracy check classifies: their x only (held-out labels never leave the grader)."""
+    return [{"id": c.id, "x": (c.data or spec.data).x} for c in spec.checks if c.kind == "accuracy"]
+
+
+def data_files(spec: AssignmentSpec) -> dict[str, str]:
+    """The training data's file, written into the job's working directory before the script runs."""
+    data = spec.data
+    return {data.csv: data.text} if data.csv and data.text is not None else {}
 
 
 def build_plan(spec: AssignmentSpec) -> dict:
@@ -51,7 +81,11 @@ def build_plan(spec: AssignmentSpec) -> dict:
         "loss": spec.functions.loss,
         "predict_inputs": prediction_inputs(spec),
         "probes": [{k: v for k, v in p.items() if k != "check"} for p in probe_points(spec)],
+        "function_probes": [{k: p[k] for k in ("function", "params", "args")} for p in function_probes(spec)],
+        "batch_inputs": batch_inputs(spec),
+        "files": data_files(spec),
+        "integer_labels": "cross_entropy(" in spec.model.loss.replace(" ", ""),
         "max_trace_steps": MAX_TRACE_STEPS,
         "max_tensor_elements": MAX_TENSOR_ELEMENTS,
-        "seed": None,
+        "seed": spec.seed,
     }

@@ -3,8 +3,11 @@
 Rules, stated once:
 - A value matches when |got - expected| <= atol + rtol * |expected| for every element (NaN never matches).
 - `runs` is all or nothing. `gradients` earns the share of probes whose every gradient matches; `trace`
-  the share of reference steps whose gradients match (a trace of a different length is compared over the
-  common steps and divided by the longer length); `final_params` the share of parameters that match;
+  the share of reference steps whose gradients match from the first step on, up to the first step that
+  differs (each step depends on every step before it, so a step matched after a divergence is a
+  coincidence: the near-zero gradients of a converged run are matched by any run that stopped moving);
+  a trace of a different length is compared over the common steps and divided by the longer length;
+  `final_params` the share of parameters that match;
   `predictions` the share of inputs that match.
 - Diagnoses are found outside the checks: a trace that matches a known mistake variant of the reference
   from its first step on, the state of the parameters, a missing backward().
@@ -18,9 +21,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from grader.checks.accuracy import check_accuracy
+from grader.checks.compare import difference, input_key  # noqa: F401 - input_key: grader.grading keys predictions by it
+from grader.checks.function import check_function
 from grader.feedback import Message
 from grader.outcome import Outcome, RunReport, TensorData
 from grader.reference import Problem, ReferenceRun, Schedule, Variant, gradients_at, mistake_variants, train
+from grader.plan import prediction_inputs
 from grader.spec import AssignmentSpec, Check
 
 
@@ -32,8 +39,10 @@ class Reference:
     schedule: Schedule
     run: ReferenceRun
     probes: list[dict]  # {"params", "x", "y", "check", "grads"}
-    predictions: dict[float, np.ndarray]
+    predictions: dict[float | str, np.ndarray]  # by grader.checks.compare.input_key of the input
     variants: dict[Variant, ReferenceRun] = field(default_factory=dict)
+    function_probes: list[dict] = field(default_factory=list)  # {"params", "args", "check", "expected": [arrays]}
+    student_init_missing: list[str] = field(default_factory=list)  # init: student params whose values were not read
 
     def variant_run(self, variant: Variant) -> ReferenceRun:
         if variant not in self.variants:
@@ -112,6 +121,26 @@ def _array(data: TensorData | None) -> np.ndarray | None:
     return None if data is None else data.array()
 
 
+def _brief(value):
+    """A probe's x or y as feedback shows it: a number or a short list, else how many samples."""
+    arr = np.asarray(value, dtype=np.float64)
+    return _show(arr) if arr.size <= 8 else f"{arr.shape[0] if arr.ndim else 1} samples"
+
+
+def _brief_params(params: dict) -> dict:
+    return {name: _brief(value) if np.size(value) <= 8 else "random values" for name, value in params.items()}
+
+
+def _sample_words(step, schedule: Schedule, n: int):
+    """The sample a step trained on, 1-based: a number, or a range for a mini-batch."""
+    if step.sample is not None:
+        return step.sample + 1
+    if getattr(step, "batch", None) is not None and isinstance(schedule.batch, int):
+        start = step.batch * schedule.batch
+        return f"{start + 1}-{min(start + schedule.batch, n)}"
+    return None
+
+
 def _share(points: float, matched: int, total: int) -> float:
     return round(points * matched / total, 2) if total else 0.0
 
@@ -153,10 +182,10 @@ def compare_trace(student: list[dict], ref: ReferenceRun, rtol: float, atol: flo
     n = min(len(student), len(ref.steps))
     for i in range(n):
         bad = next((p for p, g in ref.steps[i].grads.items() if not matches(g, student[i].get(p), rtol, atol)), None)
-        if bad is None:
-            matched += 1
-        elif first is None:
+        if bad is not None:
             first = (i, bad, ref.steps[i].grads[bad], student[i].get(bad))
+            break
+        matched += 1
     return TraceComparison(matched, n, first)
 
 
@@ -216,8 +245,8 @@ def check_gradients(check: Check, ref: Reference, report: RunReport) -> tuple[bo
             matched += 1
         elif first is None:
             student = got.grads.get(bad)
-            first = {"param": bad, "x": probe["x"], "y": probe["y"], "at": probe["params"],
-                     "expected": _show(probe["grads"][bad]), "got": _show(_array(student))}
+            first = {"param": bad, "x": _brief(probe["x"]), "y": _brief(probe["y"]), "at": _brief_params(probe["params"]),
+                     **difference(probe["grads"][bad], _array(student), check.rtol, check.atol)}
             first_kind = "gradients.no_grad" if student is None else "gradients.mismatch"
     total = len(probes)
     if first is None:
@@ -243,8 +272,8 @@ def check_trace(check: Check, ref: Reference, report: RunReport, params: list[st
     if cmp.first is not None:
         i, param, exp, got_value = cmp.first
         step = ref.run.steps[i]
-        first = {"step": i + 1, "epoch": step.epoch + 1, "sample": None if step.sample is None else step.sample + 1,
-                 "param": param, "expected": _show(exp), "got": _show(got_value),
+        first = {"step": i + 1, "epoch": step.epoch + 1, "sample": _sample_words(step, ref.schedule, len(ref.problem.x)),
+                 "param": param, **difference(exp, got_value, check.rtol, check.atol),
                  "matched": cmp.matched, "steps": expected}
         return False, points, Message("trace.first_divergence", first), {"first": first}
     if got != expected:
@@ -267,14 +296,15 @@ def check_final_params(check: Check, ref: Reference, report: RunReport) -> tuple
         elif matches(ref.run.final_params[name], value.array(), check.rtol, check.atol):
             matched += 1
         else:
-            first = first or Message("final_params.mismatch", {"param": name, "expected": _show(ref.run.final_params[name]),
-                                                               "got": _show(value.array())})
+            first = first or Message("final_params.mismatch", {
+                "param": name, **difference(ref.run.final_params[name], value.array(), check.rtol, check.atol)})
     if first is None:
         return True, check.points, Message("final_params.ok"), {}
     return False, _share(check.points, matched, len(params)), first, {}
 
 
-def check_predictions(check: Check, ref: Reference, report: RunReport) -> tuple[bool, float, Message, dict]:
+def check_predictions(check: Check, ref: Reference, report: RunReport, spec: AssignmentSpec | None = None
+                      ) -> tuple[bool, float, Message, dict]:
     o = report.outcome
     got_by_x = {}
     for p in (o.predictions if o else []):
@@ -282,17 +312,26 @@ def check_predictions(check: Check, ref: Reference, report: RunReport) -> tuple[
             got_by_x.setdefault(float(p.x), p)
         except (TypeError, ValueError):
             continue
+    planned = prediction_inputs(spec) if spec is not None else []
+    by_index = {p.index: p for p in (o.predictions if o else []) if p.index is not None}
     matched, first = 0, None
-    for x in check.inputs or []:
-        expected = ref.predictions[float(x)]
-        got = got_by_x.get(float(x))
+    for item in check.prediction_inputs:
+        x = item.x
+        expected = ref.predictions[input_key(x)]
+        got = None
+        if x in planned and by_index.get(planned.index(x)) is not None:
+            got = by_index[planned.index(x)]
+        elif not isinstance(x, list):
+            got = got_by_x.get(float(x))
+        rtol = check.rtol if item.rtol is None else item.rtol
+        atol = check.atol if item.atol is None else item.atol
         if got is None or got.error or got.value is None:
             error = got.error if got and got.error else "no prediction"
             first = first or Message("predictions.error", {"x": x, "error": error})
-        elif matches(expected, got.value.array(), check.rtol, check.atol):
+        elif matches(expected, got.value.array(), rtol, atol):
             matched += 1
         else:
-            first = first or Message("predictions.mismatch", {"x": x, "expected": _show(expected), "got": _show(got.value.array())})
+            first = first or Message("predictions.mismatch", {"x": x, **difference(expected, got.value.array(), rtol, atol)})
     total = len(check.inputs or [])
     if first is None:
         return True, check.points, Message("predictions.ok"), {}
@@ -320,22 +359,34 @@ def _estimated_lr(values: list[dict], grads: list[dict], params: list[str]) -> f
     return None
 
 
+def run_notes(report: RunReport) -> list[Message]:
+    """What the harness changed to run the script (notebook magics blanked), said to the student."""
+    if report.outcome is None:
+        return []
+    return [Message(f"note.{n.code}", {"lines": n.lines}) for n in report.outcome.notes]
+
+
 def diagnose(spec: AssignmentSpec, ref: Reference, report: RunReport, results: dict[str, CheckResult]) -> list[Message]:
     o = report.outcome
     if o is None or o.status == "syntax_error":
         return []
     params = list(spec.model.params)
     found: list[Message] = []
+    autograd = spec.training.autograd
     for name in params:
         value = o.final_params.get(name)
         if value is None or value.kind == "missing":
             found.append(Message("mistake.missing_param", {"param": name}))
+        elif value.kind == "number" and not autograd:
+            continue  # gradients by hand: a plain number is the natural parameter
         elif value.kind in ("number", "other"):
             found.append(Message("mistake.not_tensor_param", {"param": name, "type": value.type or "number"}))
         elif not value.is_leaf:
             found.append(Message("mistake.non_leaf_param", {"param": name}))
     if found:
         return found
+    if not autograd:
+        return _hand_gradient_mistakes(spec, ref, o, results)
     if o.backward_calls == 0 and o.status == "ok":
         return [Message("mistake.no_backward")]
     grads_check = next((r for r in results.values() if r.kind == "gradients" and not r.passed), None)
@@ -346,13 +397,43 @@ def diagnose(spec: AssignmentSpec, ref: Reference, report: RunReport, results: d
     values, grads = student_values(o, params), student_grads(o, params)
     for name in params:
         first = values[0].get(name)
-        init = np.asarray(spec.model.params[name], dtype=np.float64)
+        if spec.model.initial(name) is None:
+            continue  # init: student
+        init = np.asarray(spec.model.initial(name), dtype=np.float64)
         if first is not None and not matches(init, first, 1e-6, 1e-6):
             found.append(Message("mistake.wrong_init", {"param": name, "expected": _show(init), "got": _show(first)}))
     if found:
         return found
     found += _trace_mistakes(spec, ref, values, grads, params, o.status)
     return found
+
+
+def _hand_gradient_mistakes(spec, ref: Reference, o: Outcome, results: dict[str, CheckResult]) -> list[Message]:
+    """Gradients computed by hand leave no trace: judge the function at the probe points, then which known
+    mistake (learning rate, ascent, epochs) trained to the student's final parameters."""
+    failing = next((r for r in results.values() if r.kind == "function" and not r.passed
+                    and r.message.code == "function.mismatch"), None)
+    if failing is not None and failing.message.params.get("returns") == "gradient":
+        p = failing.message.params
+        return [Message("mistake.wrong_hand_gradient", {"function": p["function"], "param": p["param"]})]
+    final = {name: o.final_params[name].array() for name in ref.run.final_params if name in o.final_params}
+    if len(final) != len(ref.run.final_params) or any(v is None for v in final.values()):
+        return []
+    rtol, atol = 1e-6, 1e-9
+    if all(matches(ref.run.final_params[n], v, rtol, atol) for n, v in final.items()):
+        return []
+    for variant in [v for v in mistake_variants(ref.schedule) if v.code != "mistake.no_zero_grad"]:
+        run = ref.variant_run(variant)
+        if all(matches(run.final_params[n], v, rtol, atol) for n, v in final.items()):
+            if variant.code == "mistake.learning_rate":
+                return [Message(variant.code, {"lr": variant.lr, "expected": spec.training.lr})]
+            return [Message(variant.code)]
+    longer = ref.variant_run(Variant(code="epochs", epochs=2 * spec.training.epochs))
+    for epoch, params in enumerate(longer.epoch_params, start=1):
+        if epoch != spec.training.epochs and all(matches(params[n], v, rtol, atol) for n, v in final.items()):
+            code = "mistake.too_few_epochs" if epoch < spec.training.epochs else "mistake.too_many_epochs"
+            return [Message(code, {"epochs": epoch, "expected": spec.training.epochs})]
+    return []
 
 
 DIAGNOSIS_STEPS = 60  # enough steps to tell the variants apart, few enough that float32 drift stays small
@@ -448,11 +529,15 @@ def score(spec: AssignmentSpec, ref: Reference, report: RunReport,
             passed, points, message, details = check_trace(check, ref, report, params)
         elif check.kind == "final_params":
             passed, points, message, details = check_final_params(check, ref, report)
+        elif check.kind == "predictions":
+            passed, points, message, details = check_predictions(check, ref, report, spec)
+        elif check.kind == "function":
+            passed, points, message, details = check_function(check, ref.function_probes, params, report.outcome)
         else:
-            passed, points, message, details = check_predictions(check, ref, report)
+            passed, points, message, details = check_accuracy(check, check.data or spec.data, report.outcome)
         results[check.id] = CheckResult(check.id, check.kind, passed, points, check.points, message,
                                         check.visibility, details)
-    diagnoses = diagnose(spec, ref, report, results)
+    diagnoses = diagnose(spec, ref, report, results) + run_notes(report)
     penalty = late_penalty(spec, submitted_at)
     raw = sum(r.points for r in results.values())
     return GradeResult(assignment=spec.id, score=round(raw * (1 - penalty), 2), max_score=spec.max_points,

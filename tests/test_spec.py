@@ -615,7 +615,9 @@ def test_find_spec_gives_the_path_of_a_known_assignment():
 def test_find_spec_refuses_an_unknown_id_and_lists_the_known_ones():
     with pytest.raises(SpecError) as caught:
         find_spec(ASSIGNMENTS, "backprop-cubic")
-    assert caught.value.lines == ["unknown assignment 'backprop-cubic' (known: backprop-linear, backprop-quadratic)"]
+    assert caught.value.lines == ["unknown assignment 'backprop-cubic' (known: backprop-linear, backprop-quadratic, "
+                                  "gradient-descent, linear-regression-module, logistic-regression, "
+                                  "multiple-dimension-input)"]
 
 
 @pytest.mark.parametrize("unsafe", ["../etc", "../backprop-linear", "A B", "Backprop-Linear", "", "/etc/passwd",
@@ -623,7 +625,9 @@ def test_find_spec_refuses_an_unknown_id_and_lists_the_known_ones():
 def test_find_spec_refuses_unsafe_ids_and_lists_the_known_ones(unsafe):
     with pytest.raises(SpecError) as caught:
         find_spec(ASSIGNMENTS, unsafe)
-    assert caught.value.lines == [f"{unsafe!r} is not a valid assignment id (known: backprop-linear, backprop-quadratic)"]
+    assert caught.value.lines == [f"{unsafe!r} is not a valid assignment id (known: backprop-linear, backprop-quadratic, "
+                                  "gradient-descent, linear-regression-module, logistic-regression, "
+                                  "multiple-dimension-input)"]
 
 
 def test_find_spec_says_when_there_are_no_assignments(tmp_path):

@@ -28,6 +28,10 @@ OUTCOME_VERSION = 1
 # Parameter values are recorded for the first steps only: they show the initial values and the first
 # update (from which the grader infers the learning rate); gradients are recorded at every step.
 VALUE_STEPS = 3
+# The trace stops growing at about this many bytes of JSON (a float takes at most ~24 characters), well
+# under the worker's cap on the whole outcome (4 MiB): a script that calls backward() 60,000 times on three
+# parameters would otherwise lose its whole report, not just the steps no reference has.
+TRACE_BUDGET_BYTES = 2 * 1024 * 1024
 WORKDIR_DEFAULT = "/home/student"
 
 # The originals, captured before any student code can monkey-patch them.
@@ -237,6 +241,8 @@ class GradientRecorder:
         self.max_elements = max_elements
         self.steps: list[dict] = []
         self.calls = 0
+        self.trace_bytes = 0  # estimated JSON size of self.steps
+        self.truncated = False  # some call went unrecorded for lack of room
         self.enabled = True
         self.errors: list[str] = []
 
@@ -250,7 +256,8 @@ class GradientRecorder:
             if not recorder.enabled:
                 return original(tensors, *args, **kwargs)
             recorder.calls += 1
-            record = recorder.calls <= recorder.max_steps
+            record = recorder.calls <= recorder.max_steps and recorder.trace_bytes < TRACE_BUDGET_BYTES
+            recorder.truncated = recorder.truncated or not record
             before = None
             if record:
                 try:
@@ -292,6 +299,8 @@ class GradientRecorder:
             grad = leaf.grad
             grads[names.get(id(leaf), f"?{i}")] = None if grad is None else _tensor_data(grad, self.max_elements)
         self.steps.append({"values": values, "grads": grads, "loss": loss})
+        self.trace_bytes += 40 + sum(48 + len(name) + 24 * len(d.get("data") or ())
+                                     for part in (values, grads) for name, d in part.items() if d is not None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,24 +328,66 @@ def _student_error(exc: BaseException, filename: str) -> dict:
     }
 
 
+def _without_notebook_magics(source: str) -> tuple[str, list[int]]:
+    """The source with IPython magics and shell escapes (`%matplotlib inline`, `!pip install`) blanked.
+
+    A line that starts with % or ! is never valid Python, so blanking it changes nothing else; line
+    numbers stay as the student sees them."""
+    lines, blanked = source.splitlines(keepends=True), []
+    for number, line in enumerate(lines, 1):
+        if line.lstrip()[:1] in ("%", "!") and not line.lstrip().startswith("!="):
+            indent = line[: len(line) - len(line.lstrip())]
+            lines[number - 1] = f"{indent}pass  # notebook line ignored by the grader\n"
+            blanked.append(number)
+    return "".join(lines), blanked
+
+
+class _NotebookShell:
+    """What get_ipython() returns in a script exported from a notebook: magics do nothing here."""
+
+    def run_line_magic(self, *args, **kwargs):
+        return None
+
+    run_cell_magic = magic = system = getoutput = run_line_magic
+
+
+def _notebook_names(namespace: dict) -> None:
+    namespace.setdefault("get_ipython", _NotebookShell)
+    namespace.setdefault("display", lambda *objects, **kwargs: print(*objects))
+
+
+def _compile_student(source: str, filename: str):
+    """Compile the script; a notebook export with magics gets them blanked. Returns (code, notes)."""
+    try:
+        return compile(source, filename, "exec", dont_inherit=True), []
+    except SyntaxError:
+        cleaned, blanked = _without_notebook_magics(source)
+        if not blanked:
+            raise
+        # A syntax error that remains is the one to show (same line numbers: lines were blanked, not removed).
+        code = compile(cleaned, filename, "exec", dont_inherit=True)
+        return code, [{"code": "notebook_magics_ignored", "lines": blanked[:20]}]
+
+
 def _run_script(source: str, filename: str, namespace: dict) -> dict:
     """Execute the script as __main__; return how it ended."""
     try:
-        code = compile(source, filename, "exec", dont_inherit=True)
+        code, notes = _compile_student(source, filename)
     except SyntaxError as exc:
         return {"status": "syntax_error", "error": _student_error(exc, filename)}
     except (ValueError, MemoryError, RecursionError) as exc:  # e.g. null bytes in the source
         return {"status": "syntax_error", "error": {"type": type(exc).__name__, "message": str(exc), "line": None}}
+    _notebook_names(namespace)
     try:
         exec(code, namespace)
     except SystemExit as exc:
         code_ = exc.code
         if code_ is None or code_ == 0:
-            return {"status": "ok", "exit_code": 0}
-        return {"status": "exit", "exit_code": code_ if isinstance(code_, int) else 1}
+            return {"status": "ok", "exit_code": 0, "notes": notes}
+        return {"status": "exit", "exit_code": code_ if isinstance(code_, int) else 1, "notes": notes}
     except BaseException as exc:  # the student's failure is a result, never a crash of ours
-        return {"status": "exception", "error": _student_error(exc, filename)}
-    return {"status": "ok"}
+        return {"status": "exception", "error": _student_error(exc, filename), "notes": notes}
+    return {"status": "ok", "notes": notes}
 
 
 def _read_final_params(namespace: dict, plan: dict) -> dict:
@@ -363,15 +414,106 @@ def _function(namespace: dict, name: str):
     return fn
 
 
-def _call_with_numbers(fn, *args):
-    """Call a student function with plain numbers, as the assignment's data are; a script written for
-    tensor inputs (torch.pow(x, 2)) gets 0-d tensors instead."""
+def _call_with_numbers(fn, *args, integer_last: bool = False):
+    """Call a student function with plain numbers (or lists), as the assignment's data are; a script
+    written for tensor inputs (torch.pow(x, 2), an nn.Module, a torch loss) gets tensors instead, of
+    torch's default dtype, and class labels (`integer_last`) as int64 as CrossEntropyLoss wants them."""
     import torch
+
+    def plain(a):
+        return isinstance(a, (int, float, list)) and not isinstance(a, bool)
 
     try:
         return fn(*args)
     except TypeError:
-        return fn(*(torch.tensor(a) if isinstance(a, (int, float)) else a for a in args))
+        pass
+    except Exception:
+        if not any(plain(a) and isinstance(a, list) for a in args):
+            raise
+    last = len(args) - 1
+    return fn(*(torch.tensor(a, dtype=torch.int64 if integer_last and i == last else None) if plain(a) else a
+                for i, a in enumerate(args)))
+
+
+def _returned_values(value) -> list[dict]:
+    """What a student function returned, as a list of tensors' data: a tuple or list gives one per item
+    (a list of plain numbers gives one vector)."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return [_tensor_data(value.detach(), 1 << 16)]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [{"shape": [], "data": [_number(value)]}]
+    if isinstance(value, (tuple, list)):
+        if value and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            if isinstance(value, list):
+                return [{"shape": [len(value)], "data": [_number(v) for v in value]}]
+        return [item for v in value[:64] for item in _returned_values(v)]
+    if hasattr(value, "tolist") and not isinstance(value, type):  # a numpy array or number
+        return _returned_values(torch.as_tensor(value))
+    raise TypeError(f"returned {type(value).__name__}, not a number or a tensor")
+
+
+def _set_param(namespace: dict, path: str, value) -> None:
+    """Give a parameter a probe's value: in place for a tensor, by assignment for a plain number."""
+    import torch
+
+    try:
+        current = resolve_path(namespace, path)
+    except LookupError:
+        current = None
+    if isinstance(current, torch.Tensor):
+        with torch.no_grad():
+            current.copy_(torch.as_tensor(value, dtype=current.dtype).reshape(current.shape))
+    elif "." not in path:
+        namespace[path] = value
+    else:
+        raise LookupError(f"the script defines no parameter named {path!r}")
+
+
+def _function_probes(namespace: dict, plan: dict) -> list[dict]:
+    """Call the student's own function (a hand-computed gradient, a loss, a forward) at each probe point."""
+    results = []
+    for probe in (plan.get("function_probes") or [])[:1000]:
+        try:
+            fn = _function(namespace, probe["function"])
+            for path, value in probe["params"].items():
+                _set_param(namespace, path, value)
+            results.append({"value": _returned_values(_call_with_numbers(fn, *probe["args"]))})
+        except BaseException as exc:
+            results.append({"error": f"{type(exc).__name__}: {str(exc)[:500]}"})
+    return results
+
+
+def _batch_predictions(namespace: dict, plan: dict) -> list[dict]:
+    """forward on all of an accuracy check's samples at once (their x only)."""
+    import torch
+
+    results = []
+    for batch in plan.get("batch_inputs") or []:
+        try:
+            forward = _function(namespace, plan.get("forward", "forward"))
+            with torch.no_grad():
+                results.append({"id": batch["id"], "value": _as_float(_call_with_numbers(forward, batch["x"]))})
+        except BaseException as exc:
+            results.append({"id": batch["id"], "error": f"{type(exc).__name__}: {str(exc)[:500]}"})
+    return results
+
+
+def _write_files(files: dict) -> list[str]:
+    """The assignment's data files, read-only in the working directory; problems are returned, never raised."""
+    errors = []
+    for name, text in (files or {}).items():
+        if not isinstance(name, str) or "/" in name or name in (".", "..") or not isinstance(text, str):
+            errors.append(f"refused file name {name!r}")
+            continue
+        try:
+            with open(name, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.chmod(name, 0o444)
+        except OSError as exc:
+            errors.append(f"{name}: {exc}")
+    return errors
 
 
 def _predictions(namespace: dict, plan: dict) -> list[dict]:
@@ -383,12 +525,12 @@ def _predictions(namespace: dict, plan: dict) -> list[dict]:
         forward = _function(namespace, plan.get("forward", "forward"))
     except (LookupError, TypeError) as exc:
         return [{"x": x, "error": str(exc)} for x in inputs]
-    for x in inputs:
+    for index, x in enumerate(inputs):
         try:
             with torch.no_grad():
-                results.append({"x": x, "value": _as_float(_call_with_numbers(forward, x))})
+                results.append({"x": x, "index": index, "value": _as_float(_call_with_numbers(forward, x))})
         except BaseException as exc:
-            results.append({"x": x, "error": f"{type(exc).__name__}: {str(exc)[:500]}"})
+            results.append({"x": x, "index": index, "error": f"{type(exc).__name__}: {str(exc)[:500]}"})
     return results
 
 
@@ -422,7 +564,8 @@ def _probes(namespace: dict, plan: dict) -> dict:
     if callable(forward):
         # Many scripts write loss(y_pred, y) and call loss(forward(x), y); accept that style when
         # loss(x, y) reaches no parameter at all.
-        styles.append(lambda x, y: loss_fn(_call_with_numbers(forward, x), y))
+        labels = bool(plan.get("integer_labels"))
+        styles.append(lambda x, y: _call_with_numbers(loss_fn, _call_with_numbers(forward, x), y, integer_last=labels))
     results = []
     for probe in probes:
         first = None
@@ -494,6 +637,7 @@ def run_job(job: dict, outcome_fd: int):
             fh.write(source)
     except OSError:
         pass
+    setup_errors = _write_files(plan.get("files"))
     if plan.get("seed") is not None:
         torch.manual_seed(int(plan["seed"]))
         random.seed(int(plan["seed"]))
@@ -518,12 +662,14 @@ def run_job(job: dict, outcome_fd: int):
         recorder.enabled = False
         outcome = {"version": OUTCOME_VERSION, **run,
                    "backward_calls": recorder.calls, "trace": recorder.steps,
-                   "trace_truncated": recorder.calls > recorder.max_steps,
-                   "recorder_errors": recorder.errors[:5]}
+                   "trace_truncated": recorder.truncated,
+                   "recorder_errors": (setup_errors + recorder.errors)[:5]}
         if run["status"] not in ("syntax_error", "os_exit"):
             outcome["final_params"] = _read_final_params(namespace, plan)
             outcome["predictions"] = _predictions(namespace, plan)
+            outcome["batch_predictions"] = _batch_predictions(namespace, plan)  # before probes move the params
             outcome["probes"] = _probes(namespace, plan)
+            outcome["function_probes"] = _function_probes(namespace, plan)
         writer.write(outcome)
 
     job_pid = os.getpid()
@@ -542,6 +688,10 @@ def run_job(job: dict, outcome_fd: int):
     run = _run_script(source, filename, namespace)
     os._exit = _os_exit
     _flush()
+    if os.getpid() != job_pid:
+        # A child the script forked ran off the end of the script (a fork without os._exit): it must not
+        # report too, or the two outcomes run together on the pipe and neither can be read.
+        _os_exit(0 if run["status"] == "ok" else 1)
     try:
         report(run)
     except BaseException as exc:  # a student object broke our reading of it: say so, still report

@@ -207,6 +207,12 @@ def gradients_at(problem: Problem, params: dict[str, np.ndarray | float | list],
     return _loss_and_grads(model, _param_values(model, params), as_array(x), as_array(y), "these inputs")[1]
 
 
+def loss_at(problem: Problem, params: dict[str, np.ndarray | float | list], x, y) -> float:
+    """The loss of one forward at `params`, for the samples x and y."""
+    model = _model(problem)
+    return _loss_and_grads(model, _param_values(model, params), as_array(x), as_array(y), "these inputs")[0]
+
+
 def predict(problem: Problem, params: dict, x) -> np.ndarray:
     """forward(x) at `params`; `x` is one input (or a batch, where the forward broadcasts over it)."""
     model = _model(problem)
