@@ -173,6 +173,8 @@ def _pydantic_path(loc: tuple, lines: dict) -> tuple[tuple, tuple | None, str | 
             path += (part,)
         elif union_at is None:
             union_at, branch = path, part
+        else:  # a union inside a branch (Param.init): each inner branch is a branch of the outer value
+            branch = f"{branch}/{part}"
     return path, union_at, branch
 
 
@@ -190,7 +192,9 @@ def _validation_lines(exc: ValidationError, lines: dict, source: str, prefix: tu
         if union_at not in branches:
             branches[union_at] = {}
             out.append(union_at)
-        branches[union_at].setdefault(branch, []).append((len(path), text))
+        # a branch that took the value's type (a mapping for Param) says more than "expected a number"
+        took_type = not err["type"].endswith("_type")
+        branches[union_at].setdefault(branch, []).append((len(path) + 0.5 * took_type, text))
     result = []
     for item in out:
         if isinstance(item, str):
@@ -241,7 +245,8 @@ def parse_spec(text: str, source: str = "<spec>", base_dir: str | Path | None = 
     except ValidationError as exc:
         errors += _validation_lines(exc, lines, source)
         raise SpecError(_dedupe(errors)) from None
-    errors += _check_semantics(spec, lines, source)
+    if not file_errors:  # the model cannot be tried on data that did not load
+        errors += _check_semantics(spec, lines, source)
     if errors:
         raise SpecError(_dedupe(errors))
     return spec
@@ -253,9 +258,22 @@ def _with_data_files(data: dict, lines: dict, source: str, base_dir: str | Path 
         return resolve_data_files(data, None if base_dir is None else Path(base_dir)), []
     except CsvProblem as problem:
         if problem.validation is not None:
-            return data, _validation_lines(problem.validation, lines, source, problem.path)
+            return (_placeholder_data(data, problem.path),
+                    _validation_lines(problem.validation, lines, source, problem.path))
         path = problem.path + ((problem.field,) if problem.field else ())
-        return data, [f"{source}:{_line_for(lines, path)}: {_field(path)}: {problem.message}"]
+        return _placeholder_data(data, problem.path), [f"{source}:{_line_for(lines, path)}: {_field(path)}: {problem.message}"]
+
+
+def _placeholder_data(spec: dict, path: tuple) -> dict:
+    """The spec with a data block that failed to load replaced by one sample, so that the rest of the
+    spec is still checked (and no second error is reported about the block)."""
+    out = dict(spec)
+    if path == ("data",):
+        out["data"] = {"x": [0.0], "y": [0.0]}
+    elif len(path) == 3 and isinstance(out.get("checks"), list):
+        out["checks"] = list(out["checks"])
+        out["checks"][path[1]] = {**out["checks"][path[1]], "data": {"x": [0.0], "y": [0.0]}}
+    return out
 
 
 def _dedupe(lines: list[str]) -> list[str]:

@@ -52,12 +52,13 @@ def check_meaning(spec: AssignmentSpec) -> list[tuple[tuple, str]]:
                       x=list(spec.data.x), y=list(spec.data.y))
     params = initial_params(spec)
     x, y = first_batch(spec)
-    try:
-        gradients_at(problem, params, x, y)
-    except (ExpressionError, ValueError) as exc:
-        field = "loss" if "loss" in str(exc) and "forward" not in str(exc) else "forward"
-        return problems + [(("model", field), f"cannot be computed on the first batch of the data "
-                                              f"(x of shape {list(x.shape)}): {exc}")]
+    for field, run in (("forward", lambda: predict(problem, params, x)),
+                       ("loss", lambda: gradients_at(problem, params, x, y))):
+        try:
+            run()
+        except (ExpressionError, ValueError) as exc:
+            return problems + [(("model", field), f"cannot be computed on the first batch of the data "
+                                                  f"(x of shape {list(x.shape)}): {exc}")]
     for i, check in enumerate(spec.checks):
         if check.kind == "predictions":
             for j, item in enumerate(check.prediction_inputs):
