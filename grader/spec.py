@@ -331,6 +331,25 @@ def load_spec(path: str | Path) -> AssignmentSpec:
     return spec
 
 
+def bundle_spec(path: str | Path) -> str:
+    """The spec's text, self-contained: unchanged without data files; otherwise the spec re-written with
+    each CSV's content under `text:`, so that parse_spec reads it without its folder (the service stores
+    only this text). Raises SpecError as load_spec does."""
+    path = Path(path)
+    load_spec(path)
+    text = path.read_text(encoding="utf-8")
+    raw = yaml.safe_load(text)
+    blocks = [raw.get("data")] + [c.get("data") for c in raw.get("checks") or [] if isinstance(c, dict)]
+    blocks = [b for b in blocks if isinstance(b, dict) and "csv" in b and "text" not in b]
+    if not blocks:
+        return text
+    for block in blocks:
+        block["text"] = (path.parent / block["csv"]).read_text(encoding="utf-8")
+    bundled = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True, width=120)
+    parse_spec(bundled, str(path))  # the bundle must say what the folder says
+    return bundled
+
+
 def spec_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -220,3 +220,14 @@ def test_a_model_that_cannot_run_on_its_data_is_refused_at_the_model_line(tmp_pa
     lines = refusal(tmp_path, edit(old, new))
     line = 9 if field == "model.forward" else 10
     assert len(lines) == 1 and lines[0].startswith(f"SPEC:{line}: {field}: ") and expected in lines[0], lines
+
+
+def test_a_bundled_spec_carries_its_data_files_and_parses_without_its_folder():
+    from grader.spec import bundle_spec
+
+    path = ROOT / "assignments" / "multiple-dimension-input" / "assignment.yaml"
+    bundled = bundle_spec(path)
+    spec, original = parse_spec(bundled, "assignment multiple-dimension-input"), load_spec(path)
+    assert spec == original
+    linear = ROOT / "assignments" / "backprop-linear" / "assignment.yaml"
+    assert bundle_spec(linear) == linear.read_text()  # no data file: the text is stored as written

@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy.orm as so
 
 from grader.models import Assignment, utcnow
-from grader.spec import SPEC_FILENAME, SpecError, load_spec, parse_spec, spec_hash
+from grader.spec import SPEC_FILENAME, SpecError, bundle_spec, load_spec, parse_spec, spec_hash
 
 
 @dataclass
@@ -32,7 +32,8 @@ def read_specs(directory: Path) -> list[tuple[str, str]]:
         except SpecError as exc:
             errors += exc.lines
             continue
-        found.append((spec.id, path.read_text(encoding="utf-8")))
+        # stored text must parse without its folder: data files travel inside it (grader.spec.bundle_spec)
+        found.append((spec.id, bundle_spec(path)))
     if errors:
         raise SpecError(errors)
     return found
