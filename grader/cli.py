@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from grader.cli_submit import submit as submit_command
 from grader.grading import grade_source, safe_filename
 from grader.scoring import GradeResult
 from grader.selfcheck import check_assignments
@@ -184,6 +185,7 @@ main.add_command(service_commands.reaper)
 main.add_command(service_commands.worker)
 main.add_command(service_commands.up)
 assignments.add_command(service_commands.assignments_load)
+main.add_command(submit_command)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,8 @@ class Assignment(Base):
     deadline: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
     published: so.Mapped[bool] = so.mapped_column(default=True)
     updated_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # an instructor's edit of a published spec, waiting for a dry run and "publish changes" (None: no draft)
+    draft_yaml: so.Mapped[str | None] = so.mapped_column(sa.Text)
 
 
 class Submission(Base):
@@ -105,6 +107,8 @@ class Submission(Base):
     diagnoses: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)  # [{"code", "params"}]
     stdout_excerpt: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     error: so.Mapped[str | None] = so.mapped_column(sa.Text)  # why grading failed (infrastructure), never student output
+    # a TA's manual score: while set, `score` holds it (a regrade keeps it); the reason is in the audit log
+    override_score: so.Mapped[float | None] = so.mapped_column(sa.Float)
 
     user: so.Mapped[User] = so.relationship(back_populates="submissions")
     assignment: so.Mapped[Assignment] = so.relationship()
@@ -131,3 +135,78 @@ class CheckResultRow(Base):
     details: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
 
     submission: so.Mapped[Submission] = so.relationship(back_populates="checks")
+
+
+class DeadlineExtension(Base):
+    """One student's own deadline for one assignment; late penalties and after_deadline checks follow it."""
+
+    __tablename__ = "deadline_extensions"
+    __table_args__ = (sa.UniqueConstraint("assignment_id", "user_id", name="uq_deadline_extensions_assignment_user"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    assignment_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"))
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    deadline: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime)
+    reason: so.Mapped[str] = so.mapped_column(sa.Text)
+    granted_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    granted_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """What staff changed by hand (overrides, extensions, regrades, specs), who, when and why. Never edited.
+    Targets are plain values, not foreign keys: the log outlives what it names."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_log_submission", "submission_id"),
+                      sa.Index("ix_audit_log_assignment_at", "assignment_id", "at"))
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.Integer)
+    actor: so.Mapped[str] = so.mapped_column(sa.String(64))  # the username at the time
+    action: so.Mapped[str] = so.mapped_column(sa.String(32))
+    assignment_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    submission_id: so.Mapped[int | None] = so.mapped_column(sa.Integer)
+    student_id: so.Mapped[int | None] = so.mapped_column(sa.Integer)
+    reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    details: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+
+
+class WorkerHeartbeat(Base):
+    """A grading worker process and when it last said it was alive (the queue-health view)."""
+
+    __tablename__ = "worker_heartbeats"
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(200), primary_key=True)
+    last_seen: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    started_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    tasks: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class AssignmentFile(Base):
+    """A file an instructor uploaded beside a spec: `solution.py` or `mistakes/NAME.py` (for the dry run)."""
+
+    __tablename__ = "assignment_files"
+
+    assignment_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"),
+                                                     primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200), primary_key=True)
+    source: so.Mapped[str] = so.mapped_column(sa.Text)
+
+
+class DryRun(Base):
+    """A spec's solution and mistakes graded on a worker before publishing; the worker writes `result`."""
+
+    __tablename__ = "dry_runs"
+    __table_args__ = (sa.Index("ix_dry_runs_assignment_created", "assignment_id", "created_at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    assignment_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"))
+    spec_yaml: so.Mapped[str] = so.mapped_column(sa.Text)
+    spec_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    files: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)  # {name: source}
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="queued")  # queued | running | done | failed
+    result: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)  # {"ok", "problems", "files": [...]}
+    requested_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    finished_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)

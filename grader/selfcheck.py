@@ -6,12 +6,13 @@ A mistake file names what it must trigger in its first comment line: `# expect: 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from grader.grading import grade_source
 from grader.scoring import GradeResult
-from grader.spec import SPEC_FILENAME, SpecError, load_spec
+from grader.spec import SPEC_FILENAME, AssignmentSpec, SpecError, load_spec
 from worker.sandbox.base import Sandbox
 
 EXPECT = re.compile(r"^\s*#\s*expect:\s*([a-z_]+\.[a-z_]+)\s*$")
@@ -36,6 +37,62 @@ def spec_paths(directory: Path) -> list[Path]:
     return sorted(directory.glob(f"*/{SPEC_FILENAME}"))
 
 
+@dataclass
+class FileCheck:
+    """One file of a self-check: the solution (must score full marks) or a mistake (must be caught)."""
+
+    name: str
+    kind: str  # "solution" | "mistake"
+    ok: bool
+    score: float | None = None
+    max_score: float | None = None
+    expected: str | None = None  # a mistake's expected code
+    got: list[str] = field(default_factory=list)  # its diagnosis codes
+    problem: str = ""
+
+
+def check_sources(spec: AssignmentSpec, solution: str | None, mistakes: list[tuple[str, str]], sandbox: Sandbox,
+                  where: str = "") -> tuple[list[str], list[FileCheck]]:
+    """Grade a solution and mistakes (name, source) against a parsed spec: (problem lines, per-file results).
+    `where` prefixes file names in the problem lines (the assignment's folder)."""
+    problems: list[str] = []
+    files: list[FileCheck] = []
+    if solution is None:
+        problem = f"{where}solution.py: missing (every assignment ships a solution that scores full marks)"
+        problems.append(problem)
+        files.append(FileCheck("solution.py", "solution", False, problem=problem))
+    else:
+        result, _ = grade_source(spec, solution, sandbox, "solution.py")
+        item = FileCheck("solution.py", "solution", result.score >= spec.max_points, result.score, spec.max_points,
+                         got=sorted(d.code for d in result.diagnoses))
+        if not item.ok:
+            failing = "; ".join(f"{c.id}: {c.message.render()}" for c in result.checks if not c.passed)
+            item.problem = (f"{where}solution.py: scored {result.score:g}/{spec.max_points:g}, expected full marks "
+                            f"({failing})")
+            problems.append(item.problem)
+        files.append(item)
+    for name, source in mistakes:
+        code = expected_code(source)
+        label = f"{where}mistakes/{name}"
+        if code is None:
+            item = FileCheck(f"mistakes/{name}", "mistake", False,
+                             problem=f"{label}:1: the first comment line must name the expected code (# expect: mistake.x)")
+        else:
+            result, _ = grade_source(spec, source, sandbox, name)
+            item = FileCheck(f"mistakes/{name}", "mistake", False, result.score, spec.max_points, code,
+                             sorted(d.code for d in result.diagnoses))
+            if result.score >= spec.max_points:
+                item.problem = f"{label}: scored full marks, but it is a mistake ({code})"
+            elif code not in codes_of(result):
+                item.problem = f"{label}: expected {code}, got {', '.join(item.got) or 'no diagnosis'}"
+            else:
+                item.ok = True
+        if item.problem:
+            problems.append(item.problem)
+        files.append(item)
+    return problems, files
+
+
 def check_assignments(directory: Path, sandbox: Sandbox, echo: Callable[[str], None] = print) -> list[str]:
     """Problems found, one line each; an empty list means every assignment is sound."""
     problems: list[str] = []
@@ -50,28 +107,10 @@ def check_assignments(directory: Path, sandbox: Sandbox, echo: Callable[[str], N
             continue
         folder = path.parent
         solution = folder / "solution.py"
-        if not solution.is_file():
-            problems.append(f"{solution}: missing (every assignment ships a solution that scores full marks)")
-        else:
-            result, _ = grade_source(spec, solution.read_text("utf-8"), sandbox, "solution.py")
-            if result.score < spec.max_points:
-                failing = "; ".join(f"{c.id}: {c.message.render()}" for c in result.checks if not c.passed)
-                problems.append(f"{solution}: scored {result.score:g}/{spec.max_points:g}, expected full marks ({failing})")
-        mistakes = sorted((folder / "mistakes").glob("*.py"))
-        caught = 0
-        for mistake in mistakes:
-            source = mistake.read_text("utf-8")
-            code = expected_code(source)
-            if code is None:
-                problems.append(f"{mistake}:1: the first comment line must name the expected code (# expect: mistake.x)")
-                continue
-            result, _ = grade_source(spec, source, sandbox, mistake.name)
-            if result.score >= spec.max_points:
-                problems.append(f"{mistake}: scored full marks, but it is a mistake ({code})")
-            elif code not in codes_of(result):
-                got = ", ".join(sorted(d.code for d in result.diagnoses)) or "no diagnosis"
-                problems.append(f"{mistake}: expected {code}, got {got}")
-            else:
-                caught += 1
+        mistakes = [(m.name, m.read_text("utf-8")) for m in sorted((folder / "mistakes").glob("*.py"))]
+        found, files = check_sources(spec, solution.read_text("utf-8") if solution.is_file() else None, mistakes,
+                                     sandbox, where=f"{folder}/")
+        problems += found
+        caught = sum(1 for f in files if f.kind == "mistake" and f.ok)
         echo(f"{spec.id}: spec valid; solution checked; {caught}/{len(mistakes)} mistakes caught")
     return problems

@@ -50,6 +50,15 @@ class Sender:
                         submission_id, type(exc).__name__, exc)
             return False
 
+    def send_task(self, name: str, args: list) -> bool:
+        """Send any worker task by name (e.g. the instructor's dry run); False when the broker refused it."""
+        try:
+            self.app.send_task(name, args=args)
+            return True
+        except Exception as exc:  # noqa: BLE001 - as in send()
+            log.warning("could not send task %s%s (%s: %s)", name, args, type(exc).__name__, exc)
+            return False
+
     def ping(self, timeout: float = 1.0) -> bool:
         """Whether the broker answers now."""
         try:

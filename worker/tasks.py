@@ -8,15 +8,18 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 
 import sqlalchemy as sa
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import celeryd_init, worker_process_init, worker_process_shutdown
 
 from grader.db import Database
 from grader.grading import grade_source, reference_for, safe_filename
 from grader.series import attach_series
-from grader.service import attempts
+from grader.models import DryRun, utcnow
+from grader.selfcheck import check_sources
+from grader.service import attempts, deadlines, queue
 from grader.spec import SpecError, parse_spec
 from worker.celery_app import app, config
 from worker.sandbox import SandboxUnavailable, get_sandbox
@@ -72,6 +75,30 @@ class _Runtime:
 
 
 runtime = _Runtime()
+_node = {"name": ""}  # this worker's Celery node name (set before the pool forks, inherited by its processes)
+
+
+@celeryd_init.connect
+def _named(sender=None, **_kwargs) -> None:
+    _node["name"] = str(sender or "")
+
+
+def process_name() -> str:
+    """This pool process in the queue-health view: the Celery node name and the pid."""
+    return f"{_node['name'] or os.uname().nodename}/{os.getpid()}"
+
+
+def _heartbeat(task_done: bool = False) -> None:
+    try:
+        queue.beat(runtime.db, process_name(), task_done)
+    except sa.exc.SQLAlchemyError as exc:  # a missed beat only makes the dashboard less sure
+        log.debug("heartbeat not recorded: %s", exc)
+
+
+def _heartbeats() -> None:
+    while True:
+        _heartbeat()
+        time.sleep(queue.HEARTBEAT_SECONDS)
 
 
 @worker_process_init.connect
@@ -80,6 +107,7 @@ def _fresh_process(**_kwargs) -> None:
     runtime._check_pid()
     # warm the fork server (it imports torch: seconds) without delaying the pool's start-up handshake
     threading.Thread(target=_warm, daemon=True).start()
+    threading.Thread(target=_heartbeats, daemon=True, name="heartbeat").start()
 
 
 def _warm() -> None:
@@ -117,14 +145,19 @@ def _add_series(result, spec, report, submission_id: int) -> None:
           retry_backoff=2, retry_backoff_max=config.retry_backoff_max, retry_jitter=True, max_retries=5,
           on_failure=_give_up)
 def grade(self, submission_id: int) -> str:
-    claim = attempts.claim(runtime.db, int(submission_id), self.request.hostname or "worker", config.max_attempts)
+    _heartbeat()
+    claim = attempts.claim(runtime.db, int(submission_id), f"{self.request.hostname or 'worker'}/{os.getpid()}",
+                           config.max_attempts)
     if claim is None:
         return "nothing to do"
+    with runtime.db.session() as session:  # the student's own deadline (an extension), read before the sandbox
+        deadline = deadlines.deadline_of_submission(session, claim.submission_id)
     # from here on no session is open: the sandbox may run for minutes
     try:
         spec = parse_spec(claim.spec_yaml, f"assignment {claim.assignment_id}")
         result, _report = grade_source(spec, claim.source, runtime.sandbox, filename=safe_filename(claim.filename),
                                        submitted_at=claim.submitted_at)
+        result = deadlines.with_deadline(result, spec, claim.submitted_at, deadline)
     except (SandboxUnavailable, OSError, SoftTimeLimitExceeded, SpecError) as exc:
         reason = f"{type(exc).__name__}: {exc}"
         log.warning("submission %s attempt %s: %s; retrying", submission_id, claim.attempt, reason)
@@ -133,7 +166,44 @@ def grade(self, submission_id: int) -> str:
         raise InfrastructureError(reason) from exc
     _add_series(result, spec, _report, submission_id)
     if attempts.write_result(runtime.db, claim, result):
+        _heartbeat(task_done=True)
         return "graded"
     log.info("submission %s attempt %s finished after a newer attempt started; result dropped",
              submission_id, claim.attempt)
     return "superseded"
+
+
+DRY_RUN_TASK = "grader.dry_run"
+
+
+@app.task(name=DRY_RUN_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
+def dry_run(self, dry_run_id: int) -> str:
+    """Grade a spec's solution and mistakes before it is published (`grader assignments check` for one spec,
+    on sources the instructor uploaded); the result goes into the dry_runs row the page polls."""
+    _heartbeat()
+    with runtime.db.session() as session:
+        row = session.get(DryRun, int(dry_run_id))
+        if row is None or row.status not in ("queued", "running"):
+            return "nothing to do"
+        row.status = "running"
+        spec_yaml, files, assignment_id = row.spec_yaml, dict(row.files or {}), row.assignment_id
+    try:
+        spec = parse_spec(spec_yaml, f"assignment {assignment_id}")
+        mistakes = sorted((name.removeprefix("mistakes/"), src) for name, src in files.items()
+                          if name.startswith("mistakes/"))
+        problems, checked = check_sources(spec, files.get("solution.py"), mistakes, runtime.sandbox)
+        result = {"ok": not problems, "problems": problems,
+                  "files": [{"name": f.name, "kind": f.kind, "ok": f.ok, "score": f.score, "max_score": f.max_score,
+                             "expected": f.expected, "got": f.got, "problem": f.problem} for f in checked]}
+        status = "done"
+    except SpecError as exc:
+        result, status = {"ok": False, "problems": exc.lines, "files": []}, "done"
+    except (SandboxUnavailable, OSError, SoftTimeLimitExceeded) as exc:
+        runtime.reset_sandbox()
+        result, status = {"ok": False, "problems": [f"the sandbox failed: {type(exc).__name__}: {exc}"],
+                          "files": []}, "failed"
+    with runtime.db.session() as session:
+        row = session.get(DryRun, int(dry_run_id))
+        if row is not None:
+            row.status, row.result, row.finished_at = status, result, utcnow()
+    return status

@@ -71,7 +71,10 @@ def write_result(db: Database, claim: Claim, result: GradeResult) -> bool:
             .where(Submission.id == claim.submission_id, Submission.attempt_token == claim.token,
                    Submission.status == "running")
             .values(status=result.status if result.status in ("graded", "failed") else "graded",
-                    score=result.score, max_score=result.max_score, late_penalty=result.late_penalty,
+                    # a TA's manual override outlives a regrade (it is cleared by hand, with a reason)
+                    score=sa.case((Submission.override_score.is_not(None), Submission.override_score),
+                                  else_=result.score),
+                    max_score=result.max_score, late_penalty=result.late_penalty,
                     diagnoses=[d.as_dict() for d in result.diagnoses],
                     stdout_excerpt=result.stdout[:STDOUT_EXCERPT_CHARS], finished_at=now, error=None)
         ).rowcount

@@ -12,7 +12,7 @@ import io
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from grader.models import Submission, User
+from grader.models import Assignment, Submission, User
 
 COLUMNS = ["username", "display_name", "submissions", "graded", "best_score", "latest_score", "max_score", "late"]
 
@@ -42,20 +42,46 @@ def export_rows(session: so.Session, assignment_id: str) -> list[dict]:
     return rows
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+
+
 def _cell(value) -> str | int:
     if value is None:
         return ""
     if isinstance(value, float):
         return f"{value:g}"
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value  # a spreadsheet would run it as a formula
+    # a spreadsheet would run it as a formula (also after leading spaces, which some programs strip)
+    if isinstance(value, str) and (value[:1] in FORMULA_STARTS or value.lstrip()[:1] in FORMULA_STARTS):
+        return "'" + value
     return value
 
 
-def to_csv(rows: list[dict]) -> str:
+def to_csv(rows: list[dict], columns: list[str] | None = None, bom: bool = False) -> str:
+    """CSV text; `bom`: start with a UTF-8 byte order mark, so spreadsheet programs read it as UTF-8."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, COLUMNS, lineterminator="\n")
+    if bom:
+        out.write("\ufeff")
+    writer = csv.DictWriter(out, columns or COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _cell(v) for k, v in row.items()})
     return out.getvalue()
+
+
+def course_rows(session: so.Session) -> tuple[list[str], list[dict]]:
+    """The course gradebook: one row per student, each assignment's best score, and the total of bests."""
+    assignments = list(session.scalars(sa.select(Assignment.id).order_by(Assignment.deadline.is_(None),
+                                                                         Assignment.deadline, Assignment.id)))
+    best = {(r.user_id, r.assignment_id): r.best for r in session.execute(
+        sa.select(Submission.user_id, Submission.assignment_id, sa.func.max(Submission.score).label("best"))
+        .where(Submission.status == "graded").group_by(Submission.user_id, Submission.assignment_id))}
+    columns = ["username", "display_name", *assignments, "total"]
+    rows = []
+    for user in session.execute(sa.select(User.id, User.username, User.display_name)
+                                .where(User.role == "student").order_by(User.username)):
+        row = {"username": user.username, "display_name": user.display_name}
+        scores = {a: best.get((user.id, a)) for a in assignments}
+        row.update(scores)
+        row["total"] = round(sum(v for v in scores.values() if v is not None), 2)
+        rows.append(row)
+    return columns, rows

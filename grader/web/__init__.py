@@ -9,7 +9,7 @@ from flask import Flask, jsonify
 from grader.config import Config
 from grader.db import Database
 from grader.submissions import Sender, sender_app
-from grader.web import api, auth, db as web_db, errors, health, security, student, text, timezones
+from grader.web import api, auth, db as web_db, errors, health, security, staff, student, text, timezones
 
 MAX_FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other fields, on top of the file itself
 
@@ -46,6 +46,7 @@ def create_app(config: Config | Mapping | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app)
     app.register_blueprint(student.bp)
+    app.register_blueprint(staff.bp)
 
     @app.errorhandler(413)
     def _too_large(_exc):

@@ -1,14 +1,20 @@
-"""The JSON API: token-authenticated submission upload and status (`Authorization: Bearer <token>`)."""
+"""The JSON API: token-authenticated submission upload and status (`Authorization: Bearer <token>`), the
+assignment list, and its OpenAPI description (/api/openapi.json). Same ownership rules and submission limits
+as the pages; every error is JSON `{"error": "..."}`."""
 from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, g, jsonify, request, url_for
+import sqlalchemy as sa
+from sqlalchemy.orm import object_session
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 
 from grader.feedback import render
-from grader.models import Submission, User, utcnow
+from grader.models import Assignment, Submission, User, utcnow
 from grader.service.accounts import user_for_token
-from grader.submissions import SubmissionError, decode_source, store
+from grader.service.deadlines import effective_deadline
+from grader.submissions import SubmissionError, clean_filename, decode_source, store
+from grader.web import openapi
 from grader.web.db import get_session, sender
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -39,8 +45,21 @@ def create_submission():
     if not assignment_id:
         return jsonify(error="name the assignment in the form field 'assignment'"), 400
     session = get_session()
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None or (not assignment.published and g.user.role not in STAFF):
+        return jsonify(error=f"unknown assignment {assignment_id!r}"), 400  # a bad form field, not a bad URL
+    if not clean_filename(upload.filename).lower().endswith(".py"):
+        return jsonify(error="only Python files (.py) are accepted"), 400
+    # the pages' rules: closed after the last late day, one submission per interval, a per-assignment maximum
+    from grader.web.student.rules import refusal
+
+    refused = refusal(session, g.user, assignment, current_app.config["GRADER"])
+    if refused:
+        return jsonify(error=refused[0]), refused[1]
     try:
         source = decode_source(upload.read())
+        if "\x00" in source:
+            raise SubmissionError("the file contains a NUL byte, so it is not a Python script")
         submission = store(session, g.user, assignment_id, source, upload.filename or "submission.py")
         session.commit()  # committed before the task is sent: a worker must find the row
     except SubmissionError as exc:
@@ -61,6 +80,38 @@ def get_submission(submission_id: int):
     return jsonify(submission_json(submission, staff=user.role in STAFF))
 
 
+@bp.get("/assignments")
+@token_required
+def list_assignments():
+    """The assignments this user may submit to, with their own deadline."""
+    session = get_session()
+    query = sa.select(Assignment)
+    if g.user.role not in STAFF:
+        query = query.where(Assignment.published.is_(True))
+    items = []
+    for a in session.scalars(query.order_by(Assignment.deadline.is_(None), Assignment.deadline, Assignment.id)):
+        deadline = effective_deadline(session, g.user.id, a)
+        items.append({"id": a.id, "title": a.title, "version": a.version, "published": a.published,
+                      "deadline": deadline.isoformat() if deadline else None,
+                      "url": url_for("student.assignment", assignment_id=a.id)})
+    return jsonify(assignments=items)
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(openapi.document())
+
+
+@bp.errorhandler(404)
+def _not_found(_exc):
+    return jsonify(error="not found"), 404
+
+
+@bp.errorhandler(405)
+def _not_allowed(_exc):
+    return jsonify(error="method not allowed"), 405
+
+
 def _shown(visibility: str, staff: bool, deadline) -> bool:
     if staff or visibility == "visible":
         return True
@@ -69,7 +120,7 @@ def _shown(visibility: str, staff: bool, deadline) -> bool:
 
 def submission_json(s: Submission, staff: bool, lang: str = "en") -> dict:
     """A submission as its owner (or staff) sees it; hidden checks show only that they exist."""
-    deadline = s.assignment.deadline
+    deadline = effective_deadline(object_session(s), s.user_id, s.assignment)
     checks = []
     for c in s.checks:
         item = {"id": c.check_id, "kind": c.kind, "max_points": c.max_points, "visibility": c.visibility}
@@ -87,6 +138,8 @@ def submission_json(s: Submission, staff: bool, lang: str = "en") -> dict:
         "finished_at": s.finished_at.isoformat() if s.finished_at else None,
         "score": s.score if graded else None, "max_score": s.max_score if graded else None,
         "late_penalty": s.late_penalty, "checks": checks,
+        "url": url_for("api.get_submission", submission_id=s.id),
+        "page": url_for("student.submission", submission_id=s.id),
         "diagnoses": [{"code": d["code"], "message": render(d["code"], d.get("params", {}), lang)}
                       for d in (s.diagnoses or [])] if graded else [],
         "stdout": s.stdout_excerpt if graded else "",

@@ -17,6 +17,8 @@ import sqlalchemy.orm as so
 from grader.config import Config
 from grader.models import Assignment, Submission, User, utcnow
 from grader.scoring import late_penalty
+from grader.service.deadlines import effective_deadline
+from grader.web.db import get_session
 from grader.spec import AssignmentSpec, parse_spec
 from grader.web.text import _
 
@@ -32,8 +34,8 @@ def spec_of(assignment: Assignment) -> AssignmentSpec:
 
 
 def deadline_for(user_id: int, assignment: Assignment) -> dt.datetime | None:
-    """The deadline that applies to this student (one place, so per-student extensions can hook in)."""
-    return assignment.deadline
+    """The deadline that applies to this student: theirs if a TA granted an extension, else the assignment's."""
+    return effective_deadline(get_session(), user_id, assignment)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,186 @@
+"""`grader submit`: send a script to a running grader's API, optionally wait, and print the result as the
+submission page shows it. Server and token come from the options, else GRADER_SERVER / GRADER_TOKEN, else
+the config file (~/.config/grader/config.toml, or GRADER_CONFIG): `server = "https://..."`, `token = "..."`.
+
+Exit status: 0 submitted (and, with --wait, graded); 1 grading failed on the server or the wait timed out;
+2 usage problems (no server or token, unreadable file, a refusal by the server).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import sys
+import time
+import tomllib
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+import click
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+FINAL = ("graded", "failed")
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+class SubmitProblem(click.ClickException):
+    exit_code = EXIT_USAGE
+
+
+def config_path() -> Path:
+    if os.environ.get("GRADER_CONFIG"):
+        return Path(os.environ["GRADER_CONFIG"])
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "grader" / "config.toml"
+
+
+def settings(server: str | None, token: str | None) -> tuple[str, str]:
+    """The server URL and token: options, then environment, then the config file."""
+    server = server or os.environ.get("GRADER_SERVER")
+    token = token or os.environ.get("GRADER_TOKEN")
+    path = config_path()
+    if (not server or not token) and path.is_file():
+        try:
+            data = tomllib.loads(path.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise SubmitProblem(f"{path}: cannot read the config file: {exc}") from None
+        server = server or str(data.get("server") or "")
+        token = token or str(data.get("token") or "")
+    if not server:
+        raise SubmitProblem(f"no server: pass --server URL, set GRADER_SERVER, or write server = \"...\" in {path}")
+    if not token:
+        raise SubmitProblem(f"no API token: pass --token, set GRADER_TOKEN, or write token = \"...\" in {path} "
+                            "(staff make one with `grader users token NAME`)")
+    if urllib.parse.urlsplit(server).scheme not in ("http", "https"):
+        raise SubmitProblem(f"the server must be an http:// or https:// URL, got {server!r}")
+    return server.rstrip("/"), token
+
+
+class Client:
+    """The few API calls `grader submit` makes (standard library only)."""
+
+    def __init__(self, server: str, token: str, timeout: float = 30):
+        self.server, self.token, self.timeout = server, token, timeout
+
+    def request(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None) -> dict:
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json",
+                   "User-Agent": "grader-submit/1"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        req = urllib.request.Request(self.server + path, data=body, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as response:  # noqa: S310 - http(s) checked
+                return json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            raise SubmitProblem(f"the server refused ({exc.code}): {_error_text(exc)}") from None
+        except urllib.error.URLError as exc:
+            raise SubmitProblem(f"cannot reach {self.server}: {exc.reason}") from None
+        except (TimeoutError, OSError) as exc:
+            raise SubmitProblem(f"cannot reach {self.server}: {exc}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise SubmitProblem(f"{self.server} did not answer with JSON: is it a grader?") from None
+
+    def submit(self, filename: str, data: bytes, assignment: str) -> dict:
+        boundary = uuid.uuid4().hex
+        safe_name = filename.replace('"', "_").replace("\r", "_").replace("\n", "_")
+        body = b"".join([
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"assignment\"\r\n\r\n".encode(),
+            assignment.encode("utf-8"), b"\r\n",
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{safe_name}\"\r\n"
+            "Content-Type: text/x-python\r\n\r\n".encode("utf-8"), data, b"\r\n",
+            f"--{boundary}--\r\n".encode()])
+        return self.request("POST", "/api/submissions", body, f"multipart/form-data; boundary={boundary}")
+
+    def get(self, url: str) -> dict:
+        return self.request("GET", url if url.startswith("/") else "/" + url)
+
+
+def _error_text(exc: urllib.error.HTTPError) -> str:
+    try:
+        return str(json.loads(exc.read().decode("utf-8")).get("error") or exc.reason)
+    except (ValueError, UnicodeDecodeError, AttributeError, OSError):
+        return str(exc.reason)
+
+
+def report(sub: dict, title: str = "") -> str:
+    """A submission as the page shows it: score, each check (hidden ones as such), the diagnosis, the output."""
+    head = f"#{sub.get('id')} {sub.get('filename', '')} — {title or sub.get('assignment', '')}"
+    status = sub.get("status")
+    if status == "failed":
+        return f"{head}\nGrading failed for a reason on the server's side, not yours; you may submit again."
+    if status != "graded":
+        return f"{head}\nStatus: {status}"
+    lines = [head, f"Score: {sub.get('score'):g} / {sub.get('max_score'):g}"]
+    if sub.get("late_penalty"):
+        lines[-1] += f"  (late: -{sub['late_penalty']:.0%})"
+    for c in sub.get("checks", []):
+        if "passed" in c:
+            mark = "PASS" if c["passed"] else "FAIL"
+            points = f"{c.get('points', 0):>6g}/{c.get('max_points', 0):<4g}"
+        else:
+            mark, points = "----", f"{'?':>6}/{c.get('max_points', 0):<4g}"
+        lines.append(f"  {mark}  {c.get('id', ''):<14} {points} {c.get('message', '')}")
+    if sub.get("diagnoses"):
+        lines.append("Diagnosis:")
+        lines += [f"  - {d.get('message', '')}" for d in sub["diagnoses"]]
+    if sub.get("stdout"):
+        lines += ["Your script's output:", *("  " + line for line in sub["stdout"].rstrip("\n").split("\n")[:40])]
+    return "\n".join(lines)
+
+
+def wait(client: Client, url: str, timeout: float, spin: bool) -> dict:
+    started = time.monotonic()
+    delay, frames = 0.5, itertools.cycle(SPINNER)
+    sub = client.get(url)
+    while sub.get("status") not in FINAL:
+        if time.monotonic() - started > timeout:
+            if spin:
+                click.echo("\r\033[K", nl=False, err=True)
+            raise click.ClickException(f"still {sub.get('status')} after {timeout:g} s; see {client.server}{url}")
+        end = time.monotonic() + delay
+        while time.monotonic() < end:
+            if spin:
+                click.echo(f"\r{next(frames)} {sub.get('status')}… {time.monotonic() - started:4.0f} s", nl=False,
+                           err=True)
+            time.sleep(0.1)
+        delay = min(delay * 1.3, 3.0)
+        sub = client.get(url)
+    if spin:
+        click.echo("\r\033[K", nl=False, err=True)
+    return sub
+
+
+@click.command("submit")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--assignment", "assignment_id", required=True, help="Assignment id, e.g. backprop-quadratic.")
+@click.option("--server", default=None, help="The grader's URL [env GRADER_SERVER; config file].")
+@click.option("--token", default=None, help="Your API token [env GRADER_TOKEN; config file].")
+@click.option("--wait/--no-wait", "wait_", default=False, help="Wait for the result and print it.")
+@click.option("--timeout", type=float, default=600, show_default=True, help="Seconds to wait with --wait.")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON instead of the report.")
+def submit(path: str, assignment_id: str, server: str | None, token: str | None, wait_: bool, timeout: float,
+           as_json: bool) -> None:
+    """Submit PATH for grading on a grader server; with --wait, print the result as the page shows it."""
+    server, token = settings(server, token)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SubmitProblem(f"{path}: cannot read: {exc.strerror or exc}") from None
+    client = Client(server, token)
+    accepted = client.submit(Path(path).name, data, assignment_id)
+    url = accepted.get("url") or f"/api/submissions/{accepted.get('id')}"
+    if not wait_:
+        click.echo(json.dumps(accepted) if as_json else
+                   f"submitted #{accepted.get('id')} ({accepted.get('status')}): {server}{url}")
+        return
+    spin = sys.stderr.isatty() and not as_json
+    if not spin and not as_json:
+        click.echo(f"submitted #{accepted.get('id')}; waiting for the result…", err=True)
+    sub = wait(client, url, timeout, spin)
+    click.echo(json.dumps(sub, ensure_ascii=False) if as_json else report(sub))
+    if sub.get("status") == "failed":
+        sys.exit(EXIT_FAILED)

@@ -1,0 +1,32 @@
+"""The audit log: every change staff make by hand, with who, when and why (rows are only ever added)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from grader.models import AuditEntry, utcnow
+
+ACTIONS = ("override", "override_cleared", "extension", "extension_revoked", "regrade", "spec_saved",
+           "spec_published", "published", "unpublished", "draft_discarded", "dry_run")
+
+
+def record(session: so.Session, actor_id: int | None, actor: str, action: str, *, assignment_id: str | None = None,
+           submission_id: int | None = None, student_id: int | None = None, reason: str = "",
+           details: dict | None = None) -> AuditEntry:
+    """Add one entry (the caller commits it with the change it describes: both or neither)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    entry = AuditEntry(at=utcnow(), actor_id=actor_id, actor=actor[:64], action=action, assignment_id=assignment_id,
+                       submission_id=submission_id, student_id=student_id, reason=reason, details=details or {})
+    session.add(entry)
+    return entry
+
+
+def entries(session: so.Session, *, assignment_id: str | None = None, submission_id: int | None = None,
+            limit: int = 200) -> list[AuditEntry]:
+    query = sa.select(AuditEntry)
+    if assignment_id is not None:
+        query = query.where(AuditEntry.assignment_id == assignment_id)
+    if submission_id is not None:
+        query = query.where(AuditEntry.submission_id == submission_id)
+    return list(session.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)))

@@ -1,0 +1,103 @@
+"""Each student's own deadline: the assignment's, unless a TA granted an extension.
+
+Rules: a student's effective deadline is their extension's deadline when one exists, else the assignment's.
+Late penalties (worker and re-pricing here) and `after_deadline` visibility (pages, API) all read it from
+`effective_deadline`; granting or withdrawing an extension re-prices that student's graded submissions at once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from grader.models import Assignment, DeadlineExtension, Submission, User, utcnow
+from grader.scoring import late_penalty
+from grader.spec import AssignmentSpec
+
+
+def extension_for(session: so.Session, user_id: int, assignment_id: str) -> DeadlineExtension | None:
+    return session.scalar(sa.select(DeadlineExtension).where(DeadlineExtension.user_id == user_id,
+                                                             DeadlineExtension.assignment_id == assignment_id))
+
+
+def effective_deadline(session: so.Session, user_id: int, assignment: Assignment) -> dt.datetime | None:
+    """The deadline that applies to this student on this assignment."""
+    ext = extension_for(session, user_id, assignment.id)
+    return ext.deadline if ext is not None else assignment.deadline
+
+
+def deadline_of_submission(session: so.Session, submission_id: int) -> dt.datetime | None:
+    """The effective deadline of a submission's author (the worker asks before grading)."""
+    row = session.execute(
+        sa.select(Assignment.deadline, DeadlineExtension.deadline.label("extended"))
+        .select_from(Submission).join(Assignment, Assignment.id == Submission.assignment_id)
+        .outerjoin(DeadlineExtension, sa.and_(DeadlineExtension.assignment_id == Submission.assignment_id,
+                                              DeadlineExtension.user_id == Submission.user_id))
+        .where(Submission.id == submission_id)).one_or_none()
+    if row is None:
+        return None
+    return row.extended if row.extended is not None else row.deadline
+
+
+def with_deadline(result, spec: AssignmentSpec, submitted_at: dt.datetime | None, deadline: dt.datetime | None):
+    """A GradeResult re-priced for the student's own deadline (scoring prices it with the spec's)."""
+    penalty = late_penalty(spec, submitted_at, deadline) if deadline is not None else late_penalty(spec, submitted_at)
+    if penalty == result.late_penalty:
+        return result
+    raw = sum(c.points for c in result.checks)
+    result.late_penalty = penalty
+    result.score = round(raw * (1 - penalty), 2)
+    return result
+
+
+def reprice(session: so.Session, spec: AssignmentSpec, user_id: int, assignment_id: str,
+            deadline: dt.datetime | None) -> int:
+    """Recompute late penalty and score of a student's graded submissions for a new deadline (points stay);
+    a manual override keeps its score. Returns how many changed."""
+    changed = 0
+    rows = session.scalars(sa.select(Submission).where(Submission.user_id == user_id,
+                                                       Submission.assignment_id == assignment_id,
+                                                       Submission.status == "graded"))
+    for s in rows:
+        penalty = late_penalty(spec, s.submitted_at, deadline) if deadline is not None else 0.0
+        if penalty == s.late_penalty:
+            continue
+        raw = sum(c.points for c in s.checks)
+        s.late_penalty = penalty
+        if s.override_score is None:
+            s.score = round(raw * (1 - penalty), 2)
+        changed += 1
+    return changed
+
+
+class ExtensionError(ValueError):
+    """An extension we refuse, with a message for the TA."""
+
+
+def grant(session: so.Session, spec: AssignmentSpec, assignment: Assignment, student: User, deadline: dt.datetime,
+          reason: str, granted_by: int | None) -> tuple[DeadlineExtension, int]:
+    """Give `student` their own deadline (replacing an earlier extension); re-price their graded work."""
+    if student.role != "student":
+        raise ExtensionError("extensions are for students")
+    if deadline.tzinfo is None:
+        raise ExtensionError("the new deadline needs a time zone")
+    ext = extension_for(session, student.id, assignment.id)
+    if ext is None:
+        ext = DeadlineExtension(assignment_id=assignment.id, user_id=student.id, deadline=deadline, reason=reason,
+                                granted_by=granted_by, granted_at=utcnow())
+        session.add(ext)
+    else:
+        ext.deadline, ext.reason, ext.granted_by, ext.granted_at = deadline, reason, granted_by, utcnow()
+    session.flush()
+    return ext, reprice(session, spec, student.id, assignment.id, deadline)
+
+
+def revoke(session: so.Session, spec: AssignmentSpec, assignment: Assignment, student_id: int) -> int:
+    """Withdraw a student's extension: the assignment's deadline applies again. Returns re-priced count."""
+    ext = extension_for(session, student_id, assignment.id)
+    if ext is None:
+        return 0
+    session.delete(ext)
+    session.flush()
+    return reprice(session, spec, student_id, assignment.id, assignment.deadline)

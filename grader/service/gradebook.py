@@ -1,0 +1,152 @@
+"""The TA dashboard's numbers for one assignment: one row per student, the score histogram, the share of
+each diagnosis.
+
+Rules: `best` is the highest graded score (penalty applied, a manual override counts as the score);
+`latest` is the newest submission whatever its status; `late` counts graded submissions that lost points
+to the late penalty; the diagnosis shares count, among students with a graded submission, those whose
+newest graded submission carries the diagnosis; the histogram bins each such student's best score.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from grader.models import DeadlineExtension, Submission, User
+
+SORTS = ("name", "best", "latest", "submissions", "last", "late")
+FILTERS = ("all", "submitted", "missing", "late", "below_full", "extended", "failed")
+BINS = 10
+
+
+@dataclass
+class StudentRow:
+    user_id: int
+    username: str
+    display_name: str
+    submissions: int = 0
+    graded: int = 0
+    best: float | None = None
+    best_id: int | None = None
+    latest_id: int | None = None
+    latest_status: str | None = None
+    latest_score: float | None = None
+    last_submitted: dt.datetime | None = None
+    late: int = 0
+    failed: int = 0
+    max_score: float | None = None
+    extension: dt.datetime | None = None
+    diagnoses: list[str] = field(default_factory=list)  # codes on the newest graded submission
+
+
+@dataclass
+class Histogram:
+    max_score: float
+    counts: list[int]
+
+    @property
+    def peak(self) -> int:
+        return max(self.counts or [0])
+
+    def label(self, i: int) -> str:
+        width = self.max_score / len(self.counts)
+        low, high = i * width, (i + 1) * width
+        return f"{low:g}–{high:g}"
+
+
+@dataclass
+class Gradebook:
+    rows: list[StudentRow]
+    histogram: Histogram | None
+    diagnoses: list[tuple[str, int, float]]  # (code, students, share of graded students)
+    graded_students: int
+
+
+def gradebook(session: so.Session, assignment_id: str) -> Gradebook:
+    students = session.execute(sa.select(User.id, User.username, User.display_name).where(User.role == "student")
+                               .order_by(User.username)).all()
+    rows = {u.id: StudentRow(u.id, u.username, u.display_name or u.username) for u in students}
+    subs = session.execute(
+        sa.select(Submission.id, Submission.user_id, Submission.status, Submission.score, Submission.max_score,
+                  Submission.late_penalty, Submission.submitted_at, Submission.diagnoses)
+        .where(Submission.assignment_id == assignment_id)
+        .order_by(Submission.submitted_at.desc(), Submission.id.desc())).all()
+    seen_graded: set[int] = set()
+    for s in subs:
+        row = rows.get(s.user_id)
+        if row is None:  # staff submissions are not in the gradebook
+            continue
+        row.submissions += 1
+        if row.latest_id is None:
+            row.latest_id, row.latest_status, row.last_submitted = s.id, s.status, s.submitted_at
+            row.latest_score = s.score if s.status == "graded" else None
+        if s.status == "failed":
+            row.failed += 1
+        if s.status != "graded" or s.score is None:
+            continue
+        row.graded += 1
+        row.max_score = row.max_score if row.max_score is not None else s.max_score
+        if s.late_penalty:
+            row.late += 1
+        if row.best is None or s.score > row.best:
+            row.best, row.best_id = s.score, s.id
+        if s.user_id not in seen_graded:
+            seen_graded.add(s.user_id)
+            row.diagnoses = [d.get("code", "") for d in (s.diagnoses or []) if isinstance(d, dict)]
+    for ext in session.scalars(sa.select(DeadlineExtension).where(DeadlineExtension.assignment_id == assignment_id)):
+        if ext.user_id in rows:
+            rows[ext.user_id].extension = ext.deadline
+    graded = [r for r in rows.values() if r.best is not None]
+    top = max((r.max_score or 0 for r in graded), default=0)
+    histogram = None
+    if graded and top > 0:
+        counts = [0] * BINS
+        for r in graded:
+            counts[min(BINS - 1, int(r.best / top * BINS))] += 1
+        histogram = Histogram(top, counts)
+    tally = Counter(code for r in graded for code in set(r.diagnoses) if code)
+    shares = [(code, n, n / len(graded)) for code, n in tally.most_common()]
+    return Gradebook(list(rows.values()), histogram, shares, len(graded))
+
+
+def _matches(row: StudentRow, query: str, show: str, diagnosis: str) -> bool:
+    if query and query not in row.username.casefold() and query not in row.display_name.casefold():
+        return False
+    if diagnosis and diagnosis not in row.diagnoses:
+        return False
+    return {
+        "all": True,
+        "submitted": row.submissions > 0,
+        "missing": row.submissions == 0,
+        "late": row.late > 0,
+        "below_full": row.best is None or (row.max_score is not None and row.best < row.max_score),
+        "extended": row.extension is not None,
+        "failed": row.failed > 0,
+    }.get(show, True)
+
+
+def _key(sort: str):
+    low = float("-inf")
+    return {
+        "name": lambda r: (r.display_name.casefold(), r.username),
+        "best": lambda r: (r.best if r.best is not None else low, r.username),
+        "latest": lambda r: (r.latest_score if r.latest_score is not None else low, r.username),
+        "submissions": lambda r: (r.submissions, r.username),
+        "last": lambda r: (r.last_submitted.timestamp() if r.last_submitted else low, r.username),
+        "late": lambda r: (r.late, r.username),
+    }[sort if sort in SORTS else "name"]
+
+
+def select_rows(rows: list[StudentRow], *, query: str = "", show: str = "all", diagnosis: str = "",
+                sort: str = "name", descending: bool = False) -> list[StudentRow]:
+    """The table as asked for: filtered, then sorted (students with no score sort last either way)."""
+    query = query.strip().casefold()
+    chosen = [r for r in rows if _matches(r, query, show, diagnosis)]
+    chosen.sort(key=_key(sort), reverse=descending)
+    if sort in ("best", "latest", "last"):
+        empty = [r for r in chosen if _key(sort)(r)[0] == float("-inf")]
+        chosen = [r for r in chosen if _key(sort)(r)[0] != float("-inf")] + empty
+    return chosen

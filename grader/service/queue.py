@@ -1,0 +1,59 @@
+"""Queue health from the database (the truth): what waits, what runs, what failed, which workers are alive.
+
+Workers write a heartbeat row per process (worker/tasks.py) every HEARTBEAT_SECONDS and at each task.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from grader.db import Database
+from grader.models import Submission, WorkerHeartbeat, utcnow
+
+HEARTBEAT_SECONDS = 15
+ALIVE_SECONDS = 60
+
+
+@dataclass
+class QueueHealth:
+    queued: int
+    running: int
+    failed: int
+    oldest_waiting: dt.datetime | None  # enqueue time of the oldest queued submission
+    workers: list[WorkerHeartbeat]  # seen in the last minute
+    now: dt.datetime
+
+    @property
+    def oldest_wait_seconds(self) -> float | None:
+        return None if self.oldest_waiting is None else max(0.0, (self.now - self.oldest_waiting).total_seconds())
+
+
+def queue_health(session: so.Session, now: dt.datetime | None = None, assignment_id: str | None = None) -> QueueHealth:
+    now = now or utcnow()
+    where = [] if assignment_id is None else [Submission.assignment_id == assignment_id]
+    counts = dict(session.execute(sa.select(Submission.status, sa.func.count()).where(*where)
+                                  .group_by(Submission.status)).all())
+    oldest = session.scalar(sa.select(sa.func.min(Submission.enqueued_at)).where(Submission.status == "queued", *where))
+    if isinstance(oldest, dt.datetime) and oldest.tzinfo is None:  # aggregates skip the column's type on SQLite
+        oldest = oldest.replace(tzinfo=dt.timezone.utc)
+    elif isinstance(oldest, str):
+        oldest = dt.datetime.fromisoformat(oldest).replace(tzinfo=dt.timezone.utc)
+    workers = list(session.scalars(sa.select(WorkerHeartbeat).where(
+        WorkerHeartbeat.last_seen >= now - dt.timedelta(seconds=ALIVE_SECONDS)).order_by(WorkerHeartbeat.name)))
+    return QueueHealth(counts.get("queued", 0), counts.get("running", 0), counts.get("failed", 0), oldest, workers, now)
+
+
+def beat(db: Database, name: str, task_done: bool = False) -> None:
+    """Record that worker process `name` is alive (insert or update its row)."""
+    now = utcnow()
+    with db.session() as session:
+        row = session.get(WorkerHeartbeat, name[:200])
+        if row is None:
+            session.add(WorkerHeartbeat(name=name[:200], last_seen=now, started_at=now, tasks=int(task_done)))
+        else:
+            row.last_seen = now
+            if task_done:
+                row.tasks += 1

@@ -1,0 +1,341 @@
+"""The instructor's assignment management: upload or edit an assignment.yaml (every problem shown with its line
+and field), a dry run of the solution and mistakes on a worker, publish / unpublish, and publishing a changed spec
+(version + 1, with an offer to regrade).
+
+Rules: a new assignment starts unpublished. Saving a changed spec of an unpublished assignment replaces it
+(version + 1); of a published one, it becomes a draft that students do not see until "publish changes".
+The dry run grades the draft (else the spec) with the files uploaded beside it, else those in the assignments
+folder; it runs as the worker task "grader.dry_run" (the web never imports the sandbox) and writes its result
+into the database, which the page polls.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from grader.models import Assignment, AssignmentFile, DryRun, Submission, utcnow
+from grader.service import audit
+from grader.spec import SLUG, AssignmentSpec, SpecError, parse_spec, spec_hash
+from grader.web.db import get_session
+from grader.web.staff import bp
+from grader.web.staff.common import assignment_or_404, instructor_required, record, send_task
+from grader.web.staff.forms import ActionForm, SpecEditForm, SpecUploadForm
+from grader.web.text import _
+
+DRY_RUN_TASK = "grader.dry_run"
+SPEC_NAME = "assignment.yaml"
+MAX_FILE_BYTES = 200 * 1024
+MAX_MISTAKES = 40
+_PROBLEM = re.compile(r"^assignment\.yaml(?::(?P<line>\d+))?: (?P<rest>.*)$", re.S)
+_FIELD = re.compile(r"^(?P<field>[A-Za-z0-9_.\[\]-]+): (?P<message>.*)$", re.S)
+_MISTAKE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,80}\.py$")
+
+
+@dataclass
+class Problem:
+    line: int | None
+    field: str
+    message: str
+
+
+def problems_of(lines: list[str]) -> list[Problem]:
+    """SpecError lines ('assignment.yaml:7: training.lr: expected a number') as line, field, message."""
+    found = []
+    for text in lines:
+        m = _PROBLEM.match(text)
+        if not m:
+            found.append(Problem(None, "", text))
+            continue
+        rest = m.group("rest")
+        f = _FIELD.match(rest)
+        found.append(Problem(int(m.group("line")) if m.group("line") else None,
+                             f.group("field") if f else "", f.group("message") if f else rest))
+    return found
+
+
+def validate(text: str, assignment_id: str | None = None) -> tuple[AssignmentSpec | None, list[Problem]]:
+    folder = Path(current_app.config["GRADER"].assignments_dir)
+    base = folder / assignment_id if assignment_id and SLUG.match(assignment_id) else None
+    try:
+        return parse_spec(text, SPEC_NAME, base_dir=base if base and base.is_dir() else None), []
+    except SpecError as exc:
+        if base is None:  # the id decides the folder of its data files: try again once it is known
+            guess = re.search(r"^id:\s*['\"]?([a-z0-9_-]+)", text, re.M)
+            if guess and (folder / guess.group(1)).is_dir():
+                return validate(text, guess.group(1))
+        return None, problems_of(exc.lines)
+
+
+def _read_upload(storage, what: str) -> tuple[str | None, str | None]:
+    """(text, None) or (None, a sentence saying what is wrong)."""
+    data = storage.stream.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        return None, _("%(what)s is larger than %(kb)s KB.", what=what, kb=MAX_FILE_BYTES // 1024)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, _("%(what)s is not UTF-8 text (byte %(pos)s).", what=what, pos=exc.start)
+    if "\x00" in text:
+        return None, _("%(what)s contains a NUL byte.", what=what)
+    return text.replace("\r\n", "\n"), None
+
+
+def _has_file(storage) -> bool:
+    return storage is not None and bool(getattr(storage, "filename", ""))
+
+
+def files_of(assignment: Assignment) -> dict[str, str]:
+    """The dry run's files: those uploaded beside the spec, else those in the assignments folder."""
+    rows = get_session().scalars(sa.select(AssignmentFile).where(AssignmentFile.assignment_id == assignment.id)
+                                 .order_by(AssignmentFile.name)).all()
+    if rows:
+        return {r.name: r.source for r in rows}
+    folder = Path(current_app.config["GRADER"].assignments_dir) / assignment.id
+    found = {}
+    if (folder / "solution.py").is_file():
+        found["solution.py"] = (folder / "solution.py").read_text("utf-8")
+    for path in sorted((folder / "mistakes").glob("*.py")) if folder.is_dir() else []:
+        found[f"mistakes/{path.name}"] = path.read_text("utf-8")
+    return found
+
+
+def latest_dry_run(assignment: Assignment) -> DryRun | None:
+    return get_session().scalar(sa.select(DryRun).where(DryRun.assignment_id == assignment.id)
+                                .order_by(DryRun.created_at.desc(), DryRun.id.desc()).limit(1))
+
+
+@bp.get("/manage")
+@instructor_required
+def manage():
+    return render_manage(SpecUploadForm(formdata=None))
+
+
+def render_manage(form: SpecUploadForm, problems: list[Problem] | None = None, text: str = "", error: str = "",
+                  status: int = 200):
+    rows = get_session().scalars(sa.select(Assignment).order_by(Assignment.id)).all()
+    return render_template("staff/manage.html", assignments=rows, form=form, problems=problems or [], error=error,
+                           text_lines=text.split("\n") if problems else [],
+                           bad_lines={p.line for p in problems or [] if p.line}), status
+
+
+def save_spec(text: str, spec: AssignmentSpec, files: dict[str, str] | None) -> tuple[Assignment, str]:
+    """Insert or update the assignment from validated text; returns it and what happened:
+    "created", "updated" (unpublished: replaced, version + 1), "draft" (published: waits), "unchanged"."""
+    session = get_session()
+    digest = spec_hash(text)
+    row = session.get(Assignment, spec.id)
+    if row is None:
+        row = Assignment(id=spec.id, title=spec.title, spec_yaml=text, spec_hash=digest, version=1,
+                         deadline=spec.deadline, published=False, updated_at=utcnow())
+        session.add(row)
+        outcome = "created"
+    elif row.spec_hash == digest:
+        row.draft_yaml = None
+        outcome = "unchanged"
+    elif not row.published:
+        row.title, row.spec_yaml, row.spec_hash, row.deadline = spec.title, text, digest, spec.deadline
+        row.version, row.updated_at, row.draft_yaml = row.version + 1, utcnow(), None
+        outcome = "updated"
+    else:
+        row.draft_yaml = text
+        outcome = "draft"
+    session.flush()
+    if files is not None:
+        session.execute(sa.delete(AssignmentFile).where(AssignmentFile.assignment_id == row.id))
+        session.add_all(AssignmentFile(assignment_id=row.id, name=n, source=s) for n, s in files.items())
+    record("spec_saved", assignment_id=row.id, details={"outcome": outcome, "version": row.version, "hash": digest,
+                                                        "files": sorted(files) if files is not None else None})
+    return row, outcome
+
+
+SAVED = {"created": "Saved as a new, unpublished assignment. Run the dry run, then publish it.",
+         "updated": "Saved (version %(version)s). It is not published yet.",
+         "draft": "Saved as a draft: students still see the published version until you publish the changes.",
+         "unchanged": "Nothing changed: the spec is the one already saved."}
+
+
+@bp.post("/manage")
+@instructor_required
+def upload():
+    form = SpecUploadForm()
+    if not form.validate_on_submit():
+        return render_manage(form, error=_("The form was incomplete; please try again."), status=400)
+    if _has_file(form.spec.data) and (form.text.data or "").strip():
+        return render_manage(form, error=_("Upload assignment.yaml or paste it, not both."), status=400)
+    if _has_file(form.spec.data):
+        text, problem = _read_upload(form.spec.data, SPEC_NAME)
+        if problem:
+            return render_manage(form, error=problem, status=400)
+    else:
+        text = (form.text.data or "").replace("\r\n", "\n")
+    if not text.strip():
+        return render_manage(form, error=_("Choose an assignment.yaml file or paste the spec."), status=400)
+    files: dict[str, str] = {}
+    if _has_file(form.solution.data):
+        source, problem = _read_upload(form.solution.data, "solution.py")
+        if problem:
+            return render_manage(form, error=problem, status=400)
+        files["solution.py"] = source
+    mistakes = [m for m in (form.mistakes.data or []) if _has_file(m)]
+    if len(mistakes) > MAX_MISTAKES:
+        return render_manage(form, error=_("At most %(n)s mistake files at once.", n=MAX_MISTAKES), status=400)
+    for m in mistakes:
+        name = Path(m.filename.replace("\\", "/")).name
+        if not _MISTAKE_NAME.match(name):
+            return render_manage(form, error=_("%(name)s: a mistake file needs a plain name ending in .py.",
+                                               name=name), status=400)
+        source, problem = _read_upload(m, name)
+        if problem:
+            return render_manage(form, error=problem, status=400)
+        files[f"mistakes/{name}"] = source
+    spec, problems = validate(text)
+    if spec is None:
+        return render_manage(form, problems=problems, text=text, status=400)
+    row, outcome = save_spec(text, spec, files or None)
+    get_session().commit()
+    flash(_(SAVED[outcome], version=row.version) if outcome == "updated" else _(SAVED[outcome]), "ok")
+    return redirect(url_for("staff.edit", assignment_id=row.id))
+
+
+def render_edit(a: Assignment, form: SpecEditForm | None = None, problems: list[Problem] | None = None,
+                status: int = 200):
+    text = form.text.data if form is not None and form.text.data is not None else (a.draft_yaml or a.spec_yaml)
+    form = form or SpecEditForm(formdata=None, data={"text": text})
+    run = latest_dry_run(a)
+    current = a.draft_yaml or a.spec_yaml
+    stale = get_session().scalar(sa.select(sa.func.count()).select_from(Submission).where(
+        Submission.assignment_id == a.id, Submission.assignment_version < a.version))
+    return render_template("staff/edit.html", a=a, form=form, problems=problems or [], action=ActionForm(),
+                           bad_lines={p.line for p in problems or [] if p.line}, text_lines=text.split("\n"),
+                           files=files_of(a), run=run, run_current=run is not None and run.spec_hash == spec_hash(current),
+                           stale=stale, log=audit.entries(get_session(), assignment_id=a.id, limit=20)), status
+
+
+@bp.route("/manage/<assignment_id>", methods=["GET", "POST"])
+@instructor_required
+def edit(assignment_id: str):
+    a = assignment_or_404(assignment_id)
+    if request.method == "GET":
+        return render_edit(a)
+    form = SpecEditForm()
+    if not form.validate_on_submit():
+        return render_edit(a, form, [Problem(None, "", _("The spec is empty."))], 400)
+    text = form.text.data.replace("\r\n", "\n")
+    spec, problems = validate(text, a.id)
+    if spec is not None and spec.id != a.id:
+        spec, problems = None, [Problem(_line_of_id(text), "id",
+                                        _("this page edits %(id)s; upload a spec with another id as a new "
+                                          "assignment", id=a.id))]
+    if spec is None:
+        return render_edit(a, form, problems, 400)
+    row, outcome = save_spec(text, spec, None)
+    get_session().commit()
+    flash(_(SAVED[outcome], version=row.version) if outcome == "updated" else _(SAVED[outcome]), "ok")
+    return redirect(url_for("staff.edit", assignment_id=a.id))
+
+
+def _line_of_id(text: str) -> int | None:
+    for i, line in enumerate(text.split("\n"), 1):
+        if line.startswith("id:"):
+            return i
+    return None
+
+
+@bp.post("/manage/<assignment_id>/dry-run")
+@instructor_required
+def dry_run(assignment_id: str):
+    a = assignment_or_404(assignment_id)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("staff.edit", assignment_id=a.id))
+    text = a.draft_yaml or a.spec_yaml
+    run = DryRun(assignment_id=a.id, spec_yaml=text, spec_hash=spec_hash(text), files=files_of(a), status="queued",
+                 result={}, requested_by=current_user.id, created_at=utcnow())
+    session = get_session()
+    session.add(run)
+    session.flush()
+    record("dry_run", assignment_id=a.id, details={"dry_run": run.id, "hash": run.spec_hash})
+    session.commit()
+    if not send_task(DRY_RUN_TASK, [run.id]):
+        run.status, run.result, run.finished_at = "failed", {"ok": False, "problems": [
+            _("The queue did not answer: no worker can run the dry run now. Try again in a moment.")], "files": []}, utcnow()
+        session.commit()
+    return redirect(url_for("staff.edit", assignment_id=a.id) + "#dry-run")
+
+
+@bp.get("/manage/<assignment_id>/dry-runs/<int:run_id>")
+@instructor_required
+def dry_run_status(assignment_id: str, run_id: int):
+    run = get_session().get(DryRun, run_id)
+    if run is None or run.assignment_id != assignment_id:
+        return jsonify(error=_("no such dry run")), 404
+    final = run.status in ("done", "failed")
+    html = render_template("staff/_dry_run.html", run=run, run_current=True) if final else None
+    return jsonify(id=run.id, status=run.status, final=final, ok=bool(run.result.get("ok")) if final else None,
+                   html=html)
+
+
+def _toggle(assignment_id: str, published: bool):
+    a = assignment_or_404(assignment_id)
+    if ActionForm().validate_on_submit() and a.published != published:
+        a.published = published
+        record("published" if published else "unpublished", assignment_id=a.id, details={"version": a.version})
+        get_session().commit()
+        flash(_("Published: students can see it and submit.") if published else
+              _("Unpublished: students no longer see it."), "ok")
+    return redirect(url_for("staff.edit", assignment_id=a.id))
+
+
+@bp.post("/manage/<assignment_id>/publish")
+@instructor_required
+def publish(assignment_id: str):
+    return _toggle(assignment_id, True)
+
+
+@bp.post("/manage/<assignment_id>/unpublish")
+@instructor_required
+def unpublish(assignment_id: str):
+    return _toggle(assignment_id, False)
+
+
+@bp.post("/manage/<assignment_id>/apply")
+@instructor_required
+def apply_draft(assignment_id: str):
+    """Publish the draft: it becomes the spec (version + 1); existing submissions may then be regraded."""
+    a = assignment_or_404(assignment_id)
+    if not ActionForm().validate_on_submit() or not a.draft_yaml:
+        return redirect(url_for("staff.edit", assignment_id=a.id))
+    spec, problems = validate(a.draft_yaml, a.id)
+    if spec is None:
+        return render_edit(a, None, problems, 400)
+    a.title, a.spec_yaml, a.spec_hash, a.deadline = spec.title, a.draft_yaml, spec_hash(a.draft_yaml), spec.deadline
+    a.version, a.updated_at, a.draft_yaml = a.version + 1, utcnow(), None
+    record("spec_published", assignment_id=a.id, details={"version": a.version, "hash": a.spec_hash})
+    get_session().commit()
+    flash(_("Version %(version)s is live. Submissions graded under earlier versions keep their scores until you "
+            "regrade them.", version=a.version), "ok")
+    return redirect(url_for("staff.edit", assignment_id=a.id))
+
+
+@bp.post("/manage/<assignment_id>/discard")
+@instructor_required
+def discard_draft(assignment_id: str):
+    a = assignment_or_404(assignment_id)
+    if ActionForm().validate_on_submit() and a.draft_yaml:
+        a.draft_yaml = None
+        record("draft_discarded", assignment_id=a.id)
+        get_session().commit()
+        flash(_("The draft is discarded."), "ok")
+    return redirect(url_for("staff.edit", assignment_id=a.id))
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc):
+    kb = current_app.config["MAX_CONTENT_LENGTH"] // 1024
+    return render_template("error.html", title=_("Too large"),
+                           message=_("The upload is larger than %(kb)s KB in all.", kb=kb)), 413

@@ -1,0 +1,98 @@
+"""One student on one assignment: their submissions, their deadline, and granting or withdrawing an extension
+(late penalties and after_deadline checks follow the student's own deadline; their graded work is re-priced)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from grader.models import Submission, User
+from grader.service import audit, deadlines
+from grader.web.db import get_session
+from grader.web.staff import bp
+from grader.web.staff.common import assignment_or_404, record, staff_required
+from grader.web.staff.forms import ExtensionForm, ReasonForm
+from grader.web.student.rules import spec_of, window
+from grader.web.text import _, ngettext
+from grader.web.timezones import local, viewer_zone
+
+
+def student_or_404(user_id: int) -> User:
+    user = get_session().get(User, user_id)
+    if user is None or user.role != "student":
+        abort(404)
+    return user
+
+
+def render_student(a, student, form: ExtensionForm | None = None, revoke: ReasonForm | None = None, status: int = 200):
+    session = get_session()
+    ext = deadlines.extension_for(session, student.id, a.id)
+    subs = session.scalars(sa.select(Submission).where(Submission.user_id == student.id,
+                                                       Submission.assignment_id == a.id)
+                           .order_by(Submission.submitted_at.desc(), Submission.id.desc())).all()
+    deadline = ext.deadline if ext else a.deadline
+    if form is None:
+        start = (deadline or dt.datetime.now(dt.timezone.utc)).astimezone(viewer_zone()).replace(tzinfo=None)
+        form = ExtensionForm(formdata=None, data={"deadline": start})
+    granter = session.get(User, ext.granted_by) if ext and ext.granted_by else None
+    return render_template("staff/student.html", a=a, student=student, ext=ext, granter=granter, subs=subs,
+                           win=window(spec_of(a), deadline), form=form, revoke=revoke or ReasonForm(formdata=None),
+                           zone=str(viewer_zone()),
+                           log=[e for e in audit.entries(session, assignment_id=a.id) if e.student_id == student.id]
+                           ), status
+
+
+@bp.get("/assignments/<assignment_id>/students/<int:user_id>")
+@staff_required
+def student(assignment_id: str, user_id: int):
+    return render_student(assignment_or_404(assignment_id), student_or_404(user_id))
+
+
+@bp.post("/assignments/<assignment_id>/students/<int:user_id>/extension")
+@staff_required
+def grant_extension(assignment_id: str, user_id: int):
+    a, student_ = assignment_or_404(assignment_id), student_or_404(user_id)
+    form = ExtensionForm()
+    if not form.validate_on_submit():
+        return render_student(a, student_, form=form, status=400)
+    # the form's wall-clock time is read in the viewer's zone
+    deadline = form.deadline.data.replace(tzinfo=viewer_zone()).astimezone(dt.timezone.utc)
+    session = get_session()
+    before = deadlines.extension_for(session, student_.id, a.id)
+    previous = before.deadline.isoformat() if before else (a.deadline.isoformat() if a.deadline else None)
+    try:
+        _ext, repriced = deadlines.grant(session, spec_of(a), a, student_, deadline, form.reason.data.strip(),
+                                         current_user.id)
+    except deadlines.ExtensionError as exc:
+        form.deadline.errors = [str(exc)]
+        return render_student(a, student_, form=form, status=400)
+    record("extension", assignment_id=a.id, student_id=student_.id, reason=form.reason.data.strip(),
+           details={"from": previous, "to": deadline.isoformat(), "repriced": repriced})
+    session.commit()
+    flash(_("%(name)s's deadline is now %(when)s.", name=student_.display_name or student_.username,
+            when=local(deadline)) + " " + ngettext("%(num)s graded submission re-priced.",
+                                                  "%(num)s graded submissions re-priced.", repriced), "ok")
+    return redirect(url_for("staff.student", assignment_id=a.id, user_id=student_.id))
+
+
+@bp.post("/assignments/<assignment_id>/students/<int:user_id>/extension/revoke")
+@staff_required
+def revoke_extension(assignment_id: str, user_id: int):
+    a, student_ = assignment_or_404(assignment_id), student_or_404(user_id)
+    form = ReasonForm()
+    session = get_session()
+    ext = deadlines.extension_for(session, student_.id, a.id)
+    if ext is None:
+        return redirect(url_for("staff.student", assignment_id=a.id, user_id=student_.id))
+    if not form.validate_on_submit():
+        return render_student(a, student_, revoke=form, status=400)
+    previous = ext.deadline.isoformat()
+    repriced = deadlines.revoke(session, spec_of(a), a, student_.id)
+    record("extension_revoked", assignment_id=a.id, student_id=student_.id, reason=form.reason.data.strip(),
+           details={"from": previous, "to": a.deadline.isoformat() if a.deadline else None, "repriced": repriced})
+    session.commit()
+    flash(_("The extension is withdrawn; the assignment's deadline applies again."), "ok")
+    return redirect(url_for("staff.student", assignment_id=a.id, user_id=student_.id))
+

@@ -1,0 +1,98 @@
+"""Drill-down into any submission (source, checks with their codes, stdout, timings, worker, audit trail),
+regrading it, and overriding its score with a reason kept in the audit log."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+
+from grader.service import audit
+from grader.service.deadlines import effective_deadline
+from grader.service.regrade import mark_for_regrade
+from grader.web.db import get_session
+from grader.web.staff import bp
+from grader.web.staff.common import record, send_grades, staff_required, submission_or_404
+from grader.web.staff.forms import OverrideForm, ReasonForm, RegradeForm
+from grader.web.student.present import present
+from grader.web.student.submission import status_word
+from grader.web.text import _
+
+
+def automatic_score(s) -> float | None:
+    """The grader's own score (check points less the late penalty), whatever an override says."""
+    if s.status != "graded":
+        return None
+    return round(sum(c.points for c in s.checks) * (1 - (s.late_penalty or 0.0)), 2)
+
+
+def render_submission(s, override: OverrideForm | None = None, clear: ReasonForm | None = None, status: int = 200):
+    session = get_session()
+    return render_template(
+        "staff/submission.html", s=s, view=present(s, staff=True), status_word=status_word,
+        deadline=effective_deadline(session, s.user_id, s.assignment), auto=automatic_score(s),
+        override=override or OverrideForm(formdata=None), clear=clear or ReasonForm(formdata=None),
+        regrade=RegradeForm(), log=audit.entries(session, submission_id=s.id), lines=s.source.split("\n"),
+        checks=list(s.checks)), status
+
+
+@bp.get("/submissions/<int:submission_id>")
+@staff_required
+def submission(submission_id: int):
+    return render_submission(submission_or_404(submission_id))
+
+
+@bp.post("/submissions/<int:submission_id>/regrade")
+@staff_required
+def regrade_submission(submission_id: int):
+    s = submission_or_404(submission_id)
+    if RegradeForm().validate_on_submit():
+        mark_for_regrade(get_session(), [s.id])
+        record("regrade", assignment_id=s.assignment_id, submission_id=s.id, student_id=s.user_id,
+               details={"which": "one", "count": 1, "previous_score": s.score, "previous_status": s.status})
+        get_session().commit()
+        if send_grades([s.id]):
+            flash(_("Queued for grading again."), "ok")
+        else:
+            flash(_("Queued for grading again; the queue did not answer, so it will be sent within minutes."), "ok")
+    return redirect(url_for("staff.submission", submission_id=s.id))
+
+
+@bp.post("/submissions/<int:submission_id>/override")
+@staff_required
+def override(submission_id: int):
+    s = submission_or_404(submission_id)
+    form = OverrideForm()
+    if s.status != "graded":
+        form.score.errors = [_("Only a graded submission can get a manual score.")]
+        return render_submission(s, override=form, status=400)
+    if not form.validate_on_submit():
+        return render_submission(s, override=form, status=400)
+    if s.max_score is not None and form.score.data > s.max_score:
+        form.score.errors = [_("The score cannot be above the maximum, %(max)s.", max="%g" % s.max_score)]
+        return render_submission(s, override=form, status=400)
+    value = round(float(form.score.data), 2)
+    record("override", assignment_id=s.assignment_id, submission_id=s.id, student_id=s.user_id,
+           reason=form.reason.data.strip(), details={"from": s.score, "to": value, "automatic": automatic_score(s)})
+    s.override_score = value
+    s.score = value
+    get_session().commit()
+    flash(_("The score is now %(score)s; the reason is in the audit log.", score="%g" % value), "ok")
+    return redirect(url_for("staff.submission", submission_id=s.id))
+
+
+@bp.post("/submissions/<int:submission_id>/override/clear")
+@staff_required
+def clear_override(submission_id: int):
+    s = submission_or_404(submission_id)
+    form = ReasonForm()
+    if s.override_score is None:
+        return redirect(url_for("staff.submission", submission_id=s.id))
+    if not form.validate_on_submit():
+        return render_submission(s, clear=form, status=400)
+    auto = automatic_score(s)
+    record("override_cleared", assignment_id=s.assignment_id, submission_id=s.id, student_id=s.user_id,
+           reason=form.reason.data.strip(), details={"from": s.score, "to": auto})
+    s.override_score = None
+    s.score = auto
+    get_session().commit()
+    flash(_("The manual score is removed; the grader's score applies again."), "ok")
+    return redirect(url_for("staff.submission", submission_id=s.id))
+

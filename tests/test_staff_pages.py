@@ -1,0 +1,327 @@
+"""The staff pages: who may open them, CSRF, the dashboard's table, histogram and diagnosis shares, drill-down,
+regrades, manual overrides in the audit log, and extensions that move penalties and visibility."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from grader.models import AuditEntry, DeadlineExtension, Submission, utcnow
+from staff_fixtures import app, client, client_as, staff_template_db  # noqa: F401
+from web_fixtures import add_graded, csrf_from, db_of, login, set_deadline, user_id
+
+QUAD = "backprop-quadratic"
+
+
+def staff_routes(app) -> list[tuple[str, str, str]]:
+    """(method, url, endpoint) for every staff route, with real ids filled in."""
+    sid = add_graded(app, "alice")
+    values = {"assignment_id": QUAD, "submission_id": sid, "user_id": user_id(app, "alice"), "run_id": 1}
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("staff."):
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            url = re.sub(rf"<(?:[a-z]+:)?{name}>", str(values[name]), url)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((method, url, rule.endpoint))
+    return found
+
+
+INSTRUCTOR_ONLY = ("staff.manage", "staff.upload", "staff.edit", "staff.dry_run", "staff.dry_run_status",
+                   "staff.publish", "staff.unpublish", "staff.apply_draft", "staff.discard_draft")
+
+
+def test_a_student_gets_404_on_every_staff_route(app):
+    routes = staff_routes(app)
+    assert len(routes) >= 20
+    student = client_as(app, "alice")
+    for method, url, _endpoint in routes:
+        response = student.open(url, method=method, data={"csrf_token": csrf_from(student, "/settings")})
+        assert response.status_code == 404, (method, url)
+
+
+def test_a_ta_gets_404_on_instructor_routes_and_opens_every_other_page(app):
+    ta = client_as(app, "tina")
+    for method, url, endpoint in staff_routes(app):
+        if method != "GET":
+            continue
+        response = ta.get(url)
+        expected = 404 if endpoint in INSTRUCTOR_ONLY else 200
+        assert response.status_code == expected, (url, response.status_code)
+
+
+def test_logged_out_visitors_are_sent_to_log_in(app, client):
+    for method, url, _endpoint in staff_routes(app):
+        if method == "GET":
+            response = client.get(url)
+            assert response.status_code == 302 and "/login" in response.headers["Location"], url
+
+
+def test_every_staff_form_needs_its_csrf_token(app):
+    ta = client_as(app, "ivan")
+    sid = add_graded(app, "alice")
+    posts = [f"/staff/submissions/{sid}/regrade", f"/staff/submissions/{sid}/override",
+             f"/staff/assignments/{QUAD}/regrade", f"/staff/assignments/{QUAD}/students/{user_id(app, 'alice')}/extension",
+             "/staff/manage", f"/staff/manage/{QUAD}", f"/staff/manage/{QUAD}/publish", f"/staff/manage/{QUAD}/dry-run"]
+    for url in posts:
+        response = ta.post(url, data={"score": "1", "reason": "r", "which": "all", "text": "id: x"})
+        assert response.status_code == 400, url
+        assert "security token" in response.get_data(as_text=True)
+    with db_of(app).session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+        assert session.get(Submission, sid).status == "graded"
+    assert app.extensions["grader.sender"].sent == [] and app.extensions["grader.sender"].tasks == []
+
+
+def test_the_dashboard_lists_every_student_with_best_latest_count_and_late(app):
+    set_deadline(app, QUAD, utcnow() - dt.timedelta(days=1))
+    add_graded(app, "alice", mistake=True, submitted_at=utcnow() - dt.timedelta(days=3))
+    best = add_graded(app, "alice", mistake=False, submitted_at=utcnow() - dt.timedelta(days=2))
+    add_graded(app, "alice", mistake=True, submitted_at=utcnow() - dt.timedelta(hours=1))
+    with db_of(app).session() as session:  # the newest one was late
+        newest = session.scalars(sa.select(Submission).order_by(Submission.id.desc())).first()
+        newest.late_penalty = 0.1
+    add_graded(app, "wang", mistake=True)
+    page = client_as(app, "tina").get(f"/staff/assignments/{QUAD}").get_data(as_text=True)
+    alice = re.search(r'<tr data-student="alice".*?</tr>', page, re.S).group(0)
+    assert f'href="/staff/submissions/{best}"' in alice and "100" in alice
+    assert ">3<" in alice and 'badge late">1<' in alice
+    assert re.search(r'<tr data-student="bob".*?never', page, re.S)  # listed with nothing submitted
+    assert "王芳" in page
+    # the share of each diagnosis: alice's and wang's latest graded both never zero their gradients
+    assert re.search(r'data-diagnosis="mistake.no_zero_grad">\s*<td class="num pct">100%', page)
+    assert "Your gradients are never zeroed" in page
+    # the histogram: two students graded, one bin each
+    assert page.count('data-count="1"') == 2 and "<svg class=\"histogram\"" in page
+
+
+def test_sorting_and_filtering_happen_on_the_server(app):
+    add_graded(app, "alice", mistake=False)
+    add_graded(app, "wang", mistake=True)
+    ta = client_as(app, "tina")
+
+    def order(query: str) -> list[str]:
+        page = ta.get(f"/staff/assignments/{QUAD}?{query}").get_data(as_text=True)
+        return re.findall(r'<tr data-student="([^"]+)"', page)
+
+    assert order("sort=best&dir=desc") == ["alice", "wang", "bob"]  # no score sorts last either way
+    assert order("sort=best&dir=asc") == ["wang", "alice", "bob"]
+    assert order("sort=name&dir=asc") == ["bob", "alice", "wang"]  # by display name: "=HYPERLINK…", Alice, 王芳
+    assert order("show=missing") == ["bob"]
+    assert order("diagnosis=mistake.no_zero_grad") == ["wang"]
+    assert order("q=%E7%8E%8B") == ["wang"]  # 王
+    assert order("sort=nonsense&show=nonsense&dir=x") == ["bob", "alice", "wang"]
+
+
+def test_bad_query_values_never_break_the_dashboard(app):
+    ta = client_as(app, "tina")
+    for query in ["sort=%00", "q=" + "x" * 5000, "show=<script>", "diagnosis=<b>x</b>", "dir=;drop"]:
+        response = ta.get(f"/staff/assignments/{QUAD}?{query}")
+        assert response.status_code == 200
+        assert "<script>" not in response.get_data(as_text=True).split("<main>")[1]
+    assert ta.get("/staff/assignments/no-such").status_code == 404
+    assert ta.get("/staff/submissions/999999").status_code == 404
+
+
+def test_the_drill_down_shows_source_checks_stdout_timings_and_worker(app):
+    sid = add_graded(app, "alice", source="print('<script>x</script>')\n", stdout="<b>out</b>\n")
+    with db_of(app).session() as session:
+        s = session.get(Submission, sid)
+        s.worker, s.started_at = "w1@host/123", s.submitted_at + dt.timedelta(seconds=1)
+    page = client_as(app, "tina").get(f"/staff/submissions/{sid}").get_data(as_text=True)
+    assert "w1@host/123" in page and "&lt;script&gt;x&lt;/script&gt;" in page and "&lt;b&gt;out&lt;/b&gt;" in page
+    assert "<script>x" not in page
+    assert "trace.first_divergence" in page and "mistake.no_zero_grad" in page
+    assert 'id="grading-time">1.00 s' in page
+    assert 'data-check="secret"' in page  # staff see hidden checks
+
+
+def test_regrading_one_submission_queues_it_again_with_an_audit_entry(app):
+    sid = add_graded(app, "alice")
+    ta = client_as(app, "tina")
+    token = csrf_from(ta, f"/staff/submissions/{sid}")
+    response = ta.post(f"/staff/submissions/{sid}/regrade", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert app.extensions["grader.sender"].sent == [sid]
+    with db_of(app).session() as session:
+        s = session.get(Submission, sid)
+        assert (s.status, s.attempt, s.attempt_token) == ("queued", 0, None)
+        entry = session.scalars(sa.select(AuditEntry)).one()
+        assert (entry.action, entry.actor, entry.submission_id, entry.details["previous_score"]) == \
+            ("regrade", "tina", sid, 40.1)
+
+
+def test_regrading_an_assignment_queues_all_or_only_the_failed(app):
+    ok = add_graded(app, "alice")
+    failed = add_graded(app, "wang", status="failed")
+    ta = client_as(app, "tina")
+    token = csrf_from(ta, f"/staff/assignments/{QUAD}")
+    ta.post(f"/staff/assignments/{QUAD}/regrade", data={"csrf_token": token, "which": "failed"})
+    assert app.extensions["grader.sender"].sent == [failed]
+    ta.post(f"/staff/assignments/{QUAD}/regrade", data={"csrf_token": token, "which": "all"})
+    assert app.extensions["grader.sender"].sent == [failed, ok, failed]
+    with db_of(app).session() as session:
+        actions = [(e.action, e.details["which"], e.details["count"]) for e in session.scalars(sa.select(AuditEntry))]
+    assert actions == [("regrade", "failed", 1), ("regrade", "all", 2)]
+
+
+def test_an_override_needs_a_reason_and_is_kept_in_the_audit_log(app):
+    sid = add_graded(app, "alice")
+    ta = client_as(app, "tina")
+    token = csrf_from(ta, f"/staff/submissions/{sid}")
+    refused = ta.post(f"/staff/submissions/{sid}/override", data={"csrf_token": token, "score": "90", "reason": " "})
+    assert refused.status_code == 400 and "Give a reason" in refused.get_data(as_text=True)
+    too_high = ta.post(f"/staff/submissions/{sid}/override", data={"csrf_token": token, "score": "101", "reason": "x"})
+    assert too_high.status_code == 400 and "above the maximum" in too_high.get_data(as_text=True)
+    not_a_number = ta.post(f"/staff/submissions/{sid}/override", data={"csrf_token": token, "score": "lots", "reason": "x"})
+    assert not_a_number.status_code == 400
+    done = ta.post(f"/staff/submissions/{sid}/override",
+                   data={"csrf_token": token, "score": "90", "reason": "Marked by hand: <b>plot</b> was right"})
+    assert done.status_code == 302
+    with db_of(app).session() as session:
+        s = session.get(Submission, sid)
+        assert (s.score, s.override_score) == (90.0, 90.0)
+        entry = session.scalars(sa.select(AuditEntry)).one()
+        assert (entry.action, entry.actor, entry.reason) == ("override", "tina", "Marked by hand: <b>plot</b> was right")
+        assert entry.details == {"from": 40.1, "to": 90.0, "automatic": 40.1}
+    page = ta.get(f"/staff/submissions/{sid}").get_data(as_text=True)
+    assert "Marked by hand: &lt;b&gt;plot&lt;/b&gt; was right" in page and "Manual score" in page
+    # the student sees the new score on their own page
+    student = client_as(app, "alice")
+    assert "90" in student.get(f"/submissions/{sid}").get_data(as_text=True)
+    # clearing it needs a reason too, and restores the grader's score
+    assert ta.post(f"/staff/submissions/{sid}/override/clear", data={"csrf_token": token, "reason": ""}).status_code == 400
+    ta.post(f"/staff/submissions/{sid}/override/clear", data={"csrf_token": token, "reason": "regraded by hand again"})
+    with db_of(app).session() as session:
+        s = session.get(Submission, sid)
+        assert (s.score, s.override_score) == (40.1, None)
+        assert [e.action for e in session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id))] == \
+            ["override", "override_cleared"]
+
+
+def test_an_override_outlives_a_regrade(app):
+    from grader.scoring import GradeResult
+    from grader.service import attempts
+
+    sid = add_graded(app, "alice")
+    ta = client_as(app, "tina")
+    token = csrf_from(ta, f"/staff/submissions/{sid}")
+    ta.post(f"/staff/submissions/{sid}/override", data={"csrf_token": token, "score": "77", "reason": "oral exam"})
+    ta.post(f"/staff/submissions/{sid}/regrade", data={"csrf_token": token})
+    claim = attempts.claim(db_of(app), sid, "w", 5)
+    attempts.write_result(db_of(app), claim, GradeResult("backprop-quadratic", 12.0, 100.0, [], [], "", ""))
+    with db_of(app).session() as session:
+        assert session.get(Submission, sid).score == 77.0
+
+
+def _extend(app, ta, student: str, when_local: str, reason: str = "medical note"):
+    uid = user_id(app, student)
+    token = csrf_from(ta, f"/staff/assignments/{QUAD}/students/{uid}")
+    return ta.post(f"/staff/assignments/{QUAD}/students/{uid}/extension",
+                   data={"csrf_token": token, "deadline": when_local, "reason": reason})
+
+
+def test_an_extension_reprices_late_work_and_opens_after_deadline_checks_later(app):
+    deadline = utcnow() - dt.timedelta(days=2)
+    set_deadline(app, QUAD, deadline)
+    late = add_graded(app, "alice", submitted_at=utcnow() - dt.timedelta(hours=2))
+    with db_of(app).session() as session:
+        s = session.get(Submission, late)
+        s.late_penalty, s.score = 0.2, round(40.1 * 0.8, 2)
+    student = client_as(app, "alice")
+    assert "mismatch" not in student.get(f"/submissions/{late}").get_data(as_text=True)
+    before = student.get(f"/submissions/{late}").get_data(as_text=True)
+    assert "should be 8.54417" in before  # the deadline passed: the after_deadline check is open
+
+    ta = client_as(app, "tina")
+    future = (utcnow() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")  # the TA's zone is UTC here
+    response = _extend(app, ta, "alice", future)
+    assert response.status_code == 302
+    with db_of(app).session() as session:
+        s = session.get(Submission, late)
+        assert (s.late_penalty, s.score) == (0.0, 40.1)  # no longer late: re-priced at once
+        ext = session.scalars(sa.select(DeadlineExtension)).one()
+        assert ext.reason == "medical note" and ext.deadline > utcnow()
+        entry = session.scalars(sa.select(AuditEntry)).one()
+        assert (entry.action, entry.reason, entry.details["repriced"]) == ("extension", "medical note", 1)
+    after = student.get(f"/submissions/{late}").get_data(as_text=True)
+    assert "should be 8.54417" not in after and "shown after the deadline" in after
+    assert "open" in student.get("/assignments").get_data(as_text=True)
+    # other students keep the assignment's deadline
+    wang = add_graded(app, "wang")
+    assert "should be 8.54417" in client_as(app, "wang").get(f"/submissions/{wang}").get_data(as_text=True)
+    # the API follows the same deadline
+    from grader.web.api import submission_json
+
+    with app.test_request_context():
+        from grader.web.db import get_session
+
+        s = get_session().get(Submission, late)
+        prediction = next(c for c in submission_json(s, staff=False)["checks"] if c["id"] == "prediction")
+        assert prediction["code"] == "check.after_deadline"
+
+    # withdrawn: late again, with the penalty back
+    uid = user_id(app, "alice")
+    token = csrf_from(ta, f"/staff/assignments/{QUAD}/students/{uid}")
+    assert ta.post(f"/staff/assignments/{QUAD}/students/{uid}/extension/revoke",
+                   data={"csrf_token": token, "reason": ""}).status_code == 400
+    ta.post(f"/staff/assignments/{QUAD}/students/{uid}/extension/revoke",
+            data={"csrf_token": token, "reason": "note withdrawn"})
+    with db_of(app).session() as session:
+        s = session.get(Submission, late)
+        assert s.late_penalty > 0 and s.score < 40.1
+        assert session.scalars(sa.select(DeadlineExtension)).all() == []
+
+
+def test_an_extension_lets_a_student_submit_after_the_last_late_day(app):
+    set_deadline(app, QUAD, utcnow() - dt.timedelta(days=30))
+    student = client_as(app, "alice")
+    from web_fixtures import upload
+
+    assert upload(student, code="print(1)\n").status_code == 403
+    _extend(app, client_as(app, "tina"), "alice", (utcnow() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    assert upload(student, code="print(1)\n").status_code == 302
+
+
+def test_the_worker_prices_a_submission_with_the_students_own_deadline(app):
+    from grader.scoring import GradeResult
+    from grader.service import deadlines
+    from grader.spec import load_spec
+    from service_fixtures import ASSIGNMENTS
+
+    from grader.feedback import Message
+    from grader.scoring import CheckResult
+
+    spec = load_spec(ASSIGNMENTS / QUAD / "assignment.yaml")
+    submitted = utcnow()
+    checks = [CheckResult("runs", "runs", True, 50.0, 50.0, Message("runs.ok"), "visible", {})]
+    on_time = deadlines.with_deadline(GradeResult(QUAD, 50.0, 100.0, checks, [], "", ""), spec, submitted,
+                                      submitted + dt.timedelta(days=1))
+    assert (on_time.late_penalty, on_time.score) == (0.0, 50.0)
+    late = deadlines.with_deadline(GradeResult(QUAD, 50.0, 100.0, checks, [], "", ""), spec, submitted,
+                                   submitted - dt.timedelta(days=1, hours=1))
+    assert late.late_penalty == pytest.approx(2 * spec.late.penalty_per_day)
+    assert late.score == pytest.approx(50.0 * (1 - late.late_penalty))
+    sid = add_graded(app, "alice", submitted_at=submitted)
+    with db_of(app).session() as session:
+        session.add(DeadlineExtension(assignment_id=QUAD, user_id=user_id(app, "alice"),
+                                      deadline=utcnow() + dt.timedelta(days=1), reason="r"))
+    with db_of(app).session() as session:
+        assert deadlines.deadline_of_submission(session, sid) > utcnow()
+
+
+def test_extension_form_refusals_are_messages(app):
+    ta = client_as(app, "tina")
+    for data in ({"deadline": "", "reason": "x"}, {"deadline": "tomorrow", "reason": "x"},
+                 {"deadline": "2027-01-01T10:00", "reason": ""}):
+        uid = user_id(app, "alice")
+        token = csrf_from(ta, f"/staff/assignments/{QUAD}/students/{uid}")
+        response = ta.post(f"/staff/assignments/{QUAD}/students/{uid}/extension", data={"csrf_token": token, **data})
+        assert response.status_code == 400
+        assert 'class="error"' in response.get_data(as_text=True)
+    # staff accounts have no extensions: 404 as a student page
+    assert ta.get(f"/staff/assignments/{QUAD}/students/{user_id(app, 'tina')}").status_code == 404
