@@ -111,6 +111,7 @@ class BwrapSandbox:
         limit_values = rlimits.job_rlimits(limits)
 
         def prepare() -> None:
+            privileges.yield_to_the_worker()  # first: once it has changed uid, its /proc/self is not its own
             if privileged:
                 syscalls.unshare(syscalls.CLONE_NEWNS)
                 syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE)
@@ -129,7 +130,6 @@ class BwrapSandbox:
                 os.setgroups([])
                 os.setresgid(uid, uid, uid)
                 os.setresuid(uid, uid, uid)
-            privileges.yield_to_the_worker()
             rlimits.apply(limit_values)
 
         return prepare

@@ -1,9 +1,10 @@
 """ForkServerSandbox: the worker's side of the fork server. Starts it, sends it jobs, drains their pipes.
 
-Per job the worker makes the pipes and passes their write ends (plus the read end of a kill pipe) over
-the control socket; the fork server forks a keeper that builds the sandbox (see jobchild.py). The worker
-alone reads the job's output, so the fork server never blocks on a job. Closing the kill pipe, or writing
-to it, makes the keeper kill the job's whole pid namespace: if the worker dies, its jobs die with it.
+Per job the worker makes the pipes and passes their write ends (plus the read end of a kill pipe, and a
+memfd holding the job) over the control socket; the fork server forks a keeper that builds the sandbox
+(see jobchild.py). The worker alone reads the job's output, so the fork server never blocks on a job.
+Closing the kill pipe, or writing to it, makes the keeper kill the job's whole pid namespace: if the
+worker dies, its jobs die with it.
 """
 from __future__ import annotations
 
@@ -197,17 +198,23 @@ class ForkServerSandbox:
         status_r, status_w = os.pipe2(os.O_CLOEXEC)
         kill_r, kill_w = os.pipe2(os.O_CLOEXEC)
         ours = [out_r, err_r, res_r, status_r, kill_w]
-        request = {"job": job.as_message(), "limits": dataclasses.asdict(limits)}
+        # The job travels in a memfd that only its own init reads: the fork server never holds a submission,
+        # so a later job cannot find an earlier one in the memory it inherits from the fork server.
+        job_fd = os.memfd_create("job", os.MFD_CLOEXEC)
+        with open(job_fd, "wb", closefd=False) as f:
+            f.write(json.dumps(job.as_message()).encode())
+        os.lseek(job_fd, 0, os.SEEK_SET)
+        request = {"limits": dataclasses.asdict(limits)}
         try:
             self._sock.settimeout(REPLY_SECONDS)
-            protocol.send(self._sock, request, [out_w, err_w, res_w, status_w, kill_r])
+            protocol.send(self._sock, request, [out_w, err_w, res_w, status_w, kill_r, job_fd])
             reply, _ = protocol.recv(self._sock)
         except (protocol.ConnectionClosed, OSError) as exc:
             for fd in ours:
                 os.close(fd)
             raise _ServerGone(str(exc) or type(exc).__name__) from exc
         finally:
-            for fd in (out_w, err_w, res_w, status_w, kill_r):
+            for fd in (out_w, err_w, res_w, status_w, kill_r, job_fd):
                 os.close(fd)
         if not reply.get("ok"):
             for fd in ours:

@@ -47,20 +47,22 @@ class ServerContext:
 
 @dataclass
 class JobPipes:
-    """Write ends for the job (stdout, stderr, outcome), the keeper's status pipe and its kill pipe."""
+    """Write ends for the job (stdout, stderr, outcome), the keeper's status pipe and its kill pipe, and the
+    memfd holding the job (read by init alone: the fork server never sees a submission)."""
 
     stdout: int
     stderr: int
     outcome: int
     status: int
     kill: int
+    job: int
 
     @classmethod
     def from_fds(cls, fds: list[int]) -> "JobPipes":
         return cls(*fds)
 
     def all(self) -> list[int]:
-        return [self.stdout, self.stderr, self.outcome, self.status, self.kill]
+        return [self.stdout, self.stderr, self.outcome, self.status, self.kill, self.job]
 
 
 def _write_status(fd: int, record: dict) -> None:
@@ -70,7 +72,7 @@ def _write_status(fd: int, record: dict) -> None:
         pass
 
 
-def run_keeper(ctx: ServerContext, job: dict, limits: Limits, pipes: JobPipes,
+def run_keeper(ctx: ServerContext, limits: Limits, pipes: JobPipes,
                sync_w: int, go_r: int, keep_fds: set[int]) -> None:
     """Body of the keeper process; never returns."""
     code = 1
@@ -94,8 +96,8 @@ def run_keeper(ctx: ServerContext, job: dict, limits: Limits, pipes: JobPipes,
         os.close(go_r)
         init_pid = os.fork()
         if init_pid == 0:
-            run_init(ctx, job, limits, pipes)
-        for fd in (pipes.stdout, pipes.stderr, pipes.outcome):
+            run_init(ctx, limits, pipes)
+        for fd in (pipes.stdout, pipes.stderr, pipes.outcome, pipes.job):
             os.close(fd)
         _write_status(pipes.status, _supervise(init_pid, pipes.kill, limits.wall_seconds + BACKSTOP_SECONDS))
         code = 0
@@ -148,10 +150,12 @@ def _fresh_std_streams() -> None:
     sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
 
 
-def run_init(ctx: ServerContext, job: dict, limits: Limits, pipes: JobPipes) -> None:
+def run_init(ctx: ServerContext, limits: Limits, pipes: JobPipes) -> None:
     """Body of the job's init process (PID 1 of its namespace); never returns."""
     status_fd = pipes.status
     try:
+        with open(pipes.job, "rb") as f:  # closes the memfd
+            job = json.loads(f.read())
         syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
         os.close(pipes.kill)
         # Open what gets bound while still host root (it can cross /root, mode 0700), in this mount

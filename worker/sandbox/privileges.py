@@ -24,9 +24,16 @@ def drop_to_job_user(uid: int, last_cap: int) -> None:
 
 
 JOB_NICE = 10
+JOB_OOM_SCORE_ADJ = 1000
 
 
 def yield_to_the_worker() -> None:
-    """Student code never inherits a worker's real-time policy or priority: it runs below the worker."""
+    """Student code never inherits a worker's real-time policy or priority: it runs below the worker, and it
+    is what the kernel's OOM killer takes first."""
     os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
     os.setpriority(os.PRIO_PROCESS, 0, JOB_NICE)
+    # RLIMIT_AS caps each process, not their sum: a job's processes together may map more than the host
+    # has. Should they fill memory, a job's process must be the one killed, never the worker. (Raising
+    # one's own oom_score_adj needs no privilege; children inherit it.)
+    with open("/proc/self/oom_score_adj", "w") as f:
+        f.write(str(JOB_OOM_SCORE_ADJ))

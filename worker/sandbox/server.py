@@ -71,15 +71,15 @@ def start_job(ctx: jobchild.ServerContext, request: dict, fds: list[int]) -> dic
     go_r, go_w = os.pipe()
     pid = None
     try:
-        if len(fds) != 5:
-            return {"ok": False, "error": f"expected 5 fds, got {len(fds)}"}
+        if len(fds) != 6:
+            return {"ok": False, "error": f"expected 6 fds, got {len(fds)}"}
         pipes = jobchild.JobPipes.from_fds(fds)
         limits = Limits(**request["limits"])
         pid = os.fork()
         if pid == 0:
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            jobchild.run_keeper(ctx, request["job"], limits, pipes, sync_w, go_r, keep_fds=set())
+            jobchild.run_keeper(ctx, limits, pipes, sync_w, go_r, keep_fds=set())
         os.close(sync_w)
         os.close(go_r)
         sync_w = go_r = -1
