@@ -40,6 +40,7 @@ class StudentRow:
     max_score: float | None = None
     extension: dt.datetime | None = None
     diagnoses: list[str] = field(default_factory=list)  # codes on the newest graded submission
+    diagnosis_params: dict[str, dict] = field(default_factory=dict)  # their parameters, by code
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Gradebook:
     histogram: Histogram | None
     diagnoses: list[tuple[str, int, float]]  # (code, students, share of graded students)
     graded_students: int
+    examples: dict[str, dict] = field(default_factory=dict)  # one student's parameters per diagnosis code
 
 
 def gradebook(session: so.Session, assignment_id: str) -> Gradebook:
@@ -95,7 +97,9 @@ def gradebook(session: so.Session, assignment_id: str) -> Gradebook:
             row.best, row.best_id = s.score, s.id
         if s.user_id not in seen_graded:
             seen_graded.add(s.user_id)
-            row.diagnoses = [d.get("code", "") for d in (s.diagnoses or []) if isinstance(d, dict)]
+            found = [d for d in (s.diagnoses or []) if isinstance(d, dict) and isinstance(d.get("code"), str)]
+            row.diagnoses = [d["code"] for d in found]
+            row.diagnosis_params = {d["code"]: d.get("params") or {} for d in found}
     for ext in session.scalars(sa.select(DeadlineExtension).where(DeadlineExtension.assignment_id == assignment_id)):
         if ext.user_id in rows:
             rows[ext.user_id].extension = ext.deadline
@@ -109,7 +113,11 @@ def gradebook(session: so.Session, assignment_id: str) -> Gradebook:
         histogram = Histogram(top, counts)
     tally = Counter(code for r in graded for code in set(r.diagnoses) if code)
     shares = [(code, n, n / len(graded)) for code, n in tally.most_common()]
-    return Gradebook(list(rows.values()), histogram, shares, len(graded))
+    examples = {}
+    for r in graded:
+        for code, params in r.diagnosis_params.items():
+            examples.setdefault(code, params)
+    return Gradebook(list(rows.values()), histogram, shares, len(graded), examples)
 
 
 def _matches(row: StudentRow, query: str, show: str, diagnosis: str) -> bool:
@@ -147,6 +155,6 @@ def select_rows(rows: list[StudentRow], *, query: str = "", show: str = "all", d
     chosen = [r for r in rows if _matches(r, query, show, diagnosis)]
     chosen.sort(key=_key(sort), reverse=descending)
     if sort in ("best", "latest", "last"):
-        empty = [r for r in chosen if _key(sort)(r)[0] == float("-inf")]
+        empty = sorted((r for r in chosen if _key(sort)(r)[0] == float("-inf")), key=_key("name"))
         chosen = [r for r in chosen if _key(sort)(r)[0] != float("-inf")] + empty
     return chosen

@@ -66,7 +66,7 @@ def assignment(assignment_id: str):
     return render_template("staff/assignment.html", a=a, book=book, rows=rows, args=args, sort_url=sort_url,
                            sort_labels=SORT_LABELS, filter_labels=FILTER_LABELS, regrade=RegradeForm(),
                            win=window(spec_of(a), a.deadline), health=queue_health(get_session(), assignment_id=a.id),
-                           failed=failed, diagnosis_text=lambda code: feedback(code),
+                           failed=failed, diagnosis_text=lambda code: feedback(code, book.examples.get(code)),
                            log=audit.entries(get_session(), assignment_id=a.id, limit=20))
 
 
