@@ -177,8 +177,9 @@ def test_an_override_needs_a_reason_and_is_kept_in_the_audit_log(app):
     assert refused.status_code == 400 and "Give a reason" in refused.get_data(as_text=True)
     too_high = ta.post(f"/staff/submissions/{sid}/override", data={"csrf_token": token, "score": "101", "reason": "x"})
     assert too_high.status_code == 400 and "above the maximum" in too_high.get_data(as_text=True)
-    not_a_number = ta.post(f"/staff/submissions/{sid}/override", data={"csrf_token": token, "score": "lots", "reason": "x"})
-    assert not_a_number.status_code == 400
+    for value in ("lots", "nan", "inf", "-1", ""):
+        refused = ta.post(f"/staff/submissions/{sid}/override", data={"csrf_token": token, "score": value, "reason": "x"})
+        assert refused.status_code == 400, value
     done = ta.post(f"/staff/submissions/{sid}/override",
                    data={"csrf_token": token, "score": "90", "reason": "Marked by hand: <b>plot</b> was right"})
     assert done.status_code == 302
@@ -317,7 +318,8 @@ def test_the_worker_prices_a_submission_with_the_students_own_deadline(app):
 def test_extension_form_refusals_are_messages(app):
     ta = client_as(app, "tina")
     for data in ({"deadline": "", "reason": "x"}, {"deadline": "tomorrow", "reason": "x"},
-                 {"deadline": "2027-01-01T10:00", "reason": ""}):
+                 {"deadline": "2027-01-01T10:00", "reason": ""}, {"deadline": "0001-01-01T00:00", "reason": "x"},
+                 {"deadline": "9999-12-31T23:59", "reason": "x"}):
         uid = user_id(app, "alice")
         token = csrf_from(ta, f"/staff/assignments/{QUAD}/students/{uid}")
         response = ta.post(f"/staff/assignments/{QUAD}/students/{uid}/extension", data={"csrf_token": token, **data})
@@ -325,3 +327,27 @@ def test_extension_form_refusals_are_messages(app):
         assert 'class="error"' in response.get_data(as_text=True)
     # staff accounts have no extensions: 404 as a student page
     assert ta.get(f"/staff/assignments/{QUAD}/students/{user_id(app, 'tina')}").status_code == 404
+
+
+def test_queue_health_counts_waiting_running_failed_and_live_workers(app):
+    from grader.models import WorkerHeartbeat
+    from grader.service import queue
+
+    waiting = add_graded(app, "alice", status="queued")
+    add_graded(app, "wang", status="running")
+    add_graded(app, "bob", status="failed")
+    with db_of(app).session() as session:
+        session.get(Submission, waiting).enqueued_at = utcnow() - dt.timedelta(minutes=5)
+    queue.beat(db_of(app), "w1@host/1")
+    queue.beat(db_of(app), "w1@host/1", task_done=True)
+    with db_of(app).session() as session:
+        session.add(WorkerHeartbeat(name="gone@host/2", last_seen=utcnow() - dt.timedelta(minutes=5),
+                                    started_at=utcnow() - dt.timedelta(hours=1), tasks=9))
+    with db_of(app).session() as session:
+        health = queue.queue_health(session)
+        assert (health.queued, health.running, health.failed) == (1, 1, 1)
+        assert 290 < health.oldest_wait_seconds < 320
+        assert [(w.name, w.tasks) for w in health.workers] == [("w1@host/1", 1)]
+    page = client_as(app, "tina").get("/staff/").get_data(as_text=True)
+    assert 'data-queue="oldest">5 min<' in page and 'data-queue="workers" class="">1<' in page
+    assert "gone@host/2" not in page

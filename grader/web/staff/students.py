@@ -58,7 +58,13 @@ def grant_extension(assignment_id: str, user_id: int):
     if not form.validate_on_submit():
         return render_student(a, student_, form=form, status=400)
     # the form's wall-clock time is read in the viewer's zone
-    deadline = form.deadline.data.replace(tzinfo=viewer_zone()).astimezone(dt.timezone.utc)
+    try:
+        deadline = form.deadline.data.replace(tzinfo=viewer_zone()).astimezone(dt.timezone.utc)
+    except (OverflowError, ValueError):
+        deadline = None
+    if deadline is None or not 2000 <= deadline.year <= 2200:
+        form.deadline.errors = [_("Enter a date between the years 2000 and 2200.")]
+        return render_student(a, student_, form=form, status=400)
     session = get_session()
     before = deadlines.extension_for(session, student_.id, a.id)
     previous = before.deadline.isoformat() if before else (a.deadline.isoformat() if a.deadline else None)

@@ -2,6 +2,8 @@
 regrading it, and overriding its score with a reason kept in the audit log."""
 from __future__ import annotations
 
+import math
+
 from flask import flash, redirect, render_template, url_for
 
 from grader.service import audit
@@ -64,6 +66,9 @@ def override(submission_id: int):
         form.score.errors = [_("Only a graded submission can get a manual score.")]
         return render_submission(s, override=form, status=400)
     if not form.validate_on_submit():
+        return render_submission(s, override=form, status=400)
+    if not math.isfinite(form.score.data):
+        form.score.errors = [_("Enter a number.")]
         return render_submission(s, override=form, status=400)
     if s.max_score is not None and form.score.data > s.max_score:
         form.score.errors = [_("The score cannot be above the maximum, %(max)s.", max="%g" % s.max_score)]
