@@ -135,7 +135,7 @@ def _give_up(task, exc, task_id, args, kwargs, einfo) -> None:
 def _add_series(result, spec, report, submission_id: int) -> None:
     """Per-step loss and gradients for the submission page's plots; a failure here never fails grading."""
     try:
-        attach_series(result, reference_for(spec).run, report, list(spec.model.params))
+        attach_series(result, reference_for(spec, report).run, report, list(spec.model.params))
     except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
         log.warning("submission %s: no plot series (%s: %s)", submission_id, type(exc).__name__, exc)
 
