@@ -149,25 +149,22 @@ def _share(points: float, matched: int, total: int) -> float:
 # The student's trace
 
 
+def _by_param(recorded: dict, params: list[str]) -> dict[str, np.ndarray | None]:
+    """Each spec parameter's array in one recorded step. One unnamed leaf stands for a lone parameter."""
+    arrays = {p: _array(recorded.get(p)) for p in params}
+    if len(params) == 1 and params[0] not in recorded and len(recorded) == 1:
+        arrays[params[0]] = _array(next(iter(recorded.values())))
+    return arrays
+
+
 def student_grads(outcome: Outcome, params: list[str]) -> list[dict[str, np.ndarray | None]]:
-    """Per backward() call, each spec parameter's .grad. One unnamed leaf stands for a lone parameter."""
-    steps = []
-    for step in outcome.trace:
-        grads = {p: _array(step.grads.get(p)) for p in params}
-        if len(params) == 1 and params[0] not in step.grads and len(step.grads) == 1:
-            grads[params[0]] = _array(next(iter(step.grads.values())))
-        steps.append(grads)
-    return steps
+    """Per backward() call, each spec parameter's .grad."""
+    return [_by_param(step.grads, params) for step in outcome.trace]
 
 
 def student_values(outcome: Outcome, params: list[str]) -> list[dict[str, np.ndarray | None]]:
-    steps = []
-    for step in outcome.trace:
-        values = {p: _array(step.values.get(p)) for p in params}
-        if len(params) == 1 and params[0] not in step.values and len(step.values) == 1:
-            values[params[0]] = _array(next(iter(step.values.values())))
-        steps.append(values)
-    return steps
+    """Per recorded backward() call, each spec parameter's value (the harness keeps the first few)."""
+    return [_by_param(step.values, params) for step in outcome.trace]
 
 
 @dataclass
