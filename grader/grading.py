@@ -133,4 +133,6 @@ def safe_filename(name: str) -> str:
         return "submission.py"
     if not all(ch.isalnum() or ch in "._- " for ch in base):
         return "submission.py"
+    if len(base.encode("utf-8")) > 255:  # the sandbox writes the file: NAME_MAX counts bytes, three per CJK character
+        return "submission.py"
     return base

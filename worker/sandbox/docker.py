@@ -122,7 +122,7 @@ class DockerSandbox:
             raise SandboxUnavailable(f"docker could not run the job: {drained.buffers['stderr'].text()[:500]}")
         return SandboxResult(
             outcome_raw=outcome[: limits.outcome_kb * 1024] if outcome is not None else None,
-            stdout=stdout[:cap].decode("utf-8", errors="replace"),
+            stdout=outputs.decode_head(stdout[:cap], cut=len(stdout) > cap or out.truncated),
             stderr=drained.buffers["stderr"].text(),
             exit_code=code if code >= 0 else None,
             signal=-code if code < 0 else None,

@@ -6,6 +6,7 @@ every writer is gone, so nothing deadlocks either.
 """
 from __future__ import annotations
 
+import codecs
 import fcntl
 import os
 import select
@@ -42,7 +43,13 @@ class CappedBuffer:
         return self.total > len(self.data)
 
     def text(self) -> str:
-        return self.data.decode("utf-8", errors="replace")
+        return decode_head(bytes(self.data), cut=self.truncated)
+
+
+def decode_head(data: bytes, cut: bool) -> str:
+    """The first bytes of a stream as text, bad bytes as U+FFFD. When the stream was `cut`, the cap may have
+    fallen inside a multi-byte character (any CJK print): its first bytes are dropped, not shown as U+FFFD."""
+    return codecs.getincrementaldecoder("utf-8")(errors="replace").decode(data, final=not cut)
 
 
 def make_pipe() -> tuple[int, int]:
