@@ -4,10 +4,17 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 TORCH   := torch==2.13.0
 STAMP   := $(VENV)/.installed
+# translations: English is in the code; each other language has a catalog, compiled here (see README, Languages)
+CATALOGS := grader/translations
+PO      := $(wildcard $(CATALOGS)/*/LC_MESSAGES/messages.po)
+MO      := $(PO:.po=.mo)
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench clean translations
 
-install: $(STAMP)
+install: $(STAMP) $(MO)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel -q compile -i $< -o $@
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,6 +31,11 @@ test: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# after changing any user-facing text: re-extract, merge into every catalog, then translate the new entries
+translations: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg --sort-output --no-wrap --add-location=file -o $(CATALOGS)/messages.pot grader
+	$(BIN)/pybabel -q update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-wrap --ignore-obsolete --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from grader import cli_words as words
 from grader.cli_submit import submit as submit_command
 from grader.grading import grade_source, safe_filename
 from grader.scoring import GradeResult
@@ -73,15 +74,12 @@ def result_json(result: GradeResult, path: str | None, lang: str = "en") -> dict
 
 
 def result_text(result: GradeResult, title: str, path: str, lang: str = "en") -> str:
-    lines = [f"{path} — {title}", f"Score: {result.score:g} / {result.max_score:g}"]
-    if result.late_penalty:
-        lines[-1] += f"  (late: -{result.late_penalty:.0%})"
+    lines = [f"{path} — {title}", words.score_line(lang, result.score, result.max_score, result.late_penalty)]
     for c in result.checks:
-        mark = "PASS" if c.passed else "FAIL"
-        hidden = "" if c.visibility == "visible" else f"  [{c.visibility.replace('_', ' ')} for students]"
+        mark, hidden = words.check_mark(lang, c.passed), words.hidden_note(lang, c.visibility)
         lines.append(f"  {mark}  {c.id:<14} {c.points:>6g}/{c.max_points:<4g} {c.message.render(lang)}{hidden}")
     if result.diagnoses:
-        lines.append("Diagnosis:")
+        lines.append(words.diagnosis_heading(lang))
         lines += [f"  - {d.render(lang)}" for d in result.diagnoses]
     return "\n".join(lines)
 
@@ -92,8 +90,11 @@ def result_text(result: GradeResult, title: str, path: str, lang: str = "en") ->
 @click.option("--assignments-dir", default="assignments", show_default=True, type=click.Path(file_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file, one per line.")
 @click.option("--sandbox", type=click.Choice(SANDBOXES), default="forkserver", show_default=True)
-def grade(paths: tuple[str, ...], assignment_id: str, assignments_dir: str, as_json: bool, sandbox: str) -> None:
+@words.lang_option
+def grade(paths: tuple[str, ...], assignment_id: str, assignments_dir: str, as_json: bool, sandbox: str,
+          lang: str | None) -> None:
     """Grade one or more scripts (or folders of scripts) against an assignment."""
+    lang = lang or words.language_from_env()
     try:
         spec = load_spec(find_spec(assignments_dir, assignment_id))
     except SpecError as exc:
@@ -122,9 +123,9 @@ def grade(paths: tuple[str, ...], assignment_id: str, assignments_dir: str, as_j
                 except SandboxUnavailable as exc:  # the host, not the script: stop, say why
                     raise UsageProblem(f"the sandbox failed: {exc}") from None
                 if as_json:
-                    click.echo(json.dumps(result_json(result, str(path)), ensure_ascii=False))
+                    click.echo(json.dumps(result_json(result, str(path), lang), ensure_ascii=False))
                 else:
-                    outputs.append(result_text(result, spec.title, str(path)))
+                    outputs.append(result_text(result, spec.title, str(path), lang))
                     if not show_bar:
                         click.echo(outputs.pop() + "\n")
             for text in outputs:

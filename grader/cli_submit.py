@@ -21,6 +21,8 @@ from pathlib import Path
 
 import click
 
+from grader import cli_words as words
+
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 FINAL = ("graded", "failed")
@@ -63,12 +65,12 @@ def settings(server: str | None, token: str | None) -> tuple[str, str]:
 class Client:
     """The few API calls `grader submit` makes (standard library only)."""
 
-    def __init__(self, server: str, token: str, timeout: float = 30):
-        self.server, self.token, self.timeout = server, token, timeout
+    def __init__(self, server: str, token: str, timeout: float = 30, language: str = "en"):
+        self.server, self.token, self.timeout, self.language = server, token, timeout, language
 
     def request(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None) -> dict:
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json",
-                   "User-Agent": "grader-submit/1"}
+                   "User-Agent": "grader-submit/1", "Accept-Language": self.language}
         if content_type:
             headers["Content-Type"] = content_type
         req = urllib.request.Request(self.server + path, data=body, method=method, headers=headers)
@@ -106,29 +108,29 @@ def _error_text(exc: urllib.error.HTTPError) -> str:
         return str(exc.reason)
 
 
-def report(sub: dict, title: str = "") -> str:
-    """A submission as the page shows it: score, each check (hidden ones as such), the diagnosis, the output."""
+def report(sub: dict, title: str = "", lang: str = "en") -> str:
+    """A submission as the page shows it: score, each check (hidden ones as such), the diagnosis, the output.
+    The messages come from the server already in `lang` (asked for with Accept-Language)."""
     head = f"#{sub.get('id')} {sub.get('filename', '')} — {title or sub.get('assignment', '')}"
     status = sub.get("status")
     if status == "failed":
-        return f"{head}\nGrading failed for a reason on the server's side, not yours; you may submit again."
+        return f"{head}\n{words.failed_text(lang)}"
     if status != "graded":
-        return f"{head}\nStatus: {status}"
-    lines = [head, f"Score: {sub.get('score'):g} / {sub.get('max_score'):g}"]
-    if sub.get("late_penalty"):
-        lines[-1] += f"  (late: -{sub['late_penalty']:.0%})"
+        return f"{head}\n{words.status_text(lang, status)}"
+    lines = [head, words.score_line(lang, sub.get("score") or 0, sub.get("max_score") or 0, sub.get("late_penalty"))]
     for c in sub.get("checks", []):
         if "passed" in c:
-            mark = "PASS" if c["passed"] else "FAIL"
+            mark = words.check_mark(lang, c["passed"])
             points = f"{c.get('points', 0):>6g}/{c.get('max_points', 0):<4g}"
         else:
-            mark, points = "----", f"{'?':>6}/{c.get('max_points', 0):<4g}"
+            mark, points = words.check_mark(lang, None), f"{'?':>6}/{c.get('max_points', 0):<4g}"
         lines.append(f"  {mark}  {c.get('id', ''):<14} {points} {c.get('message', '')}")
     if sub.get("diagnoses"):
-        lines.append("Diagnosis:")
+        lines.append(words.diagnosis_heading(lang))
         lines += [f"  - {d.get('message', '')}" for d in sub["diagnoses"]]
     if sub.get("stdout"):
-        lines += ["Your script's output:", *("  " + line for line in sub["stdout"].rstrip("\n").split("\n")[:40])]
+        lines += [words.output_heading(lang),
+                  *("  " + line for line in sub["stdout"].rstrip("\n").split("\n")[:40])]
     return "\n".join(lines)
 
 
@@ -162,15 +164,17 @@ def wait(client: Client, url: str, timeout: float, spin: bool) -> dict:
 @click.option("--wait/--no-wait", "wait_", default=False, help="Wait for the result and print it.")
 @click.option("--timeout", type=float, default=600, show_default=True, help="Seconds to wait with --wait.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON instead of the report.")
+@words.lang_option
 def submit(path: str, assignment_id: str, server: str | None, token: str | None, wait_: bool, timeout: float,
-           as_json: bool) -> None:
+           as_json: bool, lang: str | None) -> None:
     """Submit PATH for grading on a grader server; with --wait, print the result as the page shows it."""
     server, token = settings(server, token)
+    lang = lang or words.language_from_env()
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise SubmitProblem(f"{path}: cannot read: {exc.strerror or exc}") from None
-    client = Client(server, token)
+    client = Client(server, token, language=lang)
     accepted = client.submit(Path(path).name, data, assignment_id)
     url = accepted.get("url") or f"/api/submissions/{accepted.get('id')}"
     if not wait_:
@@ -181,6 +185,6 @@ def submit(path: str, assignment_id: str, server: str | None, token: str | None,
     if not spin and not as_json:
         click.echo(f"submitted #{accepted.get('id')}; waiting for the result…", err=True)
     sub = wait(client, url, timeout, spin)
-    click.echo(json.dumps(sub, ensure_ascii=False) if as_json else report(sub))
+    click.echo(json.dumps(sub, ensure_ascii=False) if as_json else report(sub, lang=lang))
     if sub.get("status") == "failed":
         sys.exit(EXIT_FAILED)

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
+from grader.i18n import LANGUAGES, normalize
+
 PRODUCTION = "production"
 INSECURE_KEYS = {"", "dev", "change-me", "changeme", "secret"}
 
@@ -56,6 +58,8 @@ class Config:
     # the shortest time between two submissions of one student, and a per-assignment maximum (0: none)
     ratelimit_storage_url: str = ""
     submit_interval_seconds: int = 10
+    # the course default language, for viewers who chose none and whose browser asks for none we speak
+    default_language: str = "en"
     max_submissions: int = 0
 
     @classmethod
@@ -70,6 +74,7 @@ class Config:
             assignments_dir=env.get("GRADER_ASSIGNMENTS_DIR", d.assignments_dir),
             sandbox=env.get("GRADER_SANDBOX", d.sandbox),
             ratelimit_storage_url=env.get("GRADER_RATELIMIT_STORAGE_URL", d.ratelimit_storage_url),
+            default_language=env.get("GRADER_DEFAULT_LANGUAGE", d.default_language),
         )
         for field in dataclasses.fields(cls):
             if field.type == "int" or field.type is int:
@@ -97,6 +102,8 @@ class Config:
         if not self.task_hard_seconds < self.visibility_timeout:
             raise ConfigError("GRADER_VISIBILITY_TIMEOUT must be above GRADER_TASK_HARD_SECONDS: "
                               "Redis would redeliver tasks that are still running")
+        if normalize(self.default_language) != self.default_language:
+            raise ConfigError(f"GRADER_DEFAULT_LANGUAGE: one of {', '.join(LANGUAGES)}, got {self.default_language!r}")
         if self.max_attempts < 1:
             raise ConfigError("GRADER_MAX_ATTEMPTS must be at least 1")
         return self

@@ -4,87 +4,90 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-# One entry per code. Parameters are filled with str.format; numbers go through _fmt first.
+from grader.i18n import N_, translations
+
+# One entry per code, in English (the gettext message id; `grader/translations` holds the other languages).
+# Parameters are filled with str.format; numbers go through _fmt first.
 MESSAGES_EN: dict[str, str] = {
     # runs
-    "runs.ok": "Your script ran to the end.",
-    "runs.syntax_error": "Syntax error on line {line}: {message}",
-    "runs.exception": "Your script raised {type} on line {line}: {message}",
-    "runs.exception_no_line": "Your script raised {type}: {message}",
-    "runs.exit": "Your script exited with status {exit_code} before the end.",
-    "runs.os_exit": "Your script called os._exit({exit_code}) before the end.",
-    "runs.timeout": "Your script was stopped after {seconds} s (the time limit). Look for an endless loop.",
-    "runs.killed": "Your script was killed by signal {signal} ({reason}).",
-    "runs.no_outcome": "Your script ended the process abruptly, so nothing could be checked.",
-    "runs.bad_outcome": "Your script's run produced no usable report ({reason}).",
-    "runs.harness_error": "Your script left objects the grader could not read: {message}",
+    "runs.ok": N_("Your script ran to the end."),
+    "runs.syntax_error": N_("Syntax error on line {line}: {message}"),
+    "runs.exception": N_("Your script raised {type} on line {line}: {message}"),
+    "runs.exception_no_line": N_("Your script raised {type}: {message}"),
+    "runs.exit": N_("Your script exited with status {exit_code} before the end."),
+    "runs.os_exit": N_("Your script called os._exit({exit_code}) before the end."),
+    "runs.timeout": N_("Your script was stopped after {seconds} s (the time limit). Look for an endless loop."),
+    "runs.killed": N_("Your script was killed by signal {signal} ({reason})."),
+    "runs.no_outcome": N_("Your script ended the process abruptly, so nothing could be checked."),
+    "runs.bad_outcome": N_("Your script's run produced no usable report ({reason})."),
+    "runs.harness_error": N_("Your script left objects the grader could not read: {message}"),
     # gradients (probes)
-    "gradients.ok": "All {probes} gradient probes match the reference.",
-    "gradients.mismatch": ("{matched} of {probes} gradient probes match. First difference: with {at}, "
+    "gradients.ok": N_("All {probes} gradient probes match the reference."),
+    "gradients.mismatch": N_("{matched} of {probes} gradient probes match. First difference: with {at}, "
                            "x={x}, y={y}, d loss / d {param}{index} should be {expected}, yours is {got}."),
-    "gradients.no_grad": "With {at}, x={x}, y={y}, {param}.grad is None after loss(x, y).backward(): "
-                         "{param} does not take part in your loss.",
-    "gradients.probe_error": "Calling your loss at a test point failed: {error}",
-    "gradients.unavailable": "Your gradients could not be probed: {reason}",
+    "gradients.no_grad": N_("With {at}, x={x}, y={y}, {param}.grad is None after loss(x, y).backward(): "
+                         "{param} does not take part in your loss."),
+    "gradients.probe_error": N_("Calling your loss at a test point failed: {error}"),
+    "gradients.unavailable": N_("Your gradients could not be probed: {reason}"),
     # trace
-    "trace.ok": "All {steps} gradient steps of your training match the reference.",
-    "trace.first_divergence": ("{matched} of {steps} steps match. The first difference is at step {step} "
+    "trace.ok": N_("All {steps} gradient steps of your training match the reference."),
+    "trace.first_divergence": N_("{matched} of {steps} steps match. The first difference is at step {step} "
                                "(epoch {epoch}, sample {sample}): {param}.grad{index} should be {expected}, "
                                "yours is {got}."),
-    "trace.too_short": "Your training made {got} backward() calls; the assignment needs {expected}.",
-    "trace.too_long": "Your training made {got} backward() calls; the assignment needs {expected}.",
-    "trace.no_backward": "Your script never called backward(), so no gradient was recorded.",
-    "trace.missing_param": "No gradient of {param} was recorded during training (found: {found}).",
+    "trace.too_short": N_("Your training made {got} backward() calls; the assignment needs {expected}."),
+    "trace.too_long": N_("Your training made {got} backward() calls; the assignment needs {expected}."),
+    "trace.no_backward": N_("Your script never called backward(), so no gradient was recorded."),
+    "trace.missing_param": N_("No gradient of {param} was recorded during training (found: {found})."),
     # final params
-    "final_params.ok": "Your final parameters match the reference.",
-    "final_params.mismatch": "After training, {param}{index} should be {expected}; yours is {got}.",
-    "final_params.missing": "Your script defines no parameter named {param}.",
-    "final_params.not_tensor": "{param} is a {type}, not a tensor.",
+    "final_params.ok": N_("Your final parameters match the reference."),
+    "final_params.mismatch": N_("After training, {param}{index} should be {expected}; yours is {got}."),
+    "final_params.missing": N_("Your script defines no parameter named {param}."),
+    "final_params.not_tensor": N_("{param} is a {type}, not a tensor."),
     # predictions
-    "predictions.ok": "Your predictions match the reference.",
-    "predictions.mismatch": "forward({x}){index} should be {expected} after training; yours is {got}.",
+    "predictions.ok": N_("Your predictions match the reference."),
+    "predictions.mismatch": N_("forward({x}){index} should be {expected} after training; yours is {got}."),
     # function (a student function called at test points)
-    "function.ok": "Your {function}() returns the right values at all {probes} test points.",
-    "function.mismatch": ("{matched} of {probes} test points match. First difference: with {at}, {function}({args}) "
+    "function.ok": N_("Your {function}() returns the right values at all {probes} test points."),
+    "function.mismatch": N_("{matched} of {probes} test points match. First difference: with {at}, {function}({args}) "
                           "should return {expected} ({returns} of {param}{index}), yours returns {got}."),
-    "function.error": "Calling your {function}() at a test point failed: {error}",
+    "function.error": N_("Calling your {function}() at a test point failed: {error}"),
     # accuracy
-    "accuracy.ok": "Your model classifies {accuracy} of the {samples} samples right (at least {threshold} needed).",
-    "accuracy.low": "Your model classifies only {accuracy} of the {samples} samples right; at least {threshold} is needed.",
-    "accuracy.error": "Your model's predictions could not be read: {error}",
-    "predictions.error": "forward({x}) failed: {error}",
+    "accuracy.ok": N_("Your model classifies {accuracy} of the {samples} samples right (at least {threshold} needed)."),
+    "accuracy.low": N_("Your model classifies only {accuracy} of the {samples} samples right; at least {threshold} is needed."),
+    "accuracy.error": N_("Your model's predictions could not be read: {error}"),
+    "predictions.error": N_("forward({x}) failed: {error}"),
     # shared
-    "check.not_run": "Not checked: your script did not run.",
-    "check.hidden": "This check's result is hidden.",
-    "check.after_deadline": "This check's result is shown after the deadline.",
+    "check.not_run": N_("Not checked: your script did not run."),
+    "check.hidden": N_("This check's result is hidden."),
+    "check.after_deadline": N_("This check's result is shown after the deadline."),
     # diagnoses
-    "mistake.no_zero_grad": ("Your gradients are never zeroed, so they accumulate across steps: call "
+    "mistake.no_zero_grad": N_("Your gradients are never zeroed, so they accumulate across steps: call "
                              "w.grad.zero_() (or optimizer.zero_grad()) after each update."),
-    "mistake.update_per_epoch": ("You update the parameters once per epoch instead of after every sample: "
+    "mistake.update_per_epoch": N_("You update the parameters once per epoch instead of after every sample: "
                                  "move the update into the loop over samples."),
-    "mistake.gradient_ascent": ("Your update climbs the gradient instead of descending it: subtract "
+    "mistake.gradient_ascent": N_("Your update climbs the gradient instead of descending it: subtract "
                                 "lr * grad (w.data = w.data - lr * w.grad.data)."),
-    "mistake.zero_before_update": ("You zero the gradient before using it, so the parameters never change: "
+    "mistake.zero_before_update": N_("You zero the gradient before using it, so the parameters never change: "
                                    "update first, then zero the gradient."),
-    "mistake.full_batch": ("You add up the loss over the whole data set ({reduce}) and update once per epoch "
+    "mistake.full_batch": N_("You add up the loss over the whole data set ({reduce}) and update once per epoch "
                            "(full-batch gradient descent); this assignment updates after every sample: call "
                            "backward() and update inside the loop over samples."),
-    "mistake.learning_rate": "Your learning rate looks like {lr}; the assignment uses {expected}.",
-    "mistake.too_few_epochs": "You train for {epochs} epochs; the assignment asks for {expected}.",
-    "mistake.too_many_epochs": "You train for {epochs} epochs; the assignment asks for {expected}.",
-    "mistake.non_leaf_param": ("{param} was replaced by the result of an operation (as in w = w - lr * w.grad), "
+    "mistake.learning_rate": N_("Your learning rate looks like {lr}; the assignment uses {expected}."),
+    "mistake.too_few_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
+    "mistake.too_many_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
+    "mistake.non_leaf_param": N_("{param} was replaced by the result of an operation (as in w = w - lr * w.grad), "
                                "so it is no longer a leaf tensor and its .grad stays None: update {param}.data, "
                                "or update in place under torch.no_grad()."),
-    "mistake.not_tensor_param": "{param} is a plain {type}; make it a tensor with requires_grad=True.",
-    "mistake.missing_param": "Your script defines no parameter named {param} at its top level.",
-    "mistake.wrong_init": "{param} starts at {got}; the assignment starts it at {expected}.",
-    "mistake.wrong_gradient": ("The gradient your loss gives for {param} is wrong even at fixed test points: "
+    "mistake.not_tensor_param": N_("{param} is a plain {type}; make it a tensor with requires_grad=True."),
+    "mistake.missing_param": N_("Your script defines no parameter named {param} at its top level."),
+    "mistake.wrong_init": N_("{param} starts at {got}; the assignment starts it at {expected}."),
+    "mistake.wrong_gradient": N_("The gradient your loss gives for {param} is wrong even at fixed test points: "
                                "check forward(x) and loss(x, y) against the assignment."),
-    "note.notebook_magics_ignored": ("Notebook-only lines were ignored (line {lines}): % magics and ! shell "
+    "note.notebook_magics_ignored": N_("Notebook-only lines were ignored (line {lines}): % magics and ! shell "
                                      "commands do not run in a plain Python script."),
-    "mistake.wrong_hand_gradient": ("Your {function}() does not return d loss / d {param}: derive the gradient "
+    "mistake.wrong_hand_gradient": N_("Your {function}() does not return d loss / d {param}: derive the gradient "
                                     "of the loss again, by the chain rule, and check it at a few points."),
-    "mistake.no_backward": "Your script never calls backward(): compute the loss, then call l.backward().",
+    "mistake.no_backward": N_("Your script never calls backward(): compute the loss, then call l.backward()."),
 }
 
 
@@ -123,6 +126,7 @@ def render(code: str, params: dict, lang: str = "en") -> str:
     template = MESSAGES_EN.get(code)
     if template is None:
         return f"{code} {_fmt(params)}".strip()
+    template = translations(lang).gettext(template)
     safe = {**DEFAULTS, **{k: _fmt(v) for k, v in params.items()}}
     try:
         return template.format(**safe)

@@ -55,6 +55,7 @@ class User(Base):
     api_token_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     timezone: so.Mapped[str | None] = so.mapped_column(sa.String(64))  # IANA name; None: the browser's
+    language: so.Mapped[str | None] = so.mapped_column(sa.String(8))  # grader.i18n.LANGUAGES; None: the browser's
 
     submissions: so.WriteOnlyMapped["Submission"] = so.relationship(back_populates="user")
 

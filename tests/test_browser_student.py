@@ -187,3 +187,38 @@ def test_a_student_submits_watches_it_graded_and_reads_the_feedback(live, page):
     shot(page, "10-settings")
     refused = "the server responded with a status of 400"  # the refused upload's own answer
     assert [p for p in page.problems if refused not in p] == []  # no CSP violation, script error or alert
+
+
+def test_a_student_switches_to_chinese_and_reads_the_diagnosis_in_chinese(live, page):
+    """The switch in the header: the page, the stored diagnosis, the live status and the dates turn Chinese,
+    and the choice follows the student to the next page and the next login."""
+    from playwright.sync_api import expect
+
+    live.pipe.worker()
+    page.goto(f"{live.url}/login")
+    page.fill("input[name=username]", "wang")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live.url}/assignments/backprop-quadratic")
+    page.fill("textarea[name=code]", (QUADRATIC / "mistakes" / "no_zero_grad.py").read_text())
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator("#live")).to_have_attribute("data-status", "graded", timeout=90_000)
+    expect(page.locator(".diagnosis")).to_contain_text("Your gradients are never zeroed")
+
+    page.click('#lang-switch button[value="zh"]')
+    expect(page.locator("html")).to_have_attribute("lang", "zh")
+    expect(page.locator(".diagnosis")).to_contain_text("你的梯度从未清零，因此会在各步之间累加")
+    expect(page.locator(".diagnosis")).not_to_contain_text("Your gradients")
+    expect(page.locator("#status")).to_have_text("已评分")
+    expect(page.locator('tr[data-check="trace"]')).to_contain_text("第一处差异在第 2 步")
+    expect(page.locator('#lang-switch button[value="zh"]')).to_have_attribute("aria-current", "true")
+    shot(page, "11-submission-in-chinese")
+
+    # the next page, and a new login, stay Chinese (the browser itself asks for en-US)
+    page.click("header nav a >> nth=0")
+    expect(page.locator("h1")).to_have_text("作业")
+    expect(page.locator('tr[data-assignment="backprop-quadratic"] time')).to_contain_text("2026")
+    page.click("header nav form button.link")  # log out
+    expect(page).to_have_url(re.compile(r"/login"))
+    expect(page.locator("h1")).to_have_text("登录")
+    assert page.problems == []

@@ -10,6 +10,7 @@ from sqlalchemy.orm import object_session
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
 from grader.feedback import render
+from grader.i18n import choose
 from grader.models import Assignment, Submission, User, utcnow
 from grader.service.accounts import user_for_token
 from grader.service.deadlines import effective_deadline
@@ -33,6 +34,13 @@ def token_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def api_language() -> str:
+    """The language of messages in the answer: ?lang=, else the token's user's setting, else Accept-Language,
+    else the course default. (Error texts stay English: they are for programs and their authors.)"""
+    return choose((request.args.get("lang"), g.user.language), request.accept_languages,
+                  current_app.config["GRADER"].default_language)
 
 
 @bp.post("/submissions")
@@ -77,7 +85,7 @@ def get_submission(submission_id: int):
     user: User = g.user
     if submission is None or (submission.user_id != user.id and user.role not in STAFF):
         return jsonify(error="no such submission"), 404
-    return jsonify(submission_json(submission, staff=user.role in STAFF))
+    return jsonify(submission_json(submission, staff=user.role in STAFF, lang=api_language()))
 
 
 @bp.get("/assignments")

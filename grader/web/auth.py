@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, abort, flash, jsonify, redirect, render_template, request,
+from flask import (Blueprint, Flask, abort, current_app, flash, g, jsonify, redirect, render_template, request,
                    session, url_for)
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
@@ -14,9 +14,9 @@ from flask_login import LoginManager, UserMixin, current_user, login_required, l
 from grader.models import User
 from grader.service.accounts import check_password, find_user, hash_password
 from grader.web.db import get_session
-from grader.web.forms import LoginForm, PostForm, SettingsForm
+from grader.web.forms import LanguageForm, LoginForm, PostForm, SettingsForm
 from grader.web.security import rate_limit
-from grader.web.text import _
+from grader.web.text import LANG_COOKIE, _
 from grader.web.timezones import TZ_COOKIE, valid_zone, zone_names
 
 bp = Blueprint("auth", __name__)
@@ -35,12 +35,13 @@ class Viewer(UserMixin):
     display_name: str
     role: str
     timezone: str | None
+    language: str | None
     stamp: str
 
     @classmethod
     def of(cls, user: User) -> "Viewer":
         return cls(user.id, user.username, user.display_name or user.username, user.role, user.timezone,
-                   _stamp(user))
+                   user.language, _stamp(user))
 
     @property
     def is_staff(self) -> bool:
@@ -133,15 +134,35 @@ def logout():
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings():
-    form = SettingsForm(sorted(zone_names()), data={"timezone": current_user.timezone or ""})
+    form = SettingsForm(sorted(zone_names()), data={"timezone": current_user.timezone or "",
+                                                     "language": current_user.language or ""})
     if form.validate_on_submit():
         user = get_session().get(User, current_user.id)
         user.timezone = form.timezone.data if valid_zone(form.timezone.data) else None
+        user.language = form.language.data or None
         get_session().commit()
+        g.pop("lang", None)  # the flash below is in the language just chosen
+        current_user.language = user.language
         flash(_("Settings saved."), "ok")
         return redirect(url_for("auth.settings"))
     status = 400 if request.method == "POST" else 200
     return render_template("settings.html", form=form, browser_zone=request.cookies.get(TZ_COOKIE, "")), status
+
+
+@bp.post("/language")
+def language():
+    """The switch on every page: remembered on the account when logged in, in a cookie either way (so the
+    login page after logging out stays in it)."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if current_user.is_authenticated:
+        get_session().get(User, current_user.id).language = form.language.data
+        get_session().commit()
+    response = redirect(_safe_next(form.next.data))
+    response.set_cookie(LANG_COOKIE, form.language.data, max_age=365 * 24 * 3600, samesite="Lax",
+                        httponly=True, secure=current_app.config["GRADER"].production)
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -5,16 +5,17 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from grader.i18n import N_
 from grader.web.text import _
 
-TITLES = {400: "Bad request", 404: "Not found", 405: "Not allowed", 429: "Too many requests",
-          500: "Something went wrong"}
+TITLES = {400: N_("Bad request"), 404: N_("Not found"), 405: N_("Not allowed"), 429: N_("Too many requests"),
+          500: N_("Something went wrong")}
 MESSAGES = {
-    400: "The request could not be understood.",
-    404: "There is nothing here, or it is not yours to see.",
-    405: "This page cannot be used that way.",
-    429: "Too many requests. Wait a moment and try again.",
-    500: "Something went wrong on our side. Nothing you did caused it; please try again in a moment.",
+    400: N_("The request could not be understood."),
+    404: N_("There is nothing here, or it is not yours to see."),
+    405: N_("This page cannot be used that way."),
+    429: N_("Too many requests. Wait a moment and try again."),
+    500: N_("Something went wrong on our side. Nothing you did caused it; please try again in a moment."),
 }
 
 
@@ -26,7 +27,8 @@ def _page(code: int, message: str | None = None):
     text = message or _(MESSAGES.get(code, MESSAGES[400]))
     if _wants_json():
         return jsonify(error=text), code
-    return render_template("error.html", title=_(TITLES.get(code, "Error")), message=text), code
+    return render_template("error.html", title=_(TITLES.get(code, N_("Error"))), message=text,
+                           back_to=""), code  # back_to: an error page never echoes the path it was asked for
 
 
 def init_app(app: Flask) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from grader.web.text import _
+from grader.i18n import LANGUAGES
+from grader.web.text import lazy as _
 
 
 class LoginForm(FlaskForm):
@@ -25,8 +26,17 @@ class UploadForm(FlaskForm):
 
 
 class SettingsForm(FlaskForm):
+    language = SelectField(_("Language"), validate_choice=True)
     timezone = SelectField(_("Time zone"), validate_choice=True)
 
     def __init__(self, zones: list[str], *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.language.choices = [("", _("My browser's language"))] + list(LANGUAGES.items())
         self.timezone.choices = [("", _("My browser's time zone"))] + [(z, z) for z in zones]
+
+
+class LanguageForm(FlaskForm):
+    """The language switch on every page: one button per language, and the page to go back to."""
+
+    language = SelectField(choices=list(LANGUAGES.items()), validate_choice=True)
+    next = HiddenField()

@@ -1,37 +1,57 @@
-"""Every word the pages show goes through here: `_()` for interface text, `feedback()` for stored message codes.
+"""Every word the pages show goes through here: `_()` for interface text, `feedback()` for stored message codes,
+`word()` for stored codes (statuses, roles), and the number and date filters for the viewer's locale.
 
-`_` and `ngettext` take Flask-Babel's signatures (`_("%(n)s left", n=3)`), so translation catalogs can be
-plugged in later without touching a template or a view.
+The viewer's language is, in order: their saved setting, the `lang` cookie (the switch on the login page),
+the browser's Accept-Language, the course default (GRADER_DEFAULT_LANGUAGE). Flask-Babel loads the catalogs.
 """
 from __future__ import annotations
 
 import math
 
-from flask import Flask
+from babel import numbers
+from flask import Flask, current_app, g, request
+from flask_babel import Babel, get_locale, gettext, lazy_gettext, ngettext as _ngettext
+from flask_login import current_user
 from markupsafe import Markup
 
 from grader.feedback import render
+from grader.i18n import DOMAIN, LANGUAGES, TRANSLATIONS_DIR, choose
+from grader.web.words import word
 
-DEFAULT_LANG = "en"
+LANG_COOKIE = "lang"
 
 
 def current_lang() -> str:
-    """The viewer's language (one language for now; the setting, Accept-Language, then the course default later)."""
-    return DEFAULT_LANG
+    """The viewer's language, worked out once per request."""
+    if "lang" not in g:
+        g.lang = _choose_language()
+    return g.lang
+
+
+def _choose_language() -> str:
+    chosen = getattr(current_user, "language", None) if current_user else None
+    return choose((chosen, request.cookies.get(LANG_COOKIE)), request.accept_languages,
+                  current_app.config["GRADER"].default_language)
 
 
 def _(text: str, **params) -> str:
-    return text % params if params else text
+    return gettext(text, **params)
+
+
+def lazy(text: str, **params):
+    """`_` for text defined at import time (form labels): translated when shown, in that viewer's language."""
+    return lazy_gettext(text, **params)
 
 
 def _markup(text: str, **params) -> Markup:
     """`_` as templates call it (Flask-Babel's behaviour under autoescape): the message is trusted, every
     parameter is escaped unless it is already Markup (a <time> tag, say)."""
-    return Markup(text) % params if params else Markup(text)
+    translated = Markup(gettext(text))
+    return translated % params if params else translated
 
 
 def ngettext(singular: str, plural: str, num: int, **params) -> str:
-    return (singular if num == 1 else plural) % {"num": num, **params}
+    return _ngettext(singular, plural, num, **params)
 
 
 def feedback(code: str, params: dict | None = None) -> str:
@@ -50,6 +70,28 @@ def number(value) -> str:
     return str(value)
 
 
+def decimal(value, digits: int = 2) -> str:
+    """A score or a count in the viewer's locale (grouping, decimal sign), at most `digits` decimals."""
+    if value is None:
+        return "—"
+    return numbers.format_decimal(value, format=f"#,##0.{'#' * digits}" if digits else "#,##0",
+                                  locale=get_locale())
+
+
+def percent(value) -> str:
+    if value is None:
+        return "—"
+    return numbers.format_percent(value, format="#,##0.#%", locale=get_locale())
+
+
+def _switch_languages() -> list[tuple[str, str]]:
+    return list(LANGUAGES.items())
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(_=_markup, ngettext=ngettext, feedback=feedback, current_lang=current_lang)
-    app.jinja_env.filters["number"] = number
+    Babel(app, locale_selector=current_lang, default_domain=DOMAIN,
+          default_translation_directories=str(TRANSLATIONS_DIR))
+    # after Babel: its own `_` would not escape parameters the way _markup does
+    app.jinja_env.globals.update(_=_markup, ngettext=ngettext, feedback=feedback, current_lang=current_lang,
+                                 word=word, languages=_switch_languages)
+    app.jinja_env.filters.update(number=number, decimal=decimal, percent=percent)

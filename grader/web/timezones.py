@@ -6,7 +6,9 @@ import datetime as dt
 import functools
 import zoneinfo
 
+from babel.dates import format_date, format_time
 from flask import Flask, request
+from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -31,12 +33,15 @@ def viewer_zone() -> dt.tzinfo:
     return UTC
 
 
-def local(moment: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def local(moment: dt.datetime | None) -> str:
+    """A moment in the viewer's zone, written the way their language writes dates (Dec 14, 2026 00:09 CST;
+    2026年12月14日 00:09 CST): 24-hour times, and the zone always named, since deadlines cross zones."""
     if moment is None:
         return ""
-    zone = viewer_zone()
-    shown = moment.astimezone(zone)
-    return f"{shown.strftime(fmt)} {shown.tzname() or ''}".strip()
+    shown = moment.astimezone(viewer_zone())
+    locale = get_locale()
+    day = format_date(shown, "medium", locale=locale)
+    return f"{day} {format_time(shown, 'HH:mm', locale=locale)} {shown.tzname() or ''}".strip()
 
 
 def time_tag(moment: dt.datetime | None) -> Markup:

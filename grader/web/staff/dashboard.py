@@ -7,6 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
 
+from grader.i18n import N_
 from grader.models import Assignment, Submission
 from grader.service import audit, export, gradebook as gb
 from grader.service.queue import queue_health
@@ -18,10 +19,10 @@ from grader.web.staff.forms import ActionForm, RegradeForm
 from grader.web.student.rules import spec_of, window
 from grader.web.text import _, feedback, ngettext
 
-SORT_LABELS = {"name": "Student", "best": "Best", "latest": "Latest", "submissions": "Submissions",
-               "last": "Last submitted", "late": "Late"}
-FILTER_LABELS = {"all": "Everyone", "submitted": "Submitted", "missing": "Nothing submitted", "late": "Late",
-                 "below_full": "Below full marks", "extended": "With an extension", "failed": "Grading failed"}
+SORT_LABELS = {"name": N_("Student"), "best": N_("Best"), "latest": N_("Latest"), "submissions": N_("Submissions"),
+               "last": N_("Last submitted"), "late": N_("Late")}
+FILTER_LABELS = {"all": N_("Everyone"), "submitted": N_("Submitted"), "missing": N_("Nothing submitted"), "late": N_("Late"),
+                 "below_full": N_("Below full marks"), "extended": N_("With an extension"), "failed": N_("Grading failed")}
 
 
 @bp.get("/")

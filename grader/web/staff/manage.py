@@ -19,6 +19,7 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from grader.i18n import N_
 from grader.models import Assignment, AssignmentFile, DryRun, Submission, utcnow
 from grader.service import audit
 from grader.spec import SLUG, AssignmentSpec, SpecError, parse_spec, spec_hash
@@ -154,10 +155,10 @@ def save_spec(text: str, spec: AssignmentSpec, files: dict[str, str] | None) -> 
     return row, outcome
 
 
-SAVED = {"created": "Saved as a new, unpublished assignment. Run the dry run, then publish it.",
-         "updated": "Saved (version %(version)s). It is not published yet.",
-         "draft": "Saved as a draft: students still see the published version until you publish the changes.",
-         "unchanged": "Nothing changed: the spec is the one already saved."}
+SAVED = {"created": N_("Saved as a new, unpublished assignment. Run the dry run, then publish it."),
+         "updated": N_("Saved (version %(version)s). It is not published yet."),
+         "draft": N_("Saved as a draft: students still see the published version until you publish the changes."),
+         "unchanged": N_("Nothing changed: the spec is the one already saved.")}
 
 
 @bp.post("/manage")

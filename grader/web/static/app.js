@@ -25,7 +25,8 @@ function localTimes() {
     document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
   }
   if (document.body.dataset.tzChosen) return;
-  const fmt = new Intl.DateTimeFormat(undefined, {
+  // the page's language (the viewer's setting), not the browser's, so a page never mixes two languages
+  const fmt = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
     year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
   });
   document.querySelectorAll("time[datetime]").forEach(function (el) {

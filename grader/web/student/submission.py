@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Response, abort, jsonify, render_template, url_for
 from flask_login import current_user, login_required
 
+from grader.i18n import N_
 from grader.models import Submission
 from grader.service.attempts import STDOUT_EXCERPT_CHARS
 from grader.web import plots
@@ -11,9 +12,9 @@ from grader.web.db import get_session
 from grader.web.security import SVG_POLICY
 from grader.web.student import bp
 from grader.web.student.present import present
-from grader.web.text import _
+from grader.web.text import _, current_lang
 
-STATUS_WORDS = {"queued": "Queued", "running": "Running", "graded": "Graded", "failed": "Failed"}
+STATUS_WORDS = {"queued": N_("Queued"), "running": N_("Running"), "graded": N_("Graded"), "failed": N_("Failed")}
 
 
 @bp.app_context_processor
@@ -67,7 +68,8 @@ def plot(submission_id: int, name: str):
     view = present(s, current_user.is_staff)
     if not view.series or name not in dict(view.plots):
         abort(404)
-    svg = plots.render_cached(s.id, s.finished_at.isoformat() if s.finished_at else "", name, view.series)
+    svg = plots.render_cached(s.id, s.finished_at.isoformat() if s.finished_at else "", name, view.series,
+                              current_lang())
     if svg is None:
         abort(404)
     response = Response(svg, mimetype="image/svg+xml")

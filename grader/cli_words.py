@@ -1,0 +1,66 @@
+"""The words of the command line's reports (`grader grade`, `grader submit --wait`), in the reader's language."""
+from __future__ import annotations
+
+import os
+import unicodedata
+
+import click
+
+from grader.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, gettext, normalize
+
+
+def language_from_env() -> str:
+    """GRADER_LANGUAGE, else the terminal's locale (LC_ALL, LC_MESSAGES, LANG: zh_CN.UTF-8 reads as zh)."""
+    for name in ("GRADER_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        lang = normalize(os.environ.get(name))
+        if lang:
+            return lang
+    return DEFAULT_LANGUAGE
+
+
+lang_option = click.option(
+    "--lang", type=click.Choice(sorted(LANGUAGES)), default=None,
+    help="Language of the report [default: GRADER_LANGUAGE, else the locale, else en].")
+
+
+def score_line(lang: str, score: float, max_score: float, late_penalty: float | None) -> str:
+    line = gettext(lang, N_("Score: %(score)s / %(max)s"), score=f"{score:g}", max=f"{max_score:g}")
+    if late_penalty:
+        line += "  " + gettext(lang, N_("(late: -%(penalty)s)"), penalty=f"{late_penalty:.0%}")
+    return line
+
+
+def _columns(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def check_mark(lang: str, passed: bool | None) -> str:
+    """PASS, FAIL or ----, padded to one width so the columns after it line up in any language."""
+    marks = {True: gettext(lang, N_("PASS")), False: gettext(lang, N_("FAIL")), None: "----"}
+    width = max(_columns(m) for m in marks.values())
+    return marks[passed] + " " * (width - _columns(marks[passed]))
+
+
+def hidden_note(lang: str, visibility: str) -> str:
+    if visibility == "hidden":
+        return "  " + gettext(lang, N_("[hidden from students]"))
+    if visibility == "after_deadline":
+        return "  " + gettext(lang, N_("[shown to students after the deadline]"))
+    return ""
+
+
+def diagnosis_heading(lang: str) -> str:
+    return gettext(lang, N_("Diagnosis:"))
+
+
+def output_heading(lang: str) -> str:
+    return gettext(lang, N_("Your script's output:"))
+
+
+def failed_text(lang: str) -> str:
+    return gettext(lang, N_("Grading failed for a reason on the server's side, not yours; you may submit again."))
+
+
+def status_text(lang: str, status: str) -> str:
+    return gettext(lang, N_("Status: %(status)s"), status=status)
