@@ -10,10 +10,11 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 # torch is pinned exactly, and the constraint keeps any later requirement from pulling another torch
-# (an unpinned torch pulls a multi-GB CUDA build). The CPU wheel index keeps the image small.
-ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# (an unpinned torch pulls a multi-GB CUDA build). Build with --build-arg TORCH_INDEX=<a CPU-only wheel
+# index> to keep the image small; without it pip's configured index is used.
+ARG TORCH_INDEX=""
 RUN echo "torch==2.13.0" > /etc/pip-constraints.txt \
- && pip install --index-url "$TORCH_INDEX" torch==2.13.0
+ && pip install ${TORCH_INDEX:+--index-url "$TORCH_INDEX"} torch==2.13.0
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -22,6 +23,7 @@ COPY worker worker
 COPY migrations migrations
 COPY assignments assignments
 RUN pip install -e . \
+ && pybabel -q compile -d grader/translations \
  && python -c "import torch; assert torch.__version__.startswith('2.13.0'), torch.__version__" \
  && useradd --system --uid 10001 --no-create-home --home-dir /nonexistent grader
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import unicodedata
 
 import numpy as np
 
@@ -128,7 +129,8 @@ def grade_source(spec: AssignmentSpec, source: str, sandbox: Sandbox, filename: 
 
 def safe_filename(name: str) -> str:
     """The script's name inside the sandbox: a plain basename ending in .py, else submission.py."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    # NFC: a Mac uploads "résumé.py" with separate accent marks, which are not alphanumeric on their own
+    base = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
     if not base.endswith(".py") or base.startswith(".") or len(base) > 100 or "\x00" in base:
         return "submission.py"
     if not all(ch.isalnum() or ch in "._- " for ch in base):

@@ -75,3 +75,11 @@ def test_the_image_pins_torch_exactly():
     assert not re.search(r"pip install[^\n]*\btorch\b(?!==2\.13\.0)", dockerfile)
     assert re.search(r"pip install[^\n]*torch==2\.13\.0", dockerfile)
     assert "PIP_CONSTRAINT" in dockerfile
+
+
+def test_the_image_compiles_the_translations():
+    """Catalogs are committed as .po and compiled at install; an image without the .mo files speaks only English."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    copy = dockerfile.index("COPY grader grader")
+    compile_step = re.search(r"pybabel\s+(?:-q\s+)?compile\s+-d\s+grader/translations", dockerfile)
+    assert compile_step and compile_step.start() > copy

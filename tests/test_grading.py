@@ -209,6 +209,7 @@ def test_chinese_output_round_trips(sandbox, linear):
 @pytest.mark.parametrize("name,expected", [
     ("hw.py", "hw.py"), ("作业.py", "作业.py"), ("../../etc/passwd.py", "passwd.py"),
     ("x.txt", "submission.py"), (".hidden.py", "submission.py"), ("a;b.py", "submission.py"),
+    ("re\u0301sume\u0301.py", "r\u00e9sum\u00e9.py"),  # decomposed accents, as a Mac writes them, recomposed
 ])
 def test_safe_filename(name, expected):
     assert safe_filename(name) == expected

@@ -1,6 +1,8 @@
 """The JSON API's OpenAPI 3.1 description, served at /api/openapi.json (kept beside the code it describes)."""
 from __future__ import annotations
 
+from grader.i18n import LANGUAGES
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -49,7 +51,12 @@ def document() -> dict:
             "/api/submissions/{id}": {"get": {
                 "summary": "A submission's status and, once graded, its score, checks and diagnoses",
                 "operationId": "getSubmission",
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                    {"name": "lang", "in": "query", "required": False, "schema": {"type": "string", "enum": list(LANGUAGES)},
+                     "description": "Language of the messages; else the token owner's setting, else Accept-Language, "
+                                    "else the course default"},
+                    {"name": "Accept-Language", "in": "header", "required": False, "schema": {"type": "string"}}],
                 "responses": {
                     "200": {"description": "The submission", "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/Submission"}}}},

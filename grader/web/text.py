@@ -70,7 +70,7 @@ def number(value) -> str:
     return str(value)
 
 
-def decimal(value, digits: int = 2) -> str:
+def decimal(value, digits: int = 3) -> str:
     """A score or a count in the viewer's locale (grouping, decimal sign), at most `digits` decimals."""
     if value is None:
         return "—"
