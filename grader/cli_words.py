@@ -18,8 +18,23 @@ def language_from_env() -> str:
     return DEFAULT_LANGUAGE
 
 
+class LanguageTag(click.ParamType):
+    """en or zh, also as a locale or browser writes them (zh-CN, zh_CN.UTF-8, zh-Hans)."""
+
+    name = "language"
+
+    def get_metavar(self, *_args, **_kwargs) -> str:
+        return "[" + "|".join(LANGUAGES) + "]"
+
+    def convert(self, value, param, ctx):
+        lang = normalize(value)
+        if lang is None:
+            self.fail(f"{value!r}: not a language the grader speaks (one of {', '.join(LANGUAGES)})", param, ctx)
+        return lang
+
+
 lang_option = click.option(
-    "--lang", type=click.Choice(sorted(LANGUAGES)), default=None,
+    "--lang", type=LanguageTag(), default=None,
     help="Language of the report [default: GRADER_LANGUAGE, else the locale, else en].")
 
 

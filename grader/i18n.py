@@ -46,10 +46,15 @@ def choose(preferred: Iterable[str | None], accepted: Iterable[tuple[str, float]
     return default
 
 
+def translations(lang: str | None) -> _gettext.NullTranslations:
+    """The compiled catalog for `lang` (any tag normalize() reads: zh, zh-CN, zh_Hans); English (the message
+    ids themselves) where there is none."""
+    return _catalog(normalize(lang) or DEFAULT_LANGUAGE)
+
+
 @functools.lru_cache(maxsize=None)
-def translations(lang: str) -> _gettext.NullTranslations:
-    """The compiled catalog for `lang`; English (the message ids themselves) where there is none."""
-    if lang == DEFAULT_LANGUAGE or lang not in LANGUAGES:
+def _catalog(lang: str) -> _gettext.NullTranslations:
+    if lang == DEFAULT_LANGUAGE:
         return _gettext.NullTranslations()
     return Translations.load(str(TRANSLATIONS_DIR), [lang], domain=DOMAIN)
 

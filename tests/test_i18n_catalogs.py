@@ -146,3 +146,10 @@ def test_language_tags_as_users_and_browsers_write_them(tag, lang):
 def test_an_unknown_language_reads_as_english():
     assert translations("fr").gettext("Settings") == "Settings"
     assert render("runs.ok", {}, "fr") == MESSAGES_EN["runs.ok"]
+
+
+def test_feedback_accepts_the_tags_browsers_and_locales_write():
+    chinese = render("runs.ok", {}, "zh")
+    assert chinese != MESSAGES_EN["runs.ok"]
+    assert render("runs.ok", {}, "zh-CN") == render("runs.ok", {}, "zh_Hans_CN") == chinese
+    assert render("runs.ok", {}, None) == MESSAGES_EN["runs.ok"]

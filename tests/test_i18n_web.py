@@ -249,8 +249,10 @@ def test_the_cli_reports_in_chinese_with_lang_or_the_locale():
     assert report["diagnoses"][0]["code"] == "mistake.no_zero_grad"
     english = _grade(mistake, "--assignment", "backprop-linear", "--lang", "en", env={"GRADER_LANGUAGE": "zh"})
     assert "Score: " in english.stdout and "Your gradients are never zeroed" in english.stdout
+    as_locale = _grade(mistake, "--assignment", "backprop-linear", "--lang", "zh_CN.UTF-8")
+    assert "得分：" in as_locale.stdout
     refused = _grade(mistake, "--assignment", "backprop-linear", "--lang", "fr")
-    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr and "one of en, zh" in refused.stderr
 
 
 def test_plots_are_labelled_in_the_viewer_s_language_and_cached_per_language(app, client):
