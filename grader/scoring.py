@@ -44,7 +44,11 @@ class Reference:
     function_probes: list[dict] = field(default_factory=list)  # {"params", "args", "check", "expected": [arrays]}
     student_init_missing: list[str] = field(default_factory=list)  # init: student params whose values were not read
 
-    def variant_run(self, variant: Variant) -> ReferenceRun:
+    def variant_run(self, variant: Variant, keep: bool = True) -> ReferenceRun:
+        """The run of a known mistake, kept for the next submission unless `keep` is False: a variant made
+        from one student's run (their estimated learning rate) would otherwise pile up in a long-lived worker."""
+        if not keep:
+            return self.variants.get(variant) or train(self.problem, self.schedule, variant)
         if variant not in self.variants:
             self.variants[variant] = train(self.problem, self.schedule, variant)
         return self.variants[variant]
@@ -451,12 +455,12 @@ def _trace_mistakes(spec, ref: Reference, values, grads, params, outcome_status:
         if n_student > n_ref:
             return [Message("mistake.too_many_epochs", {"epochs": n_student / per_epoch, "expected": spec.training.epochs})]
         return []
-    candidates = list(mistake_variants(ref.schedule))
+    candidates = [(variant, True) for variant in mistake_variants(ref.schedule)]
     lr = _estimated_lr(values, grads, params)
     if lr is not None and lr > 0 and not math.isclose(lr, spec.training.lr, rel_tol=1e-3):
-        candidates.insert(0, Variant(code="mistake.learning_rate", lr=lr))
-    for variant in candidates:
-        if _explains(grads, ref.variant_run(variant), max(rtol, DIAGNOSIS_RTOL), atol):
+        candidates.insert(0, (Variant(code="mistake.learning_rate", lr=lr), False))
+    for variant, keep in candidates:
+        if _explains(grads, ref.variant_run(variant, keep), max(rtol, DIAGNOSIS_RTOL), atol):
             if variant.code == "mistake.learning_rate":
                 return [Message(variant.code, {"lr": variant.lr, "expected": spec.training.lr})]
             return [Message(variant.code)]

@@ -118,6 +118,21 @@ def test_wrong_learning_rate_is_named(sandbox, linear):
     assert lr.params == {"lr": 0.05, "expected": 0.01}
 
 
+def test_a_learning_rate_estimated_from_one_student_is_not_kept(sandbox, linear):
+    """The spec's reference lives as long as the worker; runs made from each student's own learning rate
+    must not pile up in it."""
+    from grader.grading import reference_for
+
+    ref = reference_for(linear)
+    kept = set(ref.variants)
+    source = (ASSIGNMENTS / "backprop-linear" / "mistakes" / "learning_rate.py").read_text()
+    for lr in ("0.013", "0.027", "0.0042"):
+        result, _ = grade_source(linear, source.replace("0.05", lr), sandbox)
+        assert {d.code: d.params for d in result.diagnoses}["mistake.learning_rate"]["lr"] == pytest.approx(float(lr))
+    estimated = {v.lr for v in ref.variants if v.lr is not None} - {v.lr for v in kept if v.lr is not None}
+    assert not {0.013, 0.027, 0.0042} & {round(lr, 6) for lr in estimated}
+
+
 def test_syntax_error_reports_its_line(sandbox, linear):
     result, _ = grade_source(linear, "import torch\nw = torch.tensor([1.0]\nprint(w)\n", sandbox)
     runs = result.checks[0]
