@@ -247,3 +247,30 @@ def test_export_has_one_row_per_student_with_best_latest_and_late(db):
                             "best_score": 80.0, "latest_score": 60.0, "max_score": 100.0, "late": 1}
     assert rows[1]["submissions"] == 0 and rows[1]["best_score"] is None
     assert "'=HYPERLINK()" in text  # never a live formula in a spreadsheet
+
+
+def test_the_reaper_ends_dry_runs_no_worker_finished(db):
+    import datetime as dt
+
+    from grader.config import Config
+    from grader.models import DryRun
+
+    config = Config(queued_deadline=60, task_soft_seconds=100, task_hard_seconds=120)
+    now = dt.datetime.now(dt.timezone.utc)
+    with db.session() as session:
+        rows = {name: DryRun(assignment_id="backprop-linear", spec_yaml="x", spec_hash="0" * 64, status=status,
+                             created_at=now - dt.timedelta(seconds=age))
+                for name, status, age in (("lost_running", "running", 181), ("lost_queued", "queued", 500),
+                                          ("young", "running", 170), ("done", "done", 5000))}
+        session.add_all(rows.values())
+        session.flush()
+        ids = {name: row.id for name, row in rows.items()}
+    reaped = reap(db, config, lambda i: True, now=now)
+    assert reaped.dry_runs == sorted([ids["lost_running"], ids["lost_queued"]])
+    with db.session() as session:
+        lost = session.get(DryRun, ids["lost_running"])
+        assert lost.status == "failed" and lost.finished_at is not None
+        assert lost.result["ok"] is False and "run it again" in lost.result["problems"][0]
+        assert session.get(DryRun, ids["young"]).status == "running"
+        assert session.get(DryRun, ids["done"]).status == "done"
+    assert reap(db, config, lambda i: True, now=now).dry_runs == []  # once

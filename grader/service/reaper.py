@@ -1,17 +1,18 @@
-"""The reaper: re-sends submissions stuck in queued or running past their deadline (the database is the truth)."""
+"""The reaper: re-sends submissions stuck in queued or running past their deadline, and ends dry runs no worker
+finished (the database is the truth)."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import sqlalchemy as sa
 
 from grader.config import Config
 from grader.db import Database
-from grader.models import Submission, utcnow
+from grader.models import DryRun, Submission, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 class Reaped:
     queued: list[int]
     running: list[int]
+    dry_runs: list[int] = field(default_factory=list)
 
     @property
     def ids(self) -> list[int]:
@@ -49,7 +51,28 @@ def reap(db: Database, config: Config, send: Callable[[int], bool], now: dt.date
         send(submission_id)
     if ids:
         log.info("reaper re-sent %d queued and %d running submissions", len(queued), len(running))
-    return Reaped(queued, running)
+    return Reaped(queued, running, end_lost_dry_runs(db, config, now))
+
+
+def end_lost_dry_runs(db: Database, config: Config, now: dt.datetime) -> list[int]:
+    """A dry run still queued or running after the queue's deadline plus the task's hard time limit was lost
+    (its worker died, or the broker lost it): mark it failed with a reason, so the instructor's page stops
+    waiting and offers to run it again. Not re-sent: the instructor decides whether the spec still matters."""
+    limit = config.queued_deadline + config.task_hard_seconds
+    with db.session() as session:
+        lost = list(session.scalars(
+            sa.select(DryRun).where(DryRun.status.in_(("queued", "running")),
+                                    DryRun.created_at <= now - dt.timedelta(seconds=limit))
+            .order_by(DryRun.id).with_for_update(skip_locked=True)))
+        for row in lost:
+            row.status, row.finished_at = "failed", now
+            row.result = {"ok": False, "files": [], "problems": [
+                f"no worker finished this dry run within {limit // 60} minutes (a worker was lost, or none is "
+                "running); run it again"]}
+        ids = [row.id for row in lost]
+    if ids:
+        log.warning("reaper ended %d lost dry runs: %s", len(ids), ids)
+    return ids
 
 
 def reap_forever(db: Database, config: Config, send: Callable[[int], bool], stop: threading.Event,
