@@ -82,15 +82,34 @@ def test_the_job_environment_is_the_fixed_one(forkserver_sandbox):
     assert json.loads(result.stdout) == JOB_ENV
 
 
-def test_keepers_are_reaped(forkserver_sandbox):
+def test_keepers_are_reaped_and_one_spare_waits(forkserver_sandbox):
+    """After the jobs, the fork server's only child is the spare keeper made ready for the next job: in a
+    user namespace of its own already, with no job (no child) yet."""
     for _ in range(3):
         run(forkserver_sandbox, "print('x')")
     server = forkserver_sandbox.server_pid
     deadline = time.monotonic() + 2
-    while children_of(server) and time.monotonic() < deadline:
+    while len(children_of(server)) > 1 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert children_of(server) == []
+    children = children_of(server)
+    assert len(children) == 1 and children[0][1] == "S"
+    spare = children[0][0]
+    assert children_of(spare) == []
+    assert os.readlink(f"/proc/{spare}/ns/user") != os.readlink(f"/proc/{server}/ns/user")
     assert [c for c in children_of(os.getpid()) if c[1] == "Z"] == []
+
+
+def test_a_dead_spare_keeper_is_replaced_and_the_job_still_runs(forkserver_sandbox):
+    run(forkserver_sandbox, "print('warm')")
+    server = forkserver_sandbox.server_pid
+    deadline = time.monotonic() + 2
+    while len(children_of(server)) != 1 and time.monotonic() < deadline:  # the last job's keeper exits
+        time.sleep(0.02)
+    (spare, _state), = children_of(server)
+    os.kill(spare, signal.SIGKILL)
+    result = run(forkserver_sandbox, "print('still runs')")
+    assert result.stdout == "still runs\n" and result.exit_code == 0
+    assert forkserver_sandbox.restarts == 0  # the fork server itself never noticed more than a dead child
 
 
 @pytest.mark.slow

@@ -206,6 +206,11 @@ class LeafNamer:
                         names.setdefault(id(p), f"{key}.{pname}")
 
 
+# node type -> whether it accumulates into a leaf (has .variable); asking a node that has none raises
+# inside getattr, which costs more than the rest of the walk
+_ACCUMULATES: dict[type, bool] = {}
+
+
 def reachable_leaves(tensors) -> list:
     """Leaf tensors that a backward() from `tensors` accumulates into (AccumulateGrad nodes), in the
     order first reached. Runs at every backward(): kept to plain set and list operations."""
@@ -222,13 +227,17 @@ def reachable_leaves(tensors) -> list:
         if fn in seen:
             continue
         seen.add(fn)
-        variable = getattr(fn, "variable", None)
-        if variable is not None:
+        kind = type(fn)
+        accumulates = _ACCUMULATES.get(kind)
+        if accumulates is None:
+            accumulates = _ACCUMULATES[kind] = hasattr(fn, "variable")
+        if accumulates:
+            variable = fn.variable
             if id(variable) not in seen_leaves:
                 seen_leaves.add(id(variable))
                 leaves.append(variable)
             continue
-        stack.extend(child for child, _ in fn.next_functions if child is not None)
+        stack.extend([child for child, _ in fn.next_functions if child is not None])
     return leaves
 
 
@@ -290,7 +299,7 @@ class GradientRecorder:
                 values[names.get(id(leaf), f"?{i}")] = _tensor_data(leaf, self.max_elements)
         loss = None
         if len(tensors) == 1 and tensors[0].numel() == 1:
-            loss = _number(tensors[0].detach().reshape(-1)[0].item())
+            loss = _number(tensors[0].item())  # item() reads any one-element tensor, grad or not
         return leaves, names, values, loss
 
     def _after(self, leaves, names, values, loss) -> None:

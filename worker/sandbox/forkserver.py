@@ -73,6 +73,16 @@ def _stop(proc: subprocess.Popen | None, sock: socket.socket | None) -> None:
             proc.wait()
 
 
+def _job_over(buffers: dict, still_open: set[str]) -> bool:
+    """The job's own pipes are at EOF (every process of its namespace is gone) and the keeper has written its
+    final record: the result is complete. The keeper's exit (its address space, its namespaces) is not waited
+    for; the fork server reaps it."""
+    if still_open != {"status"}:
+        return False
+    data = buffers["status"].data
+    return data.endswith(b"\n") and any("killed" in r for r in _status_records(bytes(data)))
+
+
 def _status_records(data: bytes) -> list[dict]:
     """The JSON lines the keeper and the job's init wrote before any student code ran."""
     records = []
@@ -232,7 +242,7 @@ class ForkServerSandbox:
             drained = outputs.drain(
                 {"stdout": (out_r, limits.output_kb * 1024), "stderr": (err_r, limits.output_kb * 1024),
                  "outcome": (res_r, limits.outcome_kb * 1024), "status": (status_r, STATUS_CAP)},
-                wall_seconds=limits.wall_seconds, kill=kill)
+                wall_seconds=limits.wall_seconds, kill=kill, finished=_job_over)
         finally:
             os.close(kill_w)
         records = _status_records(bytes(drained.buffers["status"].data))

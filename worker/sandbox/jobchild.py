@@ -2,7 +2,8 @@
 job's init (PID 1 inside it, where the harness runs the student's script).
 
 fork server ─fork→ keeper: setsid, unshare(user, mount, net, ipc, uts, cgroup, pid); the fork server
-                   writes its uid/gid maps; then
+                   writes its uid/gid maps. The keeper is made ahead of its job (a spare) and waits on
+                   its channel for the job's limits and pipes; then
                    ─fork→ init (PID 1): builds the root, drops to the job uid, rlimits, seccomp, harness.
 The keeper waits for init, kills it (SIGCONT, SIGKILL) when the worker asks or goes away, and writes
 init's exit status to the status pipe. Killing init ends its pid namespace and so every process the
@@ -20,7 +21,9 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from . import namespaces, privileges, rlimits, rootfs, seccomp, syscalls
+import socket
+
+from . import namespaces, privileges, protocol, rlimits, rootfs, seccomp, syscalls
 from .base import Limits
 
 SETUP_FAILED = 125  # init's exit code when the sandbox could not be built (the message is on the status pipe)
@@ -72,12 +75,15 @@ def _write_status(fd: int, record: dict) -> None:
         pass
 
 
-def run_keeper(ctx: ServerContext, limits: Limits, pipes: JobPipes,
-               sync_w: int, go_r: int, keep_fds: set[int]) -> None:
-    """Body of the keeper process; never returns."""
+JOB_STARTED = b"s"  # the keeper's answer on its channel once the job's init is forked
+
+
+def run_keeper(ctx: ServerContext, channel_fd: int, sync_w: int, go_r: int) -> None:
+    """Body of the keeper process; never returns. It enters the namespaces first, then waits on its
+    channel for one job (its limits, and the pipes of JobPipes as fds); a closed channel ends it unused."""
     code = 1
     try:
-        _close_all_but(keep_fds | {sync_w, go_r, *pipes.all()})
+        _close_all_but({channel_fd, sync_w, go_r})
         os.setsid()  # no controlling terminal: TIOCSTI has nothing to push into
         syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != ctx.server_pid:
@@ -94,9 +100,20 @@ def run_keeper(ctx: ServerContext, limits: Limits, pipes: JobPipes,
             os._exit(1)
         os.close(sync_w)
         os.close(go_r)
+        channel = socket.socket(fileno=channel_fd)
+        try:
+            request, fds = protocol.recv(channel)
+        except (protocol.ConnectionClosed, OSError, ValueError):
+            os._exit(0)  # a spare the fork server no longer needs
+        if len(fds) != len(JobPipes.__dataclass_fields__):
+            os._exit(1)
+        limits, pipes = Limits(**request["limits"]), JobPipes.from_fds(fds)
         init_pid = os.fork()
         if init_pid == 0:
+            channel.close()
             run_init(ctx, limits, pipes)
+        channel.sendall(JOB_STARTED)
+        channel.close()
         for fd in (pipes.stdout, pipes.stderr, pipes.outcome, pipes.job):
             os.close(fd)
         _write_status(pipes.status, _supervise(init_pid, pipes.kill, limits.wall_seconds + BACKSTOP_SECONDS))

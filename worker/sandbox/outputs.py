@@ -75,10 +75,12 @@ def drain(
     wall_seconds: float,
     kill: Callable[[], None],
     grace_seconds: float = 10.0,
+    finished: Callable[[dict[str, CappedBuffer], set[str]], bool] | None = None,
 ) -> Drained:
     """Read every (fd, cap[, tail_cap]) stream to end of file; call `kill` once if the wall clock runs out.
 
-    Closes the fds. Returns when all streams are at EOF, or `grace_seconds` after the kill.
+    Closes the fds. Returns when all streams are at EOF, or `grace_seconds` after the kill, or as soon as
+    `finished(buffers, names of the streams still open)` says nothing more is needed.
     """
     buffers = {name: CappedBuffer(*spec[1:]) for name, spec in streams.items()}
     names = {spec[0]: name for name, spec in streams.items()}
@@ -106,6 +108,8 @@ def drain(
                     poller.unregister(fd)
                     os.close(fd)
                     del names[fd]
+            if finished is not None and names and finished(buffers, set(names.values())):
+                break
     finally:
         for fd in names:
             os.close(fd)

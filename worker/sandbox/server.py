@@ -14,6 +14,7 @@ import select
 import signal
 import socket
 import traceback
+from dataclasses import dataclass
 
 from . import jobchild, namespaces, protocol, rootfs, seccomp, syscalls
 from .base import Limits
@@ -65,44 +66,100 @@ def _reap() -> None:
             return
 
 
-def start_job(ctx: jobchild.ServerContext, request: dict, fds: list[int]) -> dict:
-    """Fork the job's keeper, map its uid from out here, and let it go. Returns the reply to the worker."""
+@dataclass
+class SpareKeeper:
+    """A keeper forked and put into its namespaces ahead of its job, so that the fork of this large process,
+    unshare() and the id maps (several ms) are paid between jobs rather than while a submission waits."""
+
+    pid: int
+    uid: int
+    channel: socket.socket
+
+    def discard(self) -> None:
+        self.channel.close()  # EOF: the keeper exits unused (and PDEATHSIG covers the server's own death)
+
+
+def fork_keeper(ctx: jobchild.ServerContext) -> SpareKeeper:
+    """Fork a keeper, map its uid from out here once it has unshared, and leave it waiting for a job."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     sync_r, sync_w = os.pipe()
     go_r, go_w = os.pipe()
     pid = None
     try:
-        if len(fds) != 6:
-            return {"ok": False, "error": f"expected 6 fds, got {len(fds)}"}
-        pipes = jobchild.JobPipes.from_fds(fds)
-        limits = Limits(**request["limits"])
         pid = os.fork()
         if pid == 0:
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            jobchild.run_keeper(ctx, limits, pipes, sync_w, go_r, keep_fds=set())
-        os.close(sync_w)
-        os.close(go_r)
+            jobchild.run_keeper(ctx, theirs.fileno(), sync_w, go_r)
+        for fd in (sync_w, go_r):
+            os.close(fd)
         sync_w = go_r = -1
         ready, _, _ = select.select([sync_r], [], [], HANDSHAKE_SECONDS)
         answer = os.read(sync_r, 4096) if ready else b"!no answer from the job's keeper"
         if answer != b"u":
-            os.kill(pid, signal.SIGKILL)
-            return {"ok": False, "error": answer[1:].decode(errors="replace") or "keeper died"}
+            raise OSError(answer[1:].decode(errors="replace") or "keeper died")
         mapping = namespaces.id_map(pid)
         namespaces.write_id_maps(pid, mapping)
         os.write(go_w, b"g")
-        return {"ok": True, "pid": pid, "uid": mapping[-1][1]}
-    except Exception as exc:  # noqa: BLE001 - reported to the worker, which decides
-        if pid:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        keeper, pid = SpareKeeper(pid, mapping[-1][1], ours), None
+        return keeper
     finally:
-        for fd in (*fds, sync_r, sync_w, go_r, go_w):
+        theirs.close()
+        for fd in (sync_r, sync_w, go_r, go_w):
             if fd >= 0:
                 os.close(fd)
+        if pid:  # failed after the fork: no half-made keeper stays behind
+            _kill(pid)
+            ours.close()
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def hand_over(keeper: SpareKeeper, request: dict, fds: list[int]) -> bool:
+    """Give the job to a waiting keeper; True once it has forked the job's init."""
+    try:
+        keeper.channel.settimeout(HANDSHAKE_SECONDS)
+        protocol.send(keeper.channel, request, fds)
+        started = keeper.channel.recv(1) == jobchild.JOB_STARTED
+    except (protocol.ConnectionClosed, OSError):
+        started = False
+    keeper.channel.close()
+    if not started:
+        _kill(keeper.pid)
+    return started
+
+
+def start_job(ctx: jobchild.ServerContext, spare: SpareKeeper | None, request: dict, fds: list[int]) -> dict:
+    """Hand the job to the spare keeper, or to a fresh one if the spare is gone (once). Returns the reply to
+    the worker. The spare is used up either way."""
+    try:
+        if len(fds) != len(jobchild.JobPipes.__dataclass_fields__):
+            return {"ok": False, "error": f"expected 6 fds, got {len(fds)}"}
+        Limits(**request["limits"])  # a malformed request is refused here, not inside a keeper
+        for _try in range(2):
+            keeper, spare = spare or fork_keeper(ctx), None
+            if hand_over(keeper, request, fds):
+                return {"ok": True, "pid": keeper.pid, "uid": keeper.uid}
+        return {"ok": False, "error": "the job's keeper died before starting it"}
+    except Exception as exc:  # noqa: BLE001 - reported to the worker, which decides
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        if spare is not None:
+            spare.discard()
+        for fd in fds:
+            os.close(fd)
+
+
+def _next_spare(ctx: jobchild.ServerContext) -> SpareKeeper | None:
+    try:
+        return fork_keeper(ctx)
+    except Exception:  # noqa: BLE001 - the next job forks its own keeper and reports the failure
+        return None
 
 
 def serve(sock: socket.socket, ctx: jobchild.ServerContext) -> None:
@@ -110,6 +167,7 @@ def serve(sock: socket.socket, ctx: jobchild.ServerContext) -> None:
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(wake_w)
+    spare = _next_spare(ctx)
     while True:
         ready, _, _ = select.select([sock, wake_r], [], [])
         if wake_r in ready:
@@ -123,11 +181,13 @@ def serve(sock: socket.socket, ctx: jobchild.ServerContext) -> None:
                 request, fds = protocol.recv(sock)
             except protocol.ConnectionClosed:
                 return
-            reply = start_job(ctx, request, fds)
+            reply = start_job(ctx, spare, request, fds)
+            spare = None
             try:
                 protocol.send(sock, reply)
             except protocol.ConnectionClosed:
                 return
+            spare = _next_spare(ctx)  # while the job runs, the next one's keeper gets ready
 
 
 def main(argv: list[str] | None = None) -> int:
