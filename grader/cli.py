@@ -10,6 +10,7 @@ import click
 from grader import cli_words as words
 from grader.cli_submit import submit as submit_command
 from grader.grading import grade_source, safe_filename
+from grader.i18n import N_, gettext
 from grader.scoring import GradeResult
 from grader.selfcheck import check_assignments
 from grader.service import commands as service_commands
@@ -43,15 +44,15 @@ def _collect(paths: tuple[str, ...]) -> list[Path]:
     return out
 
 
-def _read_source(path: Path) -> str:
+def _read_source(path: Path, lang: str = "en") -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise UsageProblem(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise UsageProblem(words.cannot_read(lang, path, exc)) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UsageProblem(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        raise UsageProblem(words.not_utf8(lang, path, exc)) from None
 
 
 def result_json(result: GradeResult, path: str | None, lang: str = "en") -> dict:
@@ -101,7 +102,7 @@ def grade(paths: tuple[str, ...], assignment_id: str, assignments_dir: str, as_j
         raise UsageProblem(str(exc)) from None
     files = _collect(paths)
     if not files:
-        raise UsageProblem("no .py files to grade")
+        raise UsageProblem(gettext(lang, N_("no .py files to grade")))
     try:
         box = get_sandbox(sandbox)
     except SandboxUnavailable as exc:
@@ -109,19 +110,21 @@ def grade(paths: tuple[str, ...], assignment_id: str, assignments_dir: str, as_j
     failed_inputs = 0
     show_bar = len(files) > 1 and sys.stderr.isatty() and not as_json
     try:
-        with click.progressbar(files, label="grading", file=sys.stderr, show_pos=True) if show_bar else _plain(files) as items:
+        progress = (click.progressbar(files, label=gettext(lang, N_("grading")), file=sys.stderr, show_pos=True)
+                    if show_bar else _plain(files))
+        with progress as items:
             outputs = []
             for path in items:
                 try:
-                    source = _read_source(path)
+                    source = _read_source(path, lang)
                 except UsageProblem as exc:
-                    click.echo(f"error: {exc.message}", err=True)
+                    click.echo(gettext(lang, N_("error: %(message)s"), message=exc.message), err=True)
                     failed_inputs += 1
                     continue
                 try:
                     result, _ = grade_source(spec, source, box, filename=safe_filename(path.name))
                 except SandboxUnavailable as exc:  # the host, not the script: stop, say why
-                    raise UsageProblem(f"the sandbox failed: {exc}") from None
+                    raise UsageProblem(gettext(lang, N_("the sandbox failed: %(error)s"), error=exc)) from None
                 if as_json:
                     click.echo(json.dumps(result_json(result, str(path), lang), ensure_ascii=False))
                 else:

@@ -22,6 +22,7 @@ from pathlib import Path
 import click
 
 from grader import cli_words as words
+from grader.i18n import N_, gettext
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -40,7 +41,7 @@ def config_path() -> Path:
     return base / "grader" / "config.toml"
 
 
-def settings(server: str | None, token: str | None) -> tuple[str, str]:
+def settings(server: str | None, token: str | None, lang: str = "en") -> tuple[str, str]:
     """The server URL and token: options, then environment, then the config file."""
     server = server or os.environ.get("GRADER_SERVER")
     token = token or os.environ.get("GRADER_TOKEN")
@@ -49,16 +50,19 @@ def settings(server: str | None, token: str | None) -> tuple[str, str]:
         try:
             data = tomllib.loads(path.read_text("utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise SubmitProblem(f"{path}: cannot read the config file: {exc}") from None
+            raise SubmitProblem(gettext(lang, N_("%(path)s: cannot read the config file: %(error)s"),
+                                        path=path, error=exc)) from None
         server = server or str(data.get("server") or "")
         token = token or str(data.get("token") or "")
     if not server:
-        raise SubmitProblem(f"no server: pass --server URL, set GRADER_SERVER, or write server = \"...\" in {path}")
+        raise SubmitProblem(gettext(lang, N_("no server: pass --server URL, set GRADER_SERVER, or write "
+                                             "server = \"...\" in %(path)s"), path=path))
     if not token:
-        raise SubmitProblem(f"no API token: pass --token, set GRADER_TOKEN, or write token = \"...\" in {path} "
-                            "(staff make one with `grader users token NAME`)")
+        raise SubmitProblem(gettext(lang, N_("no API token: pass --token, set GRADER_TOKEN, or write token = \"...\" "
+                                             "in %(path)s (staff make one with `grader users token NAME`)"), path=path))
     if urllib.parse.urlsplit(server).scheme not in ("http", "https"):
-        raise SubmitProblem(f"the server must be an http:// or https:// URL, got {server!r}")
+        raise SubmitProblem(gettext(lang, N_("the server must be an http:// or https:// URL, got %(server)r"),
+                                    server=server))
     return server.rstrip("/"), token
 
 
@@ -78,13 +82,19 @@ class Client:
             with urllib.request.urlopen(req, timeout=self.timeout) as response:  # noqa: S310 - http(s) checked
                 return json.loads(response.read().decode("utf-8"))
         except urllib.error.HTTPError as exc:
-            raise SubmitProblem(f"the server refused ({exc.code}): {_error_text(exc)}") from None
+            raise SubmitProblem(self._("the server refused (%(code)s): %(error)s", code=exc.code,
+                                       error=_error_text(exc))) from None
         except urllib.error.URLError as exc:
-            raise SubmitProblem(f"cannot reach {self.server}: {exc.reason}") from None
+            raise SubmitProblem(self._("cannot reach %(server)s: %(error)s", server=self.server,
+                                       error=exc.reason)) from None
         except (TimeoutError, OSError) as exc:
-            raise SubmitProblem(f"cannot reach {self.server}: {exc}") from None
+            raise SubmitProblem(self._("cannot reach %(server)s: %(error)s", server=self.server, error=exc)) from None
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise SubmitProblem(f"{self.server} did not answer with JSON: is it a grader?") from None
+            raise SubmitProblem(self._("%(server)s did not answer with JSON: is it a grader?",
+                                       server=self.server)) from None
+
+    def _(self, text: str, **params) -> str:
+        return gettext(self.language, text, **params)
 
     def submit(self, filename: str, data: bytes, assignment: str) -> dict:
         boundary = uuid.uuid4().hex
@@ -142,12 +152,14 @@ def wait(client: Client, url: str, timeout: float, spin: bool) -> dict:
         if time.monotonic() - started > timeout:
             if spin:
                 click.echo("\r\033[K", nl=False, err=True)
-            raise click.ClickException(f"still {sub.get('status')} after {timeout:g} s; see {client.server}{url}")
+            raise click.ClickException(client._("still %(status)s after %(seconds)s s; see %(url)s",
+                                                status=words.status_word(client.language, sub.get("status")),
+                                                seconds="%g" % timeout, url=client.server + url))
         end = time.monotonic() + delay
         while time.monotonic() < end:
             if spin:
-                click.echo(f"\r{next(frames)} {sub.get('status')}… {time.monotonic() - started:4.0f} s", nl=False,
-                           err=True)
+                click.echo(f"\r{next(frames)} {words.status_word(client.language, sub.get('status'))}… "
+                           f"{time.monotonic() - started:4.0f} s", nl=False, err=True)
             time.sleep(0.1)
         delay = min(delay * 1.3, 3.0)
         sub = client.get(url)
@@ -168,22 +180,23 @@ def wait(client: Client, url: str, timeout: float, spin: bool) -> dict:
 def submit(path: str, assignment_id: str, server: str | None, token: str | None, wait_: bool, timeout: float,
            as_json: bool, lang: str | None) -> None:
     """Submit PATH for grading on a grader server; with --wait, print the result as the page shows it."""
-    server, token = settings(server, token)
     lang = lang or words.language_from_env()
+    server, token = settings(server, token, lang)
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise SubmitProblem(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise SubmitProblem(words.cannot_read(lang, path, exc)) from None
     client = Client(server, token, language=lang)
     accepted = client.submit(Path(path).name, data, assignment_id)
     url = accepted.get("url") or f"/api/submissions/{accepted.get('id')}"
     if not wait_:
         click.echo(json.dumps(accepted) if as_json else
-                   f"submitted #{accepted.get('id')} ({accepted.get('status')}): {server}{url}")
+                   client._("submitted #%(id)s (%(status)s): %(url)s", id=accepted.get("id"),
+                            status=words.status_word(lang, accepted.get("status")), url=server + url))
         return
     spin = sys.stderr.isatty() and not as_json
     if not spin and not as_json:
-        click.echo(f"submitted #{accepted.get('id')}; waiting for the result…", err=True)
+        click.echo(client._("submitted #%(id)s; waiting for the result…", id=accepted.get("id")), err=True)
     sub = wait(client, url, timeout, spin)
     click.echo(json.dumps(sub, ensure_ascii=False) if as_json else report(sub, lang=lang))
     if sub.get("status") == "failed":

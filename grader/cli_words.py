@@ -77,5 +77,21 @@ def failed_text(lang: str) -> str:
     return gettext(lang, N_("Grading failed for a reason on the server's side, not yours; you may submit again."))
 
 
+STATUS_WORDS = {"queued": N_("queued"), "running": N_("running"), "graded": N_("graded"), "failed": N_("failed")}
+
+
+def status_word(lang: str, status: str | None) -> str:
+    """A submission's status as the pages say it; a status we have no word for as it is."""
+    return gettext(lang, STATUS_WORDS[status]) if status in STATUS_WORDS else str(status)
+
+
 def status_text(lang: str, status: str) -> str:
-    return gettext(lang, N_("Status: %(status)s"), status=status)
+    return gettext(lang, N_("Status: %(status)s"), status=status_word(lang, status))
+
+
+def cannot_read(lang: str, path, exc: OSError) -> str:
+    return gettext(lang, N_("%(path)s: cannot read: %(error)s"), path=path, error=exc.strerror or exc)
+
+
+def not_utf8(lang: str, path, exc: UnicodeDecodeError) -> str:
+    return gettext(lang, N_("%(path)s: not UTF-8 text (byte %(pos)s)"), path=path, pos=exc.start)

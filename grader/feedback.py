@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from grader.i18n import N_, translations
+from grader.i18n import DEFAULT_LANGUAGE, N_, StoredTexts, translations
 
 # One entry per code, in English (the gettext message id; `grader/translations` holds the other languages).
 # Parameters are filled with str.format; numbers go through _fmt first.
@@ -94,16 +94,51 @@ MESSAGES_EN: dict[str, str] = {
 # parameters a message may leave out: `index` names a tensor's entry, and a scalar has none
 DEFAULTS = {"index": ""}
 
+# What our own code writes into a parameter (a reason, an error it noticed, a stand-in for a long array):
+# stored in English like the message ids, translated where shown, so old submissions change language too.
+# Anything else in a parameter (a Python exception's text, the student's names and values) stays as it is.
+PARAM_TEXTS = StoredTexts(
+    # grader.scoring, grader.checks
+    N_("the script did not run"), N_("no result"), N_("no prediction"), N_("no predictions"),
+    N_("some outputs are nan or inf"), N_("forward gave shape {shape} for {n} samples"), N_("{n} samples"),
+    # grader.outcome.SIGNAL_REASONS: why the sandbox stopped the script
+    N_("killed: usually the memory or process limit"), N_("CPU time limit reached"), N_("segmentation fault"),
+    N_("aborted"), N_("file size limit reached"), N_("stopped by the sandbox"),
+    # grader.grading, grader.outcome: a report that could not be read
+    N_("the report was larger than the limit"), N_("the outcome is larger than {n} bytes"),
+    N_("the outcome is not JSON ({type})"), N_("the outcome is not a JSON object"),
+    N_("the outcome does not match its schema: {detail}"),
+    # worker/harness.py: why the gradients could not be probed
+    N_("the script defines no parameter named {name}"), N_("{name} is a {type}, not a tensor"),
+    N_("{name} is not a leaf tensor (it was replaced by the result of an operation)"),
+    N_("{name} does not require grad"),
+)
+# single words, translated only in the parameter they belong to
+PARAM_WORDS: dict[str, dict[str, str]] = {
+    "returns": {"gradient": N_("gradient"), "loss": N_("loss"), "forward": N_("forward")},
+    "type": {"number": N_("number")},
+}
 
-def _fmt(value) -> str:
+
+def _param_text(value: str, lang: str, key: str | None = None) -> str:
+    """A parameter's text in `lang` when our own code wrote it, else the text as it is."""
+    word = PARAM_WORDS.get(key or "", {}).get(value)
+    if word is not None:
+        return translations(lang).gettext(word)
+    return PARAM_TEXTS.translate(value, lang)
+
+
+def _fmt(value, lang: str = DEFAULT_LANGUAGE, key: str | None = None) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "nan"
         return f"{value:.6g}"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+        return "[" + ", ".join(_fmt(v, lang) for v in value) + "]"
     if isinstance(value, dict):
-        return ", ".join(f"{k}={_fmt(v)}" for k, v in value.items())
+        return ", ".join(f"{k}={_fmt(v, lang)}" for k, v in value.items())
+    if isinstance(value, str):
+        return _param_text(value, lang, key)
     return str(value)
 
 
@@ -127,8 +162,8 @@ def render(code: str, params: dict, lang: str = "en") -> str:
     if template is None:
         return f"{code} {_fmt(params)}".strip()
     template = translations(lang).gettext(template)
-    safe = {**DEFAULTS, **{k: _fmt(v) for k, v in params.items()}}
+    safe = {**DEFAULTS, **{k: _fmt(v, lang, k) for k, v in params.items()}}
     try:
         return template.format(**safe)
     except (KeyError, IndexError, ValueError):
-        return f"{template} ({_fmt(params)})"
+        return f"{template} ({_fmt(params, lang)})"

@@ -6,7 +6,7 @@ A mistake file names what it must trigger in its first comment line: `# expect: 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -49,6 +49,11 @@ class FileCheck:
     expected: str | None = None  # a mistake's expected code
     got: list[str] = field(default_factory=list)  # its diagnosis codes
     problem: str = ""
+    failing: list[dict] = field(default_factory=list)  # the solution's failed checks: id, code, params
+
+    def as_dict(self) -> dict:
+        """As a dry run's result stores it (the instructor's page says each problem from these fields)."""
+        return asdict(self)
 
 
 def check_sources(spec: AssignmentSpec, solution: str | None, mistakes: list[tuple[str, str]], sandbox: Sandbox,
@@ -66,6 +71,7 @@ def check_sources(spec: AssignmentSpec, solution: str | None, mistakes: list[tup
         item = FileCheck("solution.py", "solution", result.score >= spec.max_points, result.score, spec.max_points,
                          got=sorted(d.code for d in result.diagnoses))
         if not item.ok:
+            item.failing = [{"id": c.id, **c.message.as_dict()} for c in result.checks if not c.passed]
             failing = "; ".join(f"{c.id}: {c.message.render()}" for c in result.checks if not c.passed)
             item.problem = (f"{where}solution.py: scored {result.score:g}/{spec.max_points:g}, expected full marks "
                             f"({failing})")

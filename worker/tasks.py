@@ -192,9 +192,7 @@ def dry_run(self, dry_run_id: int) -> str:
         mistakes = sorted((name.removeprefix("mistakes/"), src) for name, src in files.items()
                           if name.startswith("mistakes/"))
         problems, checked = check_sources(spec, files.get("solution.py"), mistakes, runtime.sandbox)
-        result = {"ok": not problems, "problems": problems,
-                  "files": [{"name": f.name, "kind": f.kind, "ok": f.ok, "score": f.score, "max_score": f.max_score,
-                             "expected": f.expected, "got": f.got, "problem": f.problem} for f in checked]}
+        result = {"ok": not problems, "problems": problems, "files": [f.as_dict() for f in checked]}
         status = "done"
     except SpecError as exc:
         result, status = {"ok": False, "problems": exc.lines, "files": []}, "done"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 from typing import Mapping
 
-from flask import Flask, jsonify
+from flask import Flask
 
 from grader.config import Config
 from grader.db import Database
@@ -47,9 +47,5 @@ def create_app(config: Config | Mapping | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(student.bp)
     app.register_blueprint(staff.bp)
-
-    @app.errorhandler(413)
-    def _too_large(_exc):
-        return jsonify(error=f"the upload is larger than {cfg.max_upload_bytes // 1024} KB"), 413
 
     return app

@@ -8,8 +8,8 @@ from werkzeug.exceptions import HTTPException
 from grader.i18n import N_
 from grader.web.text import _
 
-TITLES = {400: N_("Bad request"), 404: N_("Not found"), 405: N_("Not allowed"), 429: N_("Too many requests"),
-          500: N_("Something went wrong")}
+TITLES = {400: N_("Bad request"), 404: N_("Not found"), 405: N_("Not allowed"), 413: N_("Too large"),
+          429: N_("Too many requests"), 500: N_("Something went wrong")}
 MESSAGES = {
     400: N_("The request could not be understood."),
     404: N_("There is nothing here, or it is not yours to see."),
@@ -24,7 +24,8 @@ def _wants_json() -> bool:
 
 
 def _page(code: int, message: str | None = None):
-    text = message or _(MESSAGES.get(code, MESSAGES[400]))
+    # any other 4xx gets the 400 sentence: werkzeug's own descriptions are English only
+    text = message or _(MESSAGES.get(code, MESSAGES[400] if code < 500 else MESSAGES[500]))
     if _wants_json():
         return jsonify(error=text), code
     return render_template("error.html", title=_(TITLES.get(code, N_("Error"))), message=text,
@@ -40,10 +41,15 @@ def init_app(app: Flask) -> None:
     for code in (400, 404, 405, 429):
         app.register_error_handler(code, lambda exc, code=code: _page(code))
 
+    @app.errorhandler(413)
+    def _too_large(_exc):  # the student's and staff's upload forms answer this on their own page first
+        kb = app.config["GRADER"].max_upload_bytes // 1024
+        return _page(413, _("The upload is larger than %(kb)s KB; a homework script is a few KB.", kb=kb))
+
     @app.errorhandler(500)
     def _internal(_exc):
         return _page(500)
 
     @app.errorhandler(HTTPException)
     def _other(exc: HTTPException):
-        return _page(exc.code or 500, exc.description if (exc.code or 500) < 500 else None)
+        return _page(exc.code or 500)

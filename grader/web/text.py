@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from grader.feedback import render
 from grader.i18n import DOMAIN, LANGUAGES, TRANSLATIONS_DIR, choose
-from grader.web.words import word
+from grader.web.words import audit_details, word
 
 LANG_COOKIE = "lang"
 
@@ -93,5 +93,6 @@ def init_app(app: Flask) -> None:
           default_translation_directories=str(TRANSLATIONS_DIR))
     # after Babel: its own `_` would not escape parameters the way _markup does
     app.jinja_env.globals.update(_=_markup, ngettext=ngettext, feedback=feedback, current_lang=current_lang,
-                                 word=word, languages=_switch_languages)
+                                 word=word, audit_details=audit_details,
+                                 languages=_switch_languages)
     app.jinja_env.filters.update(number=number, decimal=decimal, percent=percent)

@@ -263,8 +263,9 @@ def dry_run(assignment_id: str):
     record("dry_run", assignment_id=a.id, details={"dry_run": run.id, "hash": run.spec_hash})
     session.commit()
     if not send_task(DRY_RUN_TASK, [run.id]):
-        run.status, run.result, run.finished_at = "failed", {"ok": False, "problems": [
-            _("The queue did not answer: no worker can run the dry run now. Try again in a moment.")], "files": []}, utcnow()
+        # stored in English, shown in each reader's language (staff.dry_run_text)
+        run.status, run.result, run.finished_at = "failed", {"ok": False, "files": [], "problems": [
+            N_("The queue did not answer: no worker can run the dry run now. Try again in a moment.")]}, utcnow()
         session.commit()
     return redirect(url_for("staff.edit", assignment_id=a.id) + "#dry-run")
 

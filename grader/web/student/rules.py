@@ -21,6 +21,7 @@ from grader.service.deadlines import effective_deadline
 from grader.web.db import get_session
 from grader.spec import AssignmentSpec, parse_spec
 from grader.web.text import _
+from grader.web.timezones import local
 
 
 @functools.lru_cache(maxsize=64)
@@ -74,7 +75,7 @@ def refusal(session: so.Session, user: User, assignment: Assignment, cfg: Config
         if win.state == "closed":
             return (_("Submissions for this assignment closed on %(when)s (the deadline plus %(days)s late "
                       "days). Ask your TA if you need an extension.",
-                      when=win.last_moment.strftime("%Y-%m-%d %H:%M UTC"), days=spec_of(assignment).late.max_days),
+                      when=local(win.last_moment), days=spec_of(assignment).late.max_days),
                     403)
     last = session.scalar(sa.select(sa.func.max(Submission.submitted_at)).where(Submission.user_id == user.id))
     if last is not None and cfg.submit_interval_seconds:

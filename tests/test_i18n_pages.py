@@ -1,0 +1,398 @@
+"""Every page, fragment and message a Chinese-reading student, TA or instructor meets, walked in Chinese: no
+English is left but what is data (names, titles, file names, check ids, code, spec errors) or a word on the
+allowlist below. The detector itself is checked on the English pages, so it cannot pass by seeing nothing."""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.feedback import PARAM_TEXTS, render
+from grader.models import Assignment, DryRun, Submission, utcnow
+from grader.outcome import SIGNAL_REASONS
+from grader.selfcheck import FileCheck
+from grader.service import accounts
+from service_fixtures import ASSIGNMENTS
+from web_fixtures import (PASSWORD, RecordingSender, USERS, add_graded, csrf_from, db_of, login, make_app,  # noqa: F401
+                          set_deadline, set_user, template_db, upload, user_id)
+
+QUADRATIC = "backprop-quadratic"
+CHECK_IDS = {"runs", "gradients", "trace", "params", "prediction", "secret"}  # web_fixtures.add_graded's checks
+# English a Chinese page may show: the product, the switch's own name for English, units, formats, time zones,
+# terms the translations keep on purpose (评分进程（worker）, Python 文件, the assignments folder, the
+# solution and mistakes files, a spec's id) and Python's own literals
+ALLOWED = {"Backprop", "Grader", "English", "KB", "Python", "NUL", "UTF", "CSV", "JSON", "CPU", "UTC", "worker",
+           "assignments", "solution", "mistakes", "id", "expect", "None", "nan", "inf"} | CHECK_IDS
+CODE = re.compile(r"\S*[\d._()=\[\]/#<>*+\\-]\S*")  # a token with code in it: w.grad.zero_(), hw.py, v2, a-b
+
+
+class TaskSender(RecordingSender):
+    def send_task(self, name: str, args: list) -> bool:
+        return True
+
+
+@pytest.fixture
+def app(template_db, tmp_path):
+    path = tmp_path / "grader.db"
+    shutil.copy(template_db, path)
+    app = make_app(path, assignments_dir=str(ASSIGNMENTS))
+    app.extensions["grader.sender"] = TaskSender()
+    with db_of(app).session() as session:
+        accounts.create_user(session, "ivan", "instructor", PASSWORD, display_name="Ivan Prof")
+    for name in ("alice", "bob", "tina", "ivan"):
+        set_user(app, name, language="zh")
+    yield app
+    db_of(app).dispose()
+
+
+class Walk:
+    """Pages fetched in Chinese, each with the status it must answer, and the English left on each."""
+
+    def __init__(self, app, data: tuple[str, ...] = ()):
+        with db_of(app).session() as session:
+            titles = [a.title for a in session.query(Assignment)]
+            files = [s.filename for s in session.query(Submission)]
+        names = [n for user in USERS for n in (user[0], user[2])] + ["ivan", "Ivan Prof"]
+        self.data = sorted(set(titles + files + names + list(data)), key=len, reverse=True)  # longest first
+        self.left: dict[str, list[str]] = {}
+
+    def check(self, label: str, response, status: int = 200) -> str:
+        assert response.status_code == status, (label, response.status_code)
+        if response.is_json:
+            body = response.json
+            shown = " ".join(str(body.get(k) or "") for k in ("error", "status_label", "html"))
+        else:
+            shown = response.get_data(as_text=True)
+        words = english_words(shown, self.data)
+        if words:
+            self.left[label] = words
+        return shown
+
+    def assert_chinese(self):
+        assert not self.left, f"English left on the Chinese pages: {self.left}"
+
+
+def english_words(page: str, data: list[str] = ()) -> list[str]:
+    """The English words a reader sees on `page`, less data, code and the allowlist."""
+    page = re.sub(r"<(pre|code|script|style|textarea)\b.*?</\1>", " ", page, flags=re.S)  # code and source
+    page = re.sub(r'<select[^>]*name="timezone".*?</select>', " ", page, flags=re.S)  # IANA zone names
+    page = re.sub(r'<div class="description">.*?</div>', " ", page, flags=re.S)  # the instructor's text
+    page = re.sub(r'<table class="list codes">.*?</table>', " ", page, flags=re.S)  # "checks as stored": codes
+    page = re.sub(r'<tr class="problem".*?</tr>', " ", page, flags=re.S)  # spec errors: English on purpose
+    attributes = re.findall(r'\b(?:title|placeholder|aria-label|alt|data-too-large|data-wrong-type)="([^"]*)"', page)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page) + " " + " ".join(attributes))
+    text = re.sub(r"`[^`]*`", " ", text)  # a command quoted in a sentence
+    for item in data:
+        text = text.replace(item, " ")
+    text = CODE.sub(" ", text)
+    return sorted({w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in ALLOWED})
+
+
+def client_of(app, name: str):
+    c = app.test_client()
+    login(c, name)
+    return c
+
+
+# ---------------------------------------------------------------------------------------------
+# the detector
+
+
+def test_the_detector_finds_english_on_an_english_page(app):
+    set_user(app, "alice", language="en")
+    sid = add_graded(app, "alice")
+    words = english_words(client_of(app, "alice").get(f"/submissions/{sid}").get_data(as_text=True))
+    assert {"Score", "Diagnosis", "zeroed", "accumulate", "script"} <= set(words), words
+    # and leaves alone what is data or code
+    assert english_words("<p>w.grad.zero_() hw.py v2 <code>print</code> English</p>") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# the student
+
+
+def test_the_student_pages_are_all_chinese(app):
+    graded, perfect = add_graded(app, "alice"), add_graded(app, "alice", mistake=False)
+    failed, queued = add_graded(app, "alice", status="failed"), add_graded(app, "alice", status="queued")
+    walk, c = Walk(app), client_of(app, "alice")
+    for path in ("/assignments", f"/assignments/{QUADRATIC}", f"/assignments/{QUADRATIC}/history", "/settings",
+                 f"/submissions/{graded}/source"):
+        walk.check(path, c.get(path))
+    for sid in (graded, perfect, failed, queued):
+        walk.check(f"submission {sid}", c.get(f"/submissions/{sid}"))
+        walk.check(f"status {sid}", c.get(f"/submissions/{sid}/status"))
+    page = c.get(f"/submissions/{graded}").get_data(as_text=True)
+    for src in re.findall(r'<img src="([^"]+)"[^>]*data-plot=', page):
+        svg = c.get(html.unescape(src)).get_data(as_text=True)
+        walk.check(f"plot {src}", c.get(html.unescape(src)))
+        assert "<text" in svg
+    token = csrf_from(c, "/settings")
+    walk.check("settings refused", c.post("/settings", data={"csrf_token": token, "language": "xx",
+                                                             "timezone": "Mars/Base"}), 400)
+    walk.check("settings saved", c.post("/settings", data={"csrf_token": token, "language": "zh", "timezone": ""},
+                                        follow_redirects=True))
+    walk.assert_chinese()
+
+
+def test_every_refused_upload_says_why_in_chinese(app):
+    walk, c = Walk(app), client_of(app, "alice")
+    refusals = {
+        "wrong type": dict(content=b"x = 1", filename="hw.txt"),
+        "too large": dict(content=b"#" * (200 * 1024 + 1)),
+        "empty": dict(content=b"  \n"),
+        "not UTF-8": dict(content=b"\xff\xfe"),
+        "NUL byte": dict(content=b"x\x00"),
+        "nothing": {},
+        "both": dict(code="x = 1", content=b"x = 1"),
+    }
+    for label, kwargs in refusals.items():
+        walk.check(label, upload(c, QUADRATIC, **kwargs), 400)
+    walk.check("over the request limit", upload(c, QUADRATIC, content=b"#" * (400 * 1024)), 413)
+    walk.check("no token", upload(c, QUADRATIC, code="x = 1", with_token=False), 400)
+    walk.check("submitted", c.get(upload(c, QUADRATIC, code="x = 1\n").headers["Location"]))
+    walk.check("too soon", upload(c, QUADRATIC, code="x = 2\n"), 429)
+    set_deadline(app, QUADRATIC, dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))
+    with db_of(app).session() as session:
+        for s in session.query(Submission):
+            s.submitted_at -= dt.timedelta(hours=1)
+    closed = walk.check("closed", upload(c, QUADRATIC, code="x = 3\n"), 403)
+    assert "2020年1月4日 00:10 UTC" in html.unescape(closed)  # the date as the viewer's locale writes it
+    walk.check("closed page", c.get(f"/assignments/{QUADRATIC}"))
+    walk.assert_chinese()
+
+
+def test_error_pages_and_refusals_before_logging_in_are_chinese(app):
+    walk, c = Walk(app), app.test_client()
+    zh = {"Accept-Language": "zh-CN"}
+    walk.check("login", c.get("/login", headers=zh))
+    token = csrf_from(c, "/login")
+    walk.check("wrong password", c.post("/login", data={"csrf_token": token, "username": "alice", "password": "no"},
+                                        headers=zh), 400)
+    walk.check("empty login", c.post("/login", data={"csrf_token": token}, headers=zh), 400)
+    walk.check("no token", c.post("/login", data={"username": "alice"}, headers=zh), 400)
+    walk.check("404", c.get("/nowhere", headers=zh), 404)
+    walk.check("405", c.get("/language", headers=zh), 405)
+    walk.check("status, logged out", c.get("/submissions/1/status", headers=zh), 401)
+    walk.check("413 outside an upload form", c.post("/login", data={"x": "#" * (400 * 1024)}, headers=zh), 413)
+    with db_of(app).session() as session:
+        api = {**zh, "Authorization": f"Bearer {accounts.issue_token(session, 'bob')}"}
+    walk.check("413, API", c.post("/api/submissions", data={"x": "#" * (400 * 1024)}, headers=api), 413)
+    away = {"REMOTE_ADDR": "10.0.0.9"}
+    for _ in range(11):
+        tried = c.post("/login", data={"csrf_token": token, "username": "alice", "password": "no"}, headers=zh,
+                       environ_overrides=away)
+    walk.check("429", tried, 429)
+    c = client_of(app, "alice")
+    for path in ("/nowhere", "/submissions/999", "/staff/", f"/staff/manage/{QUADRATIC}"):
+        walk.check(path, c.get(path), 404)
+    walk.check("status 404", c.get("/submissions/999/status"), 404)
+    walk.check("no token, logged in", c.post("/logout"), 400)
+    walk.assert_chinese()
+
+
+# ---------------------------------------------------------------------------------------------
+# the TA
+
+
+def test_the_staff_pages_forms_and_flashes_are_chinese(app):
+    sid = add_graded(app, "alice")
+    add_graded(app, "alice", status="failed")
+    queued = add_graded(app, "bob", status="queued")
+    walk, c = Walk(app), client_of(app, "tina")
+    base = f"/staff/assignments/{QUADRATIC}"
+    walk.check("index", c.get("/staff/"))
+    for show in ("all", "submitted", "missing", "late", "below_full", "extended", "failed"):
+        walk.check(f"show {show}", c.get(f"{base}?show={show}"))
+    for sort in ("name", "best", "latest", "submissions", "last", "late"):
+        walk.check(f"sort {sort}", c.get(f"{base}?sort={sort}&dir=desc"))
+    walk.check("diagnosis", c.get(f"{base}?diagnosis=mistake.no_zero_grad"))
+    walk.check("no match", c.get(f"{base}?q=nobody"))
+    walk.check("submission", c.get(f"/staff/submissions/{sid}"))
+    token = csrf_from(c, f"/staff/submissions/{sid}")
+    override = f"/staff/submissions/{sid}/override"
+    refused = {"empty": {}, "negative": {"score": "-1", "reason": "手误"}, "no reason": {"score": "5"},
+               "not a number": {"score": "abc", "reason": "手误"}, "infinite": {"score": "inf", "reason": "手误"},
+               "above the maximum": {"score": "1000", "reason": "手误"}}
+    for label, data in refused.items():
+        walk.check(f"override {label}", c.post(override, data={"csrf_token": token, **data}), 400)
+    walk.check("override not graded", c.post(f"/staff/submissions/{queued}/override",
+                                             data={"csrf_token": token, "score": "1", "reason": "手误"}), 400)
+    walk.check("override", c.post(override, data={"csrf_token": token, "score": "50", "reason": "手误"},
+                                  follow_redirects=True))
+    walk.check("clear, no reason", c.post(f"{override}/clear", data={"csrf_token": token}), 400)
+    walk.check("clear", c.post(f"{override}/clear", data={"csrf_token": token, "reason": "撤回"},
+                               follow_redirects=True))
+    walk.check("regrade one", c.post(f"/staff/submissions/{sid}/regrade", data={"csrf_token": token},
+                                     follow_redirects=True))
+    for which in ("failed", "all"):
+        walk.check(f"regrade {which}", c.post(f"{base}/regrade", data={"csrf_token": token, "which": which},
+                                              follow_redirects=True))
+    student = f"{base}/students/{user_id(app, 'alice')}"
+    walk.check("student", c.get(student))
+    for label, data in {"empty": {}, "not a date": {"deadline": "soon", "reason": "病假"},
+                        "out of range": {"deadline": "1990-01-01T00:00", "reason": "病假"},
+                        "no reason": {"deadline": "2030-01-01T00:00"}}.items():
+        walk.check(f"extension {label}", c.post(f"{student}/extension", data={"csrf_token": token, **data}), 400)
+    walk.check("extension", c.post(f"{student}/extension", data={"csrf_token": token, "deadline": "2030-01-01T00:00",
+                                                                  "reason": "病假"}, follow_redirects=True))
+    walk.check("extended", c.get(f"{base}?show=extended"))
+    walk.check("withdraw, no reason", c.post(f"{student}/extension/revoke", data={"csrf_token": token}), 400)
+    walk.check("withdraw", c.post(f"{student}/extension/revoke", data={"csrf_token": token, "reason": "撤回"},
+                                  follow_redirects=True))
+    walk.check("audit log", c.get(f"{base}/audit"))  # every action above, with its details
+    walk.check("submission after", c.get(f"/staff/submissions/{sid}"))
+    walk.assert_chinese()
+
+
+# ---------------------------------------------------------------------------------------------
+# the instructor
+
+
+def test_the_instructor_pages_are_chinese_except_the_spec_errors(app):
+    walk, c = Walk(app), client_of(app, "ivan")
+    spec = (ASSIGNMENTS / QUADRATIC / "assignment.yaml").read_text()
+    walk.check("manage", c.get("/staff/manage"))
+    token = csrf_from(c, "/staff/manage")
+
+    def upload_spec(**data):
+        return c.post("/staff/manage", data={"csrf_token": token, **data}, content_type="multipart/form-data")
+
+    broken = walk.check("broken spec", upload_spec(text="id: new-one\ntitle: 3\n"), 400)
+    assert "required but missing" in broken  # the spec's own problems stay English, each by line and field
+    walk.check("nothing", upload_spec(), 400)
+    walk.check("both", upload_spec(text="id: x", spec=(io.BytesIO(b"id: x"), "assignment.yaml")), 400)
+    walk.check("not UTF-8", upload_spec(spec=(io.BytesIO(b"\xff\xfe"), "assignment.yaml")), 400)
+    walk.check("too large", upload_spec(spec=(io.BytesIO(b"#" * 210 * 1024), "assignment.yaml")), 400)
+    walk.check("bad mistake name", upload_spec(text="id: x", mistakes=[(io.BytesIO(b"x"), "错误 示例!.py")]), 400)
+    walk.check("over the request limit", upload_spec(spec=(io.BytesIO(b"#" * 400 * 1024), "assignment.yaml")), 413)
+    new = spec.replace(f"id: {QUADRATIC}", "id: brand-new")
+    walk.check("created", c.post("/staff/manage", data={"csrf_token": token, "text": new},
+                                 content_type="multipart/form-data", follow_redirects=True))
+    walk.check("unchanged", c.post("/staff/manage", data={"csrf_token": token, "text": new},
+                                   content_type="multipart/form-data", follow_redirects=True))
+    edit = f"/staff/manage/{QUADRATIC}"
+    walk.check("edit", c.get(edit))
+    walk.check("empty spec", c.post(edit, data={"csrf_token": token, "text": ""}), 400)
+    walk.check("another id", c.post(edit, data={"csrf_token": token, "text": new}), 400)
+    walk.check("draft", c.post(edit, data={"csrf_token": token, "text": spec.replace("epochs: 100", "epochs: 101")},
+                               follow_redirects=True))
+    walk.check("dry run", c.post(f"{edit}/dry-run", data={"csrf_token": token}, follow_redirects=True))
+    walk.check("apply", c.post(f"{edit}/apply", data={"csrf_token": token}, follow_redirects=True))
+    walk.check("unpublish", c.post(f"{edit}/unpublish", data={"csrf_token": token}, follow_redirects=True))
+    walk.check("publish", c.post(f"{edit}/publish", data={"csrf_token": token}, follow_redirects=True))
+    c.post(edit, data={"csrf_token": token, "text": spec.replace("epochs: 100", "epochs: 102")})
+    walk.check("discard", c.post(f"{edit}/discard", data={"csrf_token": token}, follow_redirects=True))
+    walk.check("dry run 404", c.get(f"{edit}/dry-runs/999"), 404)
+    walk.check("audit log", c.get(f"/staff/assignments/{QUADRATIC}/audit"))
+    walk.assert_chinese()
+
+
+def _dry_run(app, status: str, result: dict, age: dt.timedelta = dt.timedelta(0)) -> int:
+    with db_of(app).session() as session:
+        run = DryRun(assignment_id=QUADRATIC, spec_yaml="x", spec_hash="0" * 64, files={}, status=status,
+                     result=result, requested_by=user_id(app, "ivan"), created_at=utcnow() - age,
+                     finished_at=utcnow() if status in ("done", "failed") else None)
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def test_a_dry_run_s_problems_are_said_in_chinese(app):
+    """As worker/tasks.py stores them (grader.selfcheck's FileCheck): each file's problem from its fields."""
+    trace = {"step": 2, "epoch": 1, "sample": 2, "param": "w1", "expected": 22.88, "got": 24.88, "matched": 1,
+             "steps": 300}
+    files = [
+        FileCheck("solution.py", "solution", False, 40.1, 100.0,
+                  problem="solution.py: scored 40.1/100, expected full marks (trace: ...)",
+                  failing=[{"id": "trace", "code": "trace.first_divergence", "params": trace}]),
+        FileCheck("mistakes/no_zero_grad.py", "mistake", False, 40.0, 100.0, "mistake.no_zero_grad",
+                  ["mistake.full_batch"], problem="mistakes/no_zero_grad.py: expected mistake.no_zero_grad, got "
+                  "mistake.full_batch"),
+        FileCheck("mistakes/plain.py", "mistake", False, problem="mistakes/plain.py:1: the first comment line must "
+                  "name the expected code (# expect: mistake.x)"),
+        FileCheck("mistakes/perfect.py", "mistake", False, 100.0, 100.0, "mistake.no_backward",
+                  problem="mistakes/perfect.py: scored full marks, but it is a mistake (mistake.no_backward)"),
+        FileCheck("mistakes/caught.py", "mistake", True, 40.0, 100.0, "mistake.no_zero_grad", ["mistake.no_zero_grad"]),
+    ]
+    done = _dry_run(app, "done", {"ok": False, "problems": [f.problem for f in files if f.problem],
+                                  "files": [f.as_dict() for f in files]})
+    sandbox = _dry_run(app, "failed", {"ok": False, "files": [], "problems": ["the sandbox failed: OSError: gone"]})
+    walk, c = Walk(app, data=("OSError: gone",)), client_of(app, "ivan")  # an exception's own text
+    fragment = walk.check("done", c.get(f"/staff/manage/{QUADRATIC}/dry-runs/{done}"))
+    assert "第一处差异在第 2 步" in html.unescape(fragment)  # the solution's failed check, in words
+    walk.check("sandbox failed", c.get(f"/staff/manage/{QUADRATIC}/dry-runs/{sandbox}"))
+    from grader.service.reaper import end_lost_dry_runs
+
+    lost = _dry_run(app, "running", {}, age=dt.timedelta(days=1))
+    assert end_lost_dry_runs(db_of(app), app.config["GRADER"], utcnow()) == [lost]
+    walk.check("lost", c.get(f"/staff/manage/{QUADRATIC}/dry-runs/{lost}"))
+    walk.check("edit page", c.get(f"/staff/manage/{QUADRATIC}"))
+    walk.assert_chinese()
+
+
+# ---------------------------------------------------------------------------------------------
+# words our own code stores in feedback parameters
+
+
+HARNESS_REASONS = ["the script defines no parameter named 'w'", "'w' is a float, not a tensor",
+                   "'w' is not a leaf tensor (it was replaced by the result of an operation)",
+                   "'w' does not require grad"]
+
+
+@pytest.mark.parametrize("code, params", [
+    ("gradients.unavailable", {"reason": "the script did not run"}),
+    *[("gradients.unavailable", {"reason": r}) for r in HARNESS_REASONS],
+    *[("runs.killed", {"signal": s, "reason": r}) for s, r in [*SIGNAL_REASONS.items(), (1, "stopped by the sandbox")]],
+    ("runs.bad_outcome", {"reason": "the report was larger than the limit"}),
+    ("runs.bad_outcome", {"reason": "the outcome is not JSON (ValueError)"}),
+    ("gradients.probe_error", {"error": "no result"}),
+    ("function.error", {"function": "grad_w", "error": "no result"}),
+    ("predictions.error", {"x": 4.0, "error": "no prediction"}),
+    ("accuracy.error", {"error": "no predictions"}),
+    ("accuracy.error", {"error": "some outputs are nan or inf"}),
+    ("accuracy.error", {"error": "forward gave shape [3, 2] for 4 samples"}),
+    ("mistake.not_tensor_param", {"param": "w", "type": "number"}),
+    ("function.mismatch", {"matched": 2, "probes": 3, "at": {"w": "100 samples"}, "function": "grad_w",
+                           "args": ["100 samples", 2.0], "expected": 1.0, "returns": "gradient", "param": "w",
+                           "got": 2.0}),
+])
+def test_what_our_code_writes_into_a_message_is_shown_in_chinese(code, params):
+    chinese = render(code, params, "zh")
+    assert english_words(chinese, ["ValueError", "float"]) == [], chinese  # Python's names stay
+    assert render(code, params, "en") != chinese
+
+
+def test_the_reasons_the_code_writes_are_the_ones_translated():
+    """A reason reworded where it is written would silently show English: each producer's text must match."""
+    root = Path(__file__).resolve().parent.parent
+    sources = "".join(p.read_text("utf-8") for folder in ("grader", "worker") for p in (root / folder).rglob("*.py")
+                      if p.name != "feedback.py")
+    for fragment in ("the script did not run", '"no result"', '"no prediction"', '"no predictions"',
+                     "some outputs are nan or inf", "the report was larger than the limit",
+                     "is not a leaf tensor (it was replaced by the result of an operation)", "does not require grad",
+                     "the script defines no parameter named", ", not a tensor", "forward gave shape", '} samples"',
+                     "the outcome is not JSON (", "the outcome is not a JSON object", "the outcome is larger than",
+                     "the outcome does not match its schema: "):
+        assert fragment in sources, fragment
+    for reason in [*SIGNAL_REASONS.values(), *HARNESS_REASONS]:
+        assert PARAM_TEXTS.translate(reason, "zh") != reason, reason
+    assert PARAM_TEXTS.translate("TypeError: a student's own error", "zh") == "TypeError: a student's own error"
+
+
+def test_the_command_line_s_own_lines_are_chinese(tmp_path, monkeypatch):
+    from grader.cli_submit import SubmitProblem, report, settings
+
+    for status in ("queued", "running", "failed"):
+        text = report({"id": 3, "filename": "hw.py", "assignment": QUADRATIC, "status": status}, lang="zh")
+        assert english_words(text) == [], text
+    for name in ("GRADER_SERVER", "GRADER_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GRADER_CONFIG", str(tmp_path / "none.toml"))
+    with pytest.raises(SubmitProblem) as refused:
+        settings(None, None, "zh")
+    assert english_words(refused.value.message, ['server = "..."', "URL"]) == [], refused.value.message
