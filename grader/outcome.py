@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 MAX_OUTCOME_BYTES = 4 * 1024 * 1024
+MAX_TRACE_STEPS = 20_000  # backward() calls the harness records; the plan tells it, the schema holds it to it
 # "nan", "inf", "-inf" arrive as strings; bool is listed so that `true` stays a bool (→ NaN), not 1.0
 Number = bool | float | int | str | None
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -115,7 +116,9 @@ class Outcome(_Loose):
     error: StudentError | None = None
     exit_code: int | None = None
     backward_calls: int = 0
-    trace: list[TraceStep] = Field(default_factory=list, max_length=100_000)
+    # the harness records at most this many steps (the plan's max_trace_steps): a longer trace is forged,
+    # and refused before its steps cost the worker time to validate
+    trace: list[TraceStep] = Field(default_factory=list, max_length=MAX_TRACE_STEPS)
     trace_truncated: bool = False
     final_params: dict[str, NamedValue] = Field(default_factory=dict, max_length=256)
     predictions: list[Prediction] = Field(default_factory=list, max_length=1000)

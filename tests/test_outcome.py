@@ -399,3 +399,15 @@ def test_fuzz_a_damaged_harness_outcome(data):
         else:
             raw.insert(at, byte)
     check_parse(bytes(raw))
+
+
+def test_a_trace_longer_than_the_harness_records_is_refused():
+    from grader.outcome import MAX_TRACE_STEPS
+    from grader.plan import MAX_TRACE_STEPS as PLANNED
+
+    assert MAX_TRACE_STEPS == PLANNED  # the harness is told the limit the schema holds it to
+    step = {"grads": {"w": {"data": [1.0]}}}
+    most = json.dumps({"status": "ok", "trace": [step] * MAX_TRACE_STEPS}).encode()
+    assert len(parse_outcome(most).trace) == MAX_TRACE_STEPS
+    with pytest.raises(OutcomeError, match="schema"):
+        parse_outcome(json.dumps({"status": "ok", "trace": [step] * (MAX_TRACE_STEPS + 1)}).encode())
