@@ -98,7 +98,7 @@ DEFAULTS = {"index": ""}
 # stored in English like the message ids, translated where shown, so old submissions change language too.
 # Anything else in a parameter (a Python exception's text, the student's names and values) stays as it is.
 PARAM_TEXTS = StoredTexts(
-    # grader.scoring, grader.checks
+    # grader.checks
     N_("the script did not run"), N_("no result"), N_("no prediction"), N_("no predictions"),
     N_("some outputs are nan or inf"), N_("forward gave shape {shape} for {n} samples"), N_("{n} samples"),
     # grader.outcome.SIGNAL_REASONS: why the sandbox stopped the script

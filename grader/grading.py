@@ -8,10 +8,11 @@ import unicodedata
 
 import numpy as np
 
+from grader.checks.compare import input_key
 from grader.outcome import OutcomeError, RunReport, parse_outcome
 from grader.plan import build_plan, function_probes, probe_points
 from grader.reference import Problem, Schedule, gradients_at, loss_at, predict, train
-from grader.scoring import GradeResult, Reference, input_key, score
+from grader.scoring import GradeResult, Reference, score
 from grader.spec import AssignmentSpec
 from grader.spec_meaning import initial_params
 from worker.sandbox.base import Job, Limits, Sandbox, SandboxResult

@@ -118,7 +118,7 @@ class Submission(Base):
 
 
 class CheckResultRow(Base):
-    """One check of one graded submission (the scoring module's CheckResult, as stored)."""
+    """One check of one graded submission (grader.checks.result.CheckResult, as stored)."""
 
     __tablename__ = "check_results"
 

@@ -11,9 +11,10 @@ import math
 
 import numpy as np
 
+from grader.checks.trace import student_grads
 from grader.outcome import RunReport
 from grader.reference import ReferenceRun
-from grader.scoring import GradeResult, student_grads
+from grader.scoring import GradeResult
 
 MAX_POINTS = 2000
 

@@ -100,7 +100,8 @@ def test_a_submission_round_trips_with_aware_times_and_check_results(db):
 
 def test_only_the_current_attempt_writes_its_result(db):
     from grader.feedback import Message
-    from grader.scoring import CheckResult, GradeResult
+    from grader.checks.result import CheckResult
+    from grader.scoring import GradeResult
 
     with db.session() as session:
         sub = store(session, accounts.create_user(session, "bob"), "backprop-linear", "x = 1\n", "hw.py")

@@ -295,7 +295,7 @@ def test_the_worker_prices_a_submission_with_the_students_own_deadline(app):
     from service_fixtures import ASSIGNMENTS
 
     from grader.feedback import Message
-    from grader.scoring import CheckResult
+    from grader.checks.result import CheckResult
 
     spec = load_spec(ASSIGNMENTS / QUAD / "assignment.yaml")
     submitted = utcnow()

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 
 from grader.outcome import Outcome, RunReport, TensorData, TraceStep
-from grader.scoring import CheckResult, GradeResult
+from grader.checks.result import CheckResult
+from grader.scoring import GradeResult
 from grader.feedback import Message
 from grader.series import MAX_POINTS, attach_series, step_series
 from grader.web import plots

@@ -1,1 +1,1 @@
-"""Check kinds beyond the first homework's (function, accuracy) and the comparisons they share with grader.scoring."""
+"""One module per check kind, what they grade against (reference.py), what they find (result.py), and the comparisons they share (compare.py)."""

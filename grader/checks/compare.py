@@ -1,9 +1,12 @@
-"""Comparing a student's values with the reference's, and saying where they differ most."""
+"""Comparing a student's values with the reference's, saying where they differ most, and the points a
+share of matches earns."""
 from __future__ import annotations
 
 import json
 
 import numpy as np
+
+from grader.outcome import TensorData
 
 
 def matches(expected, got: np.ndarray | None, rtol: float, atol: float) -> bool:
@@ -17,6 +20,16 @@ def matches(expected, got: np.ndarray | None, rtol: float, atol: float) -> bool:
     return bool(np.all(np.abs(got - expected) <= atol + rtol * np.abs(expected)))
 
 
+def as_array(data: TensorData | None) -> np.ndarray | None:
+    """A recorded tensor as an array; a tensor the student did not record stays None."""
+    return None if data is None else data.array()
+
+
+def share(points: float, matched: int, total: int) -> float:
+    """Partial credit: the check's points times the share of items that matched."""
+    return round(points * matched / total, 2) if total else 0.0
+
+
 def show(value) -> float | list | None:
     """A value as feedback shows it: a scalar when it has one element, else its first 8."""
     if value is None:
@@ -25,6 +38,12 @@ def show(value) -> float | list | None:
     if arr.size == 1:
         return float(arr[0])
     return [float(v) for v in arr[:8]]
+
+
+def brief(value):
+    """A probe's input (x, y, an argument) as feedback shows it: a number or a short list, else how many samples."""
+    arr = np.asarray(value, dtype=np.float64)
+    return show(arr) if arr.size <= 8 else f"{arr.shape[0]} samples"  # more than 8 entries: at least one axis
 
 
 def difference(expected, got, rtol: float, atol: float) -> dict:

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks.compare import difference, matches, show
+from grader.checks.compare import brief, difference, matches, share
 from grader.feedback import Message
 from grader.outcome import Outcome
 from grader.spec_models import Check
-
-
-def _brief(value):
-    """A probe's argument as feedback shows it: a number or a short list, else its shape."""
-    arr = np.asarray(value, dtype=np.float64)
-    return show(arr) if arr.size <= 8 else f"{arr.shape[0]} samples"
 
 
 def check_function(check: Check, expected_calls: list[dict], params: list[str], outcome: Outcome | None
@@ -39,9 +33,9 @@ def check_function(check: Check, expected_calls: list[dict], params: list[str], 
             matched += 1
         elif first is None:
             what = params[bad] if check.returns == "gradient" and bad < len(params) else check.returns
-            at = {name: _brief(v) for name, v in call["params"].items()}
+            at = {name: brief(v) for name, v in call["params"].items()}
             first = ("function.mismatch", {"function": check.function, "returns": check.returns, "param": what,
-                                           "at": at, "args": [_brief(a) for a in call["args"]],
+                                           "at": at, "args": [brief(a) for a in call["args"]],
                                            **difference(expected[bad], values[bad] if bad < len(values) else None,
                                                         check.rtol, check.atol)})
     total = len(calls)
@@ -49,5 +43,4 @@ def check_function(check: Check, expected_calls: list[dict], params: list[str], 
         return True, check.points, Message("function.ok", {"function": check.function, "probes": total}), {}
     code, params_ = first
     params_.update(matched=matched, probes=total)
-    points = round(check.points * matched / total, 2) if total else 0.0
-    return False, points, Message(code, params_), {"first": params_}
+    return False, share(check.points, matched, total), Message(code, params_), {"first": params_}

@@ -1,0 +1,30 @@
+"""`final_params` checks: the student's parameters after training against the reference run's. The check
+earns the share of parameters that match."""
+from __future__ import annotations
+
+from grader.checks.compare import difference, matches, share
+from grader.checks.reference import Reference
+from grader.feedback import Message
+from grader.outcome import RunReport
+from grader.spec_models import Check
+
+
+def check_final_params(check: Check, ref: Reference, report: RunReport) -> tuple[bool, float, Message, dict]:
+    o = report.outcome
+    params = list(ref.run.final_params)
+    first = None
+    matched = 0
+    for name in params:
+        value = o.final_params.get(name) if o else None
+        if value is None or value.kind == "missing":
+            first = first or Message("final_params.missing", {"param": name})
+        elif value.kind == "other":
+            first = first or Message("final_params.not_tensor", {"param": name, "type": value.type})
+        elif matches(ref.run.final_params[name], value.array(), check.rtol, check.atol):
+            matched += 1
+        else:
+            first = first or Message("final_params.mismatch", {
+                "param": name, **difference(ref.run.final_params[name], value.array(), check.rtol, check.atol)})
+    if first is None:
+        return True, check.points, Message("final_params.ok"), {}
+    return False, share(check.points, matched, len(params)), first, {}

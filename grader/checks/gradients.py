@@ -1,0 +1,50 @@
+"""`gradients` checks: the student's .grad at probe points (parameters, x, y chosen by the grader) against
+the reference's. The check earns the share of probes whose every gradient matches."""
+from __future__ import annotations
+
+import numpy as np
+
+from grader.checks.compare import as_array, brief, difference, matches, share
+from grader.checks.reference import Reference
+from grader.feedback import Message
+from grader.outcome import RunReport
+from grader.spec_models import Check
+
+
+def _brief_params(params: dict) -> dict:
+    return {name: brief(value) if np.size(value) <= 8 else "random values" for name, value in params.items()}
+
+
+def check_gradients(check: Check, ref: Reference, report: RunReport) -> tuple[bool, float, Message, dict]:
+    probes = [p for p in ref.probes if p["check"] == check.id]
+    o = report.outcome
+    if o is None or o.status == "syntax_error":
+        return False, 0.0, Message("gradients.unavailable", {"reason": "the script did not run"}), {}
+    if o.probes.error:
+        return False, 0.0, Message("gradients.unavailable", {"reason": o.probes.error}), {}
+    offset = next(i for i, p in enumerate(ref.probes) if p["check"] == check.id) if probes else 0
+    results = o.probes.results[offset:offset + len(probes)]
+    matched, first, first_kind = 0, None, None
+    for i, probe in enumerate(probes):
+        got = results[i] if i < len(results) else None
+        if got is None or got.error or got.grads is None:
+            if first is None:
+                first, first_kind = {"error": got.error if got else "no result"}, "gradients.probe_error"
+            continue
+        bad = None
+        for p, g in probe["grads"].items():
+            if not matches(g, as_array(got.grads.get(p)), check.rtol, check.atol):
+                bad = p
+                break
+        if bad is None:
+            matched += 1
+        elif first is None:
+            student = got.grads.get(bad)
+            first = {"param": bad, "x": brief(probe["x"]), "y": brief(probe["y"]), "at": _brief_params(probe["params"]),
+                     **difference(probe["grads"][bad], as_array(student), check.rtol, check.atol)}
+            first_kind = "gradients.no_grad" if student is None else "gradients.mismatch"
+    total = len(probes)
+    if first is None:
+        return True, check.points, Message("gradients.ok", {"probes": total}), {}
+    first.update(matched=matched, probes=total)
+    return False, share(check.points, matched, total), Message(first_kind, first), {"first": first}

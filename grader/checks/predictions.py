@@ -1,0 +1,45 @@
+"""`predictions` checks: the student's trained model at inputs the spec names, against the reference's
+predictions there. The check earns the share of inputs that match."""
+from __future__ import annotations
+
+from grader.checks.compare import difference, input_key, matches, share
+from grader.checks.reference import Reference
+from grader.feedback import Message
+from grader.outcome import RunReport
+from grader.plan import prediction_inputs
+from grader.spec_models import AssignmentSpec, Check
+
+
+def check_predictions(check: Check, ref: Reference, report: RunReport, spec: AssignmentSpec | None = None
+                      ) -> tuple[bool, float, Message, dict]:
+    o = report.outcome
+    got_by_x = {}
+    for p in (o.predictions if o else []):
+        try:
+            got_by_x.setdefault(float(p.x), p)
+        except (TypeError, ValueError):
+            continue
+    planned = prediction_inputs(spec) if spec is not None else []
+    by_index = {p.index: p for p in (o.predictions if o else []) if p.index is not None}
+    matched, first = 0, None
+    for item in check.prediction_inputs:
+        x = item.x
+        expected = ref.predictions[input_key(x)]
+        got = None
+        if x in planned and by_index.get(planned.index(x)) is not None:
+            got = by_index[planned.index(x)]
+        elif not isinstance(x, list):
+            got = got_by_x.get(float(x))
+        rtol = check.rtol if item.rtol is None else item.rtol
+        atol = check.atol if item.atol is None else item.atol
+        if got is None or got.error or got.value is None:
+            error = got.error if got and got.error else "no prediction"
+            first = first or Message("predictions.error", {"x": x, "error": error})
+        elif matches(expected, got.value.array(), rtol, atol):
+            matched += 1
+        else:
+            first = first or Message("predictions.mismatch", {"x": x, **difference(expected, got.value.array(), rtol, atol)})
+    total = len(check.inputs or [])
+    if first is None:
+        return True, check.points, Message("predictions.ok"), {}
+    return False, share(check.points, matched, total), first, {}

@@ -1,0 +1,94 @@
+"""`trace` checks: the gradients the student's training recorded at every backward() call, step by step
+against the reference run.
+
+The check earns the share of reference steps whose gradients match from the first step on, up to the first
+step that differs (each step depends on every step before it, so a step matched after a divergence is a
+coincidence: the near-zero gradients of a converged run are matched by any run that stopped moving); a trace
+of a different length is compared over the common steps and divided by the longer length.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from grader.checks.compare import as_array, difference, matches, share
+from grader.checks.reference import Reference
+from grader.feedback import Message
+from grader.outcome import Outcome, RunReport
+from grader.reference import ReferenceRun, Schedule
+from grader.spec_models import Check
+
+
+def _by_param(recorded: dict, params: list[str]) -> dict[str, np.ndarray | None]:
+    """Each spec parameter's array in one recorded step. One unnamed leaf stands for a lone parameter."""
+    arrays = {p: as_array(recorded.get(p)) for p in params}
+    if len(params) == 1 and params[0] not in recorded and len(recorded) == 1:
+        arrays[params[0]] = as_array(next(iter(recorded.values())))
+    return arrays
+
+
+def student_grads(outcome: Outcome, params: list[str]) -> list[dict[str, np.ndarray | None]]:
+    """Per backward() call, each spec parameter's .grad."""
+    return [_by_param(step.grads, params) for step in outcome.trace]
+
+
+def student_values(outcome: Outcome, params: list[str]) -> list[dict[str, np.ndarray | None]]:
+    """Per recorded backward() call, each spec parameter's value (the harness keeps the first few)."""
+    return [_by_param(step.values, params) for step in outcome.trace]
+
+
+@dataclass
+class TraceComparison:
+    matched: int
+    compared: int
+    first: tuple[int, str, np.ndarray, np.ndarray | None] | None  # step index, param, expected, got
+
+
+def compare_trace(student: list[dict], ref: ReferenceRun, rtol: float, atol: float) -> TraceComparison:
+    matched, first = 0, None
+    n = min(len(student), len(ref.steps))
+    for i in range(n):
+        bad = next((p for p, g in ref.steps[i].grads.items() if not matches(g, student[i].get(p), rtol, atol)), None)
+        if bad is not None:
+            first = (i, bad, ref.steps[i].grads[bad], student[i].get(bad))
+            break
+        matched += 1
+    return TraceComparison(matched, n, first)
+
+
+def _sample_words(step, schedule: Schedule, n: int):
+    """The sample a step trained on, 1-based: a number, or a range for a mini-batch."""
+    if step.sample is not None:
+        return step.sample + 1
+    if getattr(step, "batch", None) is not None and isinstance(schedule.batch, int):
+        start = step.batch * schedule.batch
+        return f"{start + 1}-{min(start + schedule.batch, n)}"
+    return None
+
+
+def check_trace(check: Check, ref: Reference, report: RunReport, params: list[str]) -> tuple[bool, float, Message, dict]:
+    o = report.outcome
+    expected = len(ref.run.steps)
+    if o is None or not o.trace:
+        return False, 0.0, Message("trace.no_backward"), {}
+    student = student_grads(o, params)
+    recorded = {name for step in o.trace for name in step.grads}
+    missing = [p for p in params if all(s.get(p) is None for s in student)]
+    if missing:
+        found = ", ".join(sorted(recorded)) or "nothing"
+        return False, 0.0, Message("trace.missing_param", {"param": missing[0], "found": found}), {}
+    cmp = compare_trace(student, ref.run, check.rtol, check.atol)
+    got = o.backward_calls
+    points = share(check.points, cmp.matched, max(expected, got))
+    if cmp.first is not None:
+        i, param, exp, got_value = cmp.first
+        step = ref.run.steps[i]
+        first = {"step": i + 1, "epoch": step.epoch + 1, "sample": _sample_words(step, ref.schedule, len(ref.problem.x)),
+                 "param": param, **difference(exp, got_value, check.rtol, check.atol),
+                 "matched": cmp.matched, "steps": expected}
+        return False, points, Message("trace.first_divergence", first), {"first": first}
+    if got != expected:
+        code = "trace.too_short" if got < expected else "trace.too_long"
+        return False, points, Message(code, {"got": got, "expected": expected}), {}
+    return True, check.points, Message("trace.ok", {"steps": expected}), {}

@@ -1,0 +1,170 @@
+"""Diagnoses: which known mistake explains a submission, found outside the checks.
+
+A trace that matches a known mistake variant of the reference from its first step on, the state of the
+parameters, a missing backward(); for gradients computed by hand, the final parameters a mistake trains to.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from grader.checks.compare import matches, show
+from grader.checks.reference import Reference
+from grader.checks.result import CheckResult
+from grader.checks.trace import compare_trace, student_grads, student_values
+from grader.feedback import Message
+from grader.outcome import Outcome, RunReport
+from grader.reference import ReferenceRun, Variant, mistake_variants
+from grader.spec import AssignmentSpec
+
+DIAGNOSIS_STEPS = 60  # enough steps to tell the variants apart, few enough that float32 drift stays small
+DIAGNOSIS_RTOL = 1e-3
+
+
+def run_notes(report: RunReport) -> list[Message]:
+    """What the harness changed to run the script (notebook magics blanked), said to the student."""
+    if report.outcome is None:
+        return []
+    return [Message(f"note.{n.code}", {"lines": n.lines}) for n in report.outcome.notes]
+
+
+def diagnose(spec: AssignmentSpec, ref: Reference, report: RunReport, results: dict[str, CheckResult]) -> list[Message]:
+    o = report.outcome
+    if o is None or o.status == "syntax_error":
+        return []
+    params = list(spec.model.params)
+    found: list[Message] = []
+    autograd = spec.training.autograd
+    for name in params:
+        value = o.final_params.get(name)
+        if value is None or value.kind == "missing":
+            found.append(Message("mistake.missing_param", {"param": name}))
+        elif value.kind == "number" and not autograd:
+            continue  # gradients by hand: a plain number is the natural parameter
+        elif value.kind in ("number", "other"):
+            found.append(Message("mistake.not_tensor_param", {"param": name, "type": value.type or "number"}))
+        elif not value.is_leaf:
+            found.append(Message("mistake.non_leaf_param", {"param": name}))
+    if found:
+        return found
+    if not autograd:
+        return _hand_gradient_mistakes(spec, ref, o, results)
+    if o.backward_calls == 0 and o.status == "ok":
+        return [Message("mistake.no_backward")]
+    grads_check = next((r for r in results.values() if r.kind == "gradients" and not r.passed), None)
+    if grads_check and grads_check.details.get("first", {}).get("param"):
+        found.append(Message("mistake.wrong_gradient", {"param": grads_check.details["first"]["param"]}))
+    if not o.trace:
+        return found
+    values, grads = student_values(o, params), student_grads(o, params)
+    for name in params:
+        first = values[0].get(name)
+        if spec.model.initial(name) is None:
+            continue  # init: student
+        init = np.asarray(spec.model.initial(name), dtype=np.float64)
+        if first is not None and not matches(init, first, 1e-6, 1e-6):
+            found.append(Message("mistake.wrong_init", {"param": name, "expected": show(init), "got": show(first)}))
+    if found:
+        return found
+    found += _trace_mistakes(spec, ref, values, grads, params, o.status)
+    return found
+
+
+def _hand_gradient_mistakes(spec, ref: Reference, o: Outcome, results: dict[str, CheckResult]) -> list[Message]:
+    """Gradients computed by hand leave no trace: judge the function at the probe points, then which known
+    mistake (learning rate, ascent, epochs) trained to the student's final parameters."""
+    failing = next((r for r in results.values() if r.kind == "function" and not r.passed
+                    and r.message.code == "function.mismatch"), None)
+    if failing is not None and failing.message.params.get("returns") == "gradient":
+        p = failing.message.params
+        return [Message("mistake.wrong_hand_gradient", {"function": p["function"], "param": p["param"]})]
+    final = {name: o.final_params[name].array() for name in ref.run.final_params if name in o.final_params}
+    if len(final) != len(ref.run.final_params) or any(v is None for v in final.values()):
+        return []
+    rtol, atol = 1e-6, 1e-9
+    if all(matches(ref.run.final_params[n], v, rtol, atol) for n, v in final.items()):
+        return []
+    for variant in [v for v in mistake_variants(ref.schedule) if v.code != "mistake.no_zero_grad"]:
+        run = ref.variant_run(variant)
+        if all(matches(run.final_params[n], v, rtol, atol) for n, v in final.items()):
+            if variant.code == "mistake.learning_rate":
+                return [Message(variant.code, {"lr": variant.lr, "expected": spec.training.lr})]
+            return [Message(variant.code)]
+    longer = ref.variant_run(Variant(code="epochs", epochs=2 * spec.training.epochs))
+    for epoch, params in enumerate(longer.epoch_params, start=1):
+        if epoch != spec.training.epochs and all(matches(params[n], v, rtol, atol) for n, v in final.items()):
+            code = "mistake.too_few_epochs" if epoch < spec.training.epochs else "mistake.too_many_epochs"
+            return [Message(code, {"epochs": epoch, "expected": spec.training.epochs})]
+    return []
+
+
+def _trace_mistakes(spec, ref: Reference, values, grads, params, outcome_status: str) -> list[Message]:
+    """Which known mistake explains the student's trace, from its first step on."""
+    rtol, atol = _trace_tolerance(spec)
+    cmp = compare_trace(grads, ref.run, rtol, atol)
+    n_ref, n_student = len(ref.run.steps), len(grads)
+    per_epoch = max(1, n_ref // spec.training.epochs)
+    if cmp.first is None:
+        if outcome_status != "ok":
+            return []  # a run that stopped early is explained by how it stopped
+        if n_student < n_ref:
+            return [Message("mistake.too_few_epochs", {"epochs": n_student / per_epoch, "expected": spec.training.epochs})]
+        if n_student > n_ref:
+            return [Message("mistake.too_many_epochs", {"epochs": n_student / per_epoch, "expected": spec.training.epochs})]
+        return []
+    candidates = [(variant, True) for variant in mistake_variants(ref.schedule)]
+    lr = _estimated_lr(values, grads, params)
+    if lr is not None and lr > 0 and not math.isclose(lr, spec.training.lr, rel_tol=1e-3):
+        candidates.insert(0, (Variant(code="mistake.learning_rate", lr=lr), False))
+    for variant, keep in candidates:
+        if _explains(grads, ref.variant_run(variant, keep), max(rtol, DIAGNOSIS_RTOL), atol):
+            if variant.code == "mistake.learning_rate":
+                return [Message(variant.code, {"lr": variant.lr, "expected": spec.training.lr})]
+            return [Message(variant.code)]
+    if spec.training.batch == "per-sample":
+        for reduce in ("sum", "mean"):
+            run = ref.full_batch_run(reduce)
+            if run is not None and _explains(grads, run, max(rtol, DIAGNOSIS_RTOL), atol):
+                return [Message("mistake.full_batch", {"reduce": reduce})]
+    return []
+
+
+def _estimated_lr(values: list[dict], grads: list[dict], params: list[str]) -> float | None:
+    """lr from the first update the student made: -(v1 - v0) / g0, on the first parameter that moved."""
+    if len(values) < 2:
+        return None
+    for p in params:
+        v0, v1, g0 = values[0].get(p), values[1].get(p), grads[0].get(p)
+        if v0 is None or v1 is None or g0 is None or v0.size != v1.size or v0.size != g0.size:
+            continue
+        mask = np.abs(g0) > 1e-8
+        if not np.any(mask):
+            continue
+        lr = float(np.median(-(v1[mask] - v0[mask]) / g0[mask]))
+        if math.isfinite(lr) and lr != 0:
+            return float(f"{lr:.3g}")
+    return None
+
+
+def _finite_steps(steps: list[dict]) -> int:
+    """How many leading steps hold only finite gradients (diverging runs end in inf and nan)."""
+    for i, step in enumerate(steps):
+        if any(g is None or not np.all(np.isfinite(g)) for g in step.values()):
+            return i
+    return len(steps)
+
+
+def _explains(student: list[dict], run: ReferenceRun, rtol: float, atol: float) -> bool:
+    """Does a mistake variant reproduce the student's trace? Judged on the leading finite steps only:
+    float32 and float64 runs part ways once a diverging run blows up."""
+    n = min(len(student), len(run.steps), DIAGNOSIS_STEPS)
+    n = min(n, _finite_steps(student[:n]), _finite_steps([s.grads for s in run.steps[:n]]))
+    if n < min(2, len(student)):
+        return False
+    return compare_trace(student[:n], run, rtol, atol).first is None
+
+
+def _trace_tolerance(spec: AssignmentSpec) -> tuple[float, float]:
+    trace = next((c for c in spec.checks if c.kind == "trace"), None)
+    return (trace.rtol, trace.atol) if trace else (1e-4, 1e-5)
