@@ -101,6 +101,7 @@ PARAM_TEXTS = StoredTexts(
     # grader.checks
     N_("the script did not run"), N_("no result"), N_("no prediction"), N_("no predictions"),
     N_("some outputs are nan or inf"), N_("forward gave shape {shape} for {n} samples"), N_("{n} samples"),
+    N_("random values"),  # grader.checks.gradients: a probe point too large to show
     # grader.outcome.SIGNAL_REASONS: why the sandbox stopped the script
     N_("killed: usually the memory or process limit"), N_("CPU time limit reached"), N_("segmentation fault"),
     N_("aborted"), N_("file size limit reached"), N_("stopped by the sandbox"),

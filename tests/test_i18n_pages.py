@@ -377,9 +377,9 @@ def test_the_reasons_the_code_writes_are_the_ones_translated():
                      "is not a leaf tensor (it was replaced by the result of an operation)", "does not require grad",
                      "the script defines no parameter named", ", not a tensor", "forward gave shape", '} samples"',
                      "the outcome is not JSON (", "the outcome is not a JSON object", "the outcome is larger than",
-                     "the outcome does not match its schema: "):
+                     "the outcome does not match its schema: ", '"random values"'):
         assert fragment in sources, fragment
-    for reason in [*SIGNAL_REASONS.values(), *HARNESS_REASONS]:
+    for reason in [*SIGNAL_REASONS.values(), *HARNESS_REASONS, "random values"]:
         assert PARAM_TEXTS.translate(reason, "zh") != reason, reason
     assert PARAM_TEXTS.translate("TypeError: a student's own error", "zh") == "TypeError: a student's own error"
 
