@@ -2,9 +2,11 @@
 job's init (PID 1 inside it, where the harness runs the student's script).
 
 fork server ─fork→ keeper: setsid, unshare(user, mount, net, ipc, uts, cgroup, pid); the fork server
-                   writes its uid/gid maps. The keeper is made ahead of its job (a spare) and waits on
-                   its channel for the job's limits and pipes; then
-                   ─fork→ init (PID 1): builds the root, drops to the job uid, rlimits, seccomp, harness.
+                   writes its uid/gid maps;
+                   ─fork→ init (PID 1), which waits for the job.
+Both are made ahead of their job (a spare), so that neither fork of this large process is paid while a
+submission waits. The job's limits and pipes reach the keeper on its channel from the fork server; the
+keeper passes them on to init, which builds the root, drops to the job uid, rlimits, seccomp, harness.
 The keeper waits for init, kills it (SIGCONT, SIGKILL) when the worker asks or goes away, and writes
 init's exit status to the status pipe. Killing init ends its pid namespace and so every process the
 job started, daemons included.
@@ -75,12 +77,14 @@ def _write_status(fd: int, record: dict) -> None:
         pass
 
 
-JOB_STARTED = b"s"  # the keeper's answer on its channel once the job's init is forked
+JOB_STARTED = b"s"  # the answer on a channel once the job is taken (init to keeper, keeper to fork server)
+HANDOVER_SECONDS = 10.0
 
 
 def run_keeper(ctx: ServerContext, channel_fd: int, sync_w: int, go_r: int) -> None:
-    """Body of the keeper process; never returns. It enters the namespaces first, then waits on its
-    channel for one job (its limits, and the pipes of JobPipes as fds); a closed channel ends it unused."""
+    """Body of the keeper process; never returns. It enters the namespaces and forks the job's init first,
+    then waits on its channel for one job (its limits, and the pipes of JobPipes as fds) and hands it to
+    init; a closed channel ends both unused."""
     code = 1
     try:
         _close_all_but({channel_fd, sync_w, go_r})
@@ -100,18 +104,27 @@ def run_keeper(ctx: ServerContext, channel_fd: int, sync_w: int, go_r: int) -> N
             os._exit(1)
         os.close(sync_w)
         os.close(go_r)
+        to_init, init_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        init_pid = os.fork()
+        if init_pid == 0:
+            os.close(channel_fd)
+            to_init.close()
+            run_init(ctx, init_end.detach())
+        init_end.close()
         channel = socket.socket(fileno=channel_fd)
         try:
             request, fds = protocol.recv(channel)
         except (protocol.ConnectionClosed, OSError, ValueError):
-            os._exit(0)  # a spare the fork server no longer needs
+            os._exit(0)  # a spare the fork server no longer needs; init sees its channel close and ends too
         if len(fds) != len(JobPipes.__dataclass_fields__):
             os._exit(1)
         limits, pipes = Limits(**request["limits"]), JobPipes.from_fds(fds)
-        init_pid = os.fork()
-        if init_pid == 0:
-            channel.close()
-            run_init(ctx, limits, pipes)
+        # init confirms it has the job: one that died waiting must not pass for a job killed by signal 9
+        protocol.send(to_init, request, fds)
+        to_init.settimeout(HANDOVER_SECONDS)
+        if to_init.recv(1) != JOB_STARTED:
+            os._exit(1)  # no JOB_STARTED for the fork server, which retries with a fresh keeper
+        to_init.close()
         channel.sendall(JOB_STARTED)
         channel.close()
         for fd in (pipes.stdout, pipes.stderr, pipes.outcome, pipes.job):
@@ -167,13 +180,22 @@ def _fresh_std_streams() -> None:
     sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
 
 
-def run_init(ctx: ServerContext, limits: Limits, pipes: JobPipes) -> None:
-    """Body of the job's init process (PID 1 of its namespace); never returns."""
+def run_init(ctx: ServerContext, channel_fd: int) -> None:
+    """Body of the job's init process (PID 1 of its namespace); never returns. Waits on its channel from the
+    keeper for the job's limits and pipes, then builds the sandbox and runs the harness."""
+    syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
+    channel = socket.socket(fileno=channel_fd)
+    try:
+        request, fds = protocol.recv(channel)
+        limits, pipes = Limits(**request["limits"]), JobPipes.from_fds(fds)
+    except (protocol.ConnectionClosed, OSError, ValueError, TypeError, KeyError):
+        os._exit(0)  # the keeper went away before a job came, or sent no job
+    channel.sendall(JOB_STARTED)
+    channel.close()
     status_fd = pipes.status
     try:
         with open(pipes.job, "rb") as f:  # closes the memfd
             job = json.loads(f.read())
-        syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
         os.close(pipes.kill)
         # Open what gets bound while still host root (it can cross /root, mode 0700), in this mount
         # namespace (a bind's source must be a mount of the caller's namespace); then become root of
