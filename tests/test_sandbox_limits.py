@@ -42,8 +42,9 @@ def host_processes(predicate) -> list[dict]:
 
 
 def sandbox_processes() -> list[dict]:
-    """Processes running as one of the jobs' host uids."""
-    return host_processes(lambda p: p["uid"] >= UID_BASE)
+    """Processes running as one of the jobs' host uids (UID_BASE + 2 * keeper pid + 1). The uid below it,
+    root of a job's namespace, is held by the spare init that waits, its root built, for the next job."""
+    return host_processes(lambda p: p["uid"] >= UID_BASE and (p["uid"] - UID_BASE) % 2 == 1)
 
 
 def wait_until(condition, seconds: float):
@@ -195,3 +196,24 @@ def test_a_job_that_writes_a_json_outcome_gets_it_back_raw(sandbox):
     """)
     assert json.loads(result.outcome_raw) == {"forged": True}
 
+
+
+def test_each_job_gets_its_own_disk_size_even_when_the_last_one_differed(forkserver_sandbox):
+    """The fork server builds the next job's root ahead of time with the last job's size; a job that asks
+    for another size gets its tmpfs dirs resized before its code runs."""
+    probe = """
+        import os
+        for path in ("/home/student", "/tmp"):
+            st = os.statvfs(path)
+            print(path, st.f_blocks * st.f_frsize // (1 << 20))
+    """
+
+    def sizes(disk_mb):
+        result = run(forkserver_sandbox, probe, disk_mb=disk_mb)
+        assert result.exit_code == 0, result.stderr
+        return dict((p, int(mb)) for p, mb in (line.split() for line in result.stdout.splitlines()))
+
+    assert sizes(8) == {"/home/student": 8, "/tmp": 8}
+    assert sizes(8) == {"/home/student": 8, "/tmp": 8}  # made ahead of time at the right size
+    assert sizes(24) == {"/home/student": 24, "/tmp": 24}  # resized
+    assert sizes(8) == {"/home/student": 8, "/tmp": 8}

@@ -220,8 +220,18 @@ def leftovers(marker: str) -> list[dict]:
         if marker.encode() in p["cmdline"] or marker.encode() in p["environ"]:
             found.append(p)
         elif p["uid"] >= UID_BASE and (me in _ancestors(p["pid"], table) or p["ppid"] in (0, 1)):
-            found.append(p)
+            if not _is_spare_init(p, table):
+                found.append(p)
     return found
+
+
+def _is_spare_init(p: dict, table: dict) -> bool:
+    """The init the fork server's spare keeper made for the next job: root of its namespace (the even uid of
+    the pair; a job's code runs as the odd one), waiting with no child, its parent a child of the fork server."""
+    keeper = table.get(p["ppid"])
+    server = table.get(keeper["ppid"]) if keeper else None
+    return ((p["uid"] - UID_BASE) % 2 == 0 and server is not None and b"_server_main.py" in server["cmdline"]
+            and not any(q["ppid"] == p["pid"] for q in table.values()))
 
 
 def wait_until(condition, seconds: float):

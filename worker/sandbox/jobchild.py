@@ -81,7 +81,7 @@ JOB_STARTED = b"s"  # the answer on a channel once the job is taken (init to kee
 HANDOVER_SECONDS = 10.0
 
 
-def run_keeper(ctx: ServerContext, channel_fd: int, sync_w: int, go_r: int) -> None:
+def run_keeper(ctx: ServerContext, channel_fd: int, sync_w: int, go_r: int, disk_mb: int) -> None:
     """Body of the keeper process; never returns. It enters the namespaces and forks the job's init first,
     then waits on its channel for one job (its limits, and the pipes of JobPipes as fds) and hands it to
     init; a closed channel ends both unused."""
@@ -109,7 +109,7 @@ def run_keeper(ctx: ServerContext, channel_fd: int, sync_w: int, go_r: int) -> N
         if init_pid == 0:
             os.close(channel_fd)
             to_init.close()
-            run_init(ctx, init_end.detach())
+            run_init(ctx, init_end.detach(), disk_mb)
         init_end.close()
         channel = socket.socket(fileno=channel_fd)
         try:
@@ -180,10 +180,28 @@ def _fresh_std_streams() -> None:
     sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
 
 
-def run_init(ctx: ServerContext, channel_fd: int) -> None:
-    """Body of the job's init process (PID 1 of its namespace); never returns. Waits on its channel from the
-    keeper for the job's limits and pipes, then builds the sandbox and runs the harness."""
+def _build_root(ctx: ServerContext, disk_mb: int) -> str | None:
+    """The job's root, built before the job comes; None, or why it could not be (told on the job's status
+    pipe once there is one)."""
+    try:
+        # Open what gets bound while still host root (it can cross /root, mode 0700), in this mount
+        # namespace (a bind's source must be a mount of the caller's namespace); then become root of
+        # the job's namespace, whose uid is mapped, so that the skeleton can be created.
+        sources = rootfs.open_sources(ctx.layout)
+        namespaces.become_namespace_root()
+        rootfs.build_root(ctx.layout, sources, disk_mb=disk_mb, owner=namespaces.job_uid_inside(ctx.privileged))
+        syscalls.sethostname(namespaces.HOSTNAME)
+    except BaseException as exc:  # noqa: BLE001 - a sandbox failure, reported with the job
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def run_init(ctx: ServerContext, channel_fd: int, disk_mb: int) -> None:
+    """Body of the job's init process (PID 1 of its namespace); never returns. Builds the root (its tmpfs
+    dirs sized `disk_mb`, the last job's size), waits on its channel from the keeper for the job's limits
+    and pipes, then finishes the sandbox and runs the harness."""
     syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
+    root_problem = _build_root(ctx, disk_mb)
     channel = socket.socket(fileno=channel_fd)
     try:
         request, fds = protocol.recv(channel)
@@ -197,14 +215,11 @@ def run_init(ctx: ServerContext, channel_fd: int) -> None:
         with open(pipes.job, "rb") as f:  # closes the memfd
             job = json.loads(f.read())
         os.close(pipes.kill)
-        # Open what gets bound while still host root (it can cross /root, mode 0700), in this mount
-        # namespace (a bind's source must be a mount of the caller's namespace); then become root of
-        # the job's namespace, whose uid is mapped, so that the skeleton can be created.
-        sources = rootfs.open_sources(ctx.layout)
-        namespaces.become_namespace_root()
+        if root_problem:
+            raise OSError(root_problem)
+        if limits.disk_mb != disk_mb:
+            rootfs.resize_tmpfs(ctx.layout, limits.disk_mb)
         job_uid = namespaces.job_uid_inside(ctx.privileged)
-        rootfs.build_root(ctx.layout, sources, disk_mb=limits.disk_mb, owner=job_uid)
-        syscalls.sethostname(namespaces.HOSTNAME)
         privileges.drop_to_job_user(job_uid, ctx.last_cap)
         # fds: 0 = /dev/null, 1 = stdout, 2 = stderr, 3 = outcome, and nothing else once the status
         # pipe (kept until the last moment to report a failure) is closed.

@@ -140,6 +140,17 @@ def _bind(fd: int, target: str, readonly: bool) -> None:
     syscalls.mount(None, target, None, flags)
 
 
+def _tmpfs_options(disk_mb: int) -> str:
+    return f"size={disk_mb}m,nr_inodes=8192"
+
+
+def resize_tmpfs(layout: RootLayout, disk_mb: int) -> None:
+    """Give the writable tmpfs dirs of a root built in advance the job's own size (still namespace root)."""
+    flags = syscalls.MS_REMOUNT | syscalls.MS_NOSUID | syscalls.MS_NODEV
+    for inside in (*layout.tmpfs_dirs, layout.home):
+        syscalls.mount("tmpfs", inside, "tmpfs", flags, _tmpfs_options(disk_mb))
+
+
 def build_root(layout: RootLayout, sources: dict[str, int], *, disk_mb: int, owner: int = JOB_UID,
                workdir: str = "/tmp") -> None:
     """Mount the layout on a fresh tmpfs at `workdir`, pivot into it, detach the host tree, make / read-only."""
@@ -149,7 +160,7 @@ def build_root(layout: RootLayout, sources: dict[str, int], *, disk_mb: int, own
     root = workdir
     # The writable tmpfs dirs first: a bind below one of them (a venv in a clone under /tmp) must land
     # on the tmpfs, not be hidden under it.
-    size = f"size={disk_mb}m,nr_inodes=8192"
+    size = _tmpfs_options(disk_mb)
     for inside in layout.tmpfs_dirs:
         syscalls.mount("tmpfs", _mountpoint(root, inside, True), "tmpfs", tmpfs_flags, f"{size},mode=1777")
     syscalls.mount("tmpfs", _mountpoint(root, layout.home, True), "tmpfs", tmpfs_flags,

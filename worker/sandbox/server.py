@@ -79,8 +79,9 @@ class SpareKeeper:
         self.channel.close()  # EOF: the keeper exits unused (and PDEATHSIG covers the server's own death)
 
 
-def fork_keeper(ctx: jobchild.ServerContext) -> SpareKeeper:
-    """Fork a keeper, map its uid from out here once it has unshared, and leave it waiting for a job."""
+def fork_keeper(ctx: jobchild.ServerContext, disk_mb: int) -> SpareKeeper:
+    """Fork a keeper, map its uid from out here once it has unshared, and leave it waiting for a job (its
+    init builds the root with tmpfs dirs of `disk_mb`, resized if the job asks for another size)."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     sync_r, sync_w = os.pipe()
     go_r, go_w = os.pipe()
@@ -90,7 +91,7 @@ def fork_keeper(ctx: jobchild.ServerContext) -> SpareKeeper:
         if pid == 0:
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            jobchild.run_keeper(ctx, theirs.fileno(), sync_w, go_r)
+            jobchild.run_keeper(ctx, theirs.fileno(), sync_w, go_r, disk_mb)
         for fd in (sync_w, go_r):
             os.close(fd)
         sync_w = go_r = -1
@@ -140,9 +141,9 @@ def start_job(ctx: jobchild.ServerContext, spare: SpareKeeper | None, request: d
     try:
         if len(fds) != len(jobchild.JobPipes.__dataclass_fields__):
             return {"ok": False, "error": f"expected 6 fds, got {len(fds)}"}
-        Limits(**request["limits"])  # a malformed request is refused here, not inside a keeper
+        limits = Limits(**request["limits"])  # a malformed request is refused here, not inside a keeper
         for _try in range(2):
-            keeper, spare = spare or fork_keeper(ctx), None
+            keeper, spare = spare or fork_keeper(ctx, limits.disk_mb), None
             if hand_over(keeper, request, fds):
                 return {"ok": True, "pid": keeper.pid, "uid": keeper.uid}
         return {"ok": False, "error": "the job's keeper died before starting it"}
@@ -155,9 +156,16 @@ def start_job(ctx: jobchild.ServerContext, spare: SpareKeeper | None, request: d
             os.close(fd)
 
 
-def _next_spare(ctx: jobchild.ServerContext) -> SpareKeeper | None:
+def _disk_mb(request: dict, last: int) -> int:
     try:
-        return fork_keeper(ctx)
+        return Limits(**request["limits"]).disk_mb
+    except (KeyError, TypeError, ValueError):
+        return last
+
+
+def _next_spare(ctx: jobchild.ServerContext, disk_mb: int) -> SpareKeeper | None:
+    try:
+        return fork_keeper(ctx, disk_mb)
     except Exception:  # noqa: BLE001 - the next job forks its own keeper and reports the failure
         return None
 
@@ -167,7 +175,8 @@ def serve(sock: socket.socket, ctx: jobchild.ServerContext) -> None:
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(wake_w)
-    spare = _next_spare(ctx)
+    disk_mb = Limits().disk_mb  # the next job's tmpfs size is guessed from the last one's
+    spare = _next_spare(ctx, disk_mb)
     while True:
         ready, _, _ = select.select([sock, wake_r], [], [])
         if wake_r in ready:
@@ -183,11 +192,12 @@ def serve(sock: socket.socket, ctx: jobchild.ServerContext) -> None:
                 return
             reply = start_job(ctx, spare, request, fds)
             spare = None
+            disk_mb = _disk_mb(request, disk_mb)
             try:
                 protocol.send(sock, reply)
             except protocol.ConnectionClosed:
                 return
-            spare = _next_spare(ctx)  # while the job runs, the next one's keeper gets ready
+            spare = _next_spare(ctx, disk_mb)  # while the job runs, the next one's keeper gets ready
 
 
 def main(argv: list[str] | None = None) -> int:
