@@ -14,6 +14,7 @@ from grader.i18n import N_, gettext
 from grader.scoring import GradeResult
 from grader.selfcheck import check_assignments
 from grader.service import commands as service_commands
+from grader.source_text import decode_script
 from grader.spec import SpecError, find_spec, load_spec
 from worker.sandbox import SandboxUnavailable, get_sandbox
 
@@ -50,7 +51,7 @@ def _read_source(path: Path, lang: str = "en") -> str:
     except OSError as exc:
         raise UsageProblem(words.cannot_read(lang, path, exc)) from None
     try:
-        return data.decode("utf-8-sig")
+        return decode_script(data)[0]
     except UnicodeDecodeError as exc:
         raise UsageProblem(words.not_utf8(lang, path, exc)) from None
 

@@ -18,6 +18,7 @@ from celery import Celery
 from grader.config import Config
 from grader.db import Database
 from grader.models import Assignment, Submission, User, utcnow
+from grader.source_text import decode_script
 
 GRADE_TASK = "grader.grade"
 MAX_SOURCE_BYTES = 200 * 1024  # the same cap as grader.grading: a homework script is a few KB
@@ -78,9 +79,9 @@ def decode_source(data: bytes) -> str:
     if not data.strip():
         raise SubmissionError("the file is empty")
     try:
-        return data.decode("utf-8-sig")
+        return decode_script(data)[0]
     except UnicodeDecodeError as exc:
-        raise SubmissionError(f"the file is not UTF-8 text (byte {exc.start})") from None
+        raise SubmissionError(f"the file is not UTF-8 (or GB18030) text (byte {exc.start})") from None
 
 
 def clean_filename(name: str | None) -> str:

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from grader.models import Assignment, Submission, User
+from grader.source_text import GB18030, decode_script
 from grader.submissions import clean_filename, store
 from grader.web.db import get_session, sender
 from grader.web.forms import UploadForm
@@ -77,8 +78,8 @@ def render_assignment(assignment: Assignment, form: UploadForm, error: str | Non
                            max_bytes=current_app.config["GRADER"].max_upload_bytes), status
 
 
-def _source_from(form: UploadForm, limit: int) -> tuple[str, str] | str:
-    """(source, filename) from the upload or the pasted code, or a sentence saying what is wrong."""
+def _source_from(form: UploadForm, limit: int) -> tuple[str, str, str] | str:
+    """(source, filename, encoding) from the upload or the pasted code, or a sentence saying what is wrong."""
     upload = form.file.data
     has_file = upload is not None and bool(getattr(upload, "filename", ""))
     pasted = (form.code.data or "").replace("\r\n", "\n")
@@ -96,7 +97,7 @@ def _source_from(form: UploadForm, limit: int) -> tuple[str, str] | str:
     if len(data) > limit:
         return _("The file is larger than %(kb)s KB; a homework script is a few KB.", kb=limit // 1024)
     try:
-        source = data.decode("utf-8-sig")
+        source, encoding = decode_script(data)
     except UnicodeDecodeError as exc:
         return _("The file is not UTF-8 text (the byte at position %(pos)s is not valid UTF-8). Save it as "
                  "UTF-8 and upload it again.", pos=exc.start)
@@ -104,7 +105,7 @@ def _source_from(form: UploadForm, limit: int) -> tuple[str, str] | str:
         return _("The file is empty.")
     if "\x00" in source:
         return _("The file contains a NUL byte, so it is not a Python script.")
-    return source, filename
+    return source, filename, encoding
 
 
 @bp.route("/assignments/<assignment_id>", methods=["GET", "POST"])
@@ -120,7 +121,7 @@ def assignment(assignment_id: str):
     found = _source_from(form, cfg.max_upload_bytes)
     if isinstance(found, str):
         return render_assignment(assignment, form, found, 400)
-    source, filename = found
+    source, filename, encoding = found
     session = get_session()
     user = session.get(User, current_user.id)
     refused = refusal(session, user, assignment, cfg)
@@ -130,6 +131,9 @@ def assignment(assignment_id: str):
     session.commit()  # committed before the task is sent: a worker must find the row
     sender().send(submission.id)
     flash(_("Submitted. Grading usually takes a few seconds."), "ok")
+    if encoding == GB18030:
+        flash(_("Your file was saved in the GBK (GB18030) encoding; it was converted to UTF-8. Chinese "
+                "comments and prints are kept."), "ok")
     return redirect(url_for("student.submission", submission_id=submission.id))
 
 
