@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from grader.i18n import LANGUAGES
@@ -25,18 +26,22 @@ class UploadForm(FlaskForm):
     code = TextAreaField(_("…or paste your code"))
 
 
+def _language_choices() -> list[SelectChoice]:
+    return [SelectChoice(code, name) for code, name in LANGUAGES.items()]
+
+
 class SettingsForm(FlaskForm):
     language = SelectField(_("Language"), validate_choice=True)
     timezone = SelectField(_("Time zone"), validate_choice=True)
 
     def __init__(self, zones: list[str], *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.language.choices = [("", _("My browser's language"))] + list(LANGUAGES.items())
-        self.timezone.choices = [("", _("My browser's time zone"))] + [(z, z) for z in zones]
+        self.language.choices = [SelectChoice("", _("My browser's language")), *_language_choices()]
+        self.timezone.choices = [SelectChoice("", _("My browser's time zone"))] + [SelectChoice(z) for z in zones]
 
 
 class LanguageForm(FlaskForm):
     """The language switch on every page: one button per language, and the page to go back to."""
 
-    language = SelectField(choices=list(LANGUAGES.items()), validate_choice=True)
+    language = SelectField(choices=_language_choices(), validate_choice=True)
     next = HiddenField()
