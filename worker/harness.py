@@ -49,11 +49,26 @@ def preload() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
+    import matplotlib.pyplot
+
+    matplotlib.pyplot.switch_backend = _headless_switch_backend(matplotlib.pyplot.switch_backend)
     import torch
 
     torch.set_num_threads(1)
     _EXACT_INTS.update({torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8})
+
+
+def _headless_switch_backend(switch):
+    """pyplot.switch_backend that stays on Agg when a GUI backend cannot load: the sandbox has no display,
+    and a script that picks one for its plots (`matplotlib.use("TkAgg")`) must not fail for it."""
+
+    def switch_backend(newbackend):
+        try:
+            switch(newbackend)
+        except ImportError:
+            switch("agg")
+
+    return switch_backend
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,9 +375,18 @@ class _NotebookShell:
     run_cell_magic = magic = system = getoutput = run_line_magic
 
 
-def _notebook_names(namespace: dict) -> None:
+def _no_keyboard(prompt="") -> str:
+    """input() in the sandbox: nobody types, so say that rather than the bare 'EOF when reading a line'."""
+    print(prompt, end="", flush=True)
+    raise EOFError("input() got no answer: the grader runs your script without anyone typing. "
+                   "Remove the input() calls (use fixed values) before you submit.")
+
+
+def _sandbox_names(namespace: dict) -> None:
+    """Names a script finds here that behave otherwise in a notebook or at a terminal."""
     namespace.setdefault("get_ipython", _NotebookShell)
     namespace.setdefault("display", lambda *objects, **kwargs: print(*objects))
+    namespace.setdefault("input", _no_keyboard)
 
 
 def _compile_student(source: str, filename: str):
@@ -386,7 +410,7 @@ def _run_script(source: str, filename: str, namespace: dict) -> dict:
         return {"status": "syntax_error", "error": _student_error(exc, filename)}
     except (ValueError, MemoryError, RecursionError) as exc:  # e.g. null bytes in the source
         return {"status": "syntax_error", "error": {"type": type(exc).__name__, "message": str(exc), "line": None}}
-    _notebook_names(namespace)
+    _sandbox_names(namespace)
     try:
         exec(code, namespace)
     except SystemExit as exc:
@@ -432,16 +456,23 @@ def _call_with_numbers(fn, *args, integer_last: bool = False):
     def plain(a):
         return isinstance(a, (int, float, list)) and not isinstance(a, bool)
 
+    first = None
     try:
         return fn(*args)
     except TypeError:
         pass
-    except Exception:
-        if not any(plain(a) and isinstance(a, list) for a in args):
+    except Exception as exc:
+        if not any(plain(a) for a in args):
             raise
+        first = exc  # e.g. F.mse_loss(y_pred, y) on a float y; a script wrong either way hears of its first error
     last = len(args) - 1
-    return fn(*(torch.tensor(a, dtype=torch.int64 if integer_last and i == last else None) if plain(a) else a
-                for i, a in enumerate(args)))
+    try:
+        return fn(*(torch.tensor(a, dtype=torch.int64 if integer_last and i == last else None) if plain(a) else a
+                    for i, a in enumerate(args)))
+    except Exception:
+        if first is None:
+            raise
+        raise first from None
 
 
 def _returned_values(value) -> list[dict]:

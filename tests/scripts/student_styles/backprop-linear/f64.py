@@ -1,0 +1,15 @@
+import torch
+x_data = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+y_data = torch.tensor([2.0, 4.0, 6.0], dtype=torch.float64)
+w = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+def forward(x):
+    return x * w
+def loss(x, y):
+    return (forward(x) - y) ** 2
+for epoch in range(100):
+    for x, y in zip(x_data, y_data):
+        l = loss(x, y)
+        l.backward()
+        w.data = w.data - 0.01 * w.grad.data
+        w.grad.data.zero_()
+print(w)
