@@ -80,11 +80,22 @@ class _LineLoader(yaml.SafeLoader):
         self._sizes[id(node)] = self._nodes - before
         return node
 
+    def construct_yaml_timestamp(self, node):
+        # "+25:00" or "2026-02-30" passes YAML's pattern but not datetime: a ValueError without a line
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a real date and time ({exc})", node.start_mark) from None
+
     def _count(self, nodes: int, mark) -> None:
         self._nodes += nodes
         if self._nodes > MAX_YAML_NODES:
             raise yaml.composer.ComposerError(
                 None, None, f"the spec expands to more than {MAX_YAML_NODES} values (aliases included)", mark)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_yaml_timestamp)
 
 
 def _yaml_lines(node: yaml.Node, path: tuple = (), lines: dict | None = None, problems: list | None = None):
@@ -230,6 +241,10 @@ def parse_spec(text: str, source: str = "<spec>", base_dir: str | Path | None = 
         if "could not determine a constructor" in str(exc):
             problem = "YAML tags that build objects are not allowed (" + (exc.problem or "").strip() + ")"
         raise SpecError([f"{source}{line}: {problem}"]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML never allows (NUL, a control character)
+        line = text.count("\n", 0, exc.position) + 1
+        raise SpecError([f"{source}:{line}: the character U+{exc.character:04X} is not allowed in YAML "
+                         f"(remove it, or write it as an escape inside double quotes)"]) from None
     except yaml.YAMLError as exc:
         raise SpecError([f"{source}: invalid YAML: {exc}"]) from None
     if data is None:
@@ -291,6 +306,7 @@ def _check_semantics(spec: AssignmentSpec, lines: dict, source: str) -> list[str
         seen.add(check.id)
     params = set(spec.model.params)
     allowed = {"forward": params | {"x"}, "loss": params | {"y_pred", "y"}}
+    used: set[str] | None = set()
     for field, names in allowed.items():
         text = getattr(spec.model, field)
         line = _line_for(lines, ("model", field))
@@ -298,9 +314,17 @@ def _check_semantics(spec: AssignmentSpec, lines: dict, source: str) -> list[str
             compiled = compile_expression(text, names)
         except ExpressionError as exc:
             errors.append(f"{source}:{line}: model.{field}: {exc}")
+            used = None
             continue
+        if used is not None:
+            used |= set(compiled.names)
         if field == "loss" and "y_pred" not in compiled.names:
             errors.append(f"{source}:{line}: model.loss: the loss never uses y_pred")
+    # a parameter no expression uses has no gradient: torch leaves its .grad None, the reference a zero
+    for name in [] if used is None else [p for p in spec.model.params if p not in used]:
+        path = ("model", "params", name)
+        errors.append(f"{source}:{_line_for(lines, path)}: {_field(path)}: declared but used in neither "
+                      f"model.forward nor model.loss")
     if spec.functions.forward == spec.functions.loss:
         errors.append(f"{source}:{_line_for(lines, ('functions',))}: functions: forward and loss need different names")
     if not errors:  # the model compiles: try it on the data, the checks' inputs and the schedule

@@ -107,6 +107,8 @@ def _read(name: str, base_dir: Path | None, where: tuple) -> str:
                                        f"(put the file's content under `text:`)")
     path = base_dir / name
     try:
+        if path.is_symlink():  # it may point anywhere, and a refusal quotes the file's cells
+            raise CsvProblem(where, "csv", f"{name} is a symbolic link: put the file itself next to the spec")
         if not path.is_file():
             raise CsvProblem(where, "csv", f"no file {name} next to the spec")
         with path.open("rb") as file:

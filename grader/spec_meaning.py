@@ -6,12 +6,18 @@ later on every submission.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from grader.reference import ExpressionError, Problem, gradients_at, predict
+from grader.reference import ExpressionError, Problem, Schedule, gradients_at, predict, train
 from grader.spec_models import AssignmentSpec
 
 AUTOGRAD_CHECKS = ("gradients", "trace")
+# The reference trains about 10,000 backward() calls a second, once per spec and again per mistake
+# variant, and keeps every step's parameters and gradients: both bounded, or grading hangs or runs out of memory.
+MAX_REFERENCE_STEPS = 100_000
+MAX_REFERENCE_VALUES = 20_000_000  # steps × parameter elements
 
 
 def initial_params(spec: AssignmentSpec, student: dict | None = None) -> dict[str, np.ndarray]:
@@ -48,6 +54,11 @@ def check_meaning(spec: AssignmentSpec) -> list[tuple[tuple, str]]:
         np.asarray(spec.data.x, dtype=np.float64), np.asarray(spec.data.y, dtype=np.float64)
     except ValueError:
         return problems + [(("data",), "every sample of x (and of y) needs the same shape")]
+    for field in ("x", "y"):  # a whole number beyond 1.8e308 passes as a number but is no float
+        if not np.all(np.isfinite(np.asarray(getattr(spec.data, field), dtype=np.float64))):
+            problems.append((("data", field), "holds a number too large for a float (beyond about 1.8e308)"))
+    if problems:
+        return problems
     problem = Problem(forward=spec.model.forward, loss=spec.model.loss, params=dict(initial_params(spec)),
                       x=list(spec.data.x), y=list(spec.data.y))
     params = initial_params(spec)
@@ -78,4 +89,48 @@ def check_meaning(spec: AssignmentSpec) -> list[tuple[tuple, str]]:
             if out.ndim == 0 or out.shape[0] != n or out.ndim > 2:
                 problems.append((("checks", i, "kind"), f"accuracy needs one output (or one row of class scores) "
                                                         f"per sample; forward gives shape {list(out.shape)} for {n}"))
+    if problems:
+        return problems
+    return _reference_problems(spec, problem, params)
+
+
+def _reference_problems(spec: AssignmentSpec, problem: Problem, params: dict[str, np.ndarray]) -> list[tuple[tuple, str]]:
+    """The reference run itself: small enough to compute, and finite all the way (a reference of nan grades no one)."""
+    t = spec.training
+    n = len(spec.data.x)
+    per_epoch = {"per-sample": n, "full": 1}.get(t.batch) or math.ceil(n / t.batch)
+    steps = t.epochs * per_epoch
+    if steps > MAX_REFERENCE_STEPS:
+        return [(("training", "epochs"), f"{t.epochs} epochs of {per_epoch} backward() calls make {steps} steps; "
+                                         f"the reference trains at most {MAX_REFERENCE_STEPS} (fewer epochs or larger batches)")]
+    elements = sum(int(np.prod(value.shape)) for value in params.values())
+    if steps * elements > MAX_REFERENCE_VALUES:
+        return [(("training", "epochs"), f"{steps} steps of {elements} parameter values are more than the reference "
+                                         f"records ({MAX_REFERENCE_VALUES}): fewer epochs or larger batches")]
+    schedule = Schedule(lr=t.lr, epochs=t.epochs, batch=t.batch, optimizer=t.optimizer, momentum=t.momentum,
+                        weight_decay=t.weight_decay, betas=tuple(t.betas), eps=t.eps)
+    with np.errstate(all="ignore"):
+        run = train(problem, schedule)
+        for step in run.steps:
+            values = [step.loss, *step.params.values(), *step.grads.values()]
+            if all(np.all(np.isfinite(v)) for v in values):
+                continue
+            if step.index == 0:
+                x, _ = first_batch(spec)
+                field = "loss" if np.all(np.isfinite(predict(problem, step.params, x))) else "forward"
+                return [(("model", field), f"is not a finite number on the first batch of the data (the first "
+                                           f"loss is {step.loss:g}): the reference cannot train from there")]
+            return [(("training", "lr"), f"the reference training diverges: at epoch {step.epoch + 1}, backward() "
+                                         f"call {step.index + 1}, the loss is {step.loss:g} (or a gradient is not "
+                                         f"finite); lower training.lr or check the model")]
+        if not all(np.all(np.isfinite(v)) for v in run.final_params.values()):
+            return [(("training", "lr"), "the reference training diverges: its final parameters are not finite; "
+                                         "lower training.lr or check the model")]
+        problems = []
+        for i, check in enumerate(spec.checks):
+            for j, item in enumerate(check.prediction_inputs if check.kind == "predictions" else []):
+                out = predict(problem, run.final_params, np.asarray(item.x, dtype=np.float64))
+                if not np.all(np.isfinite(out)):
+                    problems.append((("checks", i, "inputs", j), "the reference's prediction for this input is not "
+                                                                 "a finite number"))
     return problems

@@ -192,7 +192,7 @@ class Functions(_Strict):
 
 class Probes(_Strict):
     random: int = Field(8, ge=0, le=200)
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**63 - 1)  # numpy refuses a negative seed
     scale: float = Field(2.0, gt=0, le=1000)  # probe parameters are drawn from [-scale, scale]
 
 
@@ -285,6 +285,9 @@ class AssignmentSpec(_Strict):
     def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("the deadline needs a time zone offset, e.g. 2026-12-10T23:59:00+08:00")
+        # late days are added to it and it is stored in UTC: year 9999 or 0001 would overflow
+        if value is not None and not 2000 <= value.year <= 2999:
+            raise ValueError(f"expected a deadline between the years 2000 and 2999, got {value.isoformat()}")
         return value
 
     @property
