@@ -113,6 +113,9 @@ PARAM_TEXTS = StoredTexts(
     N_("the script defines no parameter named {name}"), N_("{name} is a {type}, not a tensor"),
     N_("{name} is not a leaf tensor (it was replaced by the result of an operation)"),
     N_("{name} does not require grad"),
+    # worker/harness.py: input() in the sandbox, where nobody types
+    N_("input() got no answer: the grader runs your script without anyone typing. Remove the input() calls "
+       "(use fixed values) before you submit."),
 )
 # single words, translated only in the parameter they belong to
 PARAM_WORDS: dict[str, dict[str, str]] = {

@@ -379,7 +379,9 @@ def test_the_reasons_the_code_writes_are_the_ones_translated():
                      "the outcome is not JSON (", "the outcome is not a JSON object", "the outcome is larger than",
                      "the outcome does not match its schema: ", '"random values"'):
         assert fragment in sources, fragment
-    for reason in [*SIGNAL_REASONS.values(), *HARNESS_REASONS, "random values"]:
+    from worker.harness import NO_KEYBOARD
+
+    for reason in [*SIGNAL_REASONS.values(), *HARNESS_REASONS, "random values", NO_KEYBOARD]:
         assert PARAM_TEXTS.translate(reason, "zh") != reason, reason
     assert PARAM_TEXTS.translate("TypeError: a student's own error", "zh") == "TypeError: a student's own error"
 

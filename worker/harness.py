@@ -375,11 +375,15 @@ class _NotebookShell:
     run_cell_magic = magic = system = getoutput = run_line_magic
 
 
+# grader.feedback.PARAM_TEXTS holds this sentence too, to show it translated: change both together
+NO_KEYBOARD = ("input() got no answer: the grader runs your script without anyone typing. "
+               "Remove the input() calls (use fixed values) before you submit.")
+
+
 def _no_keyboard(prompt="") -> str:
     """input() in the sandbox: nobody types, so say that rather than the bare 'EOF when reading a line'."""
     print(prompt, end="", flush=True)
-    raise EOFError("input() got no answer: the grader runs your script without anyone typing. "
-                   "Remove the input() calls (use fixed values) before you submit.")
+    raise EOFError(NO_KEYBOARD)
 
 
 def _sandbox_names(namespace: dict) -> None:
