@@ -129,7 +129,7 @@ def grade(paths: tuple[str, ...], assignment_id: str, assignments_dir: str, as_j
                 if as_json:
                     click.echo(json.dumps(result_json(result, str(path), lang), ensure_ascii=False))
                 else:
-                    outputs.append(result_text(result, spec.title, str(path), lang))
+                    outputs.append(result_text(result, spec.title_in(lang), str(path), lang))
                     if not show_bar:
                         click.echo(outputs.pop() + "\n")
             for text in outputs:

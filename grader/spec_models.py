@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from grader.i18n import LANGUAGES, normalize
 from grader.reference.expr import FUNCTIONS
 
 # \Z, not $: "$" also matches before a final newline, and "runs\n" is no safe id
@@ -251,10 +252,18 @@ class Check(_Strict):
         return [i if isinstance(i, PredictionInput) else PredictionInput(x=i) for i in self.inputs or []]
 
 
+class SpecText(_Strict):
+    """The title and description in one more language; what is left out is shown as the spec has it."""
+
+    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = None
+
+
 class AssignmentSpec(_Strict):
     id: str
     title: str = Field(min_length=1, max_length=200)
     description: str = ""
+    translations: dict[str, SpecText] = Field(default_factory=dict, max_length=8)  # language code -> its words
     deadline: dt.datetime | None = Field(None, strict=False)  # a quoted ISO string is fine too
     late: Late = Late()
     limits: Limits = Limits()
@@ -264,6 +273,22 @@ class AssignmentSpec(_Strict):
     functions: Functions = Functions()
     training: Training
     checks: list[Check] = Field(min_length=1)
+
+    @field_validator("translations")
+    @classmethod
+    def _languages(cls, value: dict[str, SpecText]) -> dict[str, SpecText]:
+        for code in value:
+            if code not in LANGUAGES:
+                raise ValueError(f"{code!r} is not a language the grader speaks (one of {', '.join(LANGUAGES)})")
+        return value
+
+    def title_in(self, lang: str | None) -> str:
+        text = self.translations.get(normalize(lang) or "")
+        return text.title if text is not None and text.title else self.title
+
+    def description_in(self, lang: str | None) -> str:
+        text = self.translations.get(normalize(lang) or "")
+        return text.description if text is not None and text.description is not None else self.description
 
     @field_validator("id")
     @classmethod

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from grader.feedback import PARAM_TEXTS, render
+from grader.spec import parse_spec
 from grader.models import Assignment, DryRun, Submission, utcnow
 from grader.outcome import SIGNAL_REASONS
 from grader.selfcheck import FileCheck
@@ -55,7 +56,8 @@ class Walk:
 
     def __init__(self, app, data: tuple[str, ...] = ()):
         with db_of(app).session() as session:
-            titles = [a.title for a in session.query(Assignment)]
+            titles = [t for a in session.query(Assignment)  # the instructor's words, in both languages
+                      for t in (a.title, parse_spec(a.spec_yaml, a.id).title_in("zh"))]
             files = [s.filename for s in session.query(Submission)]
         names = [n for user in USERS for n in (user[0], user[2])] + ["ivan", "Ivan Prof"]
         self.data = sorted(set(titles + files + names + list(data)), key=len, reverse=True)  # longest first

@@ -270,3 +270,32 @@ def test_plots_are_labelled_in_the_viewer_s_language_and_cached_per_language(app
     chinese = client.get(src).get_data(as_text=True)
     assert "w1 的梯度（每步）" in chinese and "参考实现" in chinese and "Gradient of" not in chinese
     assert "损失（每步）" in client.get(src.replace("grad-w1", "loss")).get_data(as_text=True)
+
+
+def test_an_assignment_s_title_and_description_in_the_viewer_s_language(app, client):
+    """`translations: {zh: {title, description}}` in a spec: pages name the assignment in the viewer's
+    language; a language the spec has no words for shows the spec's own."""
+    add_graded(app, "alice")
+    login(client, "alice")
+    english = text_of(client.get("/assignments/backprop-quadratic"))
+    assert "Back propagation: y = w1·x² + w2·x + b" in english and "Train the quadratic model" in english
+    switch(client, "zh")
+    for path in ("/assignments", "/assignments/backprop-quadratic", "/assignments/backprop-quadratic/history"):
+        page = text_of(client.get(path))
+        assert "反向传播：y = w1·x² + w2·x + b" in page, path
+        assert "Back propagation: y = w1" not in page, path
+    assert "用逐样本 SGD 训练二次模型" in text_of(client.get("/assignments/backprop-quadratic"))
+    ta = app.test_client()
+    login(ta, "tina")
+    assert "Back propagation: y = w1·x² + w2·x + b" in text_of(ta.get("/staff/"))
+
+
+def test_spec_translations_name_only_languages_the_grader_speaks():
+    from grader.spec import SpecError, parse_spec
+
+    text = (ASSIGNMENTS / "backprop-linear" / "assignment.yaml").read_text()
+    spec = parse_spec(text, "a.yaml")
+    assert spec.title_in("zh-CN") == "反向传播：y = w·x" and spec.title_in("en") == spec.title
+    assert spec.description_in("fr") == spec.description
+    with pytest.raises(SpecError, match=r"translations: 'fr' is not a language"):
+        parse_spec(text.replace("translations:\n  zh:", "translations:\n  fr:"), "a.yaml")

@@ -15,7 +15,7 @@ from grader.submissions import clean_filename, store
 from grader.web.db import get_session, sender
 from grader.web.forms import UploadForm
 from grader.web.student import bp
-from grader.web.student.rules import deadline_for, refusal, spec_of, window
+from grader.web.student.rules import deadline_for, description_of, refusal, spec_of, title_of, window
 from grader.web.text import _
 
 
@@ -106,6 +106,11 @@ def _source_from(form: UploadForm, limit: int) -> tuple[str, str, str] | str:
     if "\x00" in source:
         return _("The file contains a NUL byte, so it is not a Python script.")
     return source, filename, encoding
+
+
+# the assignment's words in the viewer's language, on every page that names an assignment
+bp.add_app_template_filter(title_of, "title_of")
+bp.add_app_template_filter(description_of, "description_of")
 
 
 @bp.route("/assignments/<assignment_id>", methods=["GET", "POST"])

@@ -19,8 +19,8 @@ from grader.models import Assignment, Submission, User, utcnow
 from grader.scoring import late_penalty
 from grader.service.deadlines import effective_deadline
 from grader.web.db import get_session
-from grader.spec import AssignmentSpec, parse_spec
-from grader.web.text import _
+from grader.spec import AssignmentSpec, SpecError, parse_spec
+from grader.web.text import _, current_lang
 from grader.web.timezones import local
 
 
@@ -32,6 +32,21 @@ def _spec(spec_hash: str, spec_yaml: str, assignment_id: str) -> AssignmentSpec:
 def spec_of(assignment: Assignment) -> AssignmentSpec:
     """The assignment's parsed spec, parsed once per version."""
     return _spec(assignment.spec_hash, assignment.spec_yaml, assignment.id)
+
+
+def title_of(assignment: Assignment) -> str:
+    """The assignment's title in the viewer's language, where its spec gives one (`translations:`)."""
+    try:
+        return spec_of(assignment).title_in(current_lang())
+    except SpecError:
+        return assignment.title
+
+
+def description_of(assignment: Assignment) -> str:
+    try:
+        return spec_of(assignment).description_in(current_lang())
+    except SpecError:
+        return ""
 
 
 def deadline_for(user_id: int, assignment: Assignment) -> dt.datetime | None:
