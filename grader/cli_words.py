@@ -6,16 +6,13 @@ import unicodedata
 
 import click
 
-from grader.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, gettext, normalize
+from grader.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, choose, gettext, normalize
 
 
 def language_from_env() -> str:
     """GRADER_LANGUAGE, else the terminal's locale (LC_ALL, LC_MESSAGES, LANG: zh_CN.UTF-8 reads as zh)."""
-    for name in ("GRADER_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-        lang = normalize(os.environ.get(name))
-        if lang:
-            return lang
-    return DEFAULT_LANGUAGE
+    names = ("GRADER_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+    return choose((os.environ.get(name) for name in names), (), DEFAULT_LANGUAGE)
 
 
 class LanguageTag(click.ParamType):

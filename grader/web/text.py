@@ -10,7 +10,7 @@ import math
 
 from babel import numbers
 from flask import Flask, current_app, g, request
-from flask_babel import Babel, get_locale, gettext, lazy_gettext, ngettext as _ngettext
+from flask_babel import Babel, get_locale, gettext, lazy_gettext, ngettext
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -34,13 +34,8 @@ def _choose_language() -> str:
                   current_app.config["GRADER"].default_language)
 
 
-def _(text: str, **params) -> str:
-    return gettext(text, **params)
-
-
-def lazy(text: str, **params):
-    """`_` for text defined at import time (form labels): translated when shown, in that viewer's language."""
-    return lazy_gettext(text, **params)
+_ = gettext
+lazy = lazy_gettext  # `_` for text defined at import time (form labels): translated when shown, per viewer
 
 
 def _markup(text: str, **params) -> Markup:
@@ -48,10 +43,6 @@ def _markup(text: str, **params) -> Markup:
     parameter is escaped unless it is already Markup (a <time> tag, say)."""
     translated = Markup(gettext(text))
     return translated % params if params else translated
-
-
-def ngettext(singular: str, plural: str, num: int, **params) -> str:
-    return _ngettext(singular, plural, num, **params)
 
 
 def feedback(code: str, params: dict | None = None) -> str:
@@ -84,15 +75,11 @@ def percent(value) -> str:
     return numbers.format_percent(value, format="#,##0.#%", locale=get_locale())
 
 
-def _switch_languages() -> list[tuple[str, str]]:
-    return list(LANGUAGES.items())
-
-
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=current_lang, default_domain=DOMAIN,
           default_translation_directories=str(TRANSLATIONS_DIR))
     # after Babel: its own `_` would not escape parameters the way _markup does
     app.jinja_env.globals.update(_=_markup, ngettext=ngettext, feedback=feedback, current_lang=current_lang,
                                  word=word, audit_details=audit_details,
-                                 languages=_switch_languages)
+                                 languages=LANGUAGES)
     app.jinja_env.filters.update(number=number, decimal=decimal, percent=percent)

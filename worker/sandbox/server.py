@@ -135,32 +135,28 @@ def hand_over(keeper: SpareKeeper, request: dict, fds: list[int]) -> bool:
     return started
 
 
-def start_job(ctx: jobchild.ServerContext, spare: SpareKeeper | None, request: dict, fds: list[int]) -> dict:
+def start_job(ctx: jobchild.ServerContext, spare: SpareKeeper | None, request: dict,
+              fds: list[int]) -> tuple[dict, Limits | None]:
     """Hand the job to the spare keeper, or to a fresh one if the spare is gone (once). Returns the reply to
-    the worker. The spare is used up either way."""
+    the worker and the job's limits (None if the request had none that make sense). The spare is used up
+    either way."""
+    limits = None
     try:
         if len(fds) != len(jobchild.JobPipes.__dataclass_fields__):
-            return {"ok": False, "error": f"expected 6 fds, got {len(fds)}"}
+            return {"ok": False, "error": f"expected 6 fds, got {len(fds)}"}, None
         limits = Limits(**request["limits"])  # a malformed request is refused here, not inside a keeper
         for _try in range(2):
             keeper, spare = spare or fork_keeper(ctx, limits.disk_mb), None
             if hand_over(keeper, request, fds):
-                return {"ok": True, "pid": keeper.pid, "uid": keeper.uid}
-        return {"ok": False, "error": "the job's keeper died before starting it"}
+                return {"ok": True, "pid": keeper.pid, "uid": keeper.uid}, limits
+        return {"ok": False, "error": "the job's keeper died before starting it"}, limits
     except Exception as exc:  # noqa: BLE001 - reported to the worker, which decides
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}, limits
     finally:
         if spare is not None:
             spare.discard()
         for fd in fds:
             os.close(fd)
-
-
-def _disk_mb(request: dict, last: int) -> int:
-    try:
-        return Limits(**request["limits"]).disk_mb
-    except (KeyError, TypeError, ValueError):
-        return last
 
 
 def _next_spare(ctx: jobchild.ServerContext, disk_mb: int) -> SpareKeeper | None:
@@ -190,9 +186,10 @@ def serve(sock: socket.socket, ctx: jobchild.ServerContext) -> None:
                 request, fds = protocol.recv(sock)
             except protocol.ConnectionClosed:
                 return
-            reply = start_job(ctx, spare, request, fds)
+            reply, limits = start_job(ctx, spare, request, fds)
             spare = None
-            disk_mb = _disk_mb(request, disk_mb)
+            if limits is not None:
+                disk_mb = limits.disk_mb
             try:
                 protocol.send(sock, reply)
             except protocol.ConnectionClosed:
