@@ -6,6 +6,8 @@ import datetime as dt
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from grader.storable import StorableJSON
+
 ROLES = ("student", "ta", "instructor")
 STATUSES = ("queued", "running", "graded", "failed")
 
@@ -105,7 +107,7 @@ class Submission(Base):
     score: so.Mapped[float | None] = so.mapped_column(sa.Float)
     max_score: so.Mapped[float | None] = so.mapped_column(sa.Float)
     late_penalty: so.Mapped[float] = so.mapped_column(sa.Float, default=0.0)
-    diagnoses: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)  # [{"code", "params"}]
+    diagnoses: so.Mapped[list] = so.mapped_column(StorableJSON, default=list)  # [{"code", "params"}]
     stdout_excerpt: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     error: so.Mapped[str | None] = so.mapped_column(sa.Text)  # why grading failed (infrastructure), never student output
     # a TA's manual score: while set, `score` holds it (a regrade keeps it); the reason is in the audit log
@@ -132,8 +134,8 @@ class CheckResultRow(Base):
     max_points: so.Mapped[float] = so.mapped_column(sa.Float)
     visibility: so.Mapped[str] = so.mapped_column(sa.String(16), default="visible")
     message_code: so.Mapped[str] = so.mapped_column(sa.String(64))
-    message_params: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
-    details: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    message_params: so.Mapped[dict] = so.mapped_column(StorableJSON, default=dict)
+    details: so.Mapped[dict] = so.mapped_column(StorableJSON, default=dict)
 
     submission: so.Mapped[Submission] = so.relationship(back_populates="checks")
 
@@ -170,7 +172,7 @@ class AuditEntry(Base):
     submission_id: so.Mapped[int | None] = so.mapped_column(sa.Integer)
     student_id: so.Mapped[int | None] = so.mapped_column(sa.Integer)
     reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
-    details: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    details: so.Mapped[dict] = so.mapped_column(StorableJSON, default=dict)
 
 
 class WorkerHeartbeat(Base):
@@ -205,9 +207,9 @@ class DryRun(Base):
     assignment_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"))
     spec_yaml: so.Mapped[str] = so.mapped_column(sa.Text)
     spec_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
-    files: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)  # {name: source}
+    files: so.Mapped[dict] = so.mapped_column(StorableJSON, default=dict)  # {name: source}
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default="queued")  # queued | running | done | failed
-    result: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)  # {"ok", "problems", "files": [...]}
+    result: so.Mapped[dict] = so.mapped_column(StorableJSON, default=dict)  # {"ok", "problems", "files": [...]}
     requested_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     finished_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
