@@ -88,14 +88,15 @@ def rss_peak_kb(pid: int) -> int | None:
 def measure(backend: str) -> dict:
     """Run in a child process: latencies, batch throughput and peak memory of one backend."""
     sys.path.insert(0, str(ROOT))
-    from grader.grading import grade_source, limits_for, reference_for
+    from grader.expected import expected_for
+    from worker.grading import grade_source, limits_for
     from grader.plan import build_plan
     from grader.spec import load_spec
     from worker.sandbox import Job, get_sandbox
 
     spec = load_spec(SPEC)
     source = SOLUTION.read_text()
-    reference_for(spec)  # computed once per spec in a worker; not part of a submission's cost
+    expected_for(spec)  # computed once per spec in a worker; not part of a submission's cost
     job, limits = Job(source=source, plan=build_plan(spec)), limits_for(spec)
     box = get_sandbox(backend)
     out: dict = {"backend": backend}
@@ -124,7 +125,7 @@ def measure(backend: str) -> dict:
 
 def batch_throughput(backend: str, spec, source: str, first_box) -> float:
     """20 submissions on 2 cores: two sandboxes, each fed by a thread."""
-    from grader.grading import grade_source
+    from worker.grading import grade_source
     from worker.sandbox import get_sandbox
 
     second = get_sandbox(backend)

@@ -1,4 +1,7 @@
-"""The `grader` command: grade scripts offline, check assignment folders."""
+"""The `grader` command: grade scripts offline, check assignment folders, run the service.
+
+The wiring entry: the only module of grader that imports worker (the sandbox, the worker's grading, its Celery app).
+"""
 from __future__ import annotations
 
 import json
@@ -9,13 +12,13 @@ import click
 
 from grader import cli_words as words
 from grader.cli_submit import submit as submit_command
-from grader.grading import grade_source, safe_filename
 from grader.i18n import N_, gettext
 from grader.scoring import GradeResult
 from grader.selfcheck import check_assignments
 from grader.service import commands as service_commands
 from grader.source_text import decode_script
 from grader.spec import SpecError, find_spec, load_spec
+from worker.grading import grade_source, safe_filename, script_grader
 from worker.sandbox import SandboxUnavailable, get_sandbox
 
 EXIT_USAGE = 2
@@ -170,7 +173,7 @@ def assignments_check(directory: str, sandbox: str) -> None:
     except SandboxUnavailable as exc:
         raise UsageProblem(str(exc)) from None
     try:
-        problems = check_assignments(Path(directory), box, echo=click.echo)
+        problems = check_assignments(Path(directory), script_grader(box), echo=click.echo)
     except SandboxUnavailable as exc:
         raise UsageProblem(f"the sandbox failed: {exc}") from None
     finally:
@@ -181,13 +184,29 @@ def assignments_check(directory: str, sandbox: str) -> None:
         sys.exit(1)
 
 
+@click.command("worker", context_settings={"ignore_unknown_options": True})
+@click.option("--concurrency", "-c", type=int, default=None, help="Worker processes [env GRADER_WORKER_CONCURRENCY].")
+@click.option("--loglevel", default="INFO", show_default=True)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def worker_command(concurrency: int | None, loglevel: str, celery_args: tuple[str, ...]) -> None:
+    """A Celery grading worker with our settings; extra arguments go to `celery worker`."""
+    service_commands._config()  # report a bad setting before Celery starts
+    # imported here, not above: the Celery app reads the settings when imported, which no other command needs
+    from worker.celery_app import app, config
+
+    argv = ["worker", f"--loglevel={loglevel}", "--queues=grading",
+            f"--concurrency={concurrency or config.worker_concurrency}", *celery_args]
+    app.worker_main(argv)
+    sys.exit(0)
+
+
 # The service's commands (database, users, workers, `grader up`) live in grader/service/.
 main.add_command(service_commands.db_group)
 main.add_command(service_commands.users_group)
 main.add_command(service_commands.export_command)
 main.add_command(service_commands.regrade)
 main.add_command(service_commands.reaper)
-main.add_command(service_commands.worker)
+main.add_command(worker_command)
 main.add_command(service_commands.up)
 assignments.add_command(service_commands.assignments_load)
 main.add_command(submit_command)

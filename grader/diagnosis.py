@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from grader.checks.compare import matches, show
-from grader.checks.reference import Reference
+from grader.expected import Expected
 from grader.checks.result import CheckResult
 from grader.checks.trace import compare_trace, student_grads, student_values
 from grader.feedback import Message
@@ -29,7 +29,7 @@ def run_notes(report: RunReport) -> list[Message]:
     return [Message(f"note.{n.code}", {"lines": n.lines}) for n in report.outcome.notes]
 
 
-def diagnose(spec: AssignmentSpec, ref: Reference, report: RunReport, results: dict[str, CheckResult]) -> list[Message]:
+def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: dict[str, CheckResult]) -> list[Message]:
     o = report.outcome
     if o is None or o.status == "syntax_error":
         return []
@@ -71,7 +71,7 @@ def diagnose(spec: AssignmentSpec, ref: Reference, report: RunReport, results: d
     return found
 
 
-def _hand_gradient_mistakes(spec, ref: Reference, o: Outcome, results: dict[str, CheckResult]) -> list[Message]:
+def _hand_gradient_mistakes(spec, ref: Expected, o: Outcome, results: dict[str, CheckResult]) -> list[Message]:
     """Gradients computed by hand leave no trace: judge the function at the probe points, then which known
     mistake (learning rate, ascent, epochs) trained to the student's final parameters."""
     failing = next((r for r in results.values() if r.kind == "function" and not r.passed
@@ -99,7 +99,7 @@ def _hand_gradient_mistakes(spec, ref: Reference, o: Outcome, results: dict[str,
     return []
 
 
-def _trace_mistakes(spec, ref: Reference, values, grads, params, outcome_status: str) -> list[Message]:
+def _trace_mistakes(spec, ref: Expected, values, grads, params, outcome_status: str) -> list[Message]:
     """Which known mistake explains the student's trace, from its first step on."""
     rtol, atol = _trace_tolerance(spec)
     cmp = compare_trace(grads, ref.run, rtol, atol)

@@ -105,7 +105,7 @@ PARAM_TEXTS = StoredTexts(
     # grader.outcome.SIGNAL_REASONS: why the sandbox stopped the script
     N_("killed: usually the memory or process limit"), N_("CPU time limit reached"), N_("segmentation fault"),
     N_("aborted"), N_("file size limit reached"), N_("stopped by the sandbox"),
-    # grader.grading, grader.outcome: a report that could not be read
+    # worker.grading, grader.outcome: a report that could not be read
     N_("the report was larger than the limit"), N_("the outcome is larger than {n} bytes"),
     N_("the outcome is not JSON ({type})"), N_("the outcome is not a JSON object"),
     N_("the outcome does not match its schema: {detail}"),

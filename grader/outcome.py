@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 MAX_OUTCOME_BYTES = 4 * 1024 * 1024
+MAX_TENSOR_ELEMENTS = 4096  # the largest tensor the harness records (and a spec's parameter may have)
 MAX_TRACE_STEPS = 20_000  # backward() calls the harness records; the plan tells it, the schema holds it to it
 # "nan", "inf", "-inf" arrive as strings; bool is listed so that `true` stays a bool (→ NaN), not 1.0
 Number = bool | float | int | str | None

@@ -1,5 +1,5 @@
-"""Reference × sandbox outcome → check results, points and diagnoses: runs every check of a spec, adds the
-diagnoses, and takes off the late penalty.
+"""Expected values × sandbox outcome → check results, points and diagnoses: grades every check of a spec with
+its kind (grader.checks.kinds), adds the diagnoses, and takes off the late penalty.
 
 Rules, stated once (each check's module says how it shares out its points):
 - A value matches when |got - expected| <= atol + rtol * |expected| for every element (NaN never matches).
@@ -14,16 +14,10 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from grader.checks.accuracy import check_accuracy
-from grader.checks.final_params import check_final_params
-from grader.checks.function import check_function
-from grader.checks.gradients import check_gradients
-from grader.checks.predictions import check_predictions
-from grader.checks.reference import Reference
-from grader.checks.result import CheckResult
-from grader.checks.runs import check_runs
-from grader.checks.trace import check_trace
+from grader.checks.kinds import KINDS
+from grader.checks.result import CheckResult, Finding
 from grader.diagnosis import diagnose, run_notes
+from grader.expected import Expected
 from grader.feedback import Message
 from grader.outcome import RunReport
 from grader.spec import AssignmentSpec
@@ -56,33 +50,20 @@ def late_penalty(spec: AssignmentSpec, submitted_at: dt.datetime | None, deadlin
     return min(1.0, days * spec.late.penalty_per_day)
 
 
-def score(spec: AssignmentSpec, ref: Reference, report: RunReport,
+def score(spec: AssignmentSpec, expected: Expected, report: RunReport,
           submitted_at: dt.datetime | None = None) -> GradeResult:
     """Grade one run. Pure: the same inputs always give the same result."""
-    params = list(spec.model.params)
     results: dict[str, CheckResult] = {}
     not_run = report.outcome is None or report.outcome.status == "syntax_error"
     for check in spec.checks:
-        details: dict = {}
-        if not_run and check.kind != "runs":
-            passed, points, message = False, 0.0, Message("check.not_run")
-        elif check.kind == "runs":
-            passed, points, message = check_runs(check, report)
-        elif check.kind == "gradients":
-            passed, points, message, details = check_gradients(check, ref, report)
-        elif check.kind == "trace":
-            passed, points, message, details = check_trace(check, ref, report, params)
-        elif check.kind == "final_params":
-            passed, points, message, details = check_final_params(check, ref, report)
-        elif check.kind == "predictions":
-            passed, points, message, details = check_predictions(check, ref, report, spec)
-        elif check.kind == "function":
-            passed, points, message, details = check_function(check, ref.function_probes, params, report.outcome)
+        kind = KINDS[check.kind]
+        if not_run and kind.needs_run:
+            found = Finding(False, 0.0, Message("check.not_run"))
         else:
-            passed, points, message, details = check_accuracy(check, check.data or spec.data, report.outcome)
-        results[check.id] = CheckResult(check.id, check.kind, passed, points, check.points, message,
-                                        check.visibility, details)
-    diagnoses = diagnose(spec, ref, report, results) + run_notes(report)
+            found = kind.grade(check, spec, expected, report)
+        results[check.id] = CheckResult(check.id, check.kind, found.passed, found.points, check.points,
+                                        found.message, check.visibility, found.details)
+    diagnoses = diagnose(spec, expected, report, results) + run_notes(report)
     penalty = late_penalty(spec, submitted_at)
     raw = sum(r.points for r in results.values())
     return GradeResult(assignment=spec.id, score=round(raw * (1 - penalty), 2), max_score=spec.max_points,

@@ -1,7 +1,9 @@
 """`grader assignments check`: every spec valid, every solution full marks, every mistake caught.
 
 A mistake file names what it must trigger in its first comment line: `# expect: mistake.no_zero_grad`
-(a diagnosis code or a check message code, e.g. `runs.syntax_error`).
+(a diagnosis code or a check message code, e.g. `runs.syntax_error`). The scripts are graded by a GradeScript
+the caller passes (the worker's sandbox runs: worker.grading.script_grader); specs are loaded with the
+reference trained (grader.spec.load_spec).
 """
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from grader.grading import grade_source
 from grader.scoring import GradeResult
 from grader.spec import SPEC_FILENAME, AssignmentSpec, SpecError, load_spec
-from worker.sandbox.base import Sandbox
+
+# (spec, source, the file's name) → its grade, on time: how a self-check runs one script
+GradeScript = Callable[[AssignmentSpec, str, str], GradeResult]
 
 EXPECT = re.compile(r"^\s*#\s*expect:\s*([a-z_]+\.[a-z_]+)\s*$")
 
@@ -56,7 +59,7 @@ class FileCheck:
         return asdict(self)
 
 
-def check_sources(spec: AssignmentSpec, solution: str | None, mistakes: list[tuple[str, str]], sandbox: Sandbox,
+def check_sources(spec: AssignmentSpec, solution: str | None, mistakes: list[tuple[str, str]], grade: GradeScript,
                   where: str = "") -> tuple[list[str], list[FileCheck]]:
     """Grade a solution and mistakes (name, source) against a parsed spec: (problem lines, per-file results).
     `where` prefixes file names in the problem lines (the assignment's folder)."""
@@ -67,7 +70,7 @@ def check_sources(spec: AssignmentSpec, solution: str | None, mistakes: list[tup
         problems.append(problem)
         files.append(FileCheck("solution.py", "solution", False, problem=problem))
     else:
-        result, _ = grade_source(spec, solution, sandbox, "solution.py")
+        result = grade(spec, solution, "solution.py")
         item = FileCheck("solution.py", "solution", result.score >= spec.max_points, result.score, spec.max_points,
                          got=sorted(d.code for d in result.diagnoses))
         if not item.ok:
@@ -84,7 +87,7 @@ def check_sources(spec: AssignmentSpec, solution: str | None, mistakes: list[tup
             item = FileCheck(f"mistakes/{name}", "mistake", False,
                              problem=f"{label}:1: the first comment line must name the expected code (# expect: mistake.x)")
         else:
-            result, _ = grade_source(spec, source, sandbox, name)
+            result = grade(spec, source, name)
             item = FileCheck(f"mistakes/{name}", "mistake", False, result.score, spec.max_points, code,
                              sorted(d.code for d in result.diagnoses))
             if result.score >= spec.max_points:
@@ -99,7 +102,7 @@ def check_sources(spec: AssignmentSpec, solution: str | None, mistakes: list[tup
     return problems, files
 
 
-def check_assignments(directory: Path, sandbox: Sandbox, echo: Callable[[str], None] = print) -> list[str]:
+def check_assignments(directory: Path, grade: GradeScript, echo: Callable[[str], None] = print) -> list[str]:
     """Problems found, one line each; an empty list means every assignment is sound."""
     problems: list[str] = []
     paths = spec_paths(directory)
@@ -115,7 +118,7 @@ def check_assignments(directory: Path, sandbox: Sandbox, echo: Callable[[str], N
         solution = folder / "solution.py"
         mistakes = [(m.name, m.read_text("utf-8")) for m in sorted((folder / "mistakes").glob("*.py"))]
         found, files = check_sources(spec, solution.read_text("utf-8") if solution.is_file() else None, mistakes,
-                                     sandbox, where=f"{folder}/")
+                                     grade, where=f"{folder}/")
         problems += found
         caught = sum(1 for f in files if f.kind == "mistake" and f.ok)
         echo(f"{spec.id}: spec valid; solution checked; {caught}/{len(mistakes)} mistakes caught")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading import grade_source, safe_filename
+from worker.grading import grade_source, safe_filename
 from grader.selfcheck import expected_code
 from grader.spec import load_spec
 
@@ -121,9 +121,9 @@ def test_wrong_learning_rate_is_named(sandbox, linear):
 def test_a_learning_rate_estimated_from_one_student_is_not_kept(sandbox, linear):
     """The spec's reference lives as long as the worker; runs made from each student's own learning rate
     must not pile up in it."""
-    from grader.grading import reference_for
+    from grader.expected import expected_for
 
-    ref = reference_for(linear)
+    ref = expected_for(linear)
     kept = set(ref.variants)
     source = (ASSIGNMENTS / "backprop-linear" / "mistakes" / "learning_rate.py").read_text()
     for lr in ("0.013", "0.027", "0.0042"):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading import grade_source, reference_for
+from grader.expected import expected_for
+from worker.grading import grade_source
 from grader.spec import load_spec
 
 ASSIGNMENTS = Path(__file__).resolve().parent.parent / "assignments"
@@ -41,7 +42,7 @@ def test_any_random_initialisation_is_followed_by_the_reference(sandbox):
     result, report = grade_source(spec, reseeded, sandbox)
     assert result.score == result.max_score
     first = report.outcome.trace[0].values["model.linear1.weight"].array()
-    assert reference_for(spec, report).run.steps[0].params["model.linear1.weight"].ravel().tolist() == first.tolist()
+    assert expected_for(spec, report).run.steps[0].params["model.linear1.weight"].ravel().tolist() == first.tolist()
 
 
 def test_the_reference_is_cached_per_initial_values(sandbox):
@@ -50,8 +51,8 @@ def test_the_reference_is_cached_per_initial_values(sandbox):
     _, same = grade_source(spec, source, sandbox)
     _, other = grade_source(spec, source.replace("model = LinearModel()", "torch.manual_seed(9)\nmodel = LinearModel()"),
                             sandbox)
-    assert reference_for(spec, one) is reference_for(spec, same)  # seed: 0 in the spec: the same values
-    assert reference_for(spec, one) is not reference_for(spec, other)
+    assert expected_for(spec, one) is expected_for(spec, same)  # seed: 0 in the spec: the same values
+    assert expected_for(spec, one) is not expected_for(spec, other)
 
 
 def test_the_spec_seed_is_set_before_the_script_runs(sandbox):

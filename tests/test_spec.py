@@ -114,7 +114,7 @@ def test_the_quadratic_spec_names_its_three_parameters():
 
 @pytest.mark.parametrize("assignment_id", ["backprop-linear", "backprop-quadratic"])
 def test_a_spec_survives_a_json_round_trip(assignment_id):
-    # grader.grading caches the reference by the spec's JSON and validates it back
+    # specs are compared, cached (grader.expected) and stored by their JSON
     spec = load_spec(ASSIGNMENTS / assignment_id / "assignment.yaml")
     assert AssignmentSpec.model_validate_json(spec.model_dump_json()) == spec
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading import grade_source
+from worker.grading import grade_source
 from grader.source_text import decode_script
 from grader.spec import load_spec
 

@@ -21,7 +21,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from grader.grading import safe_filename
+from worker.grading import safe_filename
 from grader.models import Submission
 from grader.service import accounts
 from service_fixtures import ROOT, Pipeline, RedisServer

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from grader.db import Database, upgrade
-from grader.grading import reference_for
+from grader.expected import expected_for
 from grader.models import CheckResultRow, Submission, User, utcnow
 from grader.outcome import Outcome, RunReport, TensorData, TraceStep
 from grader.reference import mistake_variants, train
-from grader.scoring import Reference
+from grader.expected import Expected
 from grader.series import step_series
 from grader.service import accounts, catalog
 from grader.spec import load_spec
@@ -131,7 +131,7 @@ def _outcome_of(run, params) -> Outcome:
 
 def series_for(variant_code: str | None) -> dict:
     spec = load_spec(QUADRATIC / "assignment.yaml")
-    ref: Reference = reference_for(spec)
+    ref: Expected = expected_for(spec)
     params = list(spec.model.params)
     run = ref.run
     if variant_code:

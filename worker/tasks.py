@@ -1,7 +1,7 @@
 """The grade task: claim an attempt, run the sandbox with no database session open, write the result once.
 
 Infrastructure failures (database, broker, sandbox) are retried by Celery with exponential backoff; a
-student's failure is a graded result (grader.grading turns it into check results) and never a retry.
+student's failure is a graded result (worker.grading turns it into check results) and never a retry.
 """
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import celeryd_init, worker_process_init, worker_process_shutdown
 
 from grader.db import Database
-from grader.grading import grade_source, reference_for, safe_filename
+from grader.expected import expected_for
 from grader.series import attach_series
 from grader.models import DryRun, utcnow
 from grader.selfcheck import check_sources
 from grader.service import attempts, deadlines, queue
 from grader.spec import SpecError, parse_spec
 from worker.celery_app import app, config
+from worker.grading import grade_source, safe_filename, script_grader
 from worker.sandbox import SandboxUnavailable, get_sandbox
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ def _give_up(task, exc, task_id, args, kwargs, einfo) -> None:
 def _add_series(result, spec, report, submission_id: int) -> None:
     """Per-step loss and gradients for the submission page's plots; a failure here never fails grading."""
     try:
-        attach_series(result, reference_for(spec, report).run, report, list(spec.model.params))
+        attach_series(result, expected_for(spec, report).run, report, list(spec.model.params))
     except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
         log.warning("submission %s: no plot series (%s: %s)", submission_id, type(exc).__name__, exc)
 
@@ -191,7 +192,7 @@ def dry_run(self, dry_run_id: int) -> str:
         spec = parse_spec(spec_yaml, f"assignment {assignment_id}")
         mistakes = sorted((name.removeprefix("mistakes/"), src) for name, src in files.items()
                           if name.startswith("mistakes/"))
-        problems, checked = check_sources(spec, files.get("solution.py"), mistakes, runtime.sandbox)
+        problems, checked = check_sources(spec, files.get("solution.py"), mistakes, script_grader(runtime.sandbox))
         result = {"ok": not problems, "problems": problems, "files": [f.as_dict() for f in checked]}
         status = "done"
     except SpecError as exc:

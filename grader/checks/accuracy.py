@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from grader.checks.result import Finding
+from grader.expected import Expected
 from grader.feedback import Message
-from grader.outcome import Outcome
-from grader.spec_models import Check, Data
+from grader.outcome import RunReport
+from grader.spec import AssignmentSpec, Check, Data
 
 
 def classes(outputs: np.ndarray, n: int, cutoff: float) -> np.ndarray | None:
@@ -26,23 +28,24 @@ def labels(data: Data) -> np.ndarray:
     return np.rint(y.reshape(len(data.y), -1)[:, 0] if y.ndim > 1 and y.shape[1] == 1 else y).astype(np.int64)
 
 
-def check_accuracy(check: Check, data: Data, outcome: Outcome | None) -> tuple[bool, float, Message, dict]:
+def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunReport) -> Finding:
+    data, outcome = check.data or spec.data, report.outcome
     got = next((b for b in outcome.batch_predictions if b.id == check.id), None) if outcome else None
     if got is None or got.error or got.value is None or got.value.data is None:
         error = (got.error if got else None) or "no predictions"
-        return False, 0.0, Message("accuracy.error", {"error": error}), {}
+        return Finding(False, 0.0, Message("accuracy.error", {"error": error}))
     n = len(data.x)
     outputs = got.value.array()
     if not np.all(np.isfinite(outputs)):
-        return False, 0.0, Message("accuracy.error", {"error": "some outputs are nan or inf"}), {}
+        return Finding(False, 0.0, Message("accuracy.error", {"error": "some outputs are nan or inf"}))
     predicted = classes(outputs, n, check.cutoff)
     if predicted is None:
-        return False, 0.0, Message("accuracy.error", {"error": f"forward gave shape {got.value.shape} for {n} samples"}), {}
+        return Finding(False, 0.0, Message("accuracy.error", {"error": f"forward gave shape {got.value.shape} for {n} samples"}))
     truth = labels(data)
     if truth.ndim != 1:  # one-hot labels
         truth = np.argmax(np.asarray(data.y, dtype=np.float64), axis=1)
     accuracy = float(np.mean(predicted == truth))
     params = {"accuracy": round(accuracy, 4), "samples": n, "threshold": check.threshold}
     if accuracy >= check.threshold:
-        return True, check.points, Message("accuracy.ok", params), {"accuracy": accuracy}
-    return False, 0.0, Message("accuracy.low", params), {"accuracy": accuracy}
+        return Finding(True, check.points, Message("accuracy.ok", params), {"accuracy": accuracy})
+    return Finding(False, 0.0, Message("accuracy.low", params), {"accuracy": accuracy})

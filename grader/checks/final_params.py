@@ -3,15 +3,16 @@ earns the share of parameters that match."""
 from __future__ import annotations
 
 from grader.checks.compare import difference, matches, share
-from grader.checks.reference import Reference
+from grader.checks.result import Finding
+from grader.expected import Expected
 from grader.feedback import Message
 from grader.outcome import RunReport
-from grader.spec_models import Check
+from grader.spec import AssignmentSpec, Check
 
 
-def check_final_params(check: Check, ref: Reference, report: RunReport) -> tuple[bool, float, Message, dict]:
+def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunReport) -> Finding:
     o = report.outcome
-    params = list(ref.run.final_params)
+    params = list(expected.run.final_params)
     first = None
     matched = 0
     for name in params:
@@ -20,11 +21,11 @@ def check_final_params(check: Check, ref: Reference, report: RunReport) -> tuple
             first = first or Message("final_params.missing", {"param": name})
         elif value.kind == "other":
             first = first or Message("final_params.not_tensor", {"param": name, "type": value.type})
-        elif matches(ref.run.final_params[name], value.array(), check.rtol, check.atol):
+        elif matches(expected.run.final_params[name], value.array(), check.rtol, check.atol):
             matched += 1
         else:
             first = first or Message("final_params.mismatch", {
-                "param": name, **difference(ref.run.final_params[name], value.array(), check.rtol, check.atol)})
+                "param": name, **difference(expected.run.final_params[name], value.array(), check.rtol, check.atol)})
     if first is None:
-        return True, check.points, Message("final_params.ok"), {}
-    return False, share(check.points, matched, len(params)), first, {}
+        return Finding(True, check.points, Message("final_params.ok"))
+    return Finding(False, share(check.points, matched, len(params)), first)

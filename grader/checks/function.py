@@ -5,13 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from grader.checks.compare import brief, difference, matches, share
+from grader.checks.result import Finding
+from grader.expected import Expected
 from grader.feedback import Message
-from grader.outcome import Outcome
-from grader.spec_models import Check
+from grader.outcome import RunReport
+from grader.spec import AssignmentSpec, Check
 
 
-def check_function(check: Check, expected_calls: list[dict], params: list[str], outcome: Outcome | None
-                   ) -> tuple[bool, float, Message, dict]:
+def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunReport) -> Finding:
+    expected_calls, params, outcome = expected.function_probes, list(spec.model.params), report.outcome
     calls = [c for c in expected_calls if c["check"] == check.id]
     offset = next((i for i, c in enumerate(expected_calls) if c["check"] == check.id), 0)
     results = outcome.function_probes[offset:offset + len(calls)] if outcome else []
@@ -23,11 +25,11 @@ def check_function(check: Check, expected_calls: list[dict], params: list[str], 
                                                   "error": (got.error if got else None) or "no result"})
             continue
         values = [v.array() for v in got.value]
-        expected = call["expected"]
-        if len(values) != len(expected):  # one param, several numbers returned: compare them as one vector
+        want = call["expected"]
+        if len(values) != len(want):  # one param, several numbers returned: compare them as one vector
             values = [np.concatenate([v.ravel() for v in values if v is not None])] if all(
-                v is not None for v in values) and len(expected) == 1 else values
-        bad = next((k for k, e in enumerate(expected)
+                v is not None for v in values) and len(want) == 1 else values
+        bad = next((k for k, e in enumerate(want)
                     if k >= len(values) or not matches(e, values[k], check.rtol, check.atol)), None)
         if bad is None:
             matched += 1
@@ -36,11 +38,11 @@ def check_function(check: Check, expected_calls: list[dict], params: list[str], 
             at = {name: brief(v) for name, v in call["params"].items()}
             first = ("function.mismatch", {"function": check.function, "returns": check.returns, "param": what,
                                            "at": at, "args": [brief(a) for a in call["args"]],
-                                           **difference(expected[bad], values[bad] if bad < len(values) else None,
+                                           **difference(want[bad], values[bad] if bad < len(values) else None,
                                                         check.rtol, check.atol)})
     total = len(calls)
     if first is None:
-        return True, check.points, Message("function.ok", {"function": check.function, "probes": total}), {}
+        return Finding(True, check.points, Message("function.ok", {"function": check.function, "probes": total}))
     code, params_ = first
     params_.update(matched=matched, probes=total)
-    return False, share(check.points, matched, total), Message(code, params_), {"first": params_}
+    return Finding(False, share(check.points, matched, total), Message(code, params_), {"first": params_})

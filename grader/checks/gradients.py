@@ -5,24 +5,25 @@ from __future__ import annotations
 import numpy as np
 
 from grader.checks.compare import as_array, brief, difference, matches, share
-from grader.checks.reference import Reference
+from grader.checks.result import Finding
+from grader.expected import Expected
 from grader.feedback import Message
 from grader.outcome import RunReport
-from grader.spec_models import Check
+from grader.spec import AssignmentSpec, Check
 
 
 def _brief_params(params: dict) -> dict:
     return {name: brief(value) if np.size(value) <= 8 else "random values" for name, value in params.items()}
 
 
-def check_gradients(check: Check, ref: Reference, report: RunReport) -> tuple[bool, float, Message, dict]:
-    probes = [p for p in ref.probes if p["check"] == check.id]
+def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunReport) -> Finding:
+    probes = [p for p in expected.probes if p["check"] == check.id]
     o = report.outcome
     if o is None or o.status == "syntax_error":
-        return False, 0.0, Message("gradients.unavailable", {"reason": "the script did not run"}), {}
+        return Finding(False, 0.0, Message("gradients.unavailable", {"reason": "the script did not run"}))
     if o.probes.error:
-        return False, 0.0, Message("gradients.unavailable", {"reason": o.probes.error}), {}
-    offset = next(i for i, p in enumerate(ref.probes) if p["check"] == check.id) if probes else 0
+        return Finding(False, 0.0, Message("gradients.unavailable", {"reason": o.probes.error}))
+    offset = next(i for i, p in enumerate(expected.probes) if p["check"] == check.id) if probes else 0
     results = o.probes.results[offset:offset + len(probes)]
     matched, first, first_kind = 0, None, None
     for i, probe in enumerate(probes):
@@ -45,6 +46,6 @@ def check_gradients(check: Check, ref: Reference, report: RunReport) -> tuple[bo
             first_kind = "gradients.no_grad" if student is None else "gradients.mismatch"
     total = len(probes)
     if first is None:
-        return True, check.points, Message("gradients.ok", {"probes": total}), {}
+        return Finding(True, check.points, Message("gradients.ok", {"probes": total}))
     first.update(matched=matched, probes=total)
-    return False, share(check.points, matched, total), Message(first_kind, first), {"first": first}
+    return Finding(False, share(check.points, matched, total), Message(first_kind, first), {"first": first})

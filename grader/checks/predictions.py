@@ -3,15 +3,15 @@ predictions there. The check earns the share of inputs that match."""
 from __future__ import annotations
 
 from grader.checks.compare import difference, input_key, matches, share
-from grader.checks.reference import Reference
+from grader.checks.result import Finding
+from grader.expected import Expected
 from grader.feedback import Message
 from grader.outcome import RunReport
 from grader.plan import prediction_inputs
-from grader.spec_models import AssignmentSpec, Check
+from grader.spec import AssignmentSpec, Check
 
 
-def check_predictions(check: Check, ref: Reference, report: RunReport, spec: AssignmentSpec | None = None
-                      ) -> tuple[bool, float, Message, dict]:
+def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunReport) -> Finding:
     o = report.outcome
     got_by_x = {}
     for p in (o.predictions if o else []):
@@ -19,12 +19,12 @@ def check_predictions(check: Check, ref: Reference, report: RunReport, spec: Ass
             got_by_x.setdefault(float(p.x), p)
         except (TypeError, ValueError):
             continue
-    planned = prediction_inputs(spec) if spec is not None else []
+    planned = prediction_inputs(spec)
     by_index = {p.index: p for p in (o.predictions if o else []) if p.index is not None}
     matched, first = 0, None
     for item in check.prediction_inputs:
         x = item.x
-        expected = ref.predictions[input_key(x)]
+        want = expected.predictions[input_key(x)]
         got = None
         if x in planned and by_index.get(planned.index(x)) is not None:
             got = by_index[planned.index(x)]
@@ -35,11 +35,11 @@ def check_predictions(check: Check, ref: Reference, report: RunReport, spec: Ass
         if got is None or got.error or got.value is None:
             error = got.error if got and got.error else "no prediction"
             first = first or Message("predictions.error", {"x": x, "error": error})
-        elif matches(expected, got.value.array(), rtol, atol):
+        elif matches(want, got.value.array(), rtol, atol):
             matched += 1
         else:
-            first = first or Message("predictions.mismatch", {"x": x, **difference(expected, got.value.array(), rtol, atol)})
+            first = first or Message("predictions.mismatch", {"x": x, **difference(want, got.value.array(), rtol, atol)})
     total = len(check.inputs or [])
     if first is None:
-        return True, check.points, Message("predictions.ok"), {}
-    return False, share(check.points, matched, total), first, {}
+        return Finding(True, check.points, Message("predictions.ok"))
+    return Finding(False, share(check.points, matched, total), first)

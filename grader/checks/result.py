@@ -6,6 +6,16 @@ from dataclasses import dataclass, field
 from grader.feedback import Message
 
 
+@dataclass(frozen=True)
+class Finding:
+    """What a check kind's `grade` returns: the verdict, before scoring names it with the check's id."""
+
+    passed: bool
+    points: float
+    message: Message
+    details: dict = field(default_factory=dict)
+
+
 @dataclass
 class CheckResult:
     id: str

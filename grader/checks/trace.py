@@ -13,11 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.checks.compare import as_array, difference, matches, share
-from grader.checks.reference import Reference
+from grader.checks.result import Finding
+from grader.expected import Expected
 from grader.feedback import Message
 from grader.outcome import Outcome, RunReport
 from grader.reference import ReferenceRun, Schedule
-from grader.spec_models import Check
+from grader.spec import AssignmentSpec, Check
 
 
 def _by_param(recorded: dict, params: list[str]) -> dict[str, np.ndarray | None]:
@@ -67,28 +68,29 @@ def _sample_words(step, schedule: Schedule, n: int):
     return None
 
 
-def check_trace(check: Check, ref: Reference, report: RunReport, params: list[str]) -> tuple[bool, float, Message, dict]:
-    o = report.outcome
-    expected = len(ref.run.steps)
+def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunReport) -> Finding:
+    o, params = report.outcome, list(spec.model.params)
+    steps = len(expected.run.steps)
     if o is None or not o.trace:
-        return False, 0.0, Message("trace.no_backward"), {}
+        return Finding(False, 0.0, Message("trace.no_backward"))
     student = student_grads(o, params)
     recorded = {name for step in o.trace for name in step.grads}
     missing = [p for p in params if all(s.get(p) is None for s in student)]
     if missing:
         found = ", ".join(sorted(recorded)) or "nothing"
-        return False, 0.0, Message("trace.missing_param", {"param": missing[0], "found": found}), {}
-    cmp = compare_trace(student, ref.run, check.rtol, check.atol)
+        return Finding(False, 0.0, Message("trace.missing_param", {"param": missing[0], "found": found}))
+    cmp = compare_trace(student, expected.run, check.rtol, check.atol)
     got = o.backward_calls
-    points = share(check.points, cmp.matched, max(expected, got))
+    points = share(check.points, cmp.matched, max(steps, got))
     if cmp.first is not None:
         i, param, exp, got_value = cmp.first
-        step = ref.run.steps[i]
-        first = {"step": i + 1, "epoch": step.epoch + 1, "sample": _sample_words(step, ref.schedule, len(ref.problem.x)),
+        step = expected.run.steps[i]
+        first = {"step": i + 1, "epoch": step.epoch + 1,
+                 "sample": _sample_words(step, expected.schedule, len(expected.problem.x)),
                  "param": param, **difference(exp, got_value, check.rtol, check.atol),
-                 "matched": cmp.matched, "steps": expected}
-        return False, points, Message("trace.first_divergence", first), {"first": first}
-    if got != expected:
-        code = "trace.too_short" if got < expected else "trace.too_long"
-        return False, points, Message(code, {"got": got, "expected": expected}), {}
-    return True, check.points, Message("trace.ok", {"steps": expected}), {}
+                 "matched": cmp.matched, "steps": steps}
+        return Finding(False, points, Message("trace.first_divergence", first), {"first": first})
+    if got != steps:
+        code = "trace.too_short" if got < steps else "trace.too_long"
+        return Finding(False, points, Message(code, {"got": got, "expected": steps}))
+    return Finding(True, check.points, Message("trace.ok", {"steps": steps}))

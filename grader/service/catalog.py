@@ -30,7 +30,7 @@ def read_specs(directory: Path) -> list[tuple[str, str]]:
         try:
             spec = load_spec(path)
         except SpecError as exc:
-            errors += exc.lines
+            errors += exc.problems
             continue
         # stored text must parse without its folder: data files travel inside it (grader.spec.bundle_spec)
         found.append((spec.id, bundle_spec(path)))

@@ -1,4 +1,5 @@
-"""The service's `grader` subcommands: db, assignments load, users, export, regrade, reaper, worker."""
+"""The service's `grader` subcommands: db, assignments load, users, export, regrade, reaper, up (`grader worker`,
+which imports the worker, is wired in grader.cli)."""
 from __future__ import annotations
 
 import contextlib
@@ -210,21 +211,6 @@ def reaper(interval: int | None, database_url: str | None) -> None:
     finally:
         sender.close()
         db.dispose()
-
-
-@click.command("worker", context_settings={"ignore_unknown_options": True})
-@click.option("--concurrency", "-c", type=int, default=None, help="Worker processes [env GRADER_WORKER_CONCURRENCY].")
-@click.option("--loglevel", default="INFO", show_default=True)
-@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
-def worker(concurrency: int | None, loglevel: str, celery_args: tuple[str, ...]) -> None:
-    """A Celery grading worker with our settings; extra arguments go to `celery worker`."""
-    _config()  # report a bad setting before Celery starts
-    from worker.celery_app import app, config
-
-    argv = ["worker", f"--loglevel={loglevel}", "--queues=grading",
-            f"--concurrency={concurrency or config.worker_concurrency}", *celery_args]
-    app.worker_main(argv)
-    sys.exit(0)
 
 
 @click.command("up")

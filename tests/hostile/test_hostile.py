@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading import grade_source
+from worker.grading import grade_source
 from grader.outcome import RunReport
 from grader.scoring import GradeResult
 from grader.spec import AssignmentSpec, load_spec

@@ -22,7 +22,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from grader.i18n import N_
 from grader.models import Assignment, AssignmentFile, DryRun, Submission, utcnow
 from grader.service import audit
-from grader.spec import SLUG, AssignmentSpec, SpecError, parse_spec, spec_hash
+from grader.spec import SLUG, AssignmentSpec, SpecError, SpecProblem, check_spec, parse_spec, spec_hash
 from grader.web.db import get_session
 from grader.web.staff import bp
 from grader.web.staff.common import assignment_or_404, instructor_required, record, send_task
@@ -33,8 +33,6 @@ DRY_RUN_TASK = "grader.dry_run"
 SPEC_NAME = "assignment.yaml"
 MAX_FILE_BYTES = 200 * 1024
 MAX_MISTAKES = 40
-_PROBLEM = re.compile(r"^assignment\.yaml(?::(?P<line>\d+))?: (?P<rest>.*)$", re.S)
-_FIELD = re.compile(r"^(?P<field>[A-Za-z0-9_.\[\]-]+): (?P<message>.*)$", re.S)
 _MISTAKE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,80}\.py$")
 
 
@@ -45,32 +43,25 @@ class Problem:
     message: str
 
 
-def problems_of(lines: list[str]) -> list[Problem]:
-    """SpecError lines ('assignment.yaml:7: training.lr: expected a number') as line, field, message."""
-    found = []
-    for text in lines:
-        m = _PROBLEM.match(text)
-        if not m:
-            found.append(Problem(None, "", text))
-            continue
-        rest = m.group("rest")
-        f = _FIELD.match(rest)
-        found.append(Problem(int(m.group("line")) if m.group("line") else None,
-                             f.group("field") if f else "", f.group("message") if f else rest))
-    return found
+def problems_of(records: list[SpecProblem]) -> list[Problem]:
+    """A SpecError's records as the page marks them: line, field, message."""
+    return [Problem(p.line, p.field or "", p.message) for p in records]
 
 
-def validate(text: str, assignment_id: str | None = None) -> tuple[AssignmentSpec | None, list[Problem]]:
+def validate(text: str, assignment_id: str | None = None, train: bool = True
+             ) -> tuple[AssignmentSpec | None, list[Problem]]:
+    """The spec, or its problems. A spec coming in (`train`) is also checked by training the reference once;
+    a draft that came in that way is only parsed when it is published."""
     folder = Path(current_app.config["GRADER"].assignments_dir)
     base = folder / assignment_id if assignment_id and SLUG.match(assignment_id) else None
     try:
-        return parse_spec(text, SPEC_NAME, base_dir=base if base and base.is_dir() else None), []
+        return (check_spec if train else parse_spec)(text, SPEC_NAME, base_dir=base if base and base.is_dir() else None), []
     except SpecError as exc:
         if base is None:  # the id decides the folder of its data files: try again once it is known
             guess = re.search(r"^id:\s*['\"]?([a-z0-9_-]+)", text, re.M)
             if guess and (folder / guess.group(1)).is_dir():
-                return validate(text, guess.group(1))
-        return None, problems_of(exc.lines)
+                return validate(text, guess.group(1), train)
+        return None, problems_of(exc.problems)
 
 
 def _read_upload(storage, what: str) -> tuple[str | None, str | None]:
@@ -312,7 +303,7 @@ def apply_draft(assignment_id: str):
     a = assignment_or_404(assignment_id)
     if not ActionForm().validate_on_submit() or not a.draft_yaml:
         return redirect(url_for("staff.edit", assignment_id=a.id))
-    spec, problems = validate(a.draft_yaml, a.id)
+    spec, problems = validate(a.draft_yaml, a.id, train=False)  # checked when it was saved
     if spec is None:
         return render_edit(a, None, problems, 400)
     a.title, a.spec_yaml, a.spec_hash, a.deadline = spec.title, a.draft_yaml, spec_hash(a.draft_yaml), spec.deadline

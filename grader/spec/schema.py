@@ -1,4 +1,4 @@
-"""The assignment spec's schema: pydantic models of every field (loading and error lines are in grader.spec)."""
+"""The assignment spec's schema: pydantic models of every field (loading and error lines: grader.spec.loading)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,25 +9,26 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from grader.i18n import LANGUAGES, normalize
+from grader.outcome import MAX_TENSOR_ELEMENTS
 from grader.reference.expr import FUNCTIONS
+from grader.reference.trainer import BATCH_MODES
 
 # \Z, not $: "$" also matches before a final newline, and "runs\n" is no safe id
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
 PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 PYTHON_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 FUNCTIONS_IN_EXPRESSIONS = set(FUNCTIONS)
-MAX_PARAM_ELEMENTS = 4096  # the harness records tensors up to this size (grader.plan.MAX_TENSOR_ELEMENTS)
-BATCH_MODES = ("per-sample", "full")
 
 Value = float | list[float] | list[list[float]]
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
     # strict: `lr: true` or `epochs: "100"` is a mistake to report, not a value to coerce; NaN/inf never make sense
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
+    """A value as a problem quotes it: its repr, cut at 60 characters."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -42,20 +43,20 @@ def shape_of(value: Value) -> tuple[int, ...]:
     return (len(value), *(inner.pop() if inner else ()))
 
 
-class Late(_Strict):
+class Late(Strict):
     grace_minutes: int = Field(0, ge=0, le=7 * 24 * 60)
     penalty_per_day: float = Field(0.0, ge=0.0, le=1.0)
     max_days: int | None = Field(None, ge=0, le=365)  # None: late work accepted with no end
 
 
-class Limits(_Strict):
+class Limits(Strict):
     wall_seconds: float = Field(30.0, gt=0, le=600)
     cpu_seconds: int = Field(20, gt=0, le=600)
     memory_mb: int = Field(1024, ge=256, le=16384)
     output_kb: int = Field(256, ge=1, le=10240)
 
 
-class Data(_Strict):
+class Data(Strict):
     """Samples (the first axis of x and y). From a CSV, the loader fills x and y and keeps the file's
     name and text in `csv` and `text`: the file is written into the job's working directory."""
 
@@ -71,7 +72,7 @@ class Data(_Strict):
         return self
 
 
-class Param(_Strict):
+class Param(Strict):
     """A parameter with a shape: `{shape: [8, 6], init: student}`, or explicit values `{init: [[...]]}`."""
 
     shape: list[int] | None = Field(None, max_length=4)
@@ -84,8 +85,8 @@ class Param(_Strict):
             return shape
         if any(size < 1 for size in shape):
             raise ValueError(f"every size in a shape must be at least 1, got {shape}")
-        if math.prod(shape) > MAX_PARAM_ELEMENTS:
-            raise ValueError(f"a parameter may have at most {MAX_PARAM_ELEMENTS} elements, {shape} has {math.prod(shape)}")
+        if math.prod(shape) > MAX_TENSOR_ELEMENTS:
+            raise ValueError(f"a parameter may have at most {MAX_TENSOR_ELEMENTS} elements, {shape} has {math.prod(shape)}")
         return shape
 
     @model_validator(mode="after")
@@ -99,7 +100,7 @@ class Param(_Strict):
         return self
 
 
-class Model(_Strict):
+class Model(Strict):
     params: dict[str, float | list[float] | list[list[float]] | Param] = Field(min_length=1)
     forward: str = Field(min_length=1, max_length=2000)
     loss: str = Field(min_length=1, max_length=2000)
@@ -146,7 +147,7 @@ class Model(_Strict):
         return [name for name, value in self.params.items() if isinstance(value, Param) and value.init == "student"]
 
 
-class Training(_Strict):
+class Training(Strict):
     lr: float = Field(gt=0, le=100)
     epochs: int = Field(ge=1, le=100_000)
     batch: str | int = "per-sample"  # per-sample, full, or a mini-batch size
@@ -163,9 +164,9 @@ class Training(_Strict):
         if value in BATCH_MODES or (type(value) is int and 1 <= value <= 100_000):
             return value
         if isinstance(value, str):
-            raise ValueError(f"expected one of 'per-sample' or 'full', got {_describe(value)}")
+            raise ValueError(f"expected one of 'per-sample' or 'full', got {describe(value)}")
         raise ValueError(f"expected per-sample, full or a mini-batch size (a whole number from 1 to 100000), "
-                         f"got {_describe(value)}")
+                         f"got {describe(value)}")
 
     @field_validator("betas")
     @classmethod
@@ -184,20 +185,20 @@ class Training(_Strict):
         return self
 
 
-class Functions(_Strict):
+class Functions(Strict):
     """Names of the functions the student's script must define (`forward: model` for an nn.Module)."""
 
     forward: str = Field("forward", pattern=PYTHON_NAME)
     loss: str = Field("loss", pattern=PYTHON_NAME)
 
 
-class Probes(_Strict):
+class Probes(Strict):
     random: int = Field(8, ge=0, le=200)
     seed: int = Field(0, ge=0, le=2**63 - 1)  # numpy refuses a negative seed
     scale: float = Field(2.0, gt=0, le=1000)  # probe parameters are drawn from [-scale, scale]
 
 
-class PredictionInput(_Strict):
+class PredictionInput(Strict):
     """One predictions input with its own tolerance."""
 
     x: float | list[float] | list[list[float]]
@@ -212,7 +213,7 @@ KIND_FIELDS = {"inputs": (None, ("predictions",)), "probes": (None, ("gradients"
                "threshold": (None, ("accuracy",)), "cutoff": (0.5, ("accuracy",)), "data": (None, ("accuracy",))}
 
 
-class Check(_Strict):
+class Check(Strict):
     id: str
     kind: CheckKind
     points: float = Field(ge=0, le=10_000)
@@ -248,18 +249,23 @@ class Check(_Strict):
         return self
 
     @property
+    def probe_settings(self) -> Probes:
+        """The probes to draw (gradients and function checks): the spec's, else the defaults."""
+        return self.probes or Probes()
+
+    @property
     def prediction_inputs(self) -> list[PredictionInput]:
         return [i if isinstance(i, PredictionInput) else PredictionInput(x=i) for i in self.inputs or []]
 
 
-class SpecText(_Strict):
+class SpecText(Strict):
     """The title and description in one more language; what is left out is shown as the spec has it."""
 
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = None
 
 
-class AssignmentSpec(_Strict):
+class AssignmentSpec(Strict):
     id: str
     title: str = Field(min_length=1, max_length=200)
     description: str = ""
@@ -302,7 +308,7 @@ class AssignmentSpec(_Strict):
     def _date_and_time(cls, value: Any) -> Any:
         # lax datetime parsing would take a number as a Unix time and a bare date as naive midnight
         if isinstance(value, (bool, int, float)) or type(value) is dt.date:
-            raise ValueError(f"expected a date and time like 2026-12-10T23:59:00+08:00, got {_describe(value)}")
+            raise ValueError(f"expected a date and time like 2026-12-10T23:59:00+08:00, got {describe(value)}")
         return value
 
     @field_validator("deadline")

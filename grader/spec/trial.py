@@ -1,8 +1,10 @@
-"""What a spec's schema cannot say: the model run once on the data, the checks' inputs and the schedule.
+"""What a spec's schema cannot say: the model tried on the data and the checks' inputs, and the reference trained.
 
 A spec whose model cannot be computed on its own data (shapes that do not fit, a loss that is not a single
-number, labels that are not classes) is refused when it is loaded, naming the field, rather than failing
-later on every submission.
+number, labels that are not classes) is refused when it is parsed, naming the field, rather than failing
+later on every submission. Training the reference (bounded in size, finite all the way) takes a while, so it
+runs only when a spec enters the grader (loaded from its folder, uploaded, checked), never on every parse:
+a stored spec passed it when it came in.
 """
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ import math
 
 import numpy as np
 
-from grader.reference import ExpressionError, Problem, Schedule, gradients_at, predict, train
-from grader.spec_models import AssignmentSpec
+from grader.expected import first_batch, initial_params, problem_of
+from grader.reference import ExpressionError, gradients_at, predict, train
+from grader.spec.schema import AssignmentSpec
 
 AUTOGRAD_CHECKS = ("gradients", "trace")
 # The reference trains about 10,000 backward() calls a second, once per spec and again per mistake
@@ -20,31 +23,8 @@ MAX_REFERENCE_STEPS = 100_000
 MAX_REFERENCE_VALUES = 20_000_000  # steps × parameter elements
 
 
-def initial_params(spec: AssignmentSpec, student: dict | None = None) -> dict[str, np.ndarray]:
-    """Each parameter's initial value: the spec's, or for `init: student` the student's (zeros when not given)."""
-    out = {}
-    for name in spec.model.params:
-        value = spec.model.initial(name)
-        if value is None:
-            given = (student or {}).get(name)
-            value = given if given is not None else np.zeros(spec.model.shape(name))
-        out[name] = np.asarray(value, dtype=np.float64)
-    return out
-
-
-def first_batch(spec: AssignmentSpec) -> tuple[np.ndarray, np.ndarray]:
-    """The x and y of the schedule's first backward(): one sample, a mini-batch or all samples."""
-    x, y = np.asarray(spec.data.x, dtype=np.float64), np.asarray(spec.data.y, dtype=np.float64)
-    batch = spec.training.batch
-    if batch == "per-sample":
-        return x[0], y[0]
-    if batch == "full":
-        return x, y
-    return x[:batch], y[:batch]
-
-
-def check_meaning(spec: AssignmentSpec) -> list[tuple[tuple, str]]:
-    """(field path, problem) for each thing the model cannot do as the spec asks."""
+def model_problems(spec: AssignmentSpec) -> list[tuple[tuple, str]]:
+    """(field path, problem) for each thing the model cannot do as the spec asks (without training it)."""
     problems: list[tuple[tuple, str]] = []
     for i, check in enumerate(spec.checks):
         if check.kind in AUTOGRAD_CHECKS and not spec.training.autograd:
@@ -59,8 +39,7 @@ def check_meaning(spec: AssignmentSpec) -> list[tuple[tuple, str]]:
             problems.append((("data", field), "holds a number too large for a float (beyond about 1.8e308)"))
     if problems:
         return problems
-    problem = Problem(forward=spec.model.forward, loss=spec.model.loss, params=dict(initial_params(spec)),
-                      x=list(spec.data.x), y=list(spec.data.y))
+    problem, _ = problem_of(spec)
     params = initial_params(spec)
     x, y = first_batch(spec)
     for field, run in (("forward", lambda: predict(problem, params, x)),
@@ -89,13 +68,14 @@ def check_meaning(spec: AssignmentSpec) -> list[tuple[tuple, str]]:
             if out.ndim == 0 or out.shape[0] != n or out.ndim > 2:
                 problems.append((("checks", i, "kind"), f"accuracy needs one output (or one row of class scores) "
                                                         f"per sample; forward gives shape {list(out.shape)} for {n}"))
-    if problems:
-        return problems
-    return _reference_problems(spec, problem, params)
+    return problems
 
 
-def _reference_problems(spec: AssignmentSpec, problem: Problem, params: dict[str, np.ndarray]) -> list[tuple[tuple, str]]:
-    """The reference run itself: small enough to compute, and finite all the way (a reference of nan grades no one)."""
+def reference_problems(spec: AssignmentSpec) -> list[tuple[tuple, str]]:
+    """(field path, problem) of the reference run itself: small enough to compute, and finite all the way (a
+    reference of nan grades no one). Trains the reference: for a spec without model_problems only."""
+    problem, schedule = problem_of(spec)
+    params = initial_params(spec)
     t = spec.training
     n = len(spec.data.x)
     per_epoch = {"per-sample": n, "full": 1}.get(t.batch) or math.ceil(n / t.batch)
@@ -107,8 +87,6 @@ def _reference_problems(spec: AssignmentSpec, problem: Problem, params: dict[str
     if steps * elements > MAX_REFERENCE_VALUES:
         return [(("training", "epochs"), f"{steps} steps of {elements} parameter values are more than the reference "
                                          f"records ({MAX_REFERENCE_VALUES}): fewer epochs or larger batches")]
-    schedule = Schedule(lr=t.lr, epochs=t.epochs, batch=t.batch, optimizer=t.optimizer, momentum=t.momentum,
-                        weight_decay=t.weight_decay, betas=tuple(t.betas), eps=t.eps)
     with np.errstate(all="ignore"):
         run = train(problem, schedule)
         for step in run.steps:

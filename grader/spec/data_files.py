@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 
-from grader.spec_models import _describe, _Strict
+from grader.spec.schema import Strict, describe
 
 MAX_CSV_BYTES = 200 * 1024
 MAX_ROWS = 100_000
@@ -28,7 +28,7 @@ class CsvProblem(ValueError):
         self.path, self.field, self.message, self.validation = path, field, message, validation
 
 
-class CsvSource(_Strict):
+class CsvSource(Strict):
     csv: str
     x: int | list[int] = Field(union_mode="left_to_right")  # a column, or [start, stop) like xy[:, 0:8]
     y: int | list[int] = Field(union_mode="left_to_right")
@@ -40,7 +40,7 @@ class CsvSource(_Strict):
     @classmethod
     def _plain_name(cls, name: str) -> str:
         if not FILE_NAME.match(name) or ".." in name:
-            raise ValueError(f"expected a plain file name next to the spec, like diabetes.csv, got {_describe(name)}")
+            raise ValueError(f"expected a plain file name next to the spec, like diabetes.csv, got {describe(name)}")
         return name
 
     @field_validator("x", "y")
@@ -135,7 +135,7 @@ def _rows(text: str, source: CsvSource, where: tuple) -> list[list[float]]:
                 value = float(cell.strip())
             except ValueError:
                 raise CsvProblem(where, "csv", f"{source.csv} line {number}, column {column}: "
-                                               f"{_describe(cell.strip())} is not a number") from None
+                                               f"{describe(cell.strip())} is not a number") from None
             if not math.isfinite(value):
                 raise CsvProblem(where, "csv", f"{source.csv} line {number}, column {column}: "
                                                f"{cell.strip()} is not a finite number")

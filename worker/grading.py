@@ -1,0 +1,70 @@
+"""Grade a script end to end: plan → sandbox → parse the outcome → expected values → score.
+
+The worker side of grading: grader owns the rules (plan, expected values, scoring, self-check) and never
+imports this module; the grade task, `grader grade` and `grader assignments check` call it with a sandbox.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+from grader.expected import expected_for
+from grader.outcome import OutcomeError, RunReport, parse_outcome
+from grader.plan import build_plan
+from grader.scoring import GradeResult, score
+from grader.selfcheck import GradeScript
+from grader.spec import AssignmentSpec
+from worker.sandbox.base import Job, Limits, Sandbox, SandboxResult
+
+
+def limits_for(spec: AssignmentSpec) -> Limits:
+    """The sandbox's limits for one run: the spec's `limits`."""
+    lim = spec.limits
+    return Limits(wall_seconds=lim.wall_seconds, cpu_seconds=lim.cpu_seconds, memory_mb=lim.memory_mb,
+                  output_kb=lim.output_kb)
+
+
+def storable(text: str) -> str:
+    """A job's output as text any database can hold: NUL, which PostgreSQL's text refuses, becomes U+FFFD."""
+    return text.replace("\x00", "\ufffd")
+
+
+def report_from(result: SandboxResult, limits: Limits) -> RunReport:
+    """Parse what came out of the sandbox; a bad outcome becomes part of the report, never an exception."""
+    try:
+        outcome, error = parse_outcome(result.outcome_raw), None
+    except OutcomeError as exc:
+        outcome, error = None, str(exc)
+    if result.outcome_truncated:
+        outcome, error = None, "the report was larger than the limit"
+    return RunReport(outcome=outcome, stdout=storable(result.stdout), stderr=storable(result.stderr),
+                     outcome_error=error, timed_out=result.timed_out, wall_limit=limits.wall_seconds,
+                     signal=result.signal, exit_code=result.exit_code, wall_seconds=result.wall_seconds,
+                     stdout_truncated=result.stdout_truncated)
+
+
+def grade_source(spec: AssignmentSpec, source: str, sandbox: Sandbox, filename: str = "submission.py",
+                 submitted_at: dt.datetime | None = None) -> tuple[GradeResult, RunReport]:
+    """Run one script in the sandbox and score it."""
+    limits = limits_for(spec)
+    result = sandbox.run(Job(source=source, plan=build_plan(spec), filename=filename), limits)
+    report = report_from(result, limits)
+    return score(spec, expected_for(spec, report), report, submitted_at), report
+
+
+def script_grader(sandbox: Sandbox) -> GradeScript:
+    """The self-check's way to grade a file: grade_source in this sandbox, on time."""
+    return lambda spec, source, filename: grade_source(spec, source, sandbox, filename)[0]
+
+
+def safe_filename(name: str) -> str:
+    """The script's name inside the sandbox: a plain basename ending in .py, else submission.py."""
+    # NFC: a Mac uploads "résumé.py" with separate accent marks, which are not alphanumeric on their own
+    base = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    if not base.endswith(".py") or base.startswith(".") or len(base) > 100 or "\x00" in base:
+        return "submission.py"
+    if not all(ch.isalnum() or ch in "._- " for ch in base):
+        return "submission.py"
+    if len(base.encode("utf-8")) > 255:  # the sandbox writes the file: NAME_MAX counts bytes, three per CJK character
+        return "submission.py"
+    return base
