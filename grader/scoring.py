@@ -1,5 +1,5 @@
 """Expected values × sandbox outcome → check results, points and diagnoses: grades every check of a spec with
-its kind (grader.checks.kinds), adds the diagnoses, and takes off the late penalty.
+its kind (grader.checks.kinds), adds the diagnoses, and takes off the late penalty (grader.lateness).
 
 Rules, stated once (each check's module says how it shares out its points):
 - A value matches when |got - expected| <= atol + rtol * |expected| for every element (NaN never matches).
@@ -11,7 +11,6 @@ Rules, stated once (each check's module says how it shares out its points):
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 from grader.checks.kinds import KINDS
@@ -19,6 +18,7 @@ from grader.checks.result import CheckResult, Finding
 from grader.diagnosis import diagnose, run_notes
 from grader.expected import Expected
 from grader.feedback import Message
+from grader import lateness
 from grader.outcome import RunReport
 from grader.spec import AssignmentSpec
 
@@ -36,20 +36,6 @@ class GradeResult:
     status: str = "graded"
 
 
-def late_penalty(spec: AssignmentSpec, submitted_at: dt.datetime | None, deadline: dt.datetime | None = None) -> float:
-    """Fraction of the score taken off: penalty_per_day for each started day past deadline + grace."""
-    deadline = deadline or spec.deadline
-    if submitted_at is None or deadline is None:
-        return 0.0
-    late = submitted_at - deadline - dt.timedelta(minutes=spec.late.grace_minutes)
-    if late <= dt.timedelta(0):
-        return 0.0
-    days = math.ceil(late / dt.timedelta(days=1))
-    if spec.late.max_days is not None:
-        days = min(days, spec.late.max_days)
-    return min(1.0, days * spec.late.penalty_per_day)
-
-
 def score(spec: AssignmentSpec, expected: Expected, report: RunReport,
           submitted_at: dt.datetime | None = None) -> GradeResult:
     """Grade one run. Pure: the same inputs always give the same result."""
@@ -64,8 +50,8 @@ def score(spec: AssignmentSpec, expected: Expected, report: RunReport,
         results[check.id] = CheckResult(check.id, check.kind, found.passed, found.points, check.points,
                                         found.message, check.visibility, found.details)
     diagnoses = diagnose(spec, expected, report, results) + run_notes(report)
-    penalty = late_penalty(spec, submitted_at)
+    penalty = lateness.penalty(spec.late, submitted_at, spec.deadline)  # the student's own: lateness.repriced
     raw = sum(r.points for r in results.values())
-    return GradeResult(assignment=spec.id, score=round(raw * (1 - penalty), 2), max_score=spec.max_points,
+    return GradeResult(assignment=spec.id, score=lateness.priced(raw, penalty), max_score=spec.max_points,
                        checks=list(results.values()), diagnoses=diagnoses, stdout=report.stdout,
                        stderr=report.stderr, late_penalty=penalty)

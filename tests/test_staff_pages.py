@@ -290,6 +290,7 @@ def test_an_extension_lets_a_student_submit_after_the_last_late_day(app):
 
 def test_the_worker_prices_a_submission_with_the_students_own_deadline(app):
     from grader.scoring import GradeResult
+    from grader import lateness
     from grader.service import deadlines
     from grader.spec import load_spec
     from service_fixtures import ASSIGNMENTS
@@ -300,11 +301,11 @@ def test_the_worker_prices_a_submission_with_the_students_own_deadline(app):
     spec = load_spec(ASSIGNMENTS / QUAD / "assignment.yaml")
     submitted = utcnow()
     checks = [CheckResult("runs", "runs", True, 50.0, 50.0, Message("runs.ok"), "visible", {})]
-    on_time = deadlines.with_deadline(GradeResult(QUAD, 50.0, 100.0, checks, [], "", ""), spec, submitted,
-                                      submitted + dt.timedelta(days=1))
+    on_time = lateness.repriced(GradeResult(QUAD, 50.0, 100.0, checks, [], "", ""), spec.late, submitted,
+                                 submitted + dt.timedelta(days=1))
     assert (on_time.late_penalty, on_time.score) == (0.0, 50.0)
-    late = deadlines.with_deadline(GradeResult(QUAD, 50.0, 100.0, checks, [], "", ""), spec, submitted,
-                                   submitted - dt.timedelta(days=1, hours=1))
+    late = lateness.repriced(GradeResult(QUAD, 50.0, 100.0, checks, [], "", ""), spec.late, submitted,
+                              submitted - dt.timedelta(days=1, hours=1))
     assert late.late_penalty == pytest.approx(2 * spec.late.penalty_per_day)
     assert late.score == pytest.approx(50.0 * (1 - late.late_penalty))
     sid = add_graded(app, "alice", submitted_at=submitted)

@@ -15,6 +15,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import celeryd_init, worker_process_init, worker_process_shutdown
 
 from grader.db import Database
+from grader import lateness
 from grader.expected import expected_for
 from grader.series import attach_series
 from grader.models import DryRun, utcnow
@@ -158,7 +159,7 @@ def grade(self, submission_id: int) -> str:
         spec = parse_spec(claim.spec_yaml, f"assignment {claim.assignment_id}")
         result, _report = grade_source(spec, claim.source, runtime.sandbox, filename=safe_filename(claim.filename),
                                        submitted_at=claim.submitted_at)
-        result = deadlines.with_deadline(result, spec, claim.submitted_at, deadline)
+        result = lateness.repriced(result, spec.late, claim.submitted_at, deadline)
     except (SandboxUnavailable, OSError, SoftTimeLimitExceeded, SpecError) as exc:
         reason = f"{type(exc).__name__}: {exc}"
         log.warning("submission %s attempt %s: %s; retrying", submission_id, claim.attempt, reason)

@@ -1,8 +1,9 @@
 """Each student's own deadline: the assignment's, unless a TA granted an extension.
 
 Rules: a student's effective deadline is their extension's deadline when one exists, else the assignment's.
-Late penalties (worker and re-pricing here) and `after_deadline` visibility (pages, API) all read it from
-`effective_deadline`; granting or withdrawing an extension re-prices that student's graded submissions at once.
+Late penalties (grader.lateness: the worker, and re-pricing here) and `after_deadline` visibility (pages, API)
+all read it from `effective_deadline`; granting or withdrawing an extension re-prices that student's graded
+submissions at once.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from grader.models import Assignment, DeadlineExtension, Submission, User, utcnow
-from grader.scoring import late_penalty
+from grader.lateness import reprice_row
 from grader.spec import AssignmentSpec
 
 
@@ -40,35 +41,14 @@ def deadline_of_submission(session: so.Session, submission_id: int) -> dt.dateti
     return row.extended if row.extended is not None else row.deadline
 
 
-def with_deadline(result, spec: AssignmentSpec, submitted_at: dt.datetime | None, deadline: dt.datetime | None):
-    """A GradeResult re-priced for the student's own deadline (scoring prices it with the spec's)."""
-    penalty = late_penalty(spec, submitted_at, deadline) if deadline is not None else late_penalty(spec, submitted_at)
-    if penalty == result.late_penalty:
-        return result
-    raw = sum(c.points for c in result.checks)
-    result.late_penalty = penalty
-    result.score = round(raw * (1 - penalty), 2)
-    return result
-
-
 def reprice(session: so.Session, spec: AssignmentSpec, user_id: int, assignment_id: str,
             deadline: dt.datetime | None) -> int:
-    """Recompute late penalty and score of a student's graded submissions for a new deadline (points stay);
-    a manual override keeps its score. Returns how many changed."""
-    changed = 0
+    """Re-price a student's graded submissions for a new deadline (grader.lateness.reprice_row). Returns how
+    many changed."""
     rows = session.scalars(sa.select(Submission).where(Submission.user_id == user_id,
                                                        Submission.assignment_id == assignment_id,
                                                        Submission.status == "graded"))
-    for s in rows:
-        penalty = late_penalty(spec, s.submitted_at, deadline) if deadline is not None else 0.0
-        if penalty == s.late_penalty:
-            continue
-        raw = sum(c.points for c in s.checks)
-        s.late_penalty = penalty
-        if s.override_score is None:
-            s.score = round(raw * (1 - penalty), 2)
-        changed += 1
-    return changed
+    return sum(reprice_row(s, spec.late, deadline) for s in rows)
 
 
 class ExtensionError(ValueError):

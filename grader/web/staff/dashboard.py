@@ -16,7 +16,8 @@ from grader.web.db import get_session
 from grader.web.staff import bp
 from grader.web.staff.common import assignment_or_404, record, send_grades, staff_required
 from grader.web.staff.forms import ActionForm, RegradeForm
-from grader.web.student.rules import spec_of, window
+from grader.lateness import window
+from grader.web.student.rules import spec_of
 from grader.web.text import _, feedback, ngettext
 
 SORT_LABELS = {"name": N_("Student"), "best": N_("Best"), "latest": N_("Latest"), "submissions": N_("Submissions"),
@@ -66,7 +67,7 @@ def assignment(assignment_id: str):
     failed = sum(r.failed for r in book.rows)
     return render_template("staff/assignment.html", a=a, book=book, rows=rows, args=args, sort_url=sort_url,
                            sort_labels=SORT_LABELS, filter_labels=FILTER_LABELS, regrade=RegradeForm(),
-                           win=window(spec_of(a), a.deadline), health=queue_health(get_session(), assignment_id=a.id),
+                           win=window(spec_of(a).late, a.deadline), health=queue_health(get_session(), assignment_id=a.id),
                            failed=failed, diagnosis_text=lambda code: feedback(code, book.examples.get(code)),
                            log=audit.entries(get_session(), assignment_id=a.id, limit=20))
 

@@ -14,7 +14,8 @@ from grader.web.db import get_session
 from grader.web.staff import bp
 from grader.web.staff.common import assignment_or_404, record, staff_required
 from grader.web.staff.forms import ExtensionForm, ReasonForm
-from grader.web.student.rules import spec_of, window
+from grader.lateness import window
+from grader.web.student.rules import spec_of
 from grader.web.text import _, ngettext
 from grader.web.timezones import local, viewer_zone
 
@@ -38,7 +39,7 @@ def render_student(a, student, form: ExtensionForm | None = None, revoke: Reason
         form = ExtensionForm(formdata=None, data={"deadline": start})
     granter = session.get(User, ext.granted_by) if ext and ext.granted_by else None
     return render_template("staff/student.html", a=a, student=student, ext=ext, granter=granter, subs=subs,
-                           win=window(spec_of(a), deadline), form=form, revoke=revoke or ReasonForm(formdata=None),
+                           win=window(spec_of(a).late, deadline), form=form, revoke=revoke or ReasonForm(formdata=None),
                            zone=str(viewer_zone()),
                            log=[e for e in audit.entries(session, assignment_id=a.id) if e.student_id == student.id]
                            ), status

@@ -6,6 +6,7 @@ import math
 
 from flask import flash, redirect, render_template, url_for
 
+from grader.lateness import priced
 from grader.service import audit
 from grader.service.deadlines import effective_deadline
 from grader.service.regrade import mark_for_regrade
@@ -22,7 +23,7 @@ def automatic_score(s) -> float | None:
     """The grader's own score (check points less the late penalty), whatever an override says."""
     if s.status != "graded":
         return None
-    return round(sum(c.points for c in s.checks) * (1 - (s.late_penalty or 0.0)), 2)
+    return priced(sum(c.points for c in s.checks), s.late_penalty or 0.0)
 
 
 def render_submission(s, override: OverrideForm | None = None, clear: ReasonForm | None = None, status: int = 200):

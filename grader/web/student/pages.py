@@ -15,7 +15,8 @@ from grader.submissions import clean_filename, store
 from grader.web.db import get_session, sender
 from grader.web.forms import UploadForm
 from grader.web.student import bp
-from grader.web.student.rules import deadline_for, description_of, refusal, spec_of, title_of, window
+from grader.lateness import window
+from grader.web.student.rules import deadline_for, description_of, refusal, spec_of, title_of
 from grader.web.text import _
 
 
@@ -63,7 +64,7 @@ def assignments():
         query = query.where(Assignment.published.is_(True))
     rows = get_session().scalars(query.order_by(Assignment.deadline.is_(None), Assignment.deadline, Assignment.id))
     mine = standings(current_user.id)
-    items = [(a, window(spec_of(a), deadline_for(current_user.id, a)), mine.get(a.id, Standing())) for a in rows]
+    items = [(a, window(spec_of(a).late, deadline_for(current_user.id, a)), mine.get(a.id, Standing())) for a in rows]
     return render_template("student/assignments.html", items=items)
 
 
@@ -73,7 +74,7 @@ def render_assignment(assignment: Assignment, form: UploadForm, error: str | Non
         sa.select(Submission).where(Submission.user_id == current_user.id, Submission.assignment_id == assignment.id)
         .order_by(Submission.submitted_at.desc()).limit(5)).all()
     return render_template("student/assignment.html", assignment=assignment, spec=spec, form=form, error=error,
-                           win=window(spec, deadline_for(current_user.id, assignment)), recent=recent,
+                           win=window(spec.late, deadline_for(current_user.id, assignment)), recent=recent,
                            max_kb=current_app.config["GRADER"].max_upload_bytes // 1024,
                            max_bytes=current_app.config["GRADER"].max_upload_bytes), status
 

@@ -1,22 +1,19 @@
 """When a student may submit, and what they may see: deadlines, the late window, rate and count limits,
 check visibility. Every refusal is a sentence for the student.
 
-The late window: `late.grace_minutes` after the deadline are free; then each started day costs
-`late.penalty_per_day`, for at most `late.max_days` days; after that last day submissions are refused
-(no `max_days`: late work is accepted with no end).
+The late window (when late work is refused, and what it loses) is grader.lateness's rule.
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from grader.config import Config
 from grader.models import Assignment, Submission, User, utcnow
-from grader.scoring import late_penalty
+from grader.lateness import window
 from grader.service.deadlines import effective_deadline
 from grader.web.db import get_session
 from grader.spec import AssignmentSpec, SpecError, parse_spec
@@ -54,39 +51,12 @@ def deadline_for(user_id: int, assignment: Assignment) -> dt.datetime | None:
     return effective_deadline(get_session(), user_id, assignment)
 
 
-@dataclass(frozen=True)
-class Window:
-    """Where a moment falls for one student and assignment."""
-
-    state: str  # "open" | "late" | "closed"
-    deadline: dt.datetime | None
-    last_moment: dt.datetime | None  # the end of the last late day; None: no end
-    penalty: float  # the fraction a submission made now loses
-
-    @property
-    def passed(self) -> bool:
-        return self.state != "open"
-
-
-def window(spec: AssignmentSpec, deadline: dt.datetime | None, now: dt.datetime | None = None) -> Window:
-    now = now or utcnow()
-    if deadline is None:
-        return Window("open", None, None, 0.0)
-    free_until = deadline + dt.timedelta(minutes=spec.late.grace_minutes)
-    last = None if spec.late.max_days is None else free_until + dt.timedelta(days=spec.late.max_days)
-    if now <= free_until:
-        return Window("open", deadline, last, 0.0)
-    if last is not None and now > last:
-        return Window("closed", deadline, last, 1.0)
-    return Window("late", deadline, last, late_penalty(spec, now, deadline))
-
-
 def refusal(session: so.Session, user: User, assignment: Assignment, cfg: Config,
             now: dt.datetime | None = None) -> tuple[str, int] | None:
     """Why this student may not submit now, with the HTTP status to answer; None when they may."""
     now = now or utcnow()
     if user.role == "student":
-        win = window(spec_of(assignment), deadline_for(user.id, assignment), now)
+        win = window(spec_of(assignment).late, deadline_for(user.id, assignment), now)
         if win.state == "closed":
             return (_("Submissions for this assignment closed on %(when)s (the deadline plus %(days)s late "
                       "days). Ask your TA if you need an extension.",
