@@ -9,6 +9,7 @@ import sqlalchemy.orm as so
 from grader.storable import StorableJSON
 
 ROLES = ("student", "ta", "instructor")
+STAFF_ROLES = ("ta", "instructor")  # see every submission of every student
 STATUSES = ("queued", "running", "graded", "failed")
 
 

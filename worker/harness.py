@@ -32,7 +32,6 @@ VALUE_STEPS = 3
 # under the worker's cap on the whole outcome (4 MiB): a script that calls backward() 60,000 times on three
 # parameters would otherwise lose its whole report, not just the steps no reference has.
 TRACE_BUDGET_BYTES = 2 * 1024 * 1024
-WORKDIR_DEFAULT = "/home/student"
 
 # The originals, captured before any student code can monkey-patch them.
 _os_write = os.write

@@ -22,6 +22,7 @@ from grader.models import DryRun, utcnow
 from grader.selfcheck import check_sources
 from grader.service import attempts, deadlines, queue
 from grader.spec import SpecError, parse_spec
+from grader.task_names import DRY_RUN_TASK, GRADE_TASK
 from worker.celery_app import app, config
 from worker.grading import grade_source, safe_filename, script_grader
 from worker.sandbox import SandboxUnavailable, get_sandbox
@@ -142,7 +143,7 @@ def _add_series(result, spec, report, submission_id: int) -> None:
         log.warning("submission %s: no plot series (%s: %s)", submission_id, type(exc).__name__, exc)
 
 
-@app.task(name="grader.grade", bind=True, acks_late=True, reject_on_worker_lost=True,
+@app.task(name=GRADE_TASK, bind=True, acks_late=True, reject_on_worker_lost=True,
           autoretry_for=(InfrastructureError, sa.exc.OperationalError, sa.exc.InterfaceError),
           retry_backoff=2, retry_backoff_max=config.retry_backoff_max, retry_jitter=True, max_retries=5,
           on_failure=_give_up)
@@ -173,9 +174,6 @@ def grade(self, submission_id: int) -> str:
     log.info("submission %s attempt %s finished after a newer attempt started; result dropped",
              submission_id, claim.attempt)
     return "superseded"
-
-
-DRY_RUN_TASK = "grader.dry_run"
 
 
 @app.task(name=DRY_RUN_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from grader.config import Config, ConfigError
 from grader.db import Database, DatabaseError, upgrade
-from grader.models import Assignment, Submission
+from grader.models import ROLES, Assignment, Submission
 from grader.service import accounts, catalog, export
 from grader.service.reaper import reap_forever
 from grader.spec import SpecError
@@ -93,7 +93,7 @@ def users_group() -> None:
 
 @users_group.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["student", "ta", "instructor"]), default="student", show_default=True)
+@click.option("--role", type=click.Choice(ROLES), default="student", show_default=True)
 @click.option("--password", default=None, help="At least 8 characters; a random one is printed if omitted.")
 @click.option("--display-name", default="", help="Shown on pages; defaults to the username.")
 @database_option

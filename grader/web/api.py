@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 
 from grader.feedback import render
 from grader.i18n import choose
-from grader.models import Assignment, Submission, User, utcnow
+from grader.models import STAFF_ROLES, Assignment, Submission, User, utcnow
 from grader.service.accounts import user_for_token
 from grader.service.deadlines import effective_deadline
 from grader.submissions import SubmissionError, clean_filename, decode_source, store
@@ -19,7 +19,6 @@ from grader.web import openapi
 from grader.web.db import get_session, sender
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-STAFF = ("ta", "instructor")
 
 
 def token_required(view):
@@ -54,7 +53,7 @@ def create_submission():
         return jsonify(error="name the assignment in the form field 'assignment'"), 400
     session = get_session()
     assignment = session.get(Assignment, assignment_id)
-    if assignment is None or (not assignment.published and g.user.role not in STAFF):
+    if assignment is None or (not assignment.published and g.user.role not in STAFF_ROLES):
         return jsonify(error=f"unknown assignment {assignment_id!r}"), 400  # a bad form field, not a bad URL
     if not clean_filename(upload.filename).lower().endswith(".py"):
         return jsonify(error="only Python files (.py) are accepted"), 400
@@ -83,9 +82,9 @@ def create_submission():
 def get_submission(submission_id: int):
     submission = get_session().get(Submission, submission_id)
     user: User = g.user
-    if submission is None or (submission.user_id != user.id and user.role not in STAFF):
+    if submission is None or (submission.user_id != user.id and user.role not in STAFF_ROLES):
         return jsonify(error="no such submission"), 404
-    return jsonify(submission_json(submission, staff=user.role in STAFF, lang=api_language()))
+    return jsonify(submission_json(submission, staff=user.role in STAFF_ROLES, lang=api_language()))
 
 
 @bp.get("/assignments")
@@ -94,7 +93,7 @@ def list_assignments():
     """The assignments this user may submit to, with their own deadline."""
     session = get_session()
     query = sa.select(Assignment)
-    if g.user.role not in STAFF:
+    if g.user.role not in STAFF_ROLES:
         query = query.where(Assignment.published.is_(True))
     items = []
     for a in session.scalars(query.order_by(Assignment.deadline.is_(None), Assignment.deadline, Assignment.id)):

@@ -11,7 +11,7 @@ from flask import (Blueprint, Flask, abort, current_app, flash, g, jsonify, redi
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
-from grader.models import User
+from grader.models import STAFF_ROLES, User
 from grader.service.accounts import check_password, find_user, hash_password
 from grader.web.db import get_session
 from grader.web.forms import LanguageForm, LoginForm, PostForm, SettingsForm
@@ -21,7 +21,6 @@ from grader.web.timezones import TZ_COOKIE, valid_zone, zone_names
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
-STAFF = ("ta", "instructor")
 LOGIN_LIMIT = "10 per minute; 100 per day"  # per client address, counted on every login attempt
 _DUMMY_HASH = hash_password("not a real password; verified so unknown names take as long as known ones")
 
@@ -45,7 +44,7 @@ class Viewer(UserMixin):
 
     @property
     def is_staff(self) -> bool:
-        return self.role in STAFF
+        return self.role in STAFF_ROLES
 
     def get_id(self) -> str:
         return f"{self.id}.{self.stamp}"

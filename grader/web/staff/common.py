@@ -6,12 +6,11 @@ import logging
 from flask import abort
 from flask_login import current_user
 
-from grader.models import Assignment, Submission
+from grader.models import STAFF_ROLES, Assignment, Submission
 from grader.service import audit
 from grader.web.auth import role_required
 from grader.web.db import get_session, sender
 
-STAFF_ROLES = ("ta", "instructor")
 staff_required = role_required(*STAFF_ROLES)
 instructor_required = role_required("instructor")
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ and field), a dry run of the solution and mistakes on a worker, publish / unpubl
 Rules: a new assignment starts unpublished. Saving a changed spec of an unpublished assignment replaces it
 (version + 1); of a published one, it becomes a draft that students do not see until "publish changes".
 The dry run grades the draft (else the spec) with the files uploaded beside it, else those in the assignments
-folder; it runs as the worker task "grader.dry_run" (the web never imports the sandbox) and writes its result
+folder; it runs as the worker task DRY_RUN_TASK (the web never imports the sandbox) and writes its result
 into the database, which the page polls.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from grader.i18n import N_
 from grader.models import Assignment, AssignmentFile, DryRun, Submission, utcnow
 from grader.service import audit
+from grader.task_names import DRY_RUN_TASK
 from grader.spec import SLUG, AssignmentSpec, SpecError, SpecProblem, check_spec, parse_spec, spec_hash
 from grader.web.db import get_session
 from grader.web.staff import bp
@@ -29,7 +30,6 @@ from grader.web.staff.common import assignment_or_404, instructor_required, reco
 from grader.web.staff.forms import ActionForm, SpecEditForm, SpecUploadForm
 from grader.web.text import _
 
-DRY_RUN_TASK = "grader.dry_run"
 SPEC_NAME = "assignment.yaml"
 MAX_FILE_BYTES = 200 * 1024
 MAX_MISTAKES = 40

@@ -1,7 +1,7 @@
 """One submission: its page, its live status (JSON, polled by static/app.js), its source, its plots (SVG)."""
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, render_template, url_for
+from flask import Response, abort, jsonify, render_template
 from flask_login import current_user, login_required
 
 from grader.i18n import N_
@@ -76,7 +76,3 @@ def plot(submission_id: int, name: str):
     response.headers["Content-Security-Policy"] = SVG_POLICY
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
-
-
-def plot_url(s: Submission, name: str) -> str:
-    return url_for("student.plot", submission_id=s.id, name=name)
