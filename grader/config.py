@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from grader.i18n import LANGUAGES, normalize
+from grader.source_text import MAX_SOURCE_BYTES
 
 PRODUCTION = "production"
 INSECURE_KEYS = {"", "dev", "change-me", "changeme", "secret"}
@@ -44,7 +45,7 @@ class Config:
     broker_url: str = "redis://127.0.0.1:6379/0"
     assignments_dir: str = "assignments"
     sandbox: str = "forkserver"
-    max_upload_bytes: int = 200 * 1024  # a homework script is a few KB; grader.grading caps sources at 200 KB
+    max_upload_bytes: int = MAX_SOURCE_BYTES  # what the pages accept (requests are capped a little above)
     task_soft_seconds: int = 660
     task_hard_seconds: int = 720
     visibility_timeout: int = 3600

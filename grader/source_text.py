@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+MAX_SOURCE_BYTES = 200 * 1024  # a homework script is a few KB; uploads (student and instructor) stop here
 UTF8 = "utf-8"
 GB18030 = "gb18030"
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]")

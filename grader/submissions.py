@@ -18,10 +18,9 @@ from celery import Celery
 from grader.config import Config
 from grader.db import Database
 from grader.models import Assignment, Submission, User, utcnow
-from grader.source_text import decode_script
+from grader.source_text import MAX_SOURCE_BYTES, decode_script
 from grader.task_names import GRADE_TASK
 
-MAX_SOURCE_BYTES = 200 * 1024  # the same cap as grader.grading: a homework script is a few KB
 log = logging.getLogger(__name__)
 
 

@@ -22,6 +22,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from grader.i18n import N_
 from grader.models import Assignment, AssignmentFile, DryRun, Submission, utcnow
 from grader.service import audit
+from grader.source_text import MAX_SOURCE_BYTES
 from grader.task_names import DRY_RUN_TASK
 from grader.spec import SLUG, AssignmentSpec, SpecError, SpecProblem, check_spec, parse_spec, spec_hash
 from grader.web.db import get_session
@@ -31,7 +32,7 @@ from grader.web.staff.forms import ActionForm, SpecEditForm, SpecUploadForm
 from grader.web.text import _
 
 SPEC_NAME = "assignment.yaml"
-MAX_FILE_BYTES = 200 * 1024
+MAX_FILE_BYTES = MAX_SOURCE_BYTES  # a spec, a solution or a mistake: no larger than a student's script
 MAX_MISTAKES = 40
 _MISTAKE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,80}\.py$")
 
