@@ -66,13 +66,34 @@ def settings(server: str | None, token: str | None, lang: str = "en") -> tuple[s
     return server.rstrip("/"), token
 
 
+UNAVAILABLE_RETRY_SECONDS = 180  # how long `grader submit` keeps trying a server that answers 503
+RETRY_PAUSE_MAX = 10.0
+
 class Client:
     """The few API calls `grader submit` makes (standard library only)."""
 
-    def __init__(self, server: str, token: str, timeout: float = 30, language: str = "en"):
+    def __init__(self, server: str, token: str, timeout: float = 30, language: str = "en",
+                 unavailable_for: float = UNAVAILABLE_RETRY_SECONDS):
         self.server, self.token, self.timeout, self.language = server, token, timeout, language
+        self.unavailable_for = unavailable_for
 
     def request(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None) -> dict:
+        """One API call; a 503 (the server's database is down: nothing was stored) is tried again after the
+        server's Retry-After (at most RETRY_PAUSE_MAX s apart) for up to `unavailable_for` seconds."""
+        give_up_at = time.monotonic() + self.unavailable_for
+        while True:
+            try:
+                return self._request(method, path, body, content_type)
+            except Unavailable as exc:
+                pause = min(RETRY_PAUSE_MAX, max(1.0, exc.retry_after))
+                if time.monotonic() + pause > give_up_at:
+                    raise SubmitProblem(self._("the server refused (%(code)s): %(error)s", code=503,
+                                               error=exc.message)) from None
+                click.echo(self._("the server is briefly unavailable; trying again in %(seconds)s s",
+                                  seconds="%g" % pause), err=True)
+                time.sleep(pause)
+
+    def _request(self, method: str, path: str, body: bytes | None, content_type: str | None) -> dict:
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json",
                    "User-Agent": "grader-submit/1", "Accept-Language": self.language}
         if content_type:
@@ -82,6 +103,8 @@ class Client:
             with urllib.request.urlopen(req, timeout=self.timeout) as response:  # noqa: S310 - http(s) checked
                 return json.loads(response.read().decode("utf-8"))
         except urllib.error.HTTPError as exc:
+            if exc.code == 503:
+                raise Unavailable(_error_text(exc), _retry_after(exc)) from None
             raise SubmitProblem(self._("the server refused (%(code)s): %(error)s", code=exc.code,
                                        error=_error_text(exc))) from None
         except urllib.error.URLError as exc:
@@ -109,6 +132,21 @@ class Client:
 
     def get(self, url: str) -> dict:
         return self.request("GET", url if url.startswith("/") else "/" + url)
+
+
+class Unavailable(Exception):
+    """The server answered 503: try again after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.message, self.retry_after = message, retry_after
+
+
+def _retry_after(exc: urllib.error.HTTPError) -> float:
+    try:
+        return float(exc.headers.get("Retry-After", RETRY_PAUSE_MAX))
+    except (TypeError, ValueError):  # an HTTP date, or nonsense: wait the longest pause
+        return RETRY_PAUSE_MAX
 
 
 def _error_text(exc: urllib.error.HTTPError) -> str:

@@ -51,8 +51,14 @@ class Config:
     visibility_timeout: int = 3600
     queued_deadline: int = 120  # a queued submission not picked up after this long is re-sent
     running_deadline: int = 780  # a running submission not finished after this long is re-sent
-    max_attempts: int = 5  # attempts (claims) before a submission is marked failed
+    max_attempts: int = 5  # attempts that failed on our side before a submission is marked failed
+    # a running attempt renews its lease every lease_seconds / 3; one not renewed for lease_seconds is dead
+    # (its worker was killed) and is requeued by the reaper within lease_seconds + reaper_interval
+    lease_seconds: int = 30
+    # retries of a task while the database (or broker) is down: exponential from 2 s, capped at
+    # retry_backoff_max, at least half of each delay kept (so ten retries span about nine minutes)
     retry_backoff_max: int = 300
+    retries: int = 10
     reaper_interval: int = 30
     worker_concurrency: int = 1
     # the web pages: Flask-Limiter's storage ("" = the broker's Redis; memory:// is for tests only),
@@ -107,7 +113,27 @@ class Config:
             raise ConfigError(f"GRADER_DEFAULT_LANGUAGE: one of {', '.join(LANGUAGES)}, got {self.default_language!r}")
         if self.max_attempts < 1:
             raise ConfigError("GRADER_MAX_ATTEMPTS must be at least 1")
+        if not self.task_hard_seconds < self.running_deadline:
+            raise ConfigError(f"GRADER_RUNNING_DEADLINE ({self.running_deadline} s) must be above "
+                              f"GRADER_TASK_HARD_SECONDS ({self.task_hard_seconds} s): the reaper would take "
+                              "submissions away from attempts that are still allowed to run")
+        if not self.running_deadline < self.visibility_timeout:
+            raise ConfigError("GRADER_VISIBILITY_TIMEOUT must be above GRADER_RUNNING_DEADLINE: Redis would "
+                              "redeliver tasks before the reaper decides they are lost")
+        for name in ("queued_deadline", "reaper_interval", "retry_backoff_max"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"GRADER_{name.upper()} must be at least 1 second, got {getattr(self, name)}")
+        if not 3 <= self.lease_seconds < self.running_deadline:
+            raise ConfigError(f"GRADER_LEASE_SECONDS must be at least 3 and below GRADER_RUNNING_DEADLINE "
+                              f"({self.running_deadline} s), got {self.lease_seconds}")
         return self
+
+    def retry_delay(self, retries: int, random: float) -> float:
+        """Seconds before retry number `retries` + 1: 2 s doubling, capped, jittered by `random` in [0, 1)
+        over the upper half only ("equal jitter": full jitter gave 0 s too often and used up every retry
+        in seconds while the database was down)."""
+        delay = min(float(self.retry_backoff_max), 2.0 * 2 ** retries)
+        return delay / 2 + random * delay / 2
 
     def celery_settings(self) -> dict:
         """Celery settings shared by the sender (web) and the workers; see DESIGN.md, Reliability."""
@@ -130,8 +156,10 @@ class Config:
             "task_default_queue": "grading",
             "task_publish_retry": True,
             # a sender must not hang while Redis is down: the submission is committed, the reaper re-sends it
-            "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.5,
-                                          "interval_max": 1},
+            "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
+                                          "interval_max": 0.2},
+            # how long a pending marker (grader.service.pending) outlives a message nobody started
+            "grader_pending_ttl": 5 * self.queued_deadline,
             "worker_hijack_root_logger": False,
             "worker_cancel_long_running_tasks_on_connection_loss": False,
         }

@@ -88,6 +88,15 @@ MESSAGES_EN: dict[str, str] = {
     "mistake.wrong_hand_gradient": N_("Your {function}() does not return d loss / d {param}: derive the gradient "
                                     "of the loss again, by the chain rule, and check it at a few points."),
     "mistake.no_backward": N_("Your script never calls backward(): compute the loss, then call l.backward()."),
+    # grading failed on our side (grader.service.attempts): shown to staff, never the student's fault
+    "failure.sandbox": N_("The sandbox of worker {worker} could not run the script: {detail}"),
+    "failure.timeout": N_("Grading on worker {worker} ran past the task's time limit: {detail}"),
+    "failure.spec": N_("The assignment's stored spec could not be read: {detail}"),
+    "failure.worker_lost": N_("Worker {worker} stopped renewing its lease while grading (it was killed or lost); "
+                            "the submission was sent again."),
+    "failure.infrastructure": N_("The database or the broker stayed unreachable: {detail}"),
+    "failure.unexpected": N_("Grading stopped on an unexpected error: {detail}"),
+    "failure.attempts": N_("Grading did not finish after {attempts} attempts. The last one: {cause}"),
 }
 
 
@@ -171,3 +180,14 @@ def render(code: str, params: dict, lang: str = "en") -> str:
         return template.format(**safe)
     except (KeyError, IndexError, ValueError):
         return f"{template} ({_fmt(params, lang)})"
+
+
+def render_failure(code: str, params: dict, lang: str = "en") -> str:
+    """Why grading failed on our side; "failure.attempts" names its last cause in words too."""
+    if code == "failure.attempts":
+        cause = render_failure(str(params.get("cause") or "failure.worker_lost"), params.get("cause_params") or {},
+                               lang)
+        params = {k: v for k, v in params.items() if k not in ("cause", "cause_params")}
+        template = translations(lang).gettext(MESSAGES_EN[code])
+        return template.format(attempts=_fmt(params.get("attempts", "?"), lang), cause=cause)
+    return render(code, params, lang)

@@ -110,7 +110,13 @@ class Submission(Base):
     late_penalty: so.Mapped[float] = so.mapped_column(sa.Float, default=0.0)
     diagnoses: so.Mapped[list] = so.mapped_column(StorableJSON, default=list)  # [{"code", "params"}]
     stdout_excerpt: so.Mapped[str] = so.mapped_column(sa.Text, default="")
-    error: so.Mapped[str | None] = so.mapped_column(sa.Text)  # why grading failed (infrastructure), never student output
+    error: so.Mapped[str | None] = so.mapped_column(sa.Text)  # rows before 0005: why grading failed, in English
+    # why the last attempt failed on our side (grader.feedback "failure.*" code + parameters); never student output
+    error_code: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    error_params: so.Mapped[dict | None] = so.mapped_column(StorableJSON)
+    # the running attempt's lease: renewed while it grades; a lease older than GRADER_LEASE_SECONDS means
+    # the attempt's process is gone (grader.service.attempts)
+    alive_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
     # a TA's manual score: while set, `score` holds it (a regrade keeps it); the reason is in the audit log
     override_score: so.Mapped[float | None] = so.mapped_column(sa.Float)
 
@@ -185,6 +191,10 @@ class WorkerHeartbeat(Base):
     last_seen: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     started_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     tasks: so.Mapped[int] = so.mapped_column(default=0)
+    # a worker whose sandbox cannot run a job takes no tasks; `problem` says why (the sandbox's own words)
+    healthy: so.Mapped[bool] = so.mapped_column(default=True)
+    healthy_since: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    problem: so.Mapped[str | None] = so.mapped_column(sa.Text)
 
 
 class AssignmentFile(Base):

@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Callable
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from celery import Celery
 from grader.config import Config
 from grader.db import Database
 from grader.models import Assignment, Submission, User, utcnow
+from grader.service.pending import PendingMarks
 from grader.source_text import MAX_SOURCE_BYTES, decode_script
 from grader.task_names import GRADE_TASK
 
@@ -37,15 +39,32 @@ def sender_app(config: Config) -> Celery:
 
 @dataclass
 class Sender:
-    """Sends grade tasks by name. A send that fails is logged, not raised: the reaper re-sends it."""
+    """Sends grade tasks by name. A send that fails is logged, not raised: the reaper re-sends it.
+
+    The commit is the promise, so a send never holds a request for long: after a failed send, sends are
+    skipped for `pause_seconds` (the broker is down; each would wait for its own connection retries) and
+    left to the reaper. Each grade task sent gets its pending marker (grader.service.pending)."""
 
     app: Celery
+    pause_seconds: float = 5.0
+    marks: PendingMarks | None = None
+    _failed_at: float = field(default=-1e9, repr=False)
+
+    def __post_init__(self):
+        if self.marks is None:
+            self.marks = PendingMarks(str(self.app.conf.broker_url or ""),
+                                      ttl=int(self.app.conf.get("grader_pending_ttl") or 600))
 
     def send(self, submission_id: int) -> bool:
+        if time.monotonic() - self._failed_at < self.pause_seconds:
+            log.info("broker failed moments ago; submission %s is left to the reaper", submission_id)
+            return False
         try:
+            self.marks.mark(submission_id)
             self.app.send_task(GRADE_TASK, args=[submission_id])
             return True
         except Exception as exc:  # noqa: BLE001 - kombu/redis raise many types; the row is safe either way
+            self._failed_at = time.monotonic()
             log.warning("could not enqueue submission %s (%s: %s); the reaper will re-send it",
                         submission_id, type(exc).__name__, exc)
             return False
@@ -69,6 +88,7 @@ class Sender:
             return False
 
     def close(self) -> None:
+        self.marks.close()
         self.app.close()
 
 

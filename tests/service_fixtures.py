@@ -229,8 +229,8 @@ def service_env(database_url: str, broker_url: str, **settings) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
     env.update(GRADER_DATABASE_URL=database_url, GRADER_BROKER_URL=broker_url, GRADER_ASSIGNMENTS_DIR=str(ASSIGNMENTS),
                PYTHONUNBUFFERED="1")
-    defaults = dict(task_soft_seconds=60, task_hard_seconds=70, visibility_timeout=90, queued_deadline=10,
-                    running_deadline=15, reaper_interval=1, retry_backoff_max=5)
+    defaults = dict(task_soft_seconds=60, task_hard_seconds=70, visibility_timeout=90, queued_deadline=10, lease_seconds=6,
+                    running_deadline=80, reaper_interval=1, retry_backoff_max=5)
     defaults.update(settings)
     env.update({f"GRADER_{k.upper()}": str(v) for k, v in defaults.items()})
     return env

@@ -98,34 +98,80 @@ def test_a_submission_round_trips_with_aware_times_and_check_results(db):
         assert got.user.username == "alice" and got.assignment.title
 
 
-def test_only_the_current_attempt_writes_its_result(db):
-    from grader.feedback import Message
+def _result(score: float = 10.0):
     from grader.checks.result import CheckResult
+    from grader.feedback import Message
     from grader.scoring import GradeResult
 
+    return GradeResult("backprop-linear", score, 100.0,
+                       [CheckResult("runs", "runs", True, 10.0, 10.0, Message("runs.ok"))], [], "out", "")
+
+
+def _age_lease(db, submission_id: int, seconds: float) -> None:
+    import datetime as dt
+
+    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=seconds)
+    with db.session() as session:
+        session.execute(sa.update(Submission).where(Submission.id == submission_id).values(alive_at=old))
+
+
+def test_a_duplicate_delivery_leaves_a_live_attempt_alone(db):
     with db.session() as session:
         sub = store(session, accounts.create_user(session, "bob"), "backprop-linear", "x = 1\n", "hw.py")
-    first = attempts.claim(db, sub.id, "w1", max_attempts=5)
-    second = attempts.claim(db, sub.id, "w2", max_attempts=5)  # a duplicate task: the newest claim wins
-    result = GradeResult("backprop-linear", 10.0, 100.0,
-                         [CheckResult("runs", "runs", True, 10.0, 10.0, Message("runs.ok"))], [], "out", "")
-    assert attempts.write_result(db, first, result) is False
-    assert attempts.write_result(db, second, result) is True
+    first = attempts.claim(db, sub.id, "w1", max_attempts=5, lease_seconds=30)
+    assert first is not None
+    for extra in range(8):  # duplicates while the attempt renews its lease: nothing to do, no attempt counted
+        assert attempts.claim(db, sub.id, f"w{extra + 2}", max_attempts=5, lease_seconds=30) is None
+        assert attempts.renew(db, first)
+    assert attempts.write_result(db, first, _result()) is True
     assert attempts.claim(db, sub.id, "w3", max_attempts=5) is None  # graded: nothing to do
     with db.session() as session:
         got = session.get(Submission, sub.id)
-        assert (got.status, got.attempt, got.worker, got.score) == ("graded", 2, "w2", 10.0)
-        assert len(got.checks) == 1
+        assert (got.status, got.attempt, got.worker, got.score) == ("graded", 1, "w1", 10.0)
+        assert len(got.checks) == 1 and got.alive_at is None
 
 
-def test_a_submission_that_keeps_failing_is_marked_failed(db):
+def test_an_attempt_whose_lease_ran_out_is_taken_over_and_cannot_write(db):
+    with db.session() as session:
+        sub = store(session, accounts.create_user(session, "bea"), "backprop-linear", "x = 1\n", "hw.py")
+    first = attempts.claim(db, sub.id, "w1", max_attempts=5, lease_seconds=30)
+    _age_lease(db, sub.id, 31)  # its worker died: no renewal for longer than the lease
+    second = attempts.claim(db, sub.id, "w2", max_attempts=5, lease_seconds=30)
+    assert second is not None and second.attempt == 2
+    assert attempts.renew(db, first) is False
+    assert attempts.write_result(db, first, _result()) is False
+    assert attempts.write_result(db, second, _result(7.0)) is True
+    with db.session() as session:
+        assert session.get(Submission, sub.id).score == 7.0
+
+
+def test_a_retry_after_an_outage_resumes_its_own_attempt_without_counting_one_more(db):
+    with db.session() as session:
+        sub = store(session, accounts.create_user(session, "ben"), "backprop-linear", "x = 1\n", "hw.py")
+    first = attempts.claim(db, sub.id, "w1", max_attempts=5)
+    again = attempts.claim(db, sub.id, "w1", max_attempts=5, resume=first.token)
+    assert again is not None and again.attempt == 1 and again.token != first.token
+    assert attempts.claim(db, sub.id, "w1", max_attempts=5, resume="not-the-token") is None
+
+
+def test_a_submission_that_keeps_failing_is_failed_with_its_last_real_cause(db):
+    from grader.feedback import render_failure
+
     with db.session() as session:
         sub = store(session, accounts.create_user(session, "carl"), "backprop-linear", "x = 1\n", "hw.py")
-    assert attempts.claim(db, sub.id, "w1", max_attempts=1) is not None
+    claim = attempts.claim(db, sub.id, "w1", max_attempts=1)
+    assert claim is not None
+    attempts.release(db, claim, attempts.SANDBOX_FAILED, {"worker": "w1", "detail": "docker: no daemon"})
     assert attempts.claim(db, sub.id, "w1", max_attempts=1) is None
     with db.session() as session:
         got = session.get(Submission, sub.id)
-        assert got.status == "failed" and "1 attempts" in got.error
+        assert got.status == "failed" and got.error_code == attempts.ATTEMPTS_EXHAUSTED
+        assert got.error_params == {"attempts": 1, "cause": attempts.SANDBOX_FAILED,
+                                    "cause_params": {"worker": "w1", "detail": "docker: no daemon"}}
+        text = render_failure(got.error_code, got.error_params, "en")
+    assert text == ("Grading did not finish after 1 attempts. The last one: The sandbox of worker w1 could not "
+                    "run the script: docker: no daemon")
+    assert "docker: no daemon" in render_failure(got.error_code, got.error_params, "zh")
 
 
 def test_the_reaper_resends_stuck_submissions_and_voids_their_attempt(db):
@@ -138,18 +184,53 @@ def test_the_reaper_resends_stuck_submissions_and_voids_their_attempt(db):
         stuck_q = store(session, user, "backprop-linear", "a = 1\n", "a.py")
         fresh_q = store(session, user, "backprop-linear", "b = 1\n", "b.py")
         running = store(session, user, "backprop-linear", "c = 1\n", "c.py")
+        live = store(session, user, "backprop-linear", "d = 1\n", "d.py")
+        waiting = store(session, user, "backprop-linear", "e = 1\n", "e.py")
     old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
     claim = attempts.claim(db, running.id, "w1", max_attempts=5)
+    assert attempts.claim(db, live.id, "w2", max_attempts=5) is not None
     with db.session() as session:
-        session.execute(sa.update(Submission).where(Submission.id == stuck_q.id).values(enqueued_at=old))
-        session.execute(sa.update(Submission).where(Submission.id == running.id).values(started_at=old))
+        session.execute(sa.update(Submission).where(Submission.id.in_([stuck_q.id, waiting.id]))
+                        .values(enqueued_at=old))
+    _age_lease(db, running.id, 61)
     sent = []
-    reaped = reap(db, Config(queued_deadline=60, running_deadline=600), lambda i: sent.append(i) or True)
+    config = Config(queued_deadline=60, running_deadline=800, lease_seconds=60)
+    reaped = reap(db, config, lambda i: sent.append(i) or True, waiting=lambda ids: {waiting.id} & set(ids))
     assert reaped.queued == [stuck_q.id] and reaped.running == [running.id] and sorted(sent) == sorted(reaped.ids)
-    assert fresh_q.id not in sent
-    from grader.feedback import Message
-    from grader.scoring import GradeResult
-    assert not attempts.write_result(db, claim, GradeResult("backprop-linear", 1, 1, [], [], "", ""))
+    assert fresh_q.id not in sent and live.id not in sent  # too young; still renewing its lease
+    assert waiting.id not in sent  # its message still waits in the broker: no second copy
+    assert not attempts.write_result(db, claim, _result())
+    with db.session() as session:
+        got = session.get(Submission, running.id)
+        assert (got.status, got.error_code, got.error_params) == ("queued", attempts.WORKER_LOST, {"worker": "w1"})
+
+
+def test_the_reaper_requeues_infrastructure_failures_once_a_healthy_worker_comes_up(db):
+    import datetime as dt
+
+    from grader.config import Config
+    from grader.service import queue
+
+    with db.session() as session:
+        user = accounts.create_user(session, "eve")
+        broken = store(session, user, "backprop-linear", "a = 1\n", "a.py")
+        student = store(session, user, "backprop-linear", "b = 1\n", "b.py")
+    attempts.give_up(db, broken.id, attempts.SANDBOX_FAILED, {"worker": "w1", "detail": "no docker daemon"})
+    with db.session() as session:  # a failure that is not ours (a broken spec) stays failed
+        session.execute(sa.update(Submission).where(Submission.id == student.id).values(
+            status="failed", error_code=attempts.SPEC_BROKEN, error_params={"detail": "x"},
+            finished_at=dt.datetime.now(dt.timezone.utc)))
+    config = Config()
+    queue.beat(db, "w1/1", healthy=False, problem="no docker daemon")
+    assert reap(db, config, lambda i: True).failed == []  # no healthy worker yet
+    queue.beat(db, "w1/1", healthy=True)  # fixed
+    sent = []
+    assert reap(db, config, lambda i: sent.append(i) or True).failed == [broken.id] == sent
+    with db.session() as session:
+        got = session.get(Submission, broken.id)
+        assert (got.status, got.attempt) == ("queued", 0)
+    attempts.give_up(db, broken.id, attempts.SANDBOX_FAILED, {"worker": "w1", "detail": "again"})
+    assert reap(db, config, lambda i: True).failed == []  # failed again on a healthy worker: left for staff
 
 
 def test_cli_sets_up_a_database_from_nothing(any_db_url, tmp_path):

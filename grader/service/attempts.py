@@ -1,8 +1,16 @@
 """Attempts at grading one submission, as database transactions.
 
-Rules: each claim marks the submission running with a new attempt token (attempt + 1); a result is written
-only by the attempt whose token is still current, all in one transaction; a requeue (reaper, regrade,
-retry) clears the token, so an attempt that outlived its requeue cannot write. The newest claim wins.
+Rules:
+- a claim marks the submission running with a new attempt token (attempt + 1) and a fresh lease; while a
+  running attempt keeps renewing its lease (`renew`, every lease_seconds / 3), nobody else may claim the
+  submission: a duplicate delivery of the task does nothing;
+- a running submission whose lease is older than lease_seconds lost its attempt (its worker died): the next
+  claim (a redelivery, or the reaper's re-send) takes it over, and only that counts as one more attempt;
+- a result is written only by the attempt whose token is still current, all in one transaction; a requeue
+  (reaper, regrade, retry) clears the token, so an attempt that outlived its requeue cannot write;
+- why an attempt failed on our side is stored as a "failure.*" code (grader.feedback) with parameters, and
+  survives until a result is written; after max_attempts failed attempts the submission is failed with that
+  last cause.
 """
 from __future__ import annotations
 
@@ -17,6 +25,18 @@ from grader.models import Assignment, CheckResultRow, Submission, utcnow
 from grader.scoring import GradeResult
 
 STDOUT_EXCERPT_CHARS = 8000
+DETAIL_CHARS = 2000
+
+# why grading failed on our side (texts in grader.feedback)
+SANDBOX_FAILED = "failure.sandbox"  # {worker, detail}: the worker's sandbox could not run the job
+TIMED_OUT = "failure.timeout"  # {worker, detail}: the task ran past its soft time limit
+SPEC_BROKEN = "failure.spec"  # {detail}: the assignment's stored spec could not be read
+WORKER_LOST = "failure.worker_lost"  # {worker}: the attempt's lease ran out (its worker died)
+INFRASTRUCTURE = "failure.infrastructure"  # {detail}: the database or broker stayed unreachable
+UNEXPECTED = "failure.unexpected"  # {detail}: a bug of ours ended the task
+ATTEMPTS_EXHAUSTED = "failure.attempts"  # {attempts, cause, cause_params}: gave up; `cause` is the last failure
+# causes that a healthy worker may cure: a failed submission with one of these is re-queued by the reaper
+CURABLE = (SANDBOX_FAILED, TIMED_OUT, WORKER_LOST, INFRASTRUCTURE)
 
 
 @dataclass(frozen=True)
@@ -33,25 +53,40 @@ class Claim:
     assignment_id: str
 
 
-def claim(db: Database, submission_id: int, worker: str, max_attempts: int) -> Claim | None:
-    """Start a new attempt, or None when there is nothing to do (graded, failed, unknown, given up)."""
+def _stale(now: dt.datetime, lease_seconds: float):
+    """The condition "this running submission's attempt is gone" (no lease renewed for lease_seconds)."""
+    cutoff = now - dt.timedelta(seconds=lease_seconds)
+    return sa.and_(Submission.status == "running",
+                   sa.or_(Submission.alive_at.is_(None), Submission.alive_at < cutoff))
+
+
+def claim(db: Database, submission_id: int, worker: str, max_attempts: int, lease_seconds: float = 30,
+          resume: str | None = None) -> Claim | None:
+    """Start a new attempt, or None when there is nothing to do: graded, failed, unknown, given up, or
+    being graded right now by a live attempt. `resume`: the token of this task's own attempt that an outage
+    interrupted (a retry takes it up again without counting one more attempt)."""
     token = str(uuid.uuid4())
     now = utcnow()
+    own = sa.and_(Submission.status == "running", Submission.attempt_token == resume) if resume else sa.false()
+    claimable = sa.or_(Submission.status == "queued", _stale(now, lease_seconds), own)
     with db.session() as session:
         # write first: the row lock (PostgreSQL) / write lock (SQLite) orders concurrent claims
         done = session.execute(
             sa.update(Submission)
-            .where(Submission.id == submission_id, Submission.status.in_(("queued", "running")),
-                   Submission.attempt < max_attempts)
-            .values(status="running", attempt=Submission.attempt + 1, attempt_token=token, started_at=now,
-                    finished_at=None, worker=worker[:200])
+            .where(Submission.id == submission_id, claimable, sa.or_(own, Submission.attempt < max_attempts))
+            .values(status="running", attempt=sa.case((own, Submission.attempt), else_=Submission.attempt + 1),
+                    attempt_token=token, started_at=now, alive_at=now, finished_at=None, worker=worker[:200])
         ).rowcount
         if not done:
-            session.execute(
-                sa.update(Submission)
-                .where(Submission.id == submission_id, Submission.status.in_(("queued", "running")))
-                .values(status="failed", attempt_token=None, finished_at=now,
-                        error=f"grading did not finish after {max_attempts} attempts"))
+            last = session.execute(sa.select(Submission.attempt, Submission.error_code, Submission.error_params)
+                                   .where(Submission.id == submission_id, claimable)).one_or_none()
+            if last is not None:  # claimable but out of attempts: failed, keeping the last real cause
+                session.execute(
+                    sa.update(Submission).where(Submission.id == submission_id, claimable)
+                    .values(status="failed", attempt_token=None, finished_at=now, alive_at=None,
+                            error_code=ATTEMPTS_EXHAUSTED,
+                            error_params={"attempts": last.attempt, "cause": last.error_code or WORKER_LOST,
+                                          "cause_params": last.error_params or {}}))
             return None
         row = session.execute(
             sa.select(Submission.attempt, Submission.source, Submission.filename, Submission.submitted_at,
@@ -60,6 +95,16 @@ def claim(db: Database, submission_id: int, worker: str, max_attempts: int) -> C
             .where(Submission.id == submission_id)).one()
     return Claim(submission_id, token, row.attempt, row.source, row.filename, row.submitted_at, row.spec_yaml,
                  row.id)
+
+
+def renew(db: Database, claim: Claim) -> bool:
+    """Renew this attempt's lease; False when it is no longer the current attempt."""
+    with db.session() as session:
+        return bool(session.execute(
+            sa.update(Submission)
+            .where(Submission.id == claim.submission_id, Submission.attempt_token == claim.token,
+                   Submission.status == "running")
+            .values(alive_at=utcnow())).rowcount)
 
 
 def write_result(db: Database, claim: Claim, result: GradeResult) -> bool:
@@ -76,7 +121,8 @@ def write_result(db: Database, claim: Claim, result: GradeResult) -> bool:
                                   else_=result.score),
                     max_score=result.max_score, late_penalty=result.late_penalty,
                     diagnoses=[d.as_dict() for d in result.diagnoses],
-                    stdout_excerpt=result.stdout[:STDOUT_EXCERPT_CHARS], finished_at=now, error=None)
+                    stdout_excerpt=result.stdout[:STDOUT_EXCERPT_CHARS], finished_at=now, alive_at=None,
+                    error=None, error_code=None, error_params=None)
         ).rowcount
         if not current:
             return False
@@ -89,20 +135,26 @@ def write_result(db: Database, claim: Claim, result: GradeResult) -> bool:
     return True
 
 
-def release(db: Database, claim: Claim, error: str) -> bool:
-    """Give an attempt back after an infrastructure failure: queued again, to be retried."""
+def _clipped(params: dict) -> dict:
+    return {k: v[:DETAIL_CHARS] if isinstance(v, str) else v for k, v in params.items()}
+
+
+def release(db: Database, claim: Claim, code: str, params: dict) -> bool:
+    """Give an attempt back after a failure on our side: queued again (to be re-sent), with the cause."""
     with db.session() as session:
         return bool(session.execute(
             sa.update(Submission)
             .where(Submission.id == claim.submission_id, Submission.attempt_token == claim.token)
-            .values(status="queued", attempt_token=None, enqueued_at=utcnow(), error=error[:2000])
+            .values(status="queued", attempt_token=None, alive_at=None, enqueued_at=utcnow(),
+                    error_code=code, error_params=_clipped(params))
         ).rowcount)
 
 
-def give_up(db: Database, submission_id: int, error: str) -> None:
-    """Retries exhausted: the submission is failed (an infrastructure failure, not the student's)."""
+def give_up(db: Database, submission_id: int, code: str, params: dict) -> None:
+    """An unexpected error ended the task for good: the submission is failed with the cause."""
     with db.session() as session:
         session.execute(
             sa.update(Submission)
             .where(Submission.id == submission_id, Submission.status.in_(("queued", "running")))
-            .values(status="failed", attempt_token=None, finished_at=utcnow(), error=error[:2000]))
+            .values(status="failed", attempt_token=None, alive_at=None, finished_at=utcnow(),
+                    error_code=code, error_params=_clipped(params)))

@@ -207,7 +207,7 @@ def reaper(interval: int | None, database_url: str | None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        reap_forever(db, config, sender.send, stop)
+        reap_forever(db, config, sender.send, stop, waiting=sender.marks.waiting)
     finally:
         sender.close()
         db.dispose()

@@ -46,14 +46,21 @@ def queue_health(session: so.Session, now: dt.datetime | None = None, assignment
     return QueueHealth(counts.get("queued", 0), counts.get("running", 0), counts.get("failed", 0), oldest, workers, now)
 
 
-def beat(db: Database, name: str, task_done: bool = False) -> None:
-    """Record that worker process `name` is alive (insert or update its row)."""
+def beat(db: Database, name: str, task_done: bool = False, healthy: bool = True, problem: str | None = None) -> None:
+    """Record that worker process `name` is alive (insert or update its row), and whether its sandbox can run
+    jobs: `healthy_since` is when it last became able to (the reaper re-queues what failed before that)."""
     now = utcnow()
     with db.session() as session:
         row = session.get(WorkerHeartbeat, name[:200])
         if row is None:
-            session.add(WorkerHeartbeat(name=name[:200], last_seen=now, started_at=now, tasks=int(task_done)))
-        else:
-            row.last_seen = now
-            if task_done:
-                row.tasks += 1
+            row = WorkerHeartbeat(name=name[:200], last_seen=now, started_at=now, tasks=0, healthy=healthy,
+                                  healthy_since=now if healthy else None)
+            session.add(row)
+        elif healthy and not (row.healthy and row.healthy_since):
+            row.healthy_since = now
+        row.last_seen, row.healthy = now, healthy
+        row.problem = None if healthy else (problem or "")[:2000]
+        if not healthy:
+            row.healthy_since = None
+        if task_done:
+            row.tasks += 1

@@ -1,5 +1,16 @@
-"""The reaper: re-sends submissions stuck in queued or running past their deadline, and ends dry runs no worker
-finished (the database is the truth)."""
+"""The reaper: re-sends what the database shows unfinished and nobody is grading (the database is the truth).
+
+Each round:
+- a queued submission older than the queued deadline is re-sent, unless its message still waits in the
+  broker (grader.service.pending): the reaper never puts a second copy in the queue;
+- a running submission whose attempt's lease ran out (its worker died: no renewal for lease_seconds), or that
+  runs past the running deadline, is queued again and re-sent, with the cause "failure.worker_lost";
+- a submission that failed for a cause a healthy worker may cure (grader.service.attempts.CURABLE: a broken
+  sandbox, a lost worker, an outage) is queued again, with its attempts from zero, once a healthy worker has
+  come up since it failed — so a fixed worker picks up what its broken self failed, and a failure on a
+  worker that was already healthy is not retried for ever;
+- a dry run no worker finished is ended with a reason.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +23,9 @@ import sqlalchemy as sa
 
 from grader.config import Config
 from grader.db import Database
-from grader.models import DryRun, Submission, utcnow
+from grader.models import DryRun, Submission, WorkerHeartbeat, utcnow
+from grader.service.attempts import ATTEMPTS_EXHAUSTED, CURABLE, WORKER_LOST
+from grader.service.queue import ALIVE_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -22,36 +35,77 @@ class Reaped:
     queued: list[int]
     running: list[int]
     dry_runs: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
 
     @property
     def ids(self) -> list[int]:
-        return self.queued + self.running
+        return self.queued + self.running + self.failed
+
+
+def _nothing_waiting(_ids: list[int]) -> set[int]:
+    return set()
 
 
 def reap(db: Database, config: Config, send: Callable[[int], bool], now: dt.datetime | None = None,
-         everything: bool = False) -> Reaped:
+         everything: bool = False, waiting: Callable[[list[int]], set[int]] = _nothing_waiting) -> Reaped:
     """Requeue and re-send what is stuck. `everything`: all queued and running rows, whatever their age
-    (after a fresh broker started: nothing it holds can be trusted to exist)."""
+    (after a fresh broker started: nothing it holds can be trusted to exist). `waiting(ids)`: the ids whose
+    message is still in the broker (not re-sent)."""
     now = now or utcnow()
     queued_before = now - dt.timedelta(seconds=0 if everything else config.queued_deadline)
     running_before = now - dt.timedelta(seconds=0 if everything else config.running_deadline)
+    lease_before = now - dt.timedelta(seconds=0 if everything else config.lease_seconds)
     with db.session() as session:
-        queued = list(session.scalars(
+        old_queued = list(session.scalars(
             sa.select(Submission.id).where(Submission.status == "queued", Submission.enqueued_at <= queued_before)
             .order_by(Submission.id).with_for_update(skip_locked=True)))
-        running = list(session.scalars(
-            sa.select(Submission.id).where(Submission.status == "running", Submission.started_at <= running_before)
-            .order_by(Submission.id).with_for_update(skip_locked=True)))
-        ids = queued + running
-        if ids:
+        in_broker = set() if everything else waiting(old_queued)
+        queued = [i for i in old_queued if i not in in_broker]
+        running = session.execute(
+            sa.select(Submission.id, Submission.worker).where(
+                Submission.status == "running",
+                sa.or_(Submission.started_at <= running_before, Submission.alive_at.is_(None),
+                       Submission.alive_at <= lease_before))
+            .order_by(Submission.id).with_for_update(skip_locked=True)).all()
+        failed = _curable_failures(session, now)
+        if queued:
+            session.execute(sa.update(Submission).where(Submission.id.in_(queued)).values(enqueued_at=now))
+        for row in running:
             # a requeue clears the attempt token: an attempt that is somehow still alive cannot write
-            session.execute(sa.update(Submission).where(Submission.id.in_(ids))
-                            .values(status="queued", enqueued_at=now, attempt_token=None))
-    for submission_id in ids:
+            session.execute(sa.update(Submission).where(Submission.id == row.id).values(
+                status="queued", enqueued_at=now, attempt_token=None, alive_at=None, error_code=WORKER_LOST,
+                error_params={"worker": row.worker or ""}))
+        running = [row.id for row in running]
+        if failed:
+            session.execute(sa.update(Submission).where(Submission.id.in_(failed)).values(
+                status="queued", enqueued_at=now, attempt=0, attempt_token=None, finished_at=None))
+    for submission_id in queued + running + failed:
         send(submission_id)
-    if ids:
-        log.info("reaper re-sent %d queued and %d running submissions", len(queued), len(running))
-    return Reaped(queued, running, end_lost_dry_runs(db, config, now))
+    if queued or running or failed:
+        log.info("reaper re-sent %d queued, %d running and %d failed submissions (%d still waiting in the broker)",
+                 len(queued), len(running), len(failed), len(in_broker))
+    return Reaped(queued, running, end_lost_dry_runs(db, config, now), failed)
+
+
+def _curable_failures(session, now: dt.datetime) -> list[int]:
+    """Failed submissions whose cause a healthy worker may cure, failed before such a worker came up."""
+    healthy_since = session.scalar(
+        sa.select(sa.func.max(WorkerHeartbeat.healthy_since))
+        .where(WorkerHeartbeat.healthy.is_(True), WorkerHeartbeat.healthy_since.is_not(None),
+               WorkerHeartbeat.last_seen >= now - dt.timedelta(seconds=ALIVE_SECONDS)))
+    if healthy_since is None:
+        return []
+    if isinstance(healthy_since, str):  # aggregates skip the column's type on SQLite
+        healthy_since = dt.datetime.fromisoformat(healthy_since)
+    if healthy_since.tzinfo is None:
+        healthy_since = healthy_since.replace(tzinfo=dt.timezone.utc)
+    candidates = session.execute(
+        sa.select(Submission.id, Submission.error_code, Submission.error_params)
+        .where(Submission.status == "failed", Submission.error_code.is_not(None),
+               Submission.finished_at < healthy_since)
+        .order_by(Submission.id).with_for_update(skip_locked=True)).all()
+    return [row.id for row in candidates if row.error_code in CURABLE or (
+        row.error_code == ATTEMPTS_EXHAUSTED and (row.error_params or {}).get("cause") in CURABLE)]
 
 
 def end_lost_dry_runs(db: Database, config: Config, now: dt.datetime) -> list[int]:
@@ -76,12 +130,13 @@ def end_lost_dry_runs(db: Database, config: Config, now: dt.datetime) -> list[in
 
 
 def reap_forever(db: Database, config: Config, send: Callable[[int], bool], stop: threading.Event,
-                 first_everything: bool = False) -> None:
+                 first_everything: bool = False,
+                 waiting: Callable[[list[int]], set[int]] = _nothing_waiting) -> None:
     """Reap every config.reaper_interval seconds until `stop` is set; a failed round is logged and retried."""
     everything = first_everything
     while not stop.is_set():
         try:
-            reap(db, config, send, everything=everything)
+            reap(db, config, send, everything=everything, waiting=waiting)
             everything = False
         except sa.exc.SQLAlchemyError as exc:
             log.warning("reaper: database unavailable (%s); trying again", type(exc).__name__)

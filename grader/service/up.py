@@ -160,7 +160,8 @@ def run_up(port: int, data_dir: Path, assignments_dir: Path, host: str = "127.0.
         sender = Sender(sender_app(config))
         # a fresh broker holds nothing: re-send every unfinished submission of earlier runs at once
         reaper = threading.Thread(target=reap_forever, args=(Database(url), config, sender.send, stop),
-                                  kwargs={"first_everything": True}, daemon=True)
+                                  kwargs={"first_everything": True, "waiting": sender.marks.waiting},
+                                  daemon=True)
         reaper.start()
         echo(f"Backprop Grader is running at http://{host}:{port}/  (data: {data}, logs: {data / 'logs'})")
         echo("Press Ctrl-C to stop.")

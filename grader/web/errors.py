@@ -1,6 +1,13 @@
-"""Error pages: a sentence and a way back for people, JSON for /api/; never a traceback."""
+"""Error pages: a sentence and a way back for people, JSON for /api/; never a traceback.
+
+An outage of the database is not a bug: it is answered 503 with Retry-After (RETRY_AFTER_SECONDS), which
+`grader submit` and well-behaved clients wait for and retry.
+"""
 from __future__ import annotations
 
+import logging
+
+import sqlalchemy as sa
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -9,14 +16,19 @@ from grader.i18n import N_
 from grader.web.text import _
 
 TITLES = {400: N_("Bad request"), 404: N_("Not found"), 405: N_("Not allowed"), 413: N_("Too large"),
-          429: N_("Too many requests"), 500: N_("Something went wrong")}
+          429: N_("Too many requests"), 500: N_("Something went wrong"), 503: N_("Briefly unavailable")}
 MESSAGES = {
     400: N_("The request could not be understood."),
     404: N_("There is nothing here, or it is not yours to see."),
     405: N_("This page cannot be used that way."),
     429: N_("Too many requests. Wait a moment and try again."),
     500: N_("Something went wrong on our side. Nothing you did caused it; please try again in a moment."),
+    503: N_("The grader is briefly unavailable (its database does not answer). Nothing you sent before was "
+            "lost; please try again in a minute."),
 }
+RETRY_AFTER_SECONDS = 30
+DATABASE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError)
+log = logging.getLogger(__name__)
 
 
 def _wants_json() -> bool:
@@ -49,6 +61,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(500)
     def _internal(_exc):
         return _page(500)
+
+    def _database_down(exc):
+        log.warning("database unavailable: %s: %s", type(exc).__name__, str(exc).splitlines()[0][:300])
+        body, code = _page(503)
+        return body, code, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+    for error in DATABASE_DOWN:
+        app.register_error_handler(error, _database_down)
 
     @app.errorhandler(HTTPException)
     def _other(exc: HTTPException):

@@ -6,6 +6,7 @@ import math
 
 from flask import flash, redirect, render_template, url_for
 
+from grader.feedback import render_failure
 from grader.lateness import priced
 from grader.service import audit
 from grader.service.deadlines import effective_deadline
@@ -16,7 +17,7 @@ from grader.web.staff.common import record, send_grades, staff_required, submiss
 from grader.web.staff.forms import OverrideForm, ReasonForm, RegradeForm
 from grader.web.student.present import present
 from grader.web.student.submission import status_word
-from grader.web.text import _
+from grader.web.text import _, current_lang
 
 
 def automatic_score(s) -> float | None:
@@ -33,7 +34,14 @@ def render_submission(s, override: OverrideForm | None = None, clear: ReasonForm
         deadline=effective_deadline(session, s.user_id, s.assignment), auto=automatic_score(s),
         override=override or OverrideForm(formdata=None), clear=clear or ReasonForm(formdata=None),
         regrade=RegradeForm(), log=audit.entries(session, submission_id=s.id), lines=s.source.split("\n"),
-        checks=list(s.checks)), status
+        checks=list(s.checks), failure=failure_text(s)), status
+
+
+def failure_text(s) -> str | None:
+    """Why grading failed on our side, in the viewer's language (rows before migration 0005: as stored)."""
+    if s.error_code:
+        return render_failure(s.error_code, s.error_params or {}, current_lang())
+    return s.error
 
 
 @bp.get("/submissions/<int:submission_id>")
