@@ -158,8 +158,8 @@ class Config:
             # a sender must not hang while Redis is down: the submission is committed, the reaper re-sends it
             "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
                                           "interval_max": 0.2},
-            # how long a pending marker (grader.service.pending) outlives a message nobody started
-            "grader_pending_ttl": 5 * self.queued_deadline,
+            # a pending marker (grader.service.pending) lasts as long as Redis would keep an unacked message
+            "grader_pending_ttl": self.visibility_timeout,
             "worker_hijack_root_logger": False,
             "worker_cancel_long_running_tasks_on_connection_loss": False,
         }

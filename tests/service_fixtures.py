@@ -86,9 +86,16 @@ class PostgresServer:
     def start(self) -> "PostgresServer":
         self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "grader", "-E", "UTF8",
                   "--no-sync")
+        self.resume()
+        return self
+
+    def halt(self, mode: str = "fast") -> None:
+        """Stop the server as an outage would (`fast` or `immediate`); `resume` starts it again."""
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def resume(self) -> None:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"), "-w", "-t", "60",
                   "-o", f"-k {self.dir} -h 127.0.0.1 -p {self.port} -F -c max_connections=200", "start")
-        return self
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://grader@127.0.0.1:{self.port}/{database}"
@@ -285,9 +292,10 @@ class Pipeline:
         self.sender = Sender(sender_app(self.config))
         self.processes: list[ServiceProcess] = []
 
-    def worker(self, name: str = "w1", concurrency: int = 1, wait: bool = True) -> ServiceProcess:
+    def worker(self, name: str = "w1", concurrency: int = 1, wait: bool = True, **env: str) -> ServiceProcess:
         proc = ServiceProcess(["worker", "-c", str(concurrency), "-n", f"{name}@%h", "--without-gossip",
-                               "--without-mingle", "--without-heartbeat"], self.env, self.logs / f"{name}.log")
+                               "--without-mingle", "--without-heartbeat"], {**self.env, **env},
+                              self.logs / f"{name}.log")
         self.processes.append(proc)
         return proc.wait_ready() if wait else proc
 

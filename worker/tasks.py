@@ -79,7 +79,7 @@ class _Runtime:
         with self._lock:
             self._check_pid()
             if self._marks is None:
-                self._marks = PendingMarks(config.broker_url, ttl=5 * config.queued_deadline)
+                self._marks = PendingMarks(config.broker_url, ttl=config.visibility_timeout)
             return self._marks
 
     def reset_sandbox(self) -> None:

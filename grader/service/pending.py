@@ -3,9 +3,9 @@
 A marker key per submission lives beside the message, in the same Redis, so both are lost together when
 Redis loses its data (a restart without persistence) and both survive together when it keeps it. Rules: a
 sender sets the marker just before it publishes; the grade task deletes it when it starts; the reaper
-re-sends a queued submission only when it has no marker. A marker expires after `ttl` seconds: a message
-that a worker fetched and then died with stays unacked in Redis until the visibility timeout, and the reaper
-re-sends such a submission once the marker is gone. Any Redis error reads as "no marker": the reaper then
+re-sends a queued submission only when it has no marker. A marker expires after `ttl` seconds, the broker's
+visibility timeout: a message that a worker fetched and then died with stays unacked in Redis that long before
+Redis redelivers it, and the reaper may re-send such a submission once the marker is gone too. Any Redis error reads as "no marker": the reaper then
 re-sends, which a duplicate-proof grade task absorbs.
 """
 from __future__ import annotations

@@ -10,6 +10,11 @@ def _error(description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": ERROR}}}
 
 
+def _unavailable() -> dict:
+    return {**_error("The database does not answer (an outage): nothing was stored; retry after Retry-After "
+                     "seconds"), "headers": {"Retry-After": {"schema": {"type": "integer"}}}}
+
+
 def document() -> dict:
     return {
         "openapi": "3.1.0",
@@ -30,7 +35,8 @@ def document() -> dict:
                         "type": "object", "required": ["assignments"],
                         "properties": {"assignments": {"type": "array",
                                                        "items": {"$ref": "#/components/schemas/Assignment"}}}}}}},
-                    "401": _error("Missing or invalid token")}}},
+                    "401": _error("Missing or invalid token"),
+                    "503": _unavailable()}}},
             "/api/submissions": {"post": {
                 "summary": "Submit a script for grading",
                 "operationId": "createSubmission",
@@ -47,7 +53,8 @@ def document() -> dict:
                     "401": _error("Missing or invalid token"),
                     "403": _error("Submissions for this assignment are closed"),
                     "413": _error("The request body is larger than the upload limit"),
-                    "429": _error("Submitted too soon after the previous submission, or no submissions left")}}},
+                    "429": _error("Submitted too soon after the previous submission, or no submissions left"),
+                    "503": _unavailable()}}},
             "/api/submissions/{id}": {"get": {
                 "summary": "A submission's status and, once graded, its score, checks and diagnoses",
                 "operationId": "getSubmission",
@@ -61,7 +68,8 @@ def document() -> dict:
                     "200": {"description": "The submission", "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/Submission"}}}},
                     "401": _error("Missing or invalid token"),
-                    "404": _error("No such submission, or not yours")}}},
+                    "404": _error("No such submission, or not yours"),
+                    "503": _unavailable()}}},
             "/api/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "security": [],
                                           "responses": {"200": {"description": "OpenAPI 3.1"}}}},
         },
