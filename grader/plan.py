@@ -70,9 +70,12 @@ def batch_inputs(spec: AssignmentSpec) -> list[dict]:
 
 
 def data_files(spec: AssignmentSpec) -> dict[str, str]:
-    """The training data's file, written into the job's working directory before the script runs."""
+    """The training data's file under its own name and its aliases (relative paths), written by the harness
+    into the job's working directory tree before the script runs; a name ending in .gz is written as gzip."""
     data = spec.data
-    return {data.csv: data.text} if data.csv and data.text is not None else {}
+    if not data.csv or data.text is None:
+        return {}
+    return {name: data.text for name in (data.csv, *data.aliases)}
 
 
 def build_plan(spec: AssignmentSpec) -> dict:

@@ -543,17 +543,56 @@ def _batch_predictions(namespace: dict, plan: dict) -> list[dict]:
     return results
 
 
+# Where the script runs when a data file's path climbs out of its folder (`../dataset/diabetes.csv.gz`): that
+# many folders below the sandbox's writable home, so the path still lands inside it (/ is read-only).
+NESTED_WORKDIRS = ("course", "homework")
+_PLAIN_PART = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def _data_path(name) -> list[str] | None:
+    """A plan's file name as its parts (`..` only leading, at most len(NESTED_WORKDIRS)), None if refused."""
+    if not isinstance(name, str) or not name or name.startswith("/") or len(name) > 300:
+        return None
+    parts = [part for part in name.split("/") if part not in ("", ".")]
+    up = next((i for i, part in enumerate(parts) if part != ".."), len(parts))
+    rest = parts[up:]
+    if up > len(NESTED_WORKDIRS) or not rest:
+        return None
+    if any(not part[0].isalnum() or not set(part) <= _PLAIN_PART for part in rest):  # also refuses a later ..
+        return None
+    return parts
+
+
+def _enter_workdir(files: dict) -> None:
+    """Move into the folder the script runs in: home itself, or nested as deep as the data paths climb."""
+    depth = max((p.count("..") for p in map(_data_path, files or {}) if p), default=0)
+    if depth:
+        workdir = os.path.join(os.getcwd(), *NESTED_WORKDIRS[len(NESTED_WORKDIRS) - depth:])
+        os.makedirs(workdir, exist_ok=True)
+        os.chdir(workdir)
+
+
 def _write_files(files: dict) -> list[str]:
-    """The assignment's data files, read-only in the working directory; problems are returned, never raised."""
+    """The assignment's data files, read-only, at their paths from the working directory (folders made as
+    needed); a name ending in .gz holds the text gzip-compressed, as np.loadtxt and pandas open it by its
+    name. Problems are returned, never raised."""
+    import gzip
+
     errors = []
     for name, text in (files or {}).items():
-        if not isinstance(name, str) or "/" in name or name in (".", "..") or not isinstance(text, str):
+        parts = _data_path(name)
+        if parts is None or not isinstance(text, str):
             errors.append(f"refused file name {name!r}")
             continue
+        path = os.path.join(*parts)
         try:
-            with open(name, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.chmod(name, 0o444)
+            folder = os.path.dirname(path)
+            if folder:
+                os.makedirs(folder, exist_ok=True)
+            data = text.encode("utf-8")
+            with open(path, "wb") as fh:
+                fh.write(gzip.compress(data, mtime=0) if path.endswith(".gz") else data)
+            os.chmod(path, 0o444)
         except OSError as exc:
             errors.append(f"{name}: {exc}")
     return errors
@@ -675,6 +714,10 @@ def run_job(job: dict, outcome_fd: int):
     filename = job.get("filename") or "submission.py"
     source = job.get("source") or ""
     sys.stdout.flush()
+    try:
+        _enter_workdir(plan.get("files"))
+    except OSError:
+        pass
     try:
         with open(filename, "w", encoding="utf-8") as fh:  # for tracebacks and inspect.getsource
             fh.write(source)

@@ -1,13 +1,18 @@
 """Data files of a spec: `data: {csv: diabetes.csv, x: [0, 8], y: 8}` read, size-capped and validated.
 
-The CSV lies next to the spec (a plain file name, never a path). Its samples replace the block before the
-spec is validated; its name and text stay with the data, so that the harness can write the same file
-into the job's working directory and `np.loadtxt('diabetes.csv', delimiter=',')` works there.
+The CSV lies next to the spec (a plain file name, never a path); a name ending in `.gz` is gzip, as the
+course ships `diabetes.csv.gz`. Its samples replace the block before the spec is validated; its name and
+text stay with the data, so that the harness can write the same file into the job's working directory and
+`np.loadtxt('diabetes.csv.gz', delimiter=',')` works there. `aliases` are the other paths learners load the
+same data from (`../dataset/diabetes.csv.gz`, `./data/diabetes.csv`): relative, at most MAX_ALIAS_UP `..`
+levels up and only at the start; each gets the same content, gzip where its name ends in `.gz`.
 """
 from __future__ import annotations
 
 import math
+import posixpath
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +23,8 @@ from grader.spec.schema import Strict, describe
 MAX_CSV_BYTES = 200 * 1024
 MAX_ROWS = 100_000
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
+MAX_ALIASES = 8
+MAX_ALIAS_UP = 2  # `../../dataset/x.csv` at most: the harness nests the working directory this deep
 
 
 class CsvProblem(ValueError):
@@ -35,6 +42,7 @@ class CsvSource(Strict):
     delimiter: str = Field(",", min_length=1, max_length=1)
     skip_rows: int = Field(0, ge=0, le=100)  # header lines
     text: str | None = Field(None, max_length=MAX_CSV_BYTES)  # the file's content inline, instead of the file
+    aliases: list[str] = Field(default_factory=list, max_length=MAX_ALIASES)  # more paths to the same data
 
     @field_validator("csv")
     @classmethod
@@ -42,6 +50,11 @@ class CsvSource(Strict):
         if not FILE_NAME.match(name) or ".." in name:
             raise ValueError(f"expected a plain file name next to the spec, like diabetes.csv, got {describe(name)}")
         return name
+
+    @field_validator("aliases")
+    @classmethod
+    def _relative_paths(cls, aliases: list[str]) -> list[str]:
+        return [alias_path(a) for a in aliases]
 
     @field_validator("x", "y")
     @classmethod
@@ -58,6 +71,19 @@ class CsvSource(Strict):
         if value in "0123456789.-+eE\n\r\"'":
             raise ValueError(f"{value!r} cannot separate numbers")
         return value
+
+
+def alias_path(alias: str) -> str:
+    """`alias` as the normalised relative path the harness writes (`./data/d.csv` → `data/d.csv`); ValueError
+    for an absolute path, `..` past MAX_ALIAS_UP or anywhere but the start, or a part that is not a plain name."""
+    path = posixpath.normpath(alias) if isinstance(alias, str) and alias else ""
+    parts = path.split("/")
+    up = next((i for i, part in enumerate(parts) if part != ".."), len(parts))
+    if (alias.startswith("/") or up > MAX_ALIAS_UP or up == len(parts)
+            or not all(FILE_NAME.match(part) and part != ".." for part in parts[up:])):
+        raise ValueError(f"expected a relative path like ../dataset/diabetes.csv.gz (at most {MAX_ALIAS_UP} "
+                         f"levels up, plain names), got {describe(alias)}")
+    return path
 
 
 def resolve_data_files(spec: dict, base_dir: Path | None) -> dict:
@@ -98,7 +124,7 @@ def load_csv(block: dict, base_dir: Path | None, where: tuple) -> dict:
         return row[columns[0]:columns[1]] if isinstance(columns, list) else row[columns]
 
     return {"x": [pick(r, source.x) for r in rows], "y": [pick(r, source.y) for r in rows],
-            "csv": source.csv, "text": text}
+            "csv": source.csv, "text": text, "aliases": source.aliases}
 
 
 def _read(name: str, base_dir: Path | None, where: tuple) -> str:
@@ -115,12 +141,23 @@ def _read(name: str, base_dir: Path | None, where: tuple) -> str:
             raw = file.read(MAX_CSV_BYTES + 1)
     except OSError as exc:
         raise CsvProblem(where, "csv", f"cannot read {name}: {exc.strerror or exc}") from None
+    if name.endswith(".gz"):
+        raw = _gunzipped(raw, name, where)
     if len(raw) > MAX_CSV_BYTES:
         raise CsvProblem(where, "csv", f"{name} is larger than {MAX_CSV_BYTES // 1024} KB")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CsvProblem(where, "csv", f"{name} is not UTF-8 text (byte {exc.start})") from None
+
+
+def _gunzipped(raw: bytes, name: str, where: tuple) -> bytes:
+    """A .gz file's content, read no further than one byte past the cap (a small file may unpack to gigabytes)."""
+    try:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip header and trailer
+        return inflater.decompress(raw, MAX_CSV_BYTES + 1)
+    except zlib.error:
+        raise CsvProblem(where, "csv", f"{name} is not a gzip file (its name ends in .gz)") from None
 
 
 def _rows(text: str, source: CsvSource, where: tuple) -> list[list[float]]:

@@ -58,12 +58,14 @@ class Limits(Strict):
 
 class Data(Strict):
     """Samples (the first axis of x and y). From a CSV, the loader fills x and y and keeps the file's
-    name and text in `csv` and `text`: the file is written into the job's working directory."""
+    name and text in `csv` and `text`, and the other paths learners open it by in `aliases`
+    (grader.spec.data_files): each is written into the job's working directory tree."""
 
     x: list[float | list[float] | list[list[float]]] = Field(min_length=1, max_length=100_000)
     y: list[float | list[float]] = Field(min_length=1, max_length=100_000)
     csv: str | None = None
     text: str | None = None
+    aliases: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _same_length(self) -> "Data":
