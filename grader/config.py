@@ -1,43 +1,46 @@
 """All service configuration in one object, read from the environment (GRADER_* variables)."""
 from __future__ import annotations
 
-import dataclasses
-import os
-from dataclasses import dataclass
+import contextvars
 from typing import Mapping
+
+from pydantic import NonNegativeInt, ValidationError
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from grader.i18n import LANGUAGES, normalize
 from grader.source_text import MAX_SOURCE_BYTES
 
 PRODUCTION = "production"
 INSECURE_KEYS = {"", "dev", "change-me", "changeme", "secret"}
+PREFIX = "GRADER_"
+# the environment from_env() reads when it is given one (a child process's, a test's) instead of os.environ
+_ENVIRON: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar("grader_environ", default=None)
 
 
 class ConfigError(ValueError):
     """A setting that cannot work; the message names the variable."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name}: must not be negative, got {value}")
-    return value
+class _GivenEnvironment(EnvSettingsSource):
+    """GRADER_* variables from a given mapping instead of os.environ."""
+
+    def __init__(self, settings_cls, environ: Mapping[str, str]):
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {key.lower(): value for key, value in self._environ.items() if value != ""}  # "": the default
 
 
-@dataclass(frozen=True)
-class Config:
-    """The settings of the web app, the workers and the reaper.
+class Config(BaseSettings):
+    """The settings of the web app, the workers and the reaper: GRADER_<FIELD> variables (pydantic-settings).
 
     Time settings obey: sandbox wall clock (≤ 600 s per spec) < task soft limit < task hard limit <
     reaper's running deadline < broker visibility timeout, so a lost task is re-sent by the reaper
     before Redis would redeliver it, and a slow task is never redelivered while it still runs.
     """
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="ignore", env_ignore_empty=True)
 
     env: str = "development"
     secret_key: str = ""
@@ -45,52 +48,52 @@ class Config:
     broker_url: str = "redis://127.0.0.1:6379/0"
     assignments_dir: str = "assignments"
     sandbox: str = "forkserver"
-    max_upload_bytes: int = MAX_SOURCE_BYTES  # what the pages accept (requests are capped a little above)
-    task_soft_seconds: int = 660
-    task_hard_seconds: int = 720
-    visibility_timeout: int = 3600
-    queued_deadline: int = 120  # a queued submission not picked up after this long is re-sent
-    running_deadline: int = 780  # a running submission not finished after this long is re-sent
-    max_attempts: int = 5  # attempts that failed on our side before a submission is marked failed
+    max_upload_bytes: NonNegativeInt = MAX_SOURCE_BYTES  # what the pages accept (requests are capped a little above)
+    task_soft_seconds: NonNegativeInt = 660
+    task_hard_seconds: NonNegativeInt = 720
+    visibility_timeout: NonNegativeInt = 3600
+    queued_deadline: NonNegativeInt = 120  # a queued submission not picked up after this long is re-sent
+    running_deadline: NonNegativeInt = 780  # a running submission not finished after this long is re-sent
+    max_attempts: NonNegativeInt = 5  # attempts that failed on our side before a submission is marked failed
     # a running attempt renews its lease every lease_seconds / 3; one not renewed for lease_seconds is dead
     # (its worker was killed) and is requeued by the reaper within lease_seconds + reaper_interval
-    lease_seconds: int = 30
+    lease_seconds: NonNegativeInt = 30
     # retries of a task while the database (or broker) is down: exponential from 2 s, capped at
     # retry_backoff_max, at least half of each delay kept (so ten retries span about nine minutes)
-    retry_backoff_max: int = 300
-    retries: int = 10
-    reaper_interval: int = 30
-    worker_concurrency: int = 1
+    retry_backoff_max: NonNegativeInt = 300
+    retries: NonNegativeInt = 10
+    reaper_interval: NonNegativeInt = 30
+    worker_concurrency: NonNegativeInt = 1
     # the web pages: Flask-Limiter's storage ("" = the broker's Redis; memory:// is for tests only),
     # the shortest time between two submissions of one student, and a per-assignment maximum (0: none)
     ratelimit_storage_url: str = ""
-    submit_interval_seconds: int = 10
+    submit_interval_seconds: NonNegativeInt = 10
     # the course default language, for viewers who chose none and whose browser asks for none we speak
     default_language: str = "en"
-    max_submissions: int = 0
+    max_submissions: NonNegativeInt = 0
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        given = _ENVIRON.get()
+        return (init_settings, env_settings if given is None else _GivenEnvironment(settings_cls, given))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Config":
-        env = os.environ if environ is None else environ
-        d = cls()
-        values = dict(
-            env=env.get("GRADER_ENV", d.env),
-            secret_key=env.get("GRADER_SECRET_KEY", d.secret_key),
-            database_url=env.get("GRADER_DATABASE_URL", d.database_url),
-            broker_url=env.get("GRADER_BROKER_URL", d.broker_url),
-            assignments_dir=env.get("GRADER_ASSIGNMENTS_DIR", d.assignments_dir),
-            sandbox=env.get("GRADER_SANDBOX", d.sandbox),
-            ratelimit_storage_url=env.get("GRADER_RATELIMIT_STORAGE_URL", d.ratelimit_storage_url),
-            default_language=env.get("GRADER_DEFAULT_LANGUAGE", d.default_language),
-        )
-        for field in dataclasses.fields(cls):
-            if field.type == "int" or field.type is int:
-                values[field.name] = _int(env, "GRADER_" + field.name.upper(), getattr(d, field.name))
-        values.update(overrides)
-        return cls(**values).checked()
+        """The settings from `environ` (default: os.environ), `overrides` winning; ConfigError names a bad one."""
+        token = _ENVIRON.set(environ)
+        try:
+            return cls(**overrides).checked()
+        except ValidationError as exc:
+            raise ConfigError(_first_problem(exc)) from None
+        finally:
+            _ENVIRON.reset(token)
 
     def replace(self, **changes) -> "Config":
-        return dataclasses.replace(self, **changes).checked()
+        try:
+            return type(self)(**{**self.model_dump(), **changes}).checked()
+        except ValidationError as exc:
+            raise ConfigError(_first_problem(exc)) from None
 
     @property
     def production(self) -> bool:
@@ -163,3 +166,14 @@ class Config:
             "worker_hijack_root_logger": False,
             "worker_cancel_long_running_tasks_on_connection_loss": False,
         }
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """One line naming the variable: "GRADER_QUEUED_DEADLINE: expected a whole number, got 'soon'"."""
+    error = exc.errors()[0]
+    name = PREFIX + str(error["loc"][0]).upper() if error.get("loc") else PREFIX + "?"
+    if error["type"] == "greater_than_equal":
+        return f"{name}: must not be negative, got {error.get('input')}"
+    if error["type"].startswith("int_"):
+        return f"{name}: expected a whole number, got {error.get('input')!r}"
+    return f"{name}: {error['msg']}"
