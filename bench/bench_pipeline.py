@@ -34,7 +34,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def measure(database_url: str, redis: RedisServer, logs: Path) -> dict:
-    pipe = Pipeline(database_url, redis, logs, queued_deadline=600, running_deadline=600)
+    pipe = Pipeline(database_url, redis, logs, queued_deadline=600, running_deadline=650, visibility_timeout=900)
     try:
         pipe.worker("bench", concurrency=2)
         # both pool processes start their fork server (torch import) before the clock starts
