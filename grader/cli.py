@@ -16,9 +16,9 @@ from grader.i18n import N_, gettext
 from grader.scoring import GradeResult
 from grader.selfcheck import check_assignments
 from grader.service import commands as service_commands
-from grader.source_text import decode_script
 from grader.spec import SpecError, find_spec, load_spec
-from worker.grading import grade_source, safe_filename, script_grader
+from grader.submissions import SubmissionError, read_source, script_name
+from worker.grading import grade_source, script_grader
 from worker.sandbox import SandboxUnavailable, get_sandbox
 
 EXIT_USAGE = 2
@@ -49,14 +49,15 @@ def _collect(paths: tuple[str, ...]) -> list[Path]:
 
 
 def _read_source(path: Path, lang: str = "en") -> str:
+    """The script's text, checked as an upload is (grader.submissions.read_source)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UsageProblem(words.cannot_read(lang, path, exc)) from None
     try:
-        return decode_script(data)[0]
-    except UnicodeDecodeError as exc:
-        raise UsageProblem(words.not_utf8(lang, path, exc)) from None
+        return read_source(data)[0]
+    except SubmissionError as exc:
+        raise UsageProblem(f"{path}: {exc.render(lang)}") from None
 
 
 def result_json(result: GradeResult, path: str | None, lang: str = "en") -> dict:
@@ -126,7 +127,7 @@ def grade(paths: tuple[str, ...], assignment_id: str, assignments_dir: str, as_j
                     failed_inputs += 1
                     continue
                 try:
-                    result, _ = grade_source(spec, source, box, filename=safe_filename(path.name))
+                    result, _ = grade_source(spec, source, box, filename=script_name(path.name))
                 except SandboxUnavailable as exc:  # the host, not the script: stop, say why
                     raise UsageProblem(gettext(lang, N_("the sandbox failed: %(error)s"), error=exc)) from None
                 if as_json:

@@ -88,7 +88,3 @@ def status_text(lang: str, status: str) -> str:
 
 def cannot_read(lang: str, path, exc: OSError) -> str:
     return gettext(lang, N_("%(path)s: cannot read: %(error)s"), path=path, error=exc.strerror or exc)
-
-
-def not_utf8(lang: str, path, exc: UnicodeDecodeError) -> str:
-    return gettext(lang, N_("%(path)s: not UTF-8 text (byte %(pos)s)"), path=path, pos=exc.start)

@@ -117,6 +117,8 @@ class Submission(Base):
     # the running attempt's lease: renewed while it grades; a lease older than GRADER_LEASE_SECONDS means
     # the attempt's process is gone (grader.service.attempts)
     alive_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    # why it last went back to the queue: a grader.submissions.REQUEUE_REASONS code; None if it never did
+    requeue_reason: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     # a TA's manual score: while set, `score` holds it (a regrade keeps it); the reason is in the audit log
     override_score: so.Mapped[float | None] = so.mapped_column(sa.Float)
 

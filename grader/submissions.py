@@ -1,4 +1,18 @@
-"""Accepting a submission: store it (the database is the truth), then wake a worker through the broker.
+"""The submission lifecycle: accepting an upload, storing it, sending its task, and queueing it again.
+
+Rules, each written only here:
+- An upload is accepted when its name ends in .py (any case), it is at most `max_bytes` (the configured upload
+  cap, MAX_SOURCE_BYTES by default), it is text in UTF-8 (with or without a BOM) or in GB18030 as Chinese Windows
+  editors save it (grader.source_text), it is not blank once decoded, and it holds no NUL character. The page,
+  the API and `grader grade` apply these same checks, in this order.
+- A script is stored, shown and run under one name, script_name(): the upload's base name when the sandbox can
+  write it, else "submission.py".
+- A submission is committed before its task is sent: a worker must find the row, and a row whose task was lost
+  is re-sent by the reaper (the database is the truth; the broker only carries wake-ups).
+- requeue() is the only way a submission goes back to `queued`: with a reason code, a fresh enqueue time, and no
+  attempt token (an attempt that outlives its requeue cannot write). A regrade, and a failure retried once a
+  healthy worker came up, are new gradings: their attempts start again from zero (a regrade also forgets the
+  old failure). The reaper's and a retry's requeues keep the attempts and record the cause.
 
 This module is imported by the web process: it must never import worker.sandbox, worker.tasks or torch.
 The grade task is sent by name.
@@ -9,6 +23,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -18,16 +33,35 @@ from celery import Celery
 
 from grader.config import Config
 from grader.db import Database
+from grader.i18n import N_, gettext
 from grader.models import Assignment, Submission, User, utcnow
 from grader.service.pending import PendingMarks
 from grader.source_text import MAX_SOURCE_BYTES, decode_script
 from grader.task_names import GRADE_TASK
 
+DEFAULT_NAME = "submission.py"
+NAME_MAX_BYTES = 255  # the sandbox writes the script under its name: Linux's NAME_MAX counts bytes
+NAME_MAX_CHARS = 200  # the column's width
+# why a submission went back to the queue, stored as Submission.requeue_reason
+REQUEUE_REGRADE = "requeue.regrade"  # staff asked for a new grading (pages, `grader regrade`)
+REQUEUE_REAPER = "requeue.reaper"  # stuck in queued or running past its deadline
+REQUEUE_RETRY = "requeue.retry"  # an attempt failed on our side and gave the submission back
+REQUEUE_RECOVERED = "requeue.recovered"  # failed for a cause a healthy worker may cure, and one came up
+REQUEUE_REASONS = (REQUEUE_REGRADE, REQUEUE_REAPER, REQUEUE_RETRY, REQUEUE_RECOVERED)
+NEW_GRADING = (REQUEUE_REGRADE, REQUEUE_RECOVERED)  # their attempts start again from zero
 log = logging.getLogger(__name__)
 
 
 class SubmissionError(ValueError):
-    """A submission we refuse, with a message for the student."""
+    """A submission we refuse: an English message (a gettext id) and its parameters, put into words when shown,
+    in the reader's language (render)."""
+
+    def __init__(self, text: str, **params):
+        self.text, self.params = text, params
+        super().__init__(text % params if params else text)
+
+    def render(self, lang: str) -> str:
+        return gettext(lang, self.text, **self.params)
 
 
 def sender_app(config: Config) -> Celery:
@@ -92,20 +126,52 @@ class Sender:
         self.app.close()
 
 
-def decode_source(data: bytes) -> str:
-    if len(data) > MAX_SOURCE_BYTES:
-        raise SubmissionError(f"the file is larger than {MAX_SOURCE_BYTES // 1024} KB")
-    if not data.strip():
-        raise SubmissionError("the file is empty")
+@dataclass(frozen=True)
+class Upload:
+    """An accepted script: its text (always stored as UTF-8), the name it is stored and run under, and the
+    encoding it arrived in (grader.source_text.UTF8 or GB18030, which the page tells the student about)."""
+
+    source: str
+    filename: str
+    encoding: str
+
+
+def script_name(name: str | None) -> str:
+    """The name a script is stored, shown and run under: the base name of what the student uploaded
+    (Unicode NFC, since a Mac writes "é" as two characters), when it ends in .py, does not start with a dot,
+    holds only printable characters and fits the file system; else "submission.py"."""
+    base = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    if (not base.lower().endswith(".py") or base.startswith(".") or not base.isprintable()
+            or len(base) > NAME_MAX_CHARS or len(base.encode("utf-8")) > NAME_MAX_BYTES):
+        return DEFAULT_NAME
+    return base
+
+
+def read_source(data: bytes, max_bytes: int = MAX_SOURCE_BYTES) -> tuple[str, str]:
+    """(text, encoding) of a script's bytes; SubmissionError when it is too large, not text, blank or holds NUL."""
+    if len(data) > max_bytes:
+        raise SubmissionError(N_("The file is larger than %(kb)s KB; a homework script is a few KB."),
+                              kb=max_bytes // 1024)
     try:
-        return decode_script(data)[0]
+        source, encoding = decode_script(data)
     except UnicodeDecodeError as exc:
-        raise SubmissionError(f"the file is not UTF-8 (or GB18030) text (byte {exc.start})") from None
+        raise SubmissionError(N_("The file is not UTF-8 text (the byte at position %(pos)s is not valid UTF-8). "
+                                 "Save it as UTF-8 and try again."), pos=exc.start) from None
+    if not source.strip():
+        raise SubmissionError(N_("The file is empty."))
+    if "\x00" in source:
+        raise SubmissionError(N_("The file contains a NUL byte, so it is not a Python script."))
+    return source, encoding
 
 
-def clean_filename(name: str | None) -> str:
-    base = (name or "submission.py").replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "")
-    return base[:200] or "submission.py"
+def accept(data: bytes, filename: str | None, max_bytes: int = MAX_SOURCE_BYTES) -> Upload:
+    """An uploaded script as we store it, or SubmissionError saying what is wrong with it (module rules)."""
+    shown = unicodedata.normalize("NFC", filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    if not shown.lower().endswith(".py"):
+        raise SubmissionError(N_("Only Python files (.py) are accepted; %(name)s is not one."),
+                              name=shown.replace("\x00", "")[:NAME_MAX_CHARS])
+    source, encoding = read_source(data, max_bytes)
+    return Upload(source, script_name(shown), encoding)
 
 
 def store(session: so.Session, user: User, assignment_id: str, source: str, filename: str,
@@ -113,32 +179,62 @@ def store(session: so.Session, user: User, assignment_id: str, source: str, file
     """Insert a queued submission (not committed). SubmissionError for an unknown or unpublished assignment."""
     assignment = session.get(Assignment, assignment_id) if isinstance(assignment_id, str) else None
     if assignment is None or (not assignment.published and user.role == "student"):
-        raise SubmissionError(f"unknown assignment {assignment_id!r}")
+        raise SubmissionError("unknown assignment %(id)s", id=repr(assignment_id))  # for programs: pages 404 first
     now = now or utcnow()
     submission = Submission(user_id=user.id, assignment_id=assignment.id, assignment_version=assignment.version,
                             source=source, sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(),
-                            filename=clean_filename(filename), submitted_at=now, enqueued_at=now,
+                            filename=script_name(filename), submitted_at=now, enqueued_at=now,
                             status="queued", attempt=0)
     session.add(submission)
     session.flush()
     return submission
 
 
+def enqueue(session: so.Session, user: User, assignment_id: str, upload: Upload,
+            send: Callable[[int], bool]) -> Submission:
+    """Store an accepted upload and COMMIT, then send its grade task (the order is the module's rule)."""
+    submission = store(session, user, assignment_id, upload.source, upload.filename)
+    session.commit()
+    send(submission.id)
+    return submission
+
+
 def submit(db: Database, send: Callable[[int], bool], user_id: int, assignment_id: str, source: str,
-           filename: str = "submission.py") -> Submission:
-    """Store the submission and COMMIT, then send the grade task. The order matters: a worker must find
-    the row, and a row whose task was lost is re-sent by the reaper."""
+           filename: str = DEFAULT_NAME) -> Submission:
+    """Store and COMMIT in a session of its own, then send: enqueue() for the service's own tools and tests,
+    whose source was read already."""
     with db.session() as session:
         user = session.get(User, user_id)
         if user is None:
-            raise SubmissionError(f"no user with id {user_id}")
+            raise SubmissionError("no user with id %(id)s", id=user_id)
         submission = store(session, user, assignment_id, source, filename)
     send(submission.id)
     return submission
 
 
-def requeue(session: so.Session, ids: list[int], now: dt.datetime | None = None) -> None:
-    """Mark submissions queued again with a fresh enqueue time (the caller commits, then sends)."""
-    if ids:
-        session.execute(sa.update(Submission).where(Submission.id.in_(ids))
-                        .values(status="queued", enqueued_at=now or utcnow(), error=None))
+def requeue(session: so.Session, ids: list[int], reason: str, *, cause: tuple[str, dict] | None = None,
+            token: str | None = None, now: dt.datetime | None = None) -> int:
+    """Queue these submissions again (the caller commits, then sends each id); how many rows changed.
+
+    `reason` is one of REQUEUE_REASONS and is stored as the row's requeue_reason. Every requeue clears the
+    attempt token, the lease and the finish time. A new grading (a regrade, a recovered failure) starts its
+    attempts from zero; a regrade also forgets the old failure, while a recovered one keeps it for staff until
+    it is graded. `cause`: the failure on our side that sent it back, as (code, parameters) (the reaper's lost
+    worker, a retry). `token`: only while that attempt is still the current one (a retry gives back its own
+    attempt, never a newer one)."""
+    if reason not in REQUEUE_REASONS:
+        raise ValueError(f"unknown requeue reason {reason!r} (one of {', '.join(REQUEUE_REASONS)})")
+    if not ids:
+        return 0
+    values: dict = {"status": "queued", "enqueued_at": now or utcnow(), "attempt_token": None, "alive_at": None,
+                    "finished_at": None, "requeue_reason": reason}
+    if reason in NEW_GRADING:
+        values["attempt"] = 0
+    if reason == REQUEUE_REGRADE:
+        values.update(error=None, error_code=None, error_params=None)
+    if cause is not None:
+        values["error_code"], values["error_params"] = cause
+    query = sa.update(Submission).where(Submission.id.in_(ids))
+    if token is not None:
+        query = query.where(Submission.attempt_token == token)
+    return session.execute(query.values(**values)).rowcount

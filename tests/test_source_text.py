@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from grader.source_text import GB18030, UTF8, decode_script
-from grader.submissions import SubmissionError, decode_source
+from grader.submissions import SubmissionError, read_source
 from service_fixtures import ASSIGNMENTS
 from web_fixtures import app, client, db_of, login, template_db, upload  # noqa: F401
 
@@ -37,7 +37,7 @@ def test_other_bytes_are_refused_where_utf8_fails(data):
         decode_script(data)
     assert refused.value.encoding == "utf-8"
     with pytest.raises(SubmissionError, match="not UTF-8"):
-        decode_source(data)
+        read_source(data)
 
 
 def test_the_upload_form_converts_a_gbk_file_and_says_so(app, client):

@@ -21,9 +21,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from worker.grading import safe_filename
 from grader.models import Submission
 from grader.service import accounts
+from grader.submissions import script_name
 from service_fixtures import ROOT, Pipeline, RedisServer
 from web_fixtures import PASSWORD, login, upload
 from worker.sandbox.outputs import CappedBuffer
@@ -361,7 +361,7 @@ def test_grader_grade_keeps_a_flood_of_chinese_output_whole_up_to_the_cap(tmp_pa
 @pytest.mark.parametrize("name", [FILENAME, "反" * 84 + ".py", "反" * 90 + ".py", "日本語のファイル.py"],
                          ids=["homework", "255-bytes", "273-bytes", "japanese"])
 def test_the_sandbox_name_is_the_students_name_or_one_the_sandbox_can_write(name):
-    safe = safe_filename(name)
+    safe = script_name(name)
     assert safe in (name, "submission.py")
     assert len(safe.encode("utf-8")) <= 255  # Linux's NAME_MAX counts bytes
     with tempfile.TemporaryDirectory() as folder:

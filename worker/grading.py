@@ -6,7 +6,6 @@ imports this module; the grade task, `grader grade` and `grader assignments chec
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 
 from grader.expected import expected_for
 from grader.outcome import OutcomeError, RunReport, parse_outcome
@@ -55,16 +54,3 @@ def grade_source(spec: AssignmentSpec, source: str, sandbox: Sandbox, filename: 
 def script_grader(sandbox: Sandbox) -> GradeScript:
     """The self-check's way to grade a file: grade_source in this sandbox, on time."""
     return lambda spec, source, filename: grade_source(spec, source, sandbox, filename)[0]
-
-
-def safe_filename(name: str) -> str:
-    """The script's name inside the sandbox: a plain basename ending in .py, else submission.py."""
-    # NFC: a Mac uploads "résumé.py" with separate accent marks, which are not alphanumeric on their own
-    base = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    if not base.endswith(".py") or base.startswith(".") or len(base) > 100 or "\x00" in base:
-        return "submission.py"
-    if not all(ch.isalnum() or ch in "._- " for ch in base):
-        return "submission.py"
-    if len(base.encode("utf-8")) > 255:  # the sandbox writes the file: NAME_MAX counts bytes, three per CJK character
-        return "submission.py"
-    return base

@@ -31,9 +31,10 @@ from grader.selfcheck import check_sources
 from grader.service import attempts, deadlines, queue
 from grader.service.pending import PendingMarks
 from grader.spec import SpecError, parse_spec
+from grader.submissions import script_name
 from grader.task_names import DRY_RUN_TASK, GRADE_TASK
 from worker.celery_app import app, config
-from worker.grading import grade_source, safe_filename, script_grader
+from worker.grading import grade_source, script_grader
 from worker.health import PROBE_SECONDS, Health, probe
 from worker.sandbox import SandboxUnavailable, get_sandbox
 
@@ -244,7 +245,7 @@ def _grade(claim: attempts.Claim, worker: str) -> str:
         attempts.give_up(runtime.db, submission_id, attempts.SPEC_BROKEN, {"detail": str(exc)})
         return "spec broken"
     try:
-        result, _report = grade_source(spec, claim.source, runtime.sandbox, filename=safe_filename(claim.filename),
+        result, _report = grade_source(spec, claim.source, runtime.sandbox, filename=script_name(claim.filename),
                                        submitted_at=claim.submitted_at)
     except (SandboxUnavailable, OSError) as exc:
         detail = f"{type(exc).__name__}: {exc}"

@@ -15,11 +15,12 @@ import sqlalchemy as sa
 
 from grader.config import Config, ConfigError
 from grader.db import Database, DatabaseError, upgrade
-from grader.models import ROLES, Assignment, Submission
+from grader.models import ROLES, Assignment
 from grader.service import accounts, catalog, export
+from grader.service.regrade import select_ids
 from grader.service.reaper import reap_forever
 from grader.spec import SpecError
-from grader.submissions import Sender, requeue, sender_app
+from grader.submissions import REQUEUE_REGRADE, Sender, requeue, sender_app
 
 
 class ServiceProblem(click.ClickException):
@@ -178,15 +179,8 @@ def regrade(assignment_id: str, which: str, database_url: str | None) -> None:
     with _session(database_url) as session:
         if session.get(Assignment, assignment_id) is None:
             raise ServiceProblem(f"unknown assignment {assignment_id!r}")
-        query = sa.select(Submission.id).where(Submission.assignment_id == assignment_id)
-        if which == "failed":
-            query = query.where(Submission.status == "failed")
-        ids = list(session.scalars(query.order_by(Submission.id)))
-        requeue(session, ids)
-        # the regrade is a new grading: attempts start again from zero, and any running attempt is void
-        if ids:
-            session.execute(sa.update(Submission).where(Submission.id.in_(ids))
-                            .values(attempt=0, attempt_token=None))
+        ids = select_ids(session, assignment_id, which)
+        requeue(session, ids, REQUEUE_REGRADE)
     sender = Sender(sender_app(config))
     try:
         sent = sum(sender.send(i) for i in ids)

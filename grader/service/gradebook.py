@@ -1,10 +1,9 @@
 """The TA dashboard's numbers for one assignment: one row per student, the score histogram, the share of
 each diagnosis.
 
-Rules: `best` is the highest graded score (penalty applied, a manual override counts as the score);
-`latest` is the newest submission whatever its status; `late` counts graded submissions that lost points
-to the late penalty; the diagnosis shares count, among students with a graded submission, those whose
-newest graded submission carries the diagnosis; the histogram bins each such student's best score.
+Rules: best, latest and the counts are grader.service.standings' (stated there); the diagnosis shares count,
+among students with a graded submission, those whose newest graded submission carries the diagnosis; the
+histogram bins each such student's best score.
 """
 from __future__ import annotations
 
@@ -16,28 +15,20 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from grader.models import DeadlineExtension, Submission, User
+from grader.service.standings import Standing, standings
 
 SORTS = ("name", "best", "latest", "submissions", "last", "late")
 FILTERS = ("all", "submitted", "missing", "late", "below_full", "extended", "failed")
 BINS = 10
 
 
-@dataclass
-class StudentRow:
+@dataclass(kw_only=True)
+class StudentRow(Standing):
+    """A student's standing on the assignment (zeros when they submitted nothing), with what the dashboard adds."""
+
     user_id: int
     username: str
     display_name: str
-    submissions: int = 0
-    graded: int = 0
-    best: float | None = None
-    best_id: int | None = None
-    latest_id: int | None = None
-    latest_status: str | None = None
-    latest_score: float | None = None
-    last_submitted: dt.datetime | None = None
-    late: int = 0
-    failed: int = 0
-    max_score: float | None = None
     extension: dt.datetime | None = None
     diagnoses: list[str] = field(default_factory=list)  # codes on the newest graded submission
     diagnosis_params: dict[str, dict] = field(default_factory=dict)  # their parameters, by code
@@ -70,36 +61,16 @@ class Gradebook:
 def gradebook(session: so.Session, assignment_id: str) -> Gradebook:
     students = session.execute(sa.select(User.id, User.username, User.display_name).where(User.role == "student")
                                .order_by(User.username)).all()
-    rows = {u.id: StudentRow(u.id, u.username, u.display_name or u.username) for u in students}
-    subs = session.execute(
-        sa.select(Submission.id, Submission.user_id, Submission.status, Submission.score, Submission.max_score,
-                  Submission.late_penalty, Submission.submitted_at, Submission.diagnoses)
-        .where(Submission.assignment_id == assignment_id)
-        .order_by(Submission.submitted_at.desc(), Submission.id.desc())).all()
-    seen_graded: set[int] = set()
-    for s in subs:
-        row = rows.get(s.user_id)
-        if row is None:  # staff submissions are not in the gradebook
-            continue
-        row.submissions += 1
-        if row.latest_id is None:
-            row.latest_id, row.latest_status, row.last_submitted = s.id, s.status, s.submitted_at
-            row.latest_score = s.score if s.status == "graded" else None
-        if s.status == "failed":
-            row.failed += 1
-        if s.status != "graded" or s.score is None:
-            continue
-        row.graded += 1
-        row.max_score = row.max_score if row.max_score is not None else s.max_score
-        if s.late_penalty:
-            row.late += 1
-        if row.best is None or s.score > row.best:
-            row.best, row.best_id = s.score, s.id
-        if s.user_id not in seen_graded:
-            seen_graded.add(s.user_id)
-            found = [d for d in (s.diagnoses or []) if isinstance(d, dict) and isinstance(d.get("code"), str)]
-            row.diagnoses = [d["code"] for d in found]
-            row.diagnosis_params = {d["code"]: d.get("params") or {} for d in found}
+    found = standings(session, assignment_id=assignment_id)
+    rows = {u.id: StudentRow(**vars(found.get((u.id, assignment_id), Standing())), user_id=u.id, username=u.username,
+                             display_name=u.display_name or u.username)
+            for u in students}  # staff submissions are not in the gradebook
+    newest_graded = {r.newest_graded_id: r for r in rows.values() if r.newest_graded_id is not None}
+    for submission_id, diagnoses in session.execute(
+            sa.select(Submission.id, Submission.diagnoses).where(Submission.id.in_(newest_graded))):
+        found_codes = [d for d in (diagnoses or []) if isinstance(d, dict) and isinstance(d.get("code"), str)]
+        newest_graded[submission_id].diagnoses = [d["code"] for d in found_codes]
+        newest_graded[submission_id].diagnosis_params = {d["code"]: d.get("params") or {} for d in found_codes}
     for ext in session.scalars(sa.select(DeadlineExtension).where(DeadlineExtension.assignment_id == assignment_id)):
         if ext.user_id in rows:
             rows[ext.user_id].extension = ext.deadline

@@ -14,7 +14,7 @@ from grader.i18n import choose
 from grader.models import STAFF_ROLES, Assignment, Submission, User, utcnow
 from grader.service.accounts import user_for_token
 from grader.service.deadlines import effective_deadline
-from grader.submissions import SubmissionError, clean_filename, decode_source, store
+from grader.submissions import SubmissionError, accept, enqueue
 from grader.web import openapi
 from grader.web.db import get_session, sender
 
@@ -55,24 +55,18 @@ def create_submission():
     assignment = session.get(Assignment, assignment_id)
     if assignment is None or (not assignment.published and g.user.role not in STAFF_ROLES):
         return jsonify(error=f"unknown assignment {assignment_id!r}"), 400  # a bad form field, not a bad URL
-    if not clean_filename(upload.filename).lower().endswith(".py"):
-        return jsonify(error="only Python files (.py) are accepted"), 400
+    cfg = current_app.config["GRADER"]
+    try:
+        accepted = accept(upload.read(cfg.max_upload_bytes + 1), upload.filename, cfg.max_upload_bytes)
+    except SubmissionError as exc:
+        return jsonify(error=str(exc)), 400
     # the pages' rules: closed after the last late day, one submission per interval, a per-assignment maximum
     from grader.web.student.rules import refusal
 
-    refused = refusal(session, g.user, assignment, current_app.config["GRADER"])
+    refused = refusal(session, g.user, assignment, cfg)
     if refused:
         return jsonify(error=refused[0]), refused[1]
-    try:
-        source = decode_source(upload.read())
-        if "\x00" in source:
-            raise SubmissionError("the file contains a NUL byte, so it is not a Python script")
-        submission = store(session, g.user, assignment_id, source, upload.filename or "submission.py")
-        session.commit()  # committed before the task is sent: a worker must find the row
-    except SubmissionError as exc:
-        session.rollback()
-        return jsonify(error=str(exc)), 400
-    sender().send(submission.id)
+    submission = enqueue(session, g.user, assignment_id, accepted, sender().send)
     url = url_for("api.get_submission", submission_id=submission.id)
     return jsonify(id=submission.id, status=submission.status, url=url), 202, {"Location": url}
 

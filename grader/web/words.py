@@ -20,6 +20,10 @@ WORDS: dict[str, str] = {
     "draft_discarded": N_("draft discarded"), "regrade": N_("regrade"), "extension": N_("extension"),
     "extension_revoked": N_("extension revoked"), "override": N_("override"),
     "override_cleared": N_("override cleared"),
+    # why a submission went back to the queue (grader.submissions.REQUEUE_REASONS)
+    "requeue.regrade": N_("a regrade"), "requeue.reaper": N_("the reaper: it was stuck"),
+    "requeue.retry": N_("a retry after a failure on our side"),
+    "requeue.recovered": N_("a retry once a healthy worker came up"),
 }
 
 # an audit entry's details (grader.web.staff): the name of each, and the words some of them store

@@ -11,7 +11,8 @@ from grader.i18n import N_
 from grader.models import Assignment, Submission
 from grader.service import audit, export, gradebook as gb
 from grader.service.queue import queue_health
-from grader.service.regrade import mark_for_regrade, select_ids
+from grader.service.regrade import select_ids
+from grader.submissions import REQUEUE_REGRADE, requeue
 from grader.web.db import get_session
 from grader.web.staff import bp
 from grader.web.staff.common import assignment_or_404, record, send_grades, staff_required
@@ -82,7 +83,7 @@ def regrade_assignment(assignment_id: str):
         return redirect(url_for("staff.assignment", assignment_id=a.id))
     session = get_session()
     ids = select_ids(session, a.id, which)
-    mark_for_regrade(session, ids)
+    requeue(session, ids, REQUEUE_REGRADE)
     record("regrade", assignment_id=a.id, details={"which": which, "count": len(ids)})
     session.commit()  # committed before the tasks are sent: a worker must find the rows
     sent = send_grades(ids)

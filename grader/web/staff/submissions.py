@@ -10,7 +10,7 @@ from grader.feedback import render_failure
 from grader.lateness import priced
 from grader.service import audit
 from grader.service.deadlines import effective_deadline
-from grader.service.regrade import mark_for_regrade
+from grader.submissions import REQUEUE_REGRADE, requeue
 from grader.web.db import get_session
 from grader.web.staff import bp
 from grader.web.staff.common import record, send_grades, staff_required, submission_or_404
@@ -55,7 +55,7 @@ def submission(submission_id: int):
 def regrade_submission(submission_id: int):
     s = submission_or_404(submission_id)
     if RegradeForm().validate_on_submit():
-        mark_for_regrade(get_session(), [s.id])
+        requeue(get_session(), [s.id], REQUEUE_REGRADE)
         record("regrade", assignment_id=s.assignment_id, submission_id=s.id, student_id=s.user_id,
                details={"which": "one", "count": 1, "previous_score": s.score, "previous_status": s.status})
         get_session().commit()

@@ -1,32 +1,22 @@
 """Assignment list, an assignment's page with the upload form, and the history of one's submissions."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from grader.lateness import window
 from grader.models import Assignment, Submission, User
-from grader.source_text import GB18030, decode_script
-from grader.submissions import clean_filename, store
+from grader.service.standings import Standing, standings
+from grader.source_text import GB18030
+from grader.submissions import SubmissionError, Upload, accept, enqueue
 from grader.web.db import get_session, sender
 from grader.web.forms import UploadForm
 from grader.web.student import bp
-from grader.lateness import window
 from grader.web.student.rules import deadline_for, description_of, refusal, spec_of, title_of
-from grader.web.text import _
-
-
-@dataclass
-class Standing:
-    """One student's record on one assignment."""
-
-    count: int = 0
-    best: float | None = None
-    latest: Submission | None = None
+from grader.web.text import _, current_lang
 
 
 def visible_assignment(assignment_id: str) -> Assignment:
@@ -35,19 +25,6 @@ def visible_assignment(assignment_id: str) -> Assignment:
     if assignment is None or (not assignment.published and not current_user.is_staff):
         abort(404)
     return assignment
-
-
-def standings(user_id: int) -> dict[str, Standing]:
-    found: dict[str, Standing] = {}
-    rows = get_session().scalars(sa.select(Submission).where(Submission.user_id == user_id)
-                                 .order_by(Submission.submitted_at.desc(), Submission.id.desc()))
-    for s in rows:
-        st = found.setdefault(s.assignment_id, Standing())
-        st.count += 1
-        st.latest = st.latest or s
-        if s.status == "graded" and s.score is not None and (st.best is None or s.score > st.best):
-            st.best = s.score
-    return found
 
 
 @bp.get("/")
@@ -63,8 +40,9 @@ def assignments():
     if not current_user.is_staff:
         query = query.where(Assignment.published.is_(True))
     rows = get_session().scalars(query.order_by(Assignment.deadline.is_(None), Assignment.deadline, Assignment.id))
-    mine = standings(current_user.id)
-    items = [(a, window(spec_of(a).late, deadline_for(current_user.id, a)), mine.get(a.id, Standing())) for a in rows]
+    mine = standings(get_session(), user_id=current_user.id)
+    items = [(a, window(spec_of(a).late, deadline_for(current_user.id, a)), mine.get((current_user.id, a.id), Standing()))
+             for a in rows]
     return render_template("student/assignments.html", items=items)
 
 
@@ -79,8 +57,8 @@ def render_assignment(assignment: Assignment, form: UploadForm, error: str | Non
                            max_bytes=current_app.config["GRADER"].max_upload_bytes), status
 
 
-def _source_from(form: UploadForm, limit: int) -> tuple[str, str, str] | str:
-    """(source, filename, encoding) from the upload or the pasted code, or a sentence saying what is wrong."""
+def _upload_from(form: UploadForm, limit: int) -> Upload | str:
+    """The uploaded file or the pasted code, accepted (grader.submissions), or a sentence saying what is wrong."""
     upload = form.file.data
     has_file = upload is not None and bool(getattr(upload, "filename", ""))
     pasted = (form.code.data or "").replace("\r\n", "\n")
@@ -88,25 +66,13 @@ def _source_from(form: UploadForm, limit: int) -> tuple[str, str, str] | str:
         return _("Upload a file or paste your code, not both.")
     if not has_file and not pasted.strip():
         return _("Choose a .py file or paste your code.")
-    if has_file:
-        filename = clean_filename(upload.filename)
-        if not filename.lower().endswith(".py"):
-            return _("Only Python files (.py) are accepted; %(name)s is not one.", name=filename)
-        data = upload.stream.read(limit + 1)
-    else:
-        filename, data = "pasted.py", pasted.encode("utf-8")
-    if len(data) > limit:
-        return _("The file is larger than %(kb)s KB; a homework script is a few KB.", kb=limit // 1024)
+    # read one byte past the cap, not the whole stream, to tell that it is too large
+    data, filename = (upload.stream.read(limit + 1), upload.filename) if has_file else (pasted.encode("utf-8"),
+                                                                                        "pasted.py")
     try:
-        source, encoding = decode_script(data)
-    except UnicodeDecodeError as exc:
-        return _("The file is not UTF-8 text (the byte at position %(pos)s is not valid UTF-8). Save it as "
-                 "UTF-8 and upload it again.", pos=exc.start)
-    if not source.strip():
-        return _("The file is empty.")
-    if "\x00" in source:
-        return _("The file contains a NUL byte, so it is not a Python script.")
-    return source, filename, encoding
+        return accept(data, filename, limit)
+    except SubmissionError as exc:
+        return exc.render(current_lang())
 
 
 # the assignment's words in the viewer's language, on every page that names an assignment
@@ -124,20 +90,17 @@ def assignment(assignment_id: str):
     if not form.validate_on_submit():
         return render_assignment(assignment, form, _("The form was incomplete; please try again."), 400)
     cfg = current_app.config["GRADER"]
-    found = _source_from(form, cfg.max_upload_bytes)
+    found = _upload_from(form, cfg.max_upload_bytes)
     if isinstance(found, str):
         return render_assignment(assignment, form, found, 400)
-    source, filename, encoding = found
     session = get_session()
     user = session.get(User, current_user.id)
     refused = refusal(session, user, assignment, cfg)
     if refused:
         return render_assignment(assignment, form, refused[0], refused[1])
-    submission = store(session, user, assignment.id, source, filename)
-    session.commit()  # committed before the task is sent: a worker must find the row
-    sender().send(submission.id)
+    submission = enqueue(session, user, assignment.id, found, sender().send)
     flash(_("Submitted. Grading usually takes a few seconds."), "ok")
-    if encoding == GB18030:
+    if found.encoding == GB18030:
         flash(_("Your file was saved in the GBK (GB18030) encoding; it was converted to UTF-8. Chinese "
                 "comments and prints are kept."), "ok")
     return redirect(url_for("student.submission", submission_id=submission.id))
