@@ -81,6 +81,14 @@ def test_loading_assignments_twice_changes_nothing_and_a_changed_spec_bumps_the_
     with db.session() as session:
         row = session.get(Assignment, "backprop-linear")
         assert row.version == 2 and row.title.startswith("Changed")
+        row.draft_yaml = "id: backprop-linear\n"  # an instructor's draft of version 2, waiting on the manage page
+    spec.write_text(spec.read_text().replace("Changed - ", "Changed again - ", 1))
+    with db.session() as session:
+        assert catalog.load_assignments(session, folder).updated == ["backprop-linear"]
+    with db.session() as session:
+        row = session.get(Assignment, "backprop-linear")
+        # the same rule as publishing from the manage page (catalog.write_spec): the draft was of an older version
+        assert row.version == 3 and row.title.startswith("Changed again") and row.draft_yaml is None
 
 
 def test_a_submission_round_trips_with_aware_times_and_check_results(db):

@@ -21,7 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from grader.i18n import N_
 from grader.models import Assignment, AssignmentFile, DryRun, Submission, utcnow
-from grader.service import audit
+from grader.service import audit, catalog
 from grader.source_text import MAX_SOURCE_BYTES
 from grader.task_names import DRY_RUN_TASK
 from grader.spec import SLUG, AssignmentSpec, SpecError, SpecProblem, check_spec, parse_spec, spec_hash
@@ -124,16 +124,13 @@ def save_spec(text: str, spec: AssignmentSpec, files: dict[str, str] | None) -> 
     digest = spec_hash(text)
     row = session.get(Assignment, spec.id)
     if row is None:
-        row = Assignment(id=spec.id, title=spec.title, spec_yaml=text, spec_hash=digest, version=1,
-                         deadline=spec.deadline, published=False, updated_at=utcnow())
-        session.add(row)
+        row = catalog.add_assignment(session, spec, text, published=False)
         outcome = "created"
     elif row.spec_hash == digest:
         row.draft_yaml = None
         outcome = "unchanged"
     elif not row.published:
-        row.title, row.spec_yaml, row.spec_hash, row.deadline = spec.title, text, digest, spec.deadline
-        row.version, row.updated_at, row.draft_yaml = row.version + 1, utcnow(), None
+        catalog.write_spec(row, spec, text)
         outcome = "updated"
     else:
         row.draft_yaml = text
@@ -307,8 +304,8 @@ def apply_draft(assignment_id: str):
     spec, problems = validate(a.draft_yaml, a.id, train=False)  # checked when it was saved
     if spec is None:
         return render_edit(a, None, problems, 400)
-    a.title, a.spec_yaml, a.spec_hash, a.deadline = spec.title, a.draft_yaml, spec_hash(a.draft_yaml), spec.deadline
-    a.version, a.updated_at, a.draft_yaml = a.version + 1, utcnow(), None
+    catalog.write_spec(a, spec, a.draft_yaml)
+    a.draft_yaml = None  # also when it was the published text again
     record("spec_published", assignment_id=a.id, details={"version": a.version, "hash": a.spec_hash})
     get_session().commit()
     flash(_("Version %(version)s is live. Submissions graded under earlier versions keep their scores until you "
