@@ -27,6 +27,9 @@ class TensorData(_Loose):
     data: list[Number] | None = Field(None, max_length=1 << 20)
     dtype: str = ""
     too_large: bool = False
+    # a tensor too large to record: its norm and fixed random projections (grader.sketch)
+    norm: Number = None
+    sketch: list[Number] | None = Field(None, max_length=64)
 
     def array(self) -> np.ndarray | None:
         """Flat float64 values; None when absent. Non-numbers become NaN, so they never match."""
@@ -42,10 +45,36 @@ class NamedValue(TensorData):
     requires_grad: bool = True
 
 
+class BatchCandidate(_Loose):
+    """A variable that held rows of the data set at a backward(): the rows as [start, stop) runs."""
+
+    rows: list[tuple[int, int]] = Field(default_factory=list, max_length=100_000)
+    single: bool = False  # one sample without a batch axis (a loop's x), not a batch of one
+
+    def indices(self, samples: int) -> list[int] | None:
+        """The row indices in order; None when a run falls outside the data set (forged)."""
+        out: list[int] = []
+        for start, stop in self.rows:
+            if not 0 <= start < stop <= samples or len(out) + stop - start > samples * 4:
+                return None
+            out.extend(range(start, stop))
+        return out
+
+
+class UnmatchedData(_Loose):
+    """The largest sample-shaped variable at a backward() whose rows are not all the assignment's."""
+
+    size: int = Field(0, ge=0)
+    matched: int = Field(0, ge=0)
+
+
 class TraceStep(_Loose):
     values: dict[str, TensorData] = Field(default_factory=dict, max_length=256)
     grads: dict[str, TensorData | None] = Field(default_factory=dict, max_length=256)
     loss: Number = None
+    run: int = Field(0, ge=0)  # the training run (0-based) this backward() belongs to
+    batch: list[BatchCandidate] = Field(default_factory=list, max_length=8)
+    unmatched: UnmatchedData | None = None
 
 
 class StudentError(_Loose):
@@ -117,6 +146,7 @@ class Outcome(_Loose):
     error: StudentError | None = None
     exit_code: int | None = None
     backward_calls: int = 0
+    runs: list[int] = Field(default_factory=list, max_length=1000)  # backward() calls per training run
     # the harness records at most this many steps (the plan's max_trace_steps): a longer trace is forged,
     # and refused before its steps cost the worker time to validate
     trace: list[TraceStep] = Field(default_factory=list, max_length=MAX_TRACE_STEPS)

@@ -11,6 +11,10 @@ import numpy as np
 
 from grader.outcome import MAX_TENSOR_ELEMENTS, MAX_TRACE_STEPS
 
+# The training data's x goes to the harness so that it can tell which samples each step used (the data are
+# the student's input, not an answer); a larger data set is not matched.
+MAX_DATA_X_ELEMENTS = 200_000
+
 if TYPE_CHECKING:  # types only: grader.spec's trial imports grader.expected, which imports this module
     from grader.spec import AssignmentSpec
 
@@ -93,4 +97,9 @@ def build_plan(spec: AssignmentSpec) -> dict:
         "max_trace_steps": MAX_TRACE_STEPS,
         "max_tensor_elements": MAX_TENSOR_ELEMENTS,
         "seed": spec.seed,
+        "data_x": spec.data.x if _elements(spec.data.x) <= MAX_DATA_X_ELEMENTS else None,
     }
+
+
+def _elements(x: list) -> int:
+    return int(np.asarray(x, dtype=np.float64).size)

@@ -13,7 +13,8 @@ Entry points:
 The plan (built by grader.plan) names what to look at:
   {"params": ["w1", "w2", "b"], "forward": "forward", "loss": "loss",
    "predict_inputs": [4.0], "probes": [{"params": {"w1": 0.3, ...}, "x": 1.0, "y": 2.0}],
-   "max_trace_steps": 20000, "max_tensor_elements": 4096, "seed": null}
+   "max_trace_steps": 20000, "max_tensor_elements": 4096, "seed": null,
+   "data_x": [1.0, 2.0, 3.0]}        # the assignment's x: each step's batch is matched to its rows
 """
 from __future__ import annotations
 
@@ -21,17 +22,25 @@ import json
 import math
 import os
 import sys
+import time
 import traceback
 import types
 
 OUTCOME_VERSION = 1
-# Parameter values are recorded for the first steps only: they show the initial values and the first
-# update (from which the grader infers the learning rate); gradients are recorded at every step.
-VALUE_STEPS = 3
 # The trace stops growing at about this many bytes of JSON (a float takes at most ~24 characters), well
 # under the worker's cap on the whole outcome (4 MiB): a script that calls backward() 60,000 times on three
 # parameters would otherwise lose its whole report, not just the steps no reference has.
 TRACE_BUDGET_BYTES = 2 * 1024 * 1024
+# Recording stops (calls are still counted) after this much time spent on it: a large model's sketches
+# must not turn a 10-second script into a time-out.
+RECORD_SECONDS = 3.0
+DEFAULT_SEED = 0  # torch, numpy and random are seeded with this when the spec names no seed
+SKETCH_SIZE = 8  # projections recorded for a tensor too large to record whole
+SKETCH_MAX_ELEMENTS = 1 << 22  # beyond this, its norm alone
+MAX_BATCH_CANDIDATES = 3  # variables that could be a step's batch, recorded per step
+MAX_BATCH_ELEMENTS = 1 << 20  # a variable larger than this is not looked at as a batch
+MAX_SCOPE_NAMES = 400  # names looked at per scope when looking for a step's batch
+MAX_RUNS = 1000  # training runs counted separately; calls beyond belong to the last
 
 # The originals, captured before any student code can monkey-patch them.
 _os_write = os.write
@@ -39,6 +48,7 @@ _os_close = os.close
 _os_exit = os._exit
 _json_dumps = json.dumps
 _isfinite = math.isfinite
+_clock = time.perf_counter
 
 
 def preload() -> None:
@@ -255,19 +265,156 @@ def reachable_leaves(tensors) -> list:
     return leaves
 
 
-class GradientRecorder:
-    """Wraps torch.autograd.backward: before each call, the leaves and their values; after it, their .grad."""
+def _sketch(t) -> dict:
+    """A tensor too large to record, as its norm and SKETCH_SIZE fixed random ±1 projections.
 
-    def __init__(self, namer: LeafNamer, max_steps: int, max_elements: int):
+    The signs come from a hash of (element index, projection) that numpy recomputes exactly outside
+    (grader.sketch); projections are linear, so an SGD update is still visible in them."""
+    import torch
+
+    flat = t.detach().reshape(-1).double()
+    n = flat.numel()
+    out = {"norm": _number(torch.linalg.vector_norm(flat).item())}
+    if n <= SKETCH_MAX_ELEMENTS:
+        index = torch.arange(n, dtype=torch.int64)
+        out["sketch"] = [_number((flat * _signs(index, j)).sum().item()) for j in range(SKETCH_SIZE)]
+    return out
+
+
+def _signs(index, j: int):
+    """±1.0 per element: bit 16 of a multiplicative hash of index and j (the same formula as grader.sketch)."""
+    h = (index * 2654435761 + (j + 1) * 40503) % 4294967296
+    return ((h >> 16) & 1).double() * 2.0 - 1.0
+
+
+class BatchFinder:
+    """Which of the assignment's samples a backward() trained on: the script's variables at that moment
+    whose rows are all rows of the data set's x (float32-equal), as candidates the grader tries in turn.
+
+    A variable can look like a batch without being one (the whole data set beside the loop's sample, a y
+    that equals some x): the grader keeps the candidate at which the reference gradient matches."""
+
+    def __init__(self, data_x, filename: str):
+        import torch
+
+        rows = torch.tensor(data_x, dtype=torch.float32)
+        self.samples = int(rows.shape[0])
+        self.row_shape = tuple(rows.shape[1:])
+        self.row_size = max(1, int(rows[0].numel()))
+        self.index: dict[tuple, int] = {}
+        for i, row in enumerate(rows.reshape(self.samples, self.row_size).tolist()):
+            self.index.setdefault(tuple(row), i)
+        self.filename = filename
+
+    def find(self, frame) -> tuple[list[dict], dict | None]:
+        """(candidates: {"rows": [[start, stop], ...], "single": bool}, smallest first; the largest
+        variable shaped like samples whose rows are not all the assignment's: {"size", "matched"})."""
+        seen, found, partial = set(), [], None
+        for scope in self._scopes(frame):
+            for value in list(scope.values())[:MAX_SCOPE_NAMES]:
+                if id(value) in seen:
+                    continue
+                seen.add(id(value))
+                rows = self._rows_of(value)
+                if rows is None:
+                    continue
+                indices, single = rows
+                matched = sum(i is not None for i in indices)
+                if matched == len(indices):
+                    found.append((len(indices), single, indices))
+                elif len(indices) > 1 and (partial is None or len(indices) > partial["size"]):
+                    partial = {"size": len(indices), "matched": matched}
+        found.sort(key=lambda item: item[0])
+        candidates, kept = [], set()
+        for _, single, indices in found:
+            key = (single, tuple(indices))
+            if key not in kept and len(candidates) < MAX_BATCH_CANDIDATES:
+                kept.add(key)
+                candidates.append({"rows": _ranges(indices), "single": single})
+        return candidates, (None if candidates else partial)
+
+    def _scopes(self, frame):
+        """The student's own frames, innermost first (training inside a function), ending at the module."""
+        while frame is not None:
+            if frame.f_code.co_filename == self.filename:
+                yield frame.f_locals
+            frame = frame.f_back
+
+    def _rows_of(self, value):
+        """(each row's index in the data set or None, whether the value is one sample without a batch axis)."""
+        import torch
+
+        if isinstance(value, bool) or isinstance(value, (type, types.ModuleType, types.FunctionType)):
+            return None
+        if isinstance(value, (int, float)):
+            if self.row_size != 1:
+                return None
+            return [self.index.get((float(_float32(value)),))], True
+        if isinstance(value, torch.Tensor):
+            if value.requires_grad or value.is_complex() or not (value.is_floating_point() or value.dtype in _EXACT_INTS):
+                return None
+            tensor = value
+        elif isinstance(value, (list, tuple)) or hasattr(value, "__array_interface__"):
+            if isinstance(value, (list, tuple)) and (not value or len(value) > self.samples * 4):
+                return None
+            try:
+                tensor = torch.as_tensor(value, dtype=torch.float32)
+            except Exception:
+                return None
+        else:
+            return None
+        n = tensor.numel()
+        if n == 0 or n % self.row_size or n > MAX_BATCH_ELEMENTS:
+            return None
+        single = tuple(tensor.shape) == self.row_shape or (self.row_size == 1 and tensor.dim() == 0)
+        if not single and (tensor.dim() == 0 or tensor[0].numel() != self.row_size):
+            return None
+        flat = tensor.detach().reshape(-1, self.row_size).float().tolist()
+        index = self.index
+        return [index.get(tuple(row)) for row in flat], single
+
+
+def _float32(value: float) -> float:
+    import numpy
+
+    try:
+        return float(numpy.float32(value))
+    except OverflowError:
+        return math.inf
+
+
+def _ranges(indices: list[int]) -> list[list[int]]:
+    """Row indices in their order as [start, stop) runs: a whole data set in order is one pair."""
+    out: list[list[int]] = []
+    for i in indices:
+        if out and out[-1][1] == i:
+            out[-1][1] = i + 1
+        else:
+            out.append([i, i + 1])
+    return out
+
+
+class GradientRecorder:
+    """Wraps torch.autograd.backward. Per call (up to the bounds; every call is counted): the leaves it
+    reaches, their values before the call (before the update that follows), their .grad after it, the loss,
+    which samples the batch held (BatchFinder) and the training run it belongs to. A call that reaches none of
+    the leaves the previous call reached starts a new run (a second model or fresh parameters)."""
+
+    def __init__(self, namer: LeafNamer, max_steps: int, max_elements: int, batches: BatchFinder | None = None):
         self.namer = namer
         self.max_steps = max_steps
         self.max_elements = max_elements
+        self.batches = batches
         self.steps: list[dict] = []
         self.calls = 0
+        self.runs: list[int] = []  # backward() calls per training run, exact beyond the recorded steps
         self.trace_bytes = 0  # estimated JSON size of self.steps
         self.truncated = False  # some call went unrecorded for lack of room
         self.enabled = True
         self.errors: list[str] = []
+        self.seconds = 0.0  # spent recording; beyond RECORD_SECONDS calls are only counted
+        self._previous: list = []  # the last call's leaves, held so that their ids cannot be reused
+        self._previous_ids: set[int] = set()
 
     def install(self) -> None:
         import torch
@@ -279,24 +426,34 @@ class GradientRecorder:
             if not recorder.enabled:
                 return original(tensors, *args, **kwargs)
             recorder.calls += 1
-            record = recorder.calls <= recorder.max_steps and recorder.trace_bytes < TRACE_BUDGET_BYTES
-            recorder.truncated = recorder.truncated or not record
+            started = _clock()
             before = None
-            if record:
-                try:
-                    before = recorder._before(tensors)
-                except Exception as exc:  # never let recording break the student's run
-                    recorder.errors.append(f"{type(exc).__name__}: {exc}")
+            try:
+                before = recorder._before(tensors)
+            except Exception as exc:  # never let recording break the student's run
+                recorder.errors.append(f"{type(exc).__name__}: {exc}")
+            recorder.seconds += _clock() - started
             result = original(tensors, *args, **kwargs)
             if before is not None:
+                started = _clock()
                 try:
                     recorder._after(*before)
                 except Exception as exc:
                     recorder.errors.append(f"{type(exc).__name__}: {exc}")
+                recorder.seconds += _clock() - started
             return result
 
         backward.__wrapped__ = original
         torch.autograd.backward = backward
+
+    def _count_run(self, leaves: list) -> None:
+        ids = {id(t) for t in leaves}
+        if not self.runs or (ids and self._previous_ids and not ids & self._previous_ids):
+            if len(self.runs) < MAX_RUNS:
+                self.runs.append(0)
+        self.runs[-1] += 1
+        if ids:
+            self._previous, self._previous_ids = leaves, ids
 
     def _before(self, tensors):
         import torch
@@ -305,25 +462,43 @@ class GradientRecorder:
             tensors = [tensors]
         tensors = list(tensors)
         leaves = reachable_leaves(tensors)
+        self._count_run(leaves)
+        record = (self.calls <= self.max_steps and self.trace_bytes < TRACE_BUDGET_BYTES
+                  and self.seconds < RECORD_SECONDS)
+        if not record:
+            self.truncated = True
+            return None
         frame = sys._getframe(2)
         names = self.namer.names_for(leaves, frame)
-        values = {}
-        if len(self.steps) < VALUE_STEPS:
-            for i, leaf in enumerate(leaves):
-                values[names.get(id(leaf), f"?{i}")] = _tensor_data(leaf, self.max_elements)
+        values = {names.get(id(leaf), f"?{i}"): self._data(leaf) for i, leaf in enumerate(leaves)}
         loss = None
         if len(tensors) == 1 and tensors[0].numel() == 1:
             loss = _number(tensors[0].item())  # item() reads any one-element tensor, grad or not
-        return leaves, names, values, loss
+        step = {"values": values, "loss": loss, "run": len(self.runs) - 1}
+        if self.batches is not None:
+            candidates, partial = self.batches.find(frame)
+            step["batch"] = candidates
+            if partial is not None:
+                step["unmatched"] = partial
+        return leaves, names, step
 
-    def _after(self, leaves, names, values, loss) -> None:
+    def _data(self, t) -> dict:
+        data = _tensor_data(t, self.max_elements)
+        if data.get("too_large"):
+            data.update(_sketch(t))
+        return data
+
+    def _after(self, leaves, names, step) -> None:
         grads = {}
         for i, leaf in enumerate(leaves):
             grad = leaf.grad
-            grads[names.get(id(leaf), f"?{i}")] = None if grad is None else _tensor_data(grad, self.max_elements)
-        self.steps.append({"values": values, "grads": grads, "loss": loss})
-        self.trace_bytes += 40 + sum(48 + len(name) + 24 * len(d.get("data") or ())
-                                     for part in (values, grads) for name, d in part.items() if d is not None)
+            grads[names.get(id(leaf), f"?{i}")] = None if grad is None else self._data(grad)
+        step["grads"] = grads
+        self.steps.append(step)
+        batch_bytes = sum(16 + 20 * len(c["rows"]) for c in step.get("batch", ()))
+        self.trace_bytes += 60 + batch_bytes + sum(
+            48 + len(name) + 24 * (len(d.get("data") or ()) + len(d.get("sketch") or ()))
+            for part in (step["values"], grads) for name, d in part.items() if d is not None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -704,6 +879,17 @@ class OutcomeWriter:
             pass
 
 
+def _batch_finder(plan: dict, filename: str, errors: list[str]) -> BatchFinder | None:
+    """The finder of each step's samples, when the plan gives the data set's x."""
+    if not plan.get("data_x"):
+        return None
+    try:
+        return BatchFinder(plan["data_x"], filename)
+    except Exception as exc:  # ragged rows: steps are recorded without their samples
+        errors.append(f"data_x: {type(exc).__name__}: {str(exc)[:200]}")
+        return None
+
+
 def run_job(job: dict, outcome_fd: int):
     """Run one student script and report; never returns. preload() must have run in this process."""
     import random
@@ -724,12 +910,14 @@ def run_job(job: dict, outcome_fd: int):
     except OSError:
         pass
     setup_errors = _write_files(plan.get("files"))
-    if plan.get("seed") is not None:
-        torch.manual_seed(int(plan["seed"]))
-        random.seed(int(plan["seed"]))
-        import numpy
+    # Every job starts from the same random state, whatever ran before it in this process: a regrade of
+    # an unchanged script draws the same initial weights and gets the same verdict.
+    seed = int(plan["seed"]) if plan.get("seed") is not None else DEFAULT_SEED
+    torch.manual_seed(seed)
+    random.seed(seed)
+    import numpy
 
-        numpy.random.seed(int(plan["seed"]))
+    numpy.random.seed(seed)
 
     main = types.ModuleType("__main__")
     main.__file__ = os.path.abspath(filename)
@@ -741,13 +929,14 @@ def run_job(job: dict, outcome_fd: int):
     writer = OutcomeWriter(outcome_fd)
     recorder = GradientRecorder(LeafNamer(namespace, list(plan.get("params", []))),
                                 int(plan.get("max_trace_steps", 20000)),
-                                int(plan.get("max_tensor_elements", 4096)))
+                                int(plan.get("max_tensor_elements", 4096)),
+                                _batch_finder(plan, filename, setup_errors))
     recorder.install()
 
     def report(run: dict) -> None:
         recorder.enabled = False
         outcome = {"version": OUTCOME_VERSION, **run,
-                   "backward_calls": recorder.calls, "trace": recorder.steps,
+                   "backward_calls": recorder.calls, "runs": recorder.runs, "trace": recorder.steps,
                    "trace_truncated": recorder.truncated,
                    "recorder_errors": (setup_errors + recorder.errors)[:5]}
         if run["status"] not in ("syntax_error", "os_exit"):

@@ -1,0 +1,101 @@
+"""The harness records the student's own run: every backward()'s parameter values, gradients and samples,
+training runs apart, exact counts beyond the recorded steps, large tensors as sketches. Real scripts through
+the fork-server sandbox with the real harness."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.sketch import sketch
+from grader.spec import load_spec, parse_spec
+from worker.grading import grade_source
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = Path(__file__).parent / "scripts" / "own_run"
+LINEAR_MODULE = ROOT / "assignments" / "linear-regression-module" / "assignment.yaml"
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    from worker.sandbox import get_sandbox
+
+    box = get_sandbox("forkserver")
+    yield box
+    box.close()
+
+
+def outcome_of(sandbox, spec, source: str):
+    _, report = grade_source(spec, source, sandbox)
+    assert report.outcome is not None, report.outcome_error
+    return report.outcome
+
+
+def rows(step, samples: int) -> list[list[int]]:
+    return [c.indices(samples) for c in step.batch]
+
+
+def test_every_step_records_values_before_the_update_grads_and_its_sample(sandbox):
+    spec = load_spec(ROOT / "assignments" / "backprop-quadratic" / "assignment.yaml")
+    o = outcome_of(sandbox, spec, (ROOT / "assignments" / "backprop-quadratic" / "solution.py").read_text())
+    assert o.backward_calls == 300 and o.runs == [300] and len(o.trace) == 300
+    first, second = o.trace[0], o.trace[1]
+    assert first.values["w1"].array().tolist() == [1.0]
+    # the value at step 2 is the value after step 1's update: w1 - 0.01 * grad
+    np.testing.assert_allclose(second.values["w1"].array(), 1.0 - 0.01 * first.grads["w1"].array(), rtol=1e-6)
+    # x = 1.0 is sample 0 (y = 2.0 equals x's sample 1, and x_data is all three: the grader tries each)
+    assert [0] in rows(first, 3) and [1] in rows(o.trace[1], 3) and [2] in rows(o.trace[2], 3)
+    assert all(step.run == 0 for step in o.trace)
+
+
+def test_several_training_runs_in_one_script_are_counted_apart(sandbox):
+    spec = load_spec(LINEAR_MODULE)
+    o = outcome_of(sandbox, spec, (SCRIPTS / "seven_optimisers.py").read_text())
+    assert o.backward_calls == 3500
+    assert o.runs == [500] * 7
+    assert [s.run for s in o.trace[499:502]] == [0, 1, 1]
+    assert rows(o.trace[0], 3) == [[0, 1, 2]]  # full batch
+
+
+def test_calls_beyond_the_recorded_steps_are_counted_exactly(sandbox):
+    spec = load_spec(ROOT / "assignments" / "backprop-linear" / "assignment.yaml")
+    o = outcome_of(sandbox, spec, (SCRIPTS / "ten_thousand_epochs.py").read_text())
+    assert o.backward_calls == 30_000 and o.runs == [30_000]
+    assert o.trace_truncated and 0 < len(o.trace) < 30_000
+
+
+def test_shuffled_minibatches_record_which_samples_each_step_used(sandbox):
+    spec = parse_spec(LINEAR_MODULE.read_text().replace(
+        "data: {x: [[1.0], [2.0], [3.0]], y: [[2.0], [4.0], [6.0]]}",
+        "data: {x: [[1.0], [2.0], [3.0], [4.0]], y: [[2.0], [4.0], [6.0], [8.0]]}"), base_dir=LINEAR_MODULE.parent)
+    o = outcome_of(sandbox, spec, (SCRIPTS / "shuffled_minibatches.py").read_text())
+    assert o.backward_calls == 100
+    batches = [next(r for r in rows(step, 4) if len(r) == 2) for step in o.trace]
+    for epoch in range(50):
+        assert sorted(batches[2 * epoch] + batches[2 * epoch + 1]) == [0, 1, 2, 3]
+    assert len({tuple(b) for b in batches}) > 2  # shuffled: not the same two batches every epoch
+
+
+def test_a_tensor_too_large_to_record_is_sketched_like_numpy_sketches_it(sandbox):
+    spec = load_spec(ROOT / "assignments" / "backprop-linear" / "assignment.yaml")
+    source = (
+        "import torch\n"
+        "big = torch.arange(5000, dtype=torch.float32).reshape(50, 100).div(1000).requires_grad_()\n"
+        "(big ** 2).sum().backward()\n"
+    )
+    o = outcome_of(sandbox, spec, source)
+    value = o.trace[0].values["big"]
+    assert value.too_large and value.data is None
+    expected = np.arange(5000, dtype=np.float32).astype(np.float64) / 1000
+    np.testing.assert_allclose([float(v) for v in value.sketch], sketch(expected), rtol=1e-5)
+    np.testing.assert_allclose(float(value.norm), np.linalg.norm(expected), rtol=1e-6)
+    np.testing.assert_allclose([float(v) for v in o.trace[0].grads["big"].sketch], sketch(2 * expected), rtol=1e-5)
+
+
+def test_the_same_script_draws_the_same_random_state_in_every_job(sandbox):
+    spec = load_spec(LINEAR_MODULE)
+    source = "import torch, random, numpy\nprint(torch.rand(2).tolist(), random.random(), numpy.random.rand())\n" \
+             "torch.manual_seed(99)\n"
+    outputs = {grade_source(spec, source, sandbox)[1].stdout for _ in range(3)}
+    assert len(outputs) == 1
