@@ -15,6 +15,7 @@ from grader.spec import (
     MAX_YAML_NODES,
     AssignmentSpec,
     SpecError,
+    SpecProblem,
     find_spec,
     load_spec,
     parse_spec,
@@ -158,6 +159,19 @@ def test_parse_spec_names_its_source(tmp_path):
     with pytest.raises(SpecError) as caught:
         parse_spec(edit(("lr: 0.01", "lr: fast")))
     assert caught.value.lines == [f"<spec>:{L_LR}: training.lr: expected a number, got 'fast'"]
+
+
+def test_a_spec_error_carries_each_problem_as_file_line_field_and_message():
+    with pytest.raises(SpecError) as caught:
+        parse_spec(edit(("lr: 0.01", "lr: fast"), ("epochs: 100", "epochs: -1")), "assignment.yaml")
+    assert caught.value.problems == [
+        SpecProblem("assignment.yaml", L_LR, "training.lr", "expected a number, got 'fast'"),
+        SpecProblem("assignment.yaml", L_EPOCHS, "training.epochs", "must be at least 1, got -1")]
+    assert str(caught.value) == "\n".join(caught.value.lines)  # the readable lines, as before
+    with pytest.raises(SpecError) as caught:
+        parse_spec("[1, 2]", "assignment.yaml")
+    assert caught.value.problems == [SpecProblem("assignment.yaml", 1, None, "the spec must be a mapping of keys "
+                                                                           "(id, title, model, ...)")]
 
 
 def test_the_spec_hash_follows_the_text():
