@@ -41,7 +41,8 @@ def processes_using(marker: str) -> list[int]:
 class Up:
     def __init__(self, port: int, data: Path, log: Path):
         self.port, self.log = port, log
-        self.proc = subprocess.Popen([GRADER, "up", "--port", str(port), "--data-dir", str(data)], cwd=ROOT,
+        self.proc = subprocess.Popen([GRADER, "up", "--port", str(port), "--data-dir", str(data), "--workers", "2"],
+                                     cwd=ROOT,
                                      stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
         wait_for(lambda: "Press Ctrl-C" in self.output() or self.proc.poll() is not None, 90, "grader up")
         assert self.proc.poll() is None, self.output()
@@ -93,6 +94,7 @@ def test_grader_up_grades_stops_cleanly_and_keeps_submissions_on_restart(tmp_pat
         wait_for(lambda: up.request("GET", f"/api/submissions/{sid}", token)[1]["status"] == "graded", 90,
                  "the submission to be graded")
         assert up.request("GET", f"/api/submissions/{sid}", token)[1]["score"] == 100
+        wait_for(lambda: len(heartbeats(url)) == 2, 60, "both grading processes to report")  # --workers 2
         assert up.stop(signal.SIGINT) == 0
         assert processes_using(str(data)) == [], "grader up left processes behind"
 
@@ -132,3 +134,17 @@ def test_grader_up_refuses_a_port_in_use(tmp_path):
         proc = subprocess.run([GRADER, "up", "--port", str(port), "--data-dir", str(tmp_path / "d")], cwd=ROOT,
                               capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and f"port {port}" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def heartbeats(url: str) -> list[str]:
+    """The grading processes that have reported (one row per pool process)."""
+    import sqlalchemy as sa
+
+    from grader.models import WorkerHeartbeat
+
+    db = Database(url)
+    try:
+        with db.session() as session:
+            return list(session.scalars(sa.select(WorkerHeartbeat.name)))
+    finally:
+        db.dispose()

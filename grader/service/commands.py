@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -213,12 +214,15 @@ def reaper(interval: int | None, database_url: str | None) -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False), default="instance", show_default=True,
               help="SQLite database, secret key and logs.")
 @click.option("--assignments-dir", type=click.Path(file_okay=False), default="assignments", show_default=True)
-def up(port: int, host: str, data_dir: str, assignments_dir: str) -> None:
-    """Run the whole service here: database, broker, one worker, the web app and the reaper."""
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Grading processes (each with its own warm sandbox)  [default: the machine's cores]")
+def up(port: int, host: str, data_dir: str, assignments_dir: str, workers: int | None) -> None:
+    """Run the whole service here: database, broker, a worker, the web app and the reaper."""
     from grader.service.up import UpError, run_up
 
     try:
-        status = run_up(port, Path(data_dir), Path(assignments_dir), host=host, echo=lambda m: click.echo(m))
+        status = run_up(port, Path(data_dir), Path(assignments_dir), host=host, echo=lambda m: click.echo(m),
+                        workers=workers or os.cpu_count() or 1)
     except (UpError, DatabaseError) as exc:
         raise ServiceProblem(str(exc)) from None
     sys.exit(status)

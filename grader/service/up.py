@@ -15,6 +15,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -79,6 +81,17 @@ def _stop(proc: subprocess.Popen, grace: float) -> None:
         proc.wait(5)
 
 
+def _answers(host: str, port: int) -> bool:
+    """Whether the web app answers its health check (200, or 503 while a part is still starting)."""
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=5):
+            return True
+    except urllib.error.HTTPError as exc:
+        return exc.code == 503
+    except OSError:
+        return False
+
+
 def _port_free(host: str, port: int) -> bool:
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -124,7 +137,8 @@ def prepare_database(url: str, assignments_dir: Path, echo) -> None:
         db.dispose()
 
 
-def run_up(port: int, data_dir: Path, assignments_dir: Path, host: str = "127.0.0.1", echo=print) -> int:
+def run_up(port: int, data_dir: Path, assignments_dir: Path, host: str = "127.0.0.1", echo=print,
+           workers: int = 1) -> int:
     """Start everything, wait for a signal or a dead child, stop everything. Returns the exit status."""
     data = data_dir.resolve()
     data.mkdir(parents=True, exist_ok=True)
@@ -151,12 +165,14 @@ def run_up(port: int, data_dir: Path, assignments_dir: Path, host: str = "127.0.
                                     "--maxmemory-policy", "noeviction"], env, data / "logs" / "redis.log")
         _wait(lambda: sock.exists(), 10, "redis to start", children["redis"])
         grader = str(Path(sys.executable).with_name("grader"))
-        children["worker"] = _spawn([grader, "worker", "-c", "1", "-n", "grader@%h", "--without-gossip",
+        children["worker"] = _spawn([grader, "worker", "-c", str(workers), "-n", "grader@%h", "--without-gossip",
                                      "--without-mingle"], env, data / "logs" / "worker.log")
         children["web"] = _spawn([sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
                                   "--threads", "4", "--access-logfile", "-", "grader.web:create_app()"],
                                  env, data / "logs" / "web.log")
         _wait(lambda: not _port_free(host, port), 30, "the web server to start", children["web"])
+        # the port opens before gunicorn's workers have loaded the app: "running" only once a page answers
+        _wait(lambda: _answers(host, port), 120, "the web app to answer", children["web"])
         sender = Sender(sender_app(config))
         # a fresh broker holds nothing: re-send every unfinished submission of earlier runs at once
         reaper = threading.Thread(target=reap_forever, args=(Database(url), config, sender.send, stop),
