@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from grader.db import Database
 from grader.models import Assignment, CheckResultRow, Submission, utcnow
 from grader.scoring import GradeResult
+from grader.submissions import REQUEUE_RETRY, requeue
 
 STDOUT_EXCERPT_CHARS = 8000
 DETAIL_CHARS = 2000
@@ -142,12 +143,8 @@ def _clipped(params: dict) -> dict:
 def release(db: Database, claim: Claim, code: str, params: dict) -> bool:
     """Give an attempt back after a failure on our side: queued again (to be re-sent), with the cause."""
     with db.session() as session:
-        return bool(session.execute(
-            sa.update(Submission)
-            .where(Submission.id == claim.submission_id, Submission.attempt_token == claim.token)
-            .values(status="queued", attempt_token=None, alive_at=None, enqueued_at=utcnow(),
-                    error_code=code, error_params=_clipped(params))
-        ).rowcount)
+        return bool(requeue(session, [claim.submission_id], REQUEUE_RETRY, cause=(code, _clipped(params)),
+                            token=claim.token))
 
 
 def give_up(db: Database, submission_id: int, code: str, params: dict) -> None:

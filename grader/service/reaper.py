@@ -26,6 +26,7 @@ from grader.db import Database
 from grader.models import DryRun, Submission, WorkerHeartbeat, utcnow
 from grader.service.attempts import ATTEMPTS_EXHAUSTED, CURABLE, WORKER_LOST
 from grader.service.queue import ALIVE_SECONDS
+from grader.submissions import REQUEUE_REAPER, REQUEUE_RECOVERED, requeue
 
 log = logging.getLogger(__name__)
 
@@ -68,17 +69,12 @@ def reap(db: Database, config: Config, send: Callable[[int], bool], now: dt.date
                        Submission.alive_at <= lease_before))
             .order_by(Submission.id).with_for_update(skip_locked=True)).all()
         failed = _curable_failures(session, now)
-        if queued:
-            session.execute(sa.update(Submission).where(Submission.id.in_(queued)).values(enqueued_at=now))
+        requeue(session, queued, REQUEUE_REAPER, now=now)
         for row in running:
             # a requeue clears the attempt token: an attempt that is somehow still alive cannot write
-            session.execute(sa.update(Submission).where(Submission.id == row.id).values(
-                status="queued", enqueued_at=now, attempt_token=None, alive_at=None, error_code=WORKER_LOST,
-                error_params={"worker": row.worker or ""}))
+            requeue(session, [row.id], REQUEUE_REAPER, cause=(WORKER_LOST, {"worker": row.worker or ""}), now=now)
         running = [row.id for row in running]
-        if failed:
-            session.execute(sa.update(Submission).where(Submission.id.in_(failed)).values(
-                status="queued", enqueued_at=now, attempt=0, attempt_token=None, finished_at=None))
+        requeue(session, failed, REQUEUE_RECOVERED, now=now)
     for submission_id in queued + running + failed:
         send(submission_id)
     if queued or running or failed:
