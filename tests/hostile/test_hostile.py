@@ -38,7 +38,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = Path(__file__).with_name("scripts")
 ASSIGNMENTS = ROOT / "assignments"
 SOLUTION = (ASSIGNMENTS / "backprop-linear" / "solution.py").read_text()
-SLACK_SECONDS = 2.0  # a hostile script may cost the worker its wall limit plus this much
+# a hostile script may cost the worker its wall limit plus this much: generous, because these machines are
+# shared (a fork bomb's teardown took 11 s under a load average of 10; a script that escaped the wall clock
+# would run for its whole 30 s test timeout)
+SLACK_SECONDS = 10.0
+PARSE_SECONDS = 2.0  # what reading a forged outcome may cost outside the sandbox (a loaded machine took 1.1 s)
 FORKSERVER_LIMITS = {"wall_seconds": 3, "cpu_seconds": 3, "memory_mb": 256, "output_kb": 64}
 BWRAP_LIMITS = {"wall_seconds": 8, "cpu_seconds": 8, "memory_mb": 256, "output_kb": 64}  # bwrap imports torch
 
@@ -312,7 +316,7 @@ def attack(name: str, host: Host, sandbox, spec: AssignmentSpec, *, normal_after
         time.sleep(settle)  # give anything that survived the job the time to act
     if hasattr(sandbox, "first_pid"):
         assert sandbox.server_pid == sandbox.first_pid and sandbox.restarts == 0, "the fork server died"
-    assert wait_until(lambda: not leftovers(marker), 3), f"left behind: {leftovers(marker)}"
+    assert wait_until(lambda: not leftovers(marker), 10), f"left behind: {leftovers(marker)}"
     assert host.marker_files(marker) == []
     assert host.listeners.arrivals() == []
     sent_back = everything_sent_back(result, report)
@@ -465,14 +469,14 @@ def test_a_huge_outcome_is_cut_at_its_cap_without_costing_the_worker_memory(host
 def test_a_forged_outcome_built_to_be_slow_to_parse_costs_the_worker_little(host, forkserver, linear):
     got = attack("forged_long_trace", host, forkserver, linear)
     assert got.report.outcome is not None and len(got.report.outcome.trace) == 20000
-    assert got.seconds - got.report.wall_seconds < SLACK_SECONDS  # parsing and scoring, outside the sandbox
+    assert got.seconds - got.report.wall_seconds < PARSE_SECONDS  # parsing and scoring, outside the sandbox
     assert got.result.score == 10  # "ok" is believed; none of its numbers match
 
 
 def test_a_forged_trace_longer_than_any_harness_writes_is_refused_at_once(host, forkserver, linear):
     got = attack("forged_too_long_trace", host, forkserver, linear)
     assert got.report.outcome is None and "schema" in got.report.outcome_error
-    assert got.seconds - got.report.wall_seconds < SLACK_SECONDS  # a shared, loaded machine took 1.1 s
+    assert got.seconds - got.report.wall_seconds < PARSE_SECONDS
     assert got.codes["runs"] == "runs.bad_outcome" and got.result.score == 0
 
 
