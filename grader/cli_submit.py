@@ -166,6 +166,8 @@ def report(sub: dict, title: str = "", lang: str = "en") -> str:
     if status != "graded":
         return f"{head}\n{words.status_text(lang, status)}"
     lines = [head, words.score_line(lang, sub.get("score") or 0, sub.get("max_score") or 0, sub.get("late_penalty"))]
+    if sub.get("points_not_shown"):  # checks not open yet (hidden, or after the deadline): not in the score
+        lines[-1] += "  " + gettext(lang, N_("+ %(n)s points not shown yet"), n=f"{sub['points_not_shown']:g}")
     for c in sub.get("checks", []):
         if "passed" in c:
             mark = words.check_mark(lang, c["passed"])

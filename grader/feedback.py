@@ -54,6 +54,11 @@ MESSAGES_EN: dict[str, str] = {
     # accuracy
     "accuracy.ok": N_("Your model classifies {accuracy} of the {samples} samples right (at least {threshold} needed)."),
     "accuracy.low": N_("Your model classifies only {accuracy} of the {samples} samples right; at least {threshold} is needed."),
+    # a held-out accuracy check before the deadline (grader.visibility): the share would give labels away
+    "accuracy.held_out_passed": N_("Your model reaches the required accuracy ({threshold}) on the held-out samples. "
+                                   "How many it classifies right is shown after the deadline."),
+    "accuracy.held_out_failed": N_("Your model does not reach the required accuracy ({threshold}) on the held-out "
+                                   "samples. How many it classifies right is shown after the deadline."),
     "accuracy.error": N_("Your model's predictions could not be read: {error}"),
     "predictions.error": N_("forward({x}) failed: {error}"),
     # shared

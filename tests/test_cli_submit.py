@@ -67,8 +67,13 @@ def grade_when_submitted(app, delay: float = 1.5) -> threading.Thread:
                                        message_params={"matched": 1, "steps": 300, "step": 2, "epoch": 1, "sample": 2,
                                                        "param": "w1", "index": "", "expected": 22.88, "got": 24.88}))
             session.add(CheckResultRow(submission_id=s.id, check_id="secret", position=1, kind="predictions",
-                                       passed=True, points=0, max_points=0, visibility="hidden",
-                                       message_code="predictions.ok"))
+                                       passed=False, points=0, max_points=30, visibility="hidden",
+                                       message_code="predictions.mismatch"))
+            session.add(CheckResultRow(submission_id=s.id, check_id="runs", position=2, kind="runs", passed=True,
+                                       points=10, max_points=10, message_code="runs.ok"))
+            session.add(CheckResultRow(submission_id=s.id, check_id="gradients", position=3, kind="gradients",
+                                       passed=True, points=30, max_points=30, message_code="gradients.ok",
+                                       message_params={"probes": 8}))
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
     return thread
@@ -81,7 +86,8 @@ def test_submit_and_wait_prints_the_result_as_the_page_does(live, tmp_path):
     worker.join(5)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "solution.py — backprop-quadratic" in out and "Score: 40.1 / 100" in out
+    # the hidden check's 30 points are not in the score (grader.visibility), only named
+    assert "solution.py — backprop-quadratic" in out and "Score: 40.1 / 70  + 30 points not shown yet" in out
     assert "FAIL  trace" in out and "The first difference is at step 2" in out
     assert "----  secret" in out and "?" in out  # a hidden check: only that it exists
     assert "Your gradients are never zeroed" in out and "grad: 王 <b>" in out
@@ -158,6 +164,6 @@ def test_a_spinner_turns_while_waiting_on_a_terminal(live):
     except OSError:
         pass
     os.close(master)
-    assert proc.returncode == 0 and "Score: 40.1 / 100" in out
+    assert proc.returncode == 0 and "Score: 40.1 / 70" in out
     frames = drawn.decode("utf-8", "replace")
     assert "running…" in frames and sum(frames.count(c) for c in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏") >= 3

@@ -15,7 +15,8 @@ def test_the_owner_sees_checks_diagnosis_first_step_plots_and_output(app, client
     sid = add_graded(app, stdout="\tgrad: 1.0 2.0 -2.0 w1.grad\n")
     login(client)
     page = client.get(f"/submissions/{sid}").text
-    assert "40.1" in page and "/ 100" in page
+    # the after_deadline prediction (15 points) is not open yet: its points are not in the score
+    assert "40.1" in page and "/ 85" in page and "+ 15 points not shown yet" in page and "/ 100" not in page
     assert "Your gradients are never zeroed" in page  # the diagnosis
     assert "1 of 300 steps match" in page  # the trace check's message
     first = re.search(r'<table class="first">.*?</table>', page, re.S).group(0)
@@ -59,7 +60,8 @@ def test_a_correct_submission_shows_full_marks_and_no_divergence(app, client):
     sid = add_graded(app, mistake=False)
     login(client)
     page = client.get(f"/submissions/{sid}").text
-    assert "100" in page and 'class="first"' not in page and "Diagnosis" not in page
+    assert "85<span class=\"max\"> / 85" in page and "+ 15 points not shown yet" in page
+    assert 'class="first"' not in page and "Diagnosis" not in page
     assert 'data-plot="loss"' in page
 
 
@@ -74,6 +76,7 @@ def test_the_status_endpoint_reports_progress_then_the_results(app, client):
     graded = add_graded(app, submitted_at=utcnow())
     body = client.get(f"/submissions/{graded}/status").json
     assert body["status"] == "graded" and body["final"] and body["score"] == 40.1
+    assert (body["max_score"], body["points_not_shown"]) == (85, 15)
     assert "Your gradients are never zeroed" in body["html"]
 
 
@@ -166,7 +169,7 @@ def test_the_assignment_list_shows_best_latest_count_and_deadline_state(app, cli
     best = re.search(r'class="num best">(.*?)</td>', row, re.S).group(1)
     latest = re.search(r'class="num latest">(.*?)</td>', row, re.S).group(1)
     count = re.search(r'class="num count">(.*?)</td>', row, re.S).group(1)
-    assert ">100<" in best and "40.1" in latest and ">2<" in count
+    assert ">85<" in best and "+ 15 points not shown yet" in best and "40.1" in latest and ">2<" in count
     assert "open" in row
     linear = re.search(r'<tr data-assignment="backprop-linear">.*?</tr>', page, re.S).group(0)
     assert "deadline passed" in linear and "−10%" in linear

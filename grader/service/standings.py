@@ -8,6 +8,8 @@ Rules:
   with its status; `latest_score` is its score when it is graded and None while it is queued, running or
   failed. So a student who just resubmitted shows a best score and a latest "queued".
 - `max_score` is that of the newest graded submission (a spec change may change it).
+- Given `shown` (a viewer's scores, grader.visibility: a student's pages), a submission's score is the one
+  shown to that viewer, so best and latest never rank by a check that is not open to them.
 - `submissions` counts every submission, `graded` and `failed` those in that status, `late` the graded ones
   that lost points to the late penalty.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Mapping
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -40,10 +43,10 @@ class Standing:
     newest_graded_id: int | None = None  # whose diagnoses the dashboard counts
 
 
-def standings(session: so.Session, *, assignment_id: str | None = None,
-              user_id: int | None = None) -> dict[tuple[int, str], Standing]:
+def standings(session: so.Session, *, assignment_id: str | None = None, user_id: int | None = None,
+              shown: Mapping[int, float | None] | None = None) -> dict[tuple[int, str], Standing]:
     """{(user id, assignment id): Standing} for every pair with a submission, optionally of one assignment
-    or one user."""
+    or one user; `shown`: {submission id: the score its viewer may see} instead of the stored scores."""
     where = []
     if assignment_id is not None:
         where.append(Submission.assignment_id == assignment_id)
@@ -55,19 +58,20 @@ def standings(session: so.Session, *, assignment_id: str | None = None,
         .where(*where).order_by(Submission.submitted_at.desc(), Submission.id.desc()))
     found: dict[tuple[int, str], Standing] = {}
     for s in rows:  # newest first: the first row of a pair is its latest
+        score = s.score if shown is None else shown.get(s.id)
         st = found.get((s.user_id, s.assignment_id))
         if st is None:
             st = found[(s.user_id, s.assignment_id)] = Standing(
                 latest_id=s.id, latest_status=s.status, last_submitted=s.submitted_at,
-                latest_score=s.score if s.status == "graded" else None)
+                latest_score=score if s.status == "graded" else None)
         st.submissions += 1
         st.failed += s.status == "failed"
-        if s.status != "graded" or s.score is None:
+        if s.status != "graded" or score is None:
             continue
         st.graded += 1
         st.late += bool(s.late_penalty and s.late_penalty > 0)
         if st.newest_graded_id is None:
             st.newest_graded_id, st.max_score = s.id, s.max_score
-        if st.best is None or s.score > st.best:
-            st.best, st.best_id = s.score, s.id
+        if st.best is None or score > st.best:
+            st.best, st.best_id = score, s.id
     return found

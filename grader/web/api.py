@@ -11,12 +11,14 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 
 from grader.feedback import render
 from grader.i18n import choose
-from grader.models import STAFF_ROLES, Assignment, Submission, User, utcnow
+from grader.models import STAFF_ROLES, Assignment, Submission, User
+from grader.visibility import shown
 from grader.service.accounts import user_for_token
 from grader.service.deadlines import effective_deadline
 from grader.submissions import SubmissionError, accept, enqueue
 from grader.web import openapi
 from grader.web.db import get_session, sender
+from grader.web.student.present import spec_facts
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -113,36 +115,32 @@ def _not_allowed(_exc):
     return jsonify(error="method not allowed"), 405
 
 
-def _shown(visibility: str, staff: bool, deadline) -> bool:
-    if staff or visibility == "visible":
-        return True
-    return visibility == "after_deadline" and deadline is not None and utcnow() > deadline
-
-
 def submission_json(s: Submission, staff: bool, lang: str = "en") -> dict:
-    """A submission as its owner (or staff) sees it; hidden checks show only that they exist."""
-    deadline = effective_deadline(object_session(s), s.user_id, s.assignment)
+    """A submission as its owner (or staff) sees it (grader.visibility): closed checks show only that they
+    exist, and no score, diagnosis or message depends on one."""
+    held_out, autograd = spec_facts(s)
+    seen = shown(s, staff, effective_deadline(object_session(s), s.user_id, s.assignment), held_out, autograd)
     checks = []
-    for c in s.checks:
-        item = {"id": c.check_id, "kind": c.kind, "max_points": c.max_points, "visibility": c.visibility}
-        if _shown(c.visibility, staff, deadline):
-            item.update(passed=c.passed, points=c.points, code=c.message_code,
-                        message=render(c.message_code, c.message_params, lang))
-        else:
-            code = "check.hidden" if c.visibility == "hidden" else "check.after_deadline"
-            item.update(code=code, message=render(code, {}, lang))
+    for c in seen.checks:
+        row = c.row
+        item = {"id": row.check_id, "kind": row.kind, "max_points": row.max_points, "visibility": row.visibility}
+        if c.open:
+            item.update(passed=row.passed, points=row.points)
+        item.update(code=c.code, message=render(c.code, c.params, lang))
         checks.append(item)
     graded = s.status == "graded"
+    score = seen.score
     return {
         "id": s.id, "assignment": s.assignment_id, "filename": s.filename, "status": s.status,
         "submitted_at": s.submitted_at.isoformat(),
         "finished_at": s.finished_at.isoformat() if s.finished_at else None,
-        "score": s.score if graded else None, "max_score": s.max_score if graded else None,
+        "score": score.points if score else None, "max_score": score.max_points if score else None,
+        "points_not_shown": score.not_shown if score else None,
         "late_penalty": s.late_penalty, "checks": checks,
         "url": url_for("api.get_submission", submission_id=s.id),
         "page": url_for("student.submission", submission_id=s.id),
         "diagnoses": [{"code": d["code"], "message": render(d["code"], d.get("params", {}), lang)}
-                      for d in (s.diagnoses or [])] if graded else [],
+                      for d in seen.diagnoses] if graded else [],
         "stdout": s.stdout_excerpt if graded else "",
         "error": "grading failed for a reason on our side; staff have been told" if s.status == "failed" else None,
     }

@@ -104,7 +104,14 @@ def document() -> dict:
                                    "status": {"type": "string", "enum": ["queued", "running", "graded", "failed"]},
                                    "submitted_at": {"type": "string", "format": "date-time"},
                                    "finished_at": {"type": ["string", "null"], "format": "date-time"},
-                                   "score": {"type": ["number", "null"]}, "max_score": {"type": ["number", "null"]},
+                                   "score": {"type": ["number", "null"],
+                                             "description": "Points of the checks open to the caller, the late "
+                                                            "penalty taken off"},
+                                   "max_score": {"type": ["number", "null"],
+                                                 "description": "The open checks' maximum"},
+                                   "points_not_shown": {"type": ["number", "null"],
+                                                        "description": "The maximum of the checks not open yet "
+                                                                       "(hidden, or shown after the deadline)"},
                                    "late_penalty": {"type": "number", "description": "Fraction taken off, 0–1"},
                                    "checks": {"type": "array", "items": {"$ref": "#/components/schemas/Check"}},
                                    "diagnoses": {"type": "array", "items": {"$ref": "#/components/schemas/Diagnosis"}},

@@ -15,6 +15,7 @@ from grader.submissions import SubmissionError, Upload, accept, enqueue
 from grader.web.db import get_session, sender
 from grader.web.forms import UploadForm
 from grader.web.student import bp
+from grader.web.student.present import scores_of_user, shown_scores
 from grader.web.student.rules import deadline_for, description_of, refusal, spec_of, title_of
 from grader.web.text import _, current_lang
 
@@ -40,10 +41,12 @@ def assignments():
     if not current_user.is_staff:
         query = query.where(Assignment.published.is_(True))
     rows = get_session().scalars(query.order_by(Assignment.deadline.is_(None), Assignment.deadline, Assignment.id))
-    mine = standings(get_session(), user_id=current_user.id)
+    # best and latest by the scores this viewer may see (grader.visibility)
+    shown = scores_of_user(current_user.id, current_user.is_staff)
+    mine = standings(get_session(), user_id=current_user.id, shown={k: v and v.points for k, v in shown.items()})
     items = [(a, window(spec_of(a).late, deadline_for(current_user.id, a)), mine.get((current_user.id, a.id), Standing()))
              for a in rows]
-    return render_template("student/assignments.html", items=items)
+    return render_template("student/assignments.html", items=items, shown=shown)
 
 
 def render_assignment(assignment: Assignment, form: UploadForm, error: str | None = None, status: int = 200):
@@ -53,6 +56,7 @@ def render_assignment(assignment: Assignment, form: UploadForm, error: str | Non
         .order_by(Submission.submitted_at.desc()).limit(5)).all()
     return render_template("student/assignment.html", assignment=assignment, spec=spec, form=form, error=error,
                            win=window(spec.late, deadline_for(current_user.id, assignment)), recent=recent,
+                           shown=shown_scores(recent, current_user.is_staff),
                            max_kb=current_app.config["GRADER"].max_upload_bytes // 1024,
                            max_bytes=current_app.config["GRADER"].max_upload_bytes), status
 
@@ -132,4 +136,5 @@ def history(assignment_id: str):
     rows = get_session().scalars(
         sa.select(Submission).where(Submission.user_id == current_user.id, Submission.assignment_id == assignment.id)
         .order_by(Submission.submitted_at.desc(), Submission.id.desc())).all()
-    return render_template("student/history.html", assignment=assignment, submissions=rows)
+    return render_template("student/history.html", assignment=assignment, submissions=rows,
+                           shown=shown_scores(rows, current_user.is_staff))

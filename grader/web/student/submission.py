@@ -46,9 +46,10 @@ def submission(submission_id: int):
 def status(submission_id: int):
     s = owned_submission(submission_id)
     view = present(s, current_user.is_staff)
+    shown = view.score  # grader.visibility: never a closed check's points
     body = {"id": s.id, "status": s.status, "status_label": status_word(s.status), "final": view.final,
-            "score": s.score if s.status == "graded" else None,
-            "max_score": s.max_score if s.status == "graded" else None, "html": None}
+            "score": shown.points if shown else None, "max_score": shown.max_points if shown else None,
+            "points_not_shown": shown.not_shown if shown else None, "html": None}
     if view.final:
         body["html"] = render_template("student/_results.html", view=view, s=s)
     return jsonify(body)

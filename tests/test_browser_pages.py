@@ -1,0 +1,107 @@
+"""What a course can trust, in real headless Chromium against a live server: a student sees no number, word or
+plot of a check that is not open yet (on the page, after the live update and on the list), and logging out
+ends the session for a copy of its cookie in another browser too."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+
+import pytest
+
+from grader.models import CheckResultRow, Submission, utcnow
+from test_browser_student import CHROMIUM, CHROMIUM_ARGS, SHOTS, LiveServer, _require_browser, shot
+from test_visibility import QUAD, no_leak, the_issues_submission
+from web_fixtures import PASSWORD, add_graded, db_of, make_app, set_deadline, template_db  # noqa: F401
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def site(template_db, tmp_path):
+    """The pages on a live port, over a copy of the test database (no worker: results are written directly)."""
+    _require_browser()
+    path = tmp_path / "grader.db"
+    shutil.copy(template_db, path)
+    app = make_app(path, submit_interval_seconds=0)
+    try:
+        with LiveServer(app) as server:
+            server.app = app
+            yield server
+    finally:
+        app.extensions["grader.db"].dispose()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def new_page(browser):
+    context = browser.new_context(timezone_id="Asia/Shanghai", locale="en-US", viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
+def log_in(page, site, name: str = "alice") -> None:
+    page.goto(f"{site.url}/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/assignments$"))
+
+
+def test_a_student_sees_nothing_of_closed_checks_on_any_page(site, browser):
+    from playwright.sync_api import expect
+
+    sid = the_issues_submission(site.app)
+    page = new_page(browser)
+    log_in(page, site)
+    page.goto(f"{site.url}/submissions/{sid}")
+    expect(page.locator("#score")).to_have_text(re.compile(r"^10\s*/\s*10\s*\+ 90 points not shown yet$"))
+    shot(page, "pages-01-closed-checks")
+    body = page.locator("main").inner_text()
+    no_leak(body)
+    assert page.locator("img.plot").count() == 0 and page.locator("table.first").count() == 0
+    # the plot of the closed trace check is not there to fetch either
+    assert page.request.get(f"{site.url}/submissions/{sid}/plots/loss.svg").status == 404
+    page.goto(f"{site.url}/assignments")
+    row = page.locator(f'tr[data-assignment="{QUAD}"]')
+    expect(row.locator("td.best")).to_contain_text("+ 90 points not shown yet")
+    no_leak(row.inner_text())
+    page.goto(f"{site.url}/assignments/{QUAD}/history")
+    no_leak(page.locator("main").inner_text())
+
+
+def test_the_live_update_shows_the_open_points_only(site, browser):
+    """The page polls the status JSON while grading runs, then fills in the results: still no closed check."""
+    from playwright.sync_api import expect
+
+    set_deadline(site.app, QUAD, utcnow() + dt.timedelta(days=3))
+    sid = add_graded(site.app, status="queued")
+    page = new_page(browser)
+    log_in(page, site)
+    page.goto(f"{site.url}/submissions/{sid}")
+    expect(page.locator("#status")).to_contain_text("Queued")
+    with db_of(site.app).session() as session:  # the worker's result: a full score, 90 points after the deadline
+        s = session.get(Submission, sid)
+        s.status, s.score, s.max_score, s.finished_at = "graded", 100.0, 100.0, utcnow()
+        session.add_all([
+            CheckResultRow(submission_id=sid, check_id="runs", position=0, kind="runs", passed=True, points=10,
+                           max_points=10, message_code="runs.ok"),
+            CheckResultRow(submission_id=sid, check_id="prediction", position=1, kind="predictions", passed=True,
+                           points=90, max_points=90, visibility="after_deadline", message_code="predictions.ok")])
+    expect(page.locator("#score")).to_have_text(re.compile(r"^10\s*/\s*10\s*\+ 90 points not shown yet$"),
+                                                timeout=20_000)
+    expect(page.locator('tr[data-check="prediction"]')).to_contain_text("shown after the deadline")
+    assert "100" not in page.locator("#results").inner_text()
+    shot(page, "pages-02-live-update-closed")
