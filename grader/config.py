@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 from typing import Mapping
 
 from pydantic import NonNegativeInt, ValidationError
@@ -71,6 +72,10 @@ class Config(BaseSettings):
     # the course default language, for viewers who chose none and whose browser asks for none we speak
     default_language: str = "en"
     max_submissions: NonNegativeInt = 0
+    # /metrics (Prometheus): answered to these addresses or networks (comma-separated), or to this bearer token
+    metrics_allow: str = "127.0.0.1,::1"
+    metrics_token: str = ""
+    log_format: str = "text"  # or "json": one JSON object per line (grader.logs)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -126,10 +131,21 @@ class Config(BaseSettings):
         for name in ("queued_deadline", "reaper_interval", "retry_backoff_max"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"GRADER_{name.upper()} must be at least 1 second, got {getattr(self, name)}")
+        if self.log_format not in ("text", "json"):
+            raise ConfigError(f"GRADER_LOG_FORMAT: text or json, got {self.log_format!r}")
+        try:
+            self.metrics_networks()
+        except ValueError as exc:
+            raise ConfigError(f"GRADER_METRICS_ALLOW: {exc}") from None
         if not 3 <= self.lease_seconds < self.running_deadline:
             raise ConfigError(f"GRADER_LEASE_SECONDS must be at least 3 and below GRADER_RUNNING_DEADLINE "
                               f"({self.running_deadline} s), got {self.lease_seconds}")
         return self
+
+    def metrics_networks(self) -> list:
+        """GRADER_METRICS_ALLOW as networks (a bare address is a network of one)."""
+        return [ipaddress.ip_network(item.strip(), strict=False) for item in self.metrics_allow.split(",")
+                if item.strip()]
 
     def retry_delay(self, retries: int, random: float) -> float:
         """Seconds before retry number `retries` + 1: 2 s doubling, capped, jittered by `random` in [0, 1)
@@ -164,6 +180,9 @@ class Config(BaseSettings):
             # a pending marker (grader.service.pending) lasts as long as Redis would keep an unacked message
             "grader_pending_ttl": self.visibility_timeout,
             "worker_hijack_root_logger": False,
+            # Celery's task events, so Flower (or `celery events`) can watch the workers
+            "worker_send_task_events": True,
+            "task_send_sent_event": True,
             "worker_cancel_long_running_tasks_on_connection_loss": False,
         }
 

@@ -172,3 +172,8 @@ def expected_for(spec: AssignmentSpec, report: RunReport | None = None) -> Expec
     student_init = student_initial_values(spec, report) if spec.model.student_init else {}
     key = json.dumps(student_init, sort_keys=True) if student_init else ""
     return _expected_cached(_SpecKey(spec), key)
+
+
+def expected_cache_hits() -> int:
+    """How many lookups this process's expected-values cache answered without computing (for metrics)."""
+    return _expected_cached.cache_info().hits

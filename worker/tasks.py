@@ -20,11 +20,13 @@ import time
 
 import sqlalchemy as sa
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import celeryd_init, worker_process_init, worker_process_shutdown
+from celery.signals import (after_setup_logger, after_setup_task_logger, celeryd_init, worker_process_init,
+                            worker_process_shutdown)
 
 from grader.db import Database
-from grader import lateness
-from grader.expected import expected_for
+from grader import lateness, metrics
+from grader.expected import expected_cache_hits, expected_for
+from grader.logs import grading_context, use_format
 from grader.series import attach_series
 from grader.models import DryRun, utcnow
 from grader.selfcheck import check_sources
@@ -102,6 +104,12 @@ _node = {"name": ""}  # this worker's Celery node name (set before the pool fork
 @celeryd_init.connect
 def _named(sender=None, **_kwargs) -> None:
     _node["name"] = str(sender or "")
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _log_format(logger=None, **_kwargs) -> None:
+    use_format(config.log_format, logger)
 
 
 def process_name() -> str:
@@ -217,15 +225,17 @@ def grade(self, submission_id: int, resume: str | None = None) -> str:
                                resume=resume)
         if claim is None:
             return "nothing to do"
-        with _lease(claim):
+        with _lease(claim), grading_context(claim.submission_id, claim.attempt):
             return _grade(claim, worker)
     except DATABASE_DOWN as exc:
+        metrics.RETRIES.labels("database").inc()
         log.warning("submission %s: database unavailable (%s); retry %d of %d", submission_id,
                     type(exc).__name__, self.request.retries + 1, config.retries)
         raise self.retry(exc=exc, args=[submission_id], kwargs={"resume": claim.token if claim else resume},
                          countdown=config.retry_delay(self.request.retries, random.random()),
                          max_retries=config.retries)
     except SoftTimeLimitExceeded as exc:
+        metrics.RETRIES.labels("time_limit").inc()
         runtime.reset_sandbox()
         if claim is not None:
             attempts.release(runtime.db, claim, attempts.TIMED_OUT, {"worker": worker, "detail": str(exc)})
@@ -245,14 +255,18 @@ def _grade(claim: attempts.Claim, worker: str) -> str:
         attempts.give_up(runtime.db, submission_id, attempts.SPEC_BROKEN, {"detail": str(exc)})
         return "spec broken"
     try:
+        cached_before = expected_cache_hits()
         result, _report = grade_source(spec, claim.source, runtime.sandbox, filename=script_name(claim.filename),
                                        submitted_at=claim.submitted_at)
+        metrics.REFERENCE_CACHE.labels("hit" if expected_cache_hits() > cached_before else "miss").inc()
+        metrics.observe_run(_report)
     except (SandboxUnavailable, OSError) as exc:
         detail = f"{type(exc).__name__}: {exc}"
         log.warning("submission %s attempt %s: the sandbox failed (%s); sending it to another worker",
                     submission_id, claim.attempt, detail)
         runtime.reset_sandbox()
         attempts.release(runtime.db, claim, attempts.SANDBOX_FAILED, {"worker": worker, "detail": detail})
+        metrics.RETRIES.labels("sandbox").inc()
         health.report(detail)  # stop taking tasks (and wait until the node confirms) before re-sending
         _heartbeat()
         send_on(submission_id)
@@ -260,6 +274,8 @@ def _grade(claim: attempts.Claim, worker: str) -> str:
     result = lateness.repriced(result, spec.late, claim.submitted_at, deadline)
     _add_series(result, spec, _report, submission_id)
     if attempts.write_result(runtime.db, claim, result):
+        log.info("submission %s graded: %s / %s", submission_id, result.score, result.max_score)
+        metrics.observe_graded(claim.submitted_at)
         _heartbeat(task_done=True)
         return "graded"
     log.info("submission %s attempt %s finished after a newer attempt started; result dropped",

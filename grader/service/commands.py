@@ -15,6 +15,7 @@ import click
 import sqlalchemy as sa
 
 from grader.config import Config, ConfigError
+from grader.logs import use_format
 from grader.db import Database, DatabaseError, upgrade
 from grader.models import ROLES, Assignment
 from grader.service import accounts, catalog, export
@@ -198,6 +199,7 @@ def reaper(interval: int | None, database_url: str | None) -> None:
     """Re-send submissions stuck in queued or running, until stopped (SIGTERM or Ctrl-C)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s reaper %(levelname)s %(message)s")
     config = _config(database_url=database_url, reaper_interval=interval)
+    use_format(config.log_format)
     db, sender, stop = Database(config.database_url), Sender(sender_app(config)), threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -21,6 +21,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
+from grader import metrics
 from grader.config import Config
 from grader.db import Database
 from grader.models import DryRun, Submission, WorkerHeartbeat, utcnow
@@ -75,6 +76,9 @@ def reap(db: Database, config: Config, send: Callable[[int], bool], now: dt.date
             requeue(session, [row.id], REQUEUE_REAPER, cause=(WORKER_LOST, {"worker": row.worker or ""}), now=now)
         running = [row.id for row in running]
         requeue(session, failed, REQUEUE_RECOVERED, now=now)
+    for found, ids in (("queued", queued), ("running", running), ("failed", failed)):
+        if ids:
+            metrics.RESENT.labels(found).inc(len(ids))
     for submission_id in queued + running + failed:
         send(submission_id)
     if queued or running or failed:

@@ -152,6 +152,11 @@ def run_up(port: int, data_dir: Path, assignments_dir: Path, host: str = "127.0.
     env.update(GRADER_ENV="development", GRADER_DATABASE_URL=url, GRADER_BROKER_URL=f"redis+socket://{sock}",
                GRADER_SECRET_KEY=secret_key(data), GRADER_ASSIGNMENTS_DIR=str(assignments_dir.resolve()),
                PYTHONUNBUFFERED="1")
+    # the web app and the workers share one folder for their counted metrics (grader.metrics)
+    metrics_dir = data / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)  # samples of processes that are gone
+    metrics_dir.mkdir(mode=0o700)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     config = Config.from_env(env)
     (data / "logs").mkdir(exist_ok=True)
     children: dict[str, subprocess.Popen] = {}

@@ -9,7 +9,7 @@ from flask import Flask
 from grader.config import Config
 from grader.db import Database
 from grader.submissions import Sender, sender_app
-from grader.web import api, auth, db as web_db, errors, health, security, staff, student, text, timezones
+from grader.web import api, auth, db as web_db, errors, health, metrics_view, security, staff, student, text, timezones
 
 MAX_FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other fields, on top of the file itself
 
@@ -36,6 +36,7 @@ def create_app(config: Config | Mapping | None = None) -> Flask:
     app.extensions["grader.sender"] = Sender(sender_app(cfg))
     web_db.init_app(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics_view.bp)
     app.register_blueprint(api.bp)
     # the pages: CSRF on every form (the token API is exempt: it authenticates with a bearer header, which
     # a browser never sends on its own), sessions, error pages, then the student's blueprint
