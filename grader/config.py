@@ -5,7 +5,7 @@ import contextvars
 import ipaddress
 from typing import Mapping
 
-from pydantic import NonNegativeInt, ValidationError
+from pydantic import NonNegativeInt, PositiveInt, ValidationError
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from grader.i18n import LANGUAGES, normalize
@@ -76,6 +76,12 @@ class Config(BaseSettings):
     metrics_allow: str = "127.0.0.1,::1"
     metrics_token: str = ""
     log_format: str = "text"  # or "json": one JSON object per line (grader.logs)
+    # how many proxies in front of the web app append to X-Forwarded-For / set X-Forwarded-Proto (Werkzeug's
+    # ProxyFix trusts exactly that many; 0: none, the client is the connection's address). Too many lets a
+    # client choose its own address for the login limits.
+    proxy_hops: NonNegativeInt = 0
+    # a session ends this long after its login (and at once on logout or a new password)
+    session_hours: PositiveInt = 12
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,

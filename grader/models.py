@@ -56,6 +56,9 @@ class User(Base):
     role: so.Mapped[str] = so.mapped_column(sa.String(16), default="student")
     password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     api_token_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
+    # part of every session's user id (grader.web.auth): a logout or a new password draws a new one, which
+    # ends every copy of every session the user had
+    session_stamp: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     timezone: so.Mapped[str | None] = so.mapped_column(sa.String(64))  # IANA name; None: the browser's
     language: so.Mapped[str | None] = so.mapped_column(sa.String(8))  # grader.i18n.LANGUAGES; None: the browser's

@@ -105,3 +105,20 @@ def test_the_live_update_shows_the_open_points_only(site, browser):
     expect(page.locator('tr[data-check="prediction"]')).to_contain_text("shown after the deadline")
     assert "100" not in page.locator("#results").inner_text()
     shot(page, "pages-02-live-update-closed")
+
+
+def test_logging_out_ends_a_copy_of_the_session_in_another_browser(site, browser):
+    from playwright.sync_api import expect
+
+    mine = new_page(browser)
+    log_in(mine, site)
+    stolen = new_page(browser)  # another browser profile, holding a copy of the cookie
+    stolen.context.add_cookies(mine.context.cookies())
+    stolen.goto(f"{site.url}/assignments")
+    expect(stolen.locator("h1")).to_have_text("Assignments")
+    mine.goto(f"{site.url}/assignments")
+    mine.locator("form[action='/logout'] button").click()
+    expect(mine).to_have_url(re.compile(r"/login"))
+    stolen.goto(f"{site.url}/assignments")
+    expect(stolen).to_have_url(re.compile(r"/login\?next="))
+    shot(stolen, "pages-03-copied-cookie-after-logout")

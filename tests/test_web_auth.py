@@ -54,12 +54,12 @@ def test_login_follows_next_only_to_a_path_on_this_site(client):
         token = csrf_from(client, "/login")
 
 
-def test_login_is_rate_limited_per_address(client):
-    for _ in range(10):
+def test_failed_logins_are_limited_per_address_and_name(client):
+    for _ in range(5):
         assert login(client, "alice", "wrong password").status_code == 400
     response = login(client, "alice", PASSWORD)  # even the right password, once the limit is used up
     assert response.status_code == 429
-    assert "Too many login attempts" in response.text
+    assert "Too many failed logins for this name" in response.text
     assert client.get("/assignments").status_code == 302
 
 

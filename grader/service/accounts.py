@@ -38,6 +38,22 @@ def check_password(user: User, password: str) -> bool:
         return False
 
 
+def new_session_stamp(user: User) -> str:
+    """End every session the user has (grader.web.auth checks the stamp on every request) and return the new one."""
+    user.session_stamp = secrets.token_hex(16)
+    return user.session_stamp
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password ends every session of the user and revokes their API token (a leaked password's
+    sessions and tokens must not outlive it; `grader users token` issues a new one)."""
+    if len(password) < 8:
+        raise AccountError("a password needs at least 8 characters")
+    user.password_hash = hash_password(password)
+    user.api_token_hash = None
+    new_session_stamp(user)
+
+
 def new_password() -> str:
     return secrets.token_urlsafe(12)
 
@@ -169,8 +185,8 @@ def import_roster(session: so.Session, rows: list[RosterRow]) -> tuple[list[tupl
                 created.append((row.username, password))
         else:
             user.display_name, user.role = row.display_name, row.role
-            if row.password:
-                user.password_hash = hash_password(row.password)
+            if row.password and not check_password(user, row.password):  # a re-import keeps sessions alive
+                set_password(user, row.password)
             updated += 1
     session.flush()
     return created, updated

@@ -1,8 +1,18 @@
-"""Accounts on the pages: Flask-Login sessions, log in (rate limited) and out, roles, the viewer's settings."""
+"""Accounts on the pages: Flask-Login sessions, log in (rate limited) and out, roles, the viewer's settings.
+
+Sessions: a session's user id carries the user's session stamp (users.session_stamp), checked on every
+request; logging out or a new password draws a new stamp, which ends every copy of every session of that user,
+in any browser. A session also ends GRADER_SESSION_HOURS after its login, whatever the cookie says.
+Login limits count failed logins only, per (client address, username), in widening windows (LOGIN_LIMITS),
+so a student mistyping is slowed down and nobody else is; the address is the connection's, or the one
+GRADER_PROXY_HOPS trusted proxies forwarded (grader.web.security).
+"""
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -12,16 +22,20 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
 from grader.models import STAFF_ROLES, User
-from grader.service.accounts import check_password, find_user, hash_password
+from grader.service.accounts import check_password, find_user, hash_password, new_session_stamp, set_password
 from grader.web.db import get_session
-from grader.web.forms import LanguageForm, LoginForm, PostForm, SettingsForm
-from grader.web.security import rate_limit
+from grader.web.forms import LanguageForm, LoginForm, PasswordForm, PostForm, SettingsForm
+from grader.web.security import limiter_of
 from grader.web.text import LANG_COOKIE, _
 from grader.web.timezones import TZ_COOKIE, valid_zone, zone_names
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
-LOGIN_LIMIT = "10 per minute; 100 per day"  # per client address, counted on every login attempt
+# failed logins only: per (address, username), each window wider than the last (a backoff); per address over
+# every username, a cap on trying many names that a classroom behind one address never reaches
+LOGIN_LIMITS = "5 per minute; 20 per hour; 50 per day"
+ADDRESS_LIMIT = "300 per hour"
+LOGIN_AT = "_login_at"  # the session's login time (seconds since the epoch)
 _DUMMY_HASH = hash_password("not a real password; verified so unknown names take as long as known ones")
 
 
@@ -51,17 +65,25 @@ class Viewer(UserMixin):
 
 
 def _stamp(user: User) -> str:
-    """Part of the session's user id: a new password ends every session made with the old one."""
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+    """What a session's user id carries: the user's session stamp and their password, hashed together (so a
+    password set any way at all ends the sessions too)."""
+    if not user.session_stamp:
+        return ""
+    return hashlib.sha256(f"{user.session_stamp}|{user.password_hash or ''}".encode()).hexdigest()[:32]
 
 
 @login_manager.user_loader
 def _load(user_id: str) -> Viewer | None:
+    """The session's user, on every request: only while its stamp is the user's and its lifetime lasts."""
     ident, _sep, stamp = user_id.partition(".")
-    if not ident.isdigit():
+    if not ident.isdigit() or not stamp:
+        return None
+    lifetime = current_app.config["GRADER"].session_hours * 3600
+    login_at = session.get(LOGIN_AT)
+    if not isinstance(login_at, (int, float)) or not 0 <= time.time() - login_at <= lifetime:
         return None
     user = get_session().get(User, int(ident))
-    if user is None or _stamp(user) != stamp:
+    if user is None or not user.session_stamp or not hmac.compare_digest(_stamp(user), stamp):
         return None
     return Viewer.of(user)
 
@@ -96,6 +118,21 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _login_key() -> str:
+    """The (address, username) pair the login limits count failures of."""
+    name = (request.form.get("username") or "").strip().casefold()[:64]
+    return f"{request.remote_addr or '?'}|{name}"
+
+
+def _address_key() -> str:
+    return request.remote_addr or "?"
+
+
+def _failed(response) -> bool:
+    """Only a refused login counts against the limits (a successful one redirects)."""
+    return response.status_code == 400
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -103,28 +140,36 @@ def login():
     form = LoginForm()
     if request.method == "GET":
         return render_template("login.html", form=form)
-    with rate_limit(LOGIN_LIMIT):
-        if form.validate_on_submit():
-            user = find_user(get_session(), form.username.data.strip())
-            if user is None:
-                check_password(User(password_hash=_DUMMY_HASH), form.password.data)
-            elif check_password(user, form.password.data):
-                session.clear()  # nothing from before the login survives it
-                login_user(Viewer.of(user))
-                return redirect(_safe_next(request.args.get("next")))
+    if form.validate_on_submit():
+        user = find_user(get_session(), form.username.data.strip())
+        if user is None:
+            check_password(User(password_hash=_DUMMY_HASH), form.password.data)
+        elif check_password(user, form.password.data):
+            session.clear()  # nothing from before the login survives it
+            if not user.session_stamp:
+                new_session_stamp(user)
+                get_session().commit()
+            session.permanent = True  # the cookie ends with the session's lifetime, not only with the browser
+            session[LOGIN_AT] = int(time.time())
+            login_user(Viewer.of(user))
+            return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", form=form, error=_("Wrong username or password.")), 400
 
 
 @bp.errorhandler(RateLimitExceeded)
 def _too_many(_exc):
     return render_template("login.html", form=LoginForm(formdata=None),
-                           error=_("Too many login attempts from your address. Wait a minute and try again.")), 429
+                           error=_("Too many failed logins for this name. Wait a few minutes and try again; "
+                                   "ask your TA if you forgot your password.")), 429
 
 
 @bp.post("/logout")
 def logout():
     form = PostForm()
     if form.validate_on_submit():  # the CSRF token (CSRFProtect has already refused a missing one)
+        if current_user.is_authenticated:  # a new stamp: every copy of this user's sessions ends, here and elsewhere
+            new_session_stamp(get_session().get(User, current_user.id))
+            get_session().commit()
         logout_user()
         session.clear()
     return redirect(url_for("auth.login"))
@@ -145,7 +190,30 @@ def settings():
         flash(_("Settings saved."), "ok")
         return redirect(url_for("auth.settings"))
     status = 400 if request.method == "POST" else 200
-    return render_template("settings.html", form=form, browser_zone=request.cookies.get(TZ_COOKIE, "")), status
+    return render_template("settings.html", form=form, password=PasswordForm(formdata=None),
+                           browser_zone=request.cookies.get(TZ_COOKIE, "")), status
+
+
+@bp.post("/settings/password")
+@login_required
+def change_password():
+    """A new password: every session of the user ends (this one starts again) and their API token is revoked."""
+    form = PasswordForm()
+    user = get_session().get(User, current_user.id)
+    if form.validate_on_submit() and check_password(user, form.current.data):
+        set_password(user, form.new.data)
+        get_session().commit()
+        login_user(Viewer.of(user))  # this browser stays logged in, under the new stamp
+        session[LOGIN_AT] = int(time.time())
+        flash(_("Password changed. You were logged out everywhere else, and your API token was revoked: "
+                "ask staff for a new one if you use grader submit."), "ok")
+        return redirect(url_for("auth.settings"))
+    if form.is_submitted() and not form.new.errors and not form.repeat.errors:
+        form.current.errors = [_("That is not your current password.")]
+    settings_form = SettingsForm(sorted(zone_names()), data={"timezone": current_user.timezone or "",
+                                                             "language": current_user.language or ""})
+    return render_template("settings.html", form=settings_form, password=form,
+                           browser_zone=request.cookies.get(TZ_COOKIE, "")), 400
 
 
 @bp.post("/language")
@@ -168,3 +236,9 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
     app.register_blueprint(bp)
+    # the limiter is the app's own (its storage), so its limits wrap the login view here, not at import:
+    # checked before the view, counted after it and only when it refused the login (deduct_when)
+    limiter = limiter_of(app)
+    view = limiter.limit(LOGIN_LIMITS, key_func=_login_key, methods=["POST"], deduct_when=_failed)(login)
+    view = limiter.limit(ADDRESS_LIMIT, key_func=_address_key, methods=["POST"], deduct_when=_failed)(view)
+    app.view_functions["auth.login"] = view

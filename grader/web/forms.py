@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from grader.i18n import LANGUAGES
 from grader.web.text import lazy as _
@@ -15,6 +15,13 @@ from grader.web.text import lazy as _
 class LoginForm(FlaskForm):
     username = StringField(_("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_("Password"), validators=[DataRequired(), Length(max=1024)])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_("Current password"), validators=[DataRequired(), Length(max=1024)])
+    new = PasswordField(_("New password"), validators=[DataRequired(), Length(min=8, max=1024, message=_("At least 8 characters."))])
+    repeat = PasswordField(_("New password again"),
+                           validators=[DataRequired(), EqualTo("new", message=_("The two new passwords differ."))])
 
 
 class PostForm(FlaskForm):

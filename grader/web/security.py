@@ -1,10 +1,14 @@
-"""The web side's defences, wired once: CSRF on every form, rate-limit storage, cookie flags, security headers."""
+"""The web side's defences, wired once: the client's address (ProxyFix for a configured number of proxies),
+CSRF on every form, rate-limit storage, cookie flags and lifetime, security headers."""
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+import datetime as dt
+
+from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from grader.config import Config
 
@@ -47,7 +51,12 @@ def _hsts(response):
 
 
 def init_app(app: Flask, cfg: Config) -> None:
+    if cfg.proxy_hops:
+        # trust X-Forwarded-For / -Proto from exactly that many proxies: the address the login limits count is
+        # the client's, not the proxy's, and a client cannot choose it by sending the header itself
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg.proxy_hops, x_proto=cfg.proxy_hops)
     app.config.update(
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=cfg.session_hours),
         WTF_CSRF_TIME_LIMIT=None,  # a token lives as long as the session: a page left open still submits
         RATELIMIT_STORAGE_URI=ratelimit_storage(cfg),
         RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1}
@@ -66,7 +75,6 @@ def init_app(app: Flask, cfg: Config) -> None:
     app.after_request(_headers)
 
 
-def rate_limit(limit: str):
-    """A context manager that counts this request against `limit` (e.g. "10 per minute") per client address
-    and raises 429 (flask_limiter's RateLimitExceeded) once it is used up."""
-    return current_app.extensions["grader.limiter"].limit(limit)
+def limiter_of(app: Flask) -> Limiter:
+    """The app's Flask-Limiter (its storage is per app)."""
+    return app.extensions["grader.limiter"]
