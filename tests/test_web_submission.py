@@ -185,3 +185,33 @@ def test_deadlines_show_in_the_chosen_time_zone_else_the_browsers(app, client):
     client.set_cookie("tz", "Not/AZone")
     set_user(app, "alice", timezone=None)
     assert "Dec 10, 2026 15:59 UTC" in client.get("/assignments").text
+
+
+def test_the_status_long_poll_answers_as_soon_as_the_result_is_written(app, client):
+    import threading
+    import time
+
+    import sqlalchemy as sa
+
+    from grader.models import Submission
+
+    login(client)
+    sid = int(upload(client, code="print(1)\n").headers["Location"].rsplit("/", 1)[1])
+    started = time.monotonic()
+    body = client.get(f"/submissions/{sid}/status?known=queued&wait=1.5").json  # nothing changes: the wait ends
+    assert body["status"] == "queued" and time.monotonic() - started >= 1.4
+
+    def grade_soon():
+        time.sleep(0.5)
+        with app.extensions["grader.db"].session() as session:
+            session.execute(sa.update(Submission).where(Submission.id == sid).values(status="running"))
+
+    writer = threading.Thread(target=grade_soon)
+    started = time.monotonic()
+    writer.start()
+    body = client.get(f"/submissions/{sid}/status?known=queued&wait=20").json
+    writer.join()
+    assert body["status"] == "running"
+    assert time.monotonic() - started < 15  # answered when the row changed, long before the 20 s wait
+    # a status the page does not know yet, or no wait, answers at once
+    assert client.get(f"/submissions/{sid}/status?known=queued&wait=20").json["status"] == "running"

@@ -173,7 +173,7 @@ def run_up(port: int, data_dir: Path, assignments_dir: Path, host: str = "127.0.
         children["worker"] = _spawn([grader, "worker", "-c", str(workers), "-n", "grader@%h", "--without-gossip",
                                      "--without-mingle"], env, data / "logs" / "worker.log")
         children["web"] = _spawn([sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
-                                  "--threads", "4", "--access-logfile", "-", "grader.web:create_app()"],
+                                  "--threads", "16", "--access-logfile", "-", "grader.web:create_app()"],
                                  env, data / "logs" / "web.log")
         _wait(lambda: not _port_free(host, port), 30, "the web server to start", children["web"])
         # the port opens before gunicorn's workers have loaded the app: "running" only once a page answers

@@ -55,17 +55,20 @@ function uploadChecks() {
   });
 }
 
-// A submission's page: poll its status until it is graded (or failed), then show the results in place.
+// A submission's page: ask for its status, the server answering as soon as it changes (a long poll: `known`
+// is the status we show, `wait` how long the server may hold the answer), then show the results in place.
 function liveStatus() {
   const live = document.getElementById("live");
   if (!live || live.dataset.status === "graded" || live.dataset.status === "failed") return;
   const url = live.dataset.statusUrl;
   const started = Date.now();
-  let delay = 700;
+  let failures = 0;
   function poll() {
-    fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+    const ask = url + (url.indexOf("?") < 0 ? "?" : "&") + "wait=25&known=" + encodeURIComponent(live.dataset.status);
+    fetch(ask, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (data) {
+        failures = 0;
         live.dataset.status = data.status;
         const badge = document.querySelector("#status .status");
         if (badge) {
@@ -80,16 +83,15 @@ function liveStatus() {
           if (waiting) waiting.remove();
           return;
         }
-        schedule();
+        schedule(0);
       })
-      .catch(function () { schedule(); });
+      .catch(function () { failures += 1; schedule(Math.min(1000 * failures, 10000)); });
   }
-  function schedule() {
+  function schedule(delay) {
     if (Date.now() - started > 15 * 60 * 1000) return;  // give up after 15 minutes; a reload starts again
-    delay = Math.min(delay * 1.3, 5000);
     setTimeout(poll, delay);
   }
-  setTimeout(poll, 400);
+  poll();
 }
 
 document.addEventListener("DOMContentLoaded", function () {

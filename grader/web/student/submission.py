@@ -1,19 +1,24 @@
-"""One submission: its page, its live status (JSON, polled by static/app.js), its source, its plots (SVG)."""
+"""One submission: its page, its live status (JSON, long-polled by static/app.js), its source, its plots (SVG)."""
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, render_template
+import time
+
+import sqlalchemy as sa
+from flask import Response, abort, jsonify, render_template, request
 from flask_login import current_user, login_required
 
 from grader.i18n import N_
 from grader.models import Submission
 from grader.service.attempts import STDOUT_EXCERPT_CHARS
 from grader.web import plots
-from grader.web.db import get_session
+from grader.web.db import database, get_session
 from grader.web.security import SVG_POLICY
 from grader.web.student import bp
 from grader.web.student.present import present
 from grader.web.text import _, current_lang
 
+LONG_POLL_SECONDS = 25.0  # under the usual 30 s proxy read timeout
+LONG_POLL_STEP_SECONDS = 0.1
 STATUS_WORDS = {"queued": N_("Queued"), "running": N_("Running"), "graded": N_("Graded"), "failed": N_("Failed")}
 
 
@@ -44,7 +49,14 @@ def submission(submission_id: int):
 @bp.get("/submissions/<int:submission_id>/status")
 @login_required
 def status(submission_id: int):
+    """The submission's status; with ?known=STATUS&wait=S, answers when the status differs from STATUS or
+    after S seconds (at most LONG_POLL_SECONDS): the page learns of a result as it is written."""
     s = owned_submission(submission_id)
+    known, wait = request.args.get("known"), request.args.get("wait", type=float)
+    if known == s.status and wait and s.status in ("queued", "running"):
+        get_session().rollback()  # hold no transaction (on SQLite: no write lock) while waiting
+        _wait_for_change(submission_id, known, min(max(wait, 0.0), LONG_POLL_SECONDS))
+        s = owned_submission(submission_id)
     view = present(s, current_user.is_staff)
     shown = view.score  # grader.visibility: never a closed check's points
     body = {"id": s.id, "status": s.status, "status_label": status_word(s.status), "final": view.final,
@@ -53,6 +65,17 @@ def status(submission_id: int):
     if view.final:
         body["html"] = render_template("student/_results.html", view=view, s=s)
     return jsonify(body)
+
+
+def _wait_for_change(submission_id: int, known: str, seconds: float) -> None:
+    """Return when the submission's status is no longer `known`, or after `seconds`; each look is its own short
+    transaction."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with database().session() as session:
+            if session.scalar(sa.select(Submission.status).where(Submission.id == submission_id)) != known:
+                return
+        time.sleep(LONG_POLL_STEP_SECONDS)
 
 
 @bp.get("/submissions/<int:submission_id>/source")
