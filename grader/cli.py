@@ -17,8 +17,9 @@ from grader.scoring import GradeResult
 from grader.selfcheck import check_assignments
 from grader.service import commands as service_commands
 from grader.spec import SpecError, find_spec, load_spec
-from grader.submissions import SubmissionError, read_source, script_name
-from worker.grading import grade_source, script_grader
+from grader.submissions import SubmissionError, Upload, accept_notebook, read_source, script_name
+from grader.notebook import cell_outputs, is_notebook_name
+from worker.grading import grade_upload, script_grader
 from worker.sandbox import SandboxUnavailable, get_sandbox
 
 EXIT_USAGE = 2
@@ -37,25 +38,30 @@ def main() -> None:
 
 
 def _collect(paths: tuple[str, ...]) -> list[Path]:
-    """Files as given; a folder stands for every .py file under it, in name order."""
+    """Files as given; a folder stands for every .py and .ipynb file under it (not Jupyter's checkpoints), in name
+    order."""
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            out += sorted(p for p in path.rglob("*.py") if p.is_file())
+            out += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".py", ".ipynb")
+                          and ".ipynb_checkpoints" not in p.parts)
         else:
             out.append(path)
     return out
 
 
-def _read_source(path: Path, lang: str = "en") -> str:
-    """The script's text, checked as an upload is (grader.submissions.read_source)."""
+def _read_upload(path: Path, lang: str = "en") -> Upload:
+    """The script or notebook, checked as an upload is (grader.submissions: read_source, accept_notebook)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UsageProblem(words.cannot_read(lang, path, exc)) from None
     try:
-        return read_source(data)[0]
+        if is_notebook_name(path.name):
+            return accept_notebook(data, script_name(path.name))
+        source, encoding = read_source(data)
+        return Upload(source, script_name(path.name), encoding)
     except SubmissionError as exc:
         raise UsageProblem(f"{path}: {exc.render(lang)}") from None
 
@@ -74,6 +80,8 @@ def result_json(result: GradeResult, path: str | None, lang: str = "en") -> dict
         "diagnoses": [{"code": d.code, "message": d.render(lang)} for d in result.diagnoses],
         "stdout": result.stdout,
     }
+    if result.cell_starts is not None:  # a notebook: what each code cell printed
+        out["cell_outputs"] = {str(cell): text for cell, text in cell_outputs(result.stdout, result.cell_starts).items()}
     if path is not None:
         out["path"] = path
     return out
@@ -99,7 +107,7 @@ def result_text(result: GradeResult, title: str, path: str, lang: str = "en") ->
 @words.lang_option
 def grade(paths: tuple[str, ...], assignment_id: str, assignments_dir: str, as_json: bool, sandbox: str,
           lang: str | None) -> None:
-    """Grade one or more scripts (or folders of scripts) against an assignment."""
+    """Grade one or more scripts or notebooks (or folders of them) against an assignment."""
     lang = lang or words.language_from_env()
     try:
         spec = load_spec(find_spec(assignments_dir, assignment_id))
@@ -107,7 +115,7 @@ def grade(paths: tuple[str, ...], assignment_id: str, assignments_dir: str, as_j
         raise UsageProblem(str(exc)) from None
     files = _collect(paths)
     if not files:
-        raise UsageProblem(gettext(lang, N_("no .py files to grade")))
+        raise UsageProblem(gettext(lang, N_("no .py or .ipynb files to grade")))
     try:
         box = get_sandbox(sandbox)
     except SandboxUnavailable as exc:
@@ -121,13 +129,13 @@ def grade(paths: tuple[str, ...], assignment_id: str, assignments_dir: str, as_j
             outputs = []
             for path in items:
                 try:
-                    source = _read_source(path, lang)
+                    upload = _read_upload(path, lang)
                 except UsageProblem as exc:
                     click.echo(gettext(lang, N_("error: %(message)s"), message=exc.message), err=True)
                     failed_inputs += 1
                     continue
                 try:
-                    result, _ = grade_source(spec, source, box, filename=script_name(path.name))
+                    result, _ = grade_upload(spec, upload.source, box, upload.filename, upload.notebook)
                 except SandboxUnavailable as exc:  # the host, not the script: stop, say why
                     raise UsageProblem(gettext(lang, N_("the sandbox failed: %(error)s"), error=exc)) from None
                 if as_json:

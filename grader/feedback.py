@@ -14,6 +14,8 @@ MESSAGES_EN: dict[str, str] = {
     "runs.syntax_error": N_("Syntax error on line {line}: {message}"),
     "runs.exception": N_("Your script raised {type} on line {line}: {message}"),
     "runs.exception_no_line": N_("Your script raised {type}: {message}"),
+    "runs.syntax_error_in_cell": N_("Syntax error in cell {cell}, line {line}: {message}"),
+    "runs.exception_in_cell": N_("Your notebook raised {type} in cell {cell}, line {line}: {message}"),
     "runs.exit": N_("Your script exited with status {exit_code} before the end."),
     "runs.os_exit": N_("Your script called os._exit({exit_code}) before the end."),
     "runs.timeout": N_("Your script was stopped after {seconds} s (the time limit). Look for an endless loop."),
@@ -90,6 +92,17 @@ MESSAGES_EN: dict[str, str] = {
                                "check forward(x) and loss(x, y) against the assignment."),
     "note.notebook_magics_ignored": N_("Notebook-only lines were ignored (line {lines}): % magics and ! shell "
                                      "commands do not run in a plain Python script."),
+    # a notebook (grader.notebook): how it was run
+    "note.notebook_magics_ignored_in_cells": N_("Notebook-only lines in cell {cells} were ignored: % magics and ! "
+                                              "shell commands do not run here, where the code cells run as one "
+                                              "Python program."),
+    "note.notebook_install_not_run": N_("The install in cell {cells} was not run ({packages}): the grader installs "
+                                      "nothing. The sandbox has {available}."),
+    "note.notebook_cells_skipped": N_("Cell {cells} starts with a cell magic whose body is not Python (such as "
+                                    "%%bash or %%writefile), so the grader left it out."),
+    "note.notebook_run_out_of_order": N_("Your notebook's cells were last run out of order (cell {cells} ran before "
+                                       "a cell above it); the grader ran them once, top to bottom, as Run All in "
+                                       "a fresh kernel does."),
     "mistake.wrong_hand_gradient": N_("Your {function}() does not return d loss / d {param}: derive the gradient "
                                     "of the loss again, by the chain rule, and check it at a few points."),
     "mistake.no_backward": N_("Your script never calls backward(): compute the loss, then call l.backward()."),

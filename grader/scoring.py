@@ -34,6 +34,7 @@ class GradeResult:
     stderr: str
     late_penalty: float = 0.0  # fraction taken off, 0.0–1.0
     status: str = "graded"
+    cell_starts: list[tuple[int, int]] | None = None  # a notebook's: where each cell's output starts in stdout
 
 
 def score(spec: AssignmentSpec, expected: Expected, report: RunReport,

@@ -5,8 +5,12 @@ Rules, each written only here:
   cap, MAX_SOURCE_BYTES by default), it is text in UTF-8 (with or without a BOM) or in GB18030 as Chinese Windows
   editors save it (grader.source_text), it is not blank once decoded, and it holds no NUL character. The page,
   the API and `grader grade` apply these same checks, in this order.
+- A notebook (.ipynb, any case) is accepted when it is at most NOTEBOOK_MAX_BYTES as uploaded, text as a script
+  is, and a notebook by grader.notebook's rules (which count the cap on its code cells). It is stored as uploaded
+  (grader.notebook.stored_text) beside its code cells as a script (Upload.source), which every view of the code
+  shows; the worker runs the notebook.
 - A script is stored, shown and run under one name, script_name(): the upload's base name when the sandbox can
-  write it, else "submission.py".
+  write it, else "submission.py" ("submission.ipynb" for a notebook).
 - A submission is committed before its task is sent: a worker must find the row, and a row whose task was lost
   is re-sent by the reaper (the database is the truth; the broker only carries wake-ups).
 - requeue() is the only way a submission goes back to `queued`: with a reason code, a fresh enqueue time, and no
@@ -35,11 +39,13 @@ from grader.config import Config
 from grader.db import Database
 from grader.i18n import N_, gettext
 from grader.models import Assignment, Submission, User, utcnow
+from grader.notebook import NOTEBOOK_MAX_BYTES, NotebookError, extracted_code, is_notebook_name, read_notebook, stored_text
 from grader.service.pending import PendingMarks
 from grader.source_text import MAX_SOURCE_BYTES, decode_script
 from grader.task_names import GRADE_TASK
 
 DEFAULT_NAME = "submission.py"
+DEFAULT_NOTEBOOK_NAME = "submission.ipynb"
 NAME_MAX_BYTES = 255  # the sandbox writes the script under its name: Linux's NAME_MAX counts bytes
 NAME_MAX_CHARS = 200  # the column's width
 # why a submission went back to the queue, stored as Submission.requeue_reason
@@ -129,11 +135,13 @@ class Sender:
 @dataclass(frozen=True)
 class Upload:
     """An accepted script: its text (always stored as UTF-8), the name it is stored and run under, and the
-    encoding it arrived in (grader.source_text.UTF8 or GB18030, which the page tells the student about)."""
+    encoding it arrived in (grader.source_text.UTF8 or GB18030, which the page tells the student about).
+    For a notebook, `source` is its code cells as a script and `notebook` the notebook as stored."""
 
     source: str
     filename: str
     encoding: str
+    notebook: str | None = None
 
 
 def script_name(name: str | None) -> str:
@@ -141,10 +149,16 @@ def script_name(name: str | None) -> str:
     (Unicode NFC, since a Mac writes "é" as two characters), when it ends in .py, does not start with a dot,
     holds only printable characters and fits the file system; else "submission.py"."""
     base = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    if (not base.lower().endswith(".py") or base.startswith(".") or not base.isprintable()
+    default = DEFAULT_NOTEBOOK_NAME if is_notebook_name(base) else DEFAULT_NAME
+    if (not (base.lower().endswith(".py") or is_notebook_name(base)) or base.startswith(".") or not base.isprintable()
             or len(base) > NAME_MAX_CHARS or len(base.encode("utf-8")) > NAME_MAX_BYTES):
-        return DEFAULT_NAME
+        return default
     return base
+
+
+def upload_limit(filename: str | None, max_bytes: int) -> int:
+    """How many bytes of an upload to read: a notebook's outputs and images may be far larger than its code."""
+    return max(max_bytes, NOTEBOOK_MAX_BYTES) if is_notebook_name(filename) else max_bytes
 
 
 def read_source(data: bytes, max_bytes: int = MAX_SOURCE_BYTES) -> tuple[str, str]:
@@ -167,11 +181,23 @@ def read_source(data: bytes, max_bytes: int = MAX_SOURCE_BYTES) -> tuple[str, st
 def accept(data: bytes, filename: str | None, max_bytes: int = MAX_SOURCE_BYTES) -> Upload:
     """An uploaded script as we store it, or SubmissionError saying what is wrong with it (module rules)."""
     shown = unicodedata.normalize("NFC", filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    if is_notebook_name(shown):
+        return accept_notebook(data, script_name(shown), max_bytes)
     if not shown.lower().endswith(".py"):
-        raise SubmissionError(N_("Only Python files (.py) are accepted; %(name)s is not one."),
-                              name=shown.replace("\x00", "")[:NAME_MAX_CHARS])
+        raise SubmissionError(N_("Only Python files (.py) and Jupyter notebooks (.ipynb) are accepted; %(name)s is "
+                                 "neither."), name=shown.replace("\x00", "")[:NAME_MAX_CHARS])
     source, encoding = read_source(data, max_bytes)
     return Upload(source, script_name(shown), encoding)
+
+
+def accept_notebook(data: bytes, filename: str, max_bytes: int = MAX_SOURCE_BYTES) -> Upload:
+    """An uploaded notebook as we store it (module rules), or SubmissionError."""
+    text, encoding = read_source(data, upload_limit(filename, max_bytes))
+    try:
+        notebook = read_notebook(text, max_bytes)
+    except NotebookError as exc:
+        raise SubmissionError(exc.text, **exc.params) from None
+    return Upload(extracted_code(notebook), filename, encoding, stored_text(text, max_bytes))
 
 
 def store(session: so.Session, user: User, assignment_id: str, source: str, filename: str,

@@ -37,7 +37,7 @@ def test_an_accepted_upload_is_utf8_text_with_its_encoding_and_name():
 
 
 @pytest.mark.parametrize("data, name, limit, english, chinese", [
-    (b"print(1)\n", "hw.txt", 1024, "Only Python files (.py) are accepted; hw.txt is not one.", "只接受"),
+    (b"print(1)\n", "hw.txt", 1024, "Only Python files (.py) and Jupyter notebooks (.ipynb) are accepted; hw.txt is neither.", "只接受"),
     (b"x" * 1025, "hw.py", 1024, "The file is larger than 1 KB", "文件大于 1 KB"),
     (b"print('\xff\xfe')\n", "hw.py", 1024, "The file is not UTF-8 text (the byte at position 7", "UTF-8"),
     (b"\xef\xbb\xbf \n\t", "hw.py", 1024, "The file is empty.", "文件为空"),  # blank once decoded, BOM and all

@@ -48,7 +48,7 @@ def test_a_chinese_file_name_and_source_round_trip(app, client):
     ({"code": "x = 1\n" * 40_000}, 400, "larger than 200 KB"),
     ({"content": b"print('\xff\xfe')\n"}, 400, "not UTF-8 text"),
     ({"content": b"print(1)\n", "filename": "hw.txt"}, 400, "Only Python files (.py)"),
-    ({"content": b"print(1)\n", "filename": "hw.ipynb"}, 400, "Only Python files (.py)"),
+    ({"content": b"print(1)\n", "filename": "hw.ipynb"}, 400, "its text is not JSON"),
     ({"content": b"   \n"}, 400, "The file is empty"),
     ({"content": b"print(1)\x00\n"}, 400, "NUL byte"),
     ({}, 400, "Choose a .py file or paste your code"),

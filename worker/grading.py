@@ -5,11 +5,15 @@ imports this module; the grade task, `grader grade` and `grader assignments chec
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import importlib.util
 
+from grader import notebook as nb
 from grader.expected import expected_for
 from grader.outcome import OutcomeError, RunReport, parse_outcome
 from grader.plan import build_plan
+from grader.source_text import MAX_SOURCE_BYTES
 from grader.scoring import GradeResult, score
 from grader.selfcheck import GradeScript
 from grader.spec import AssignmentSpec
@@ -49,6 +53,49 @@ def grade_source(spec: AssignmentSpec, source: str, sandbox: Sandbox, filename: 
     result = sandbox.run(Job(source=source, plan=build_plan(spec), filename=filename), limits)
     report = report_from(result, limits)
     return score(spec, expected_for(spec, report), report, submitted_at), report
+
+
+# The modules a course notebook installs and the sandbox has, named when an install was not run.
+# TODO(issue 14): worker/harness.py's STUDENT_MODULES, once it lands, is this list's one home.
+STUDENT_MODULES = ("numpy", "torch", "matplotlib", "torchvision", "pandas", "scipy", "sklearn", "PIL", "seaborn",
+                   "tqdm")
+
+
+def available_modules() -> list[str]:
+    """Which of STUDENT_MODULES the sandbox's Python (this one) can import: found on its path, not imported."""
+    return [name for name in STUDENT_MODULES if importlib.util.find_spec(name) is not None]
+
+
+def grade_notebook(spec: AssignmentSpec, text: str, sandbox: Sandbox, filename: str = "submission.ipynb",
+                   submitted_at: dt.datetime | None = None) -> tuple[GradeResult, RunReport]:
+    """Run a notebook's code cells as one program (grader.notebook) and score it as a script; every line the
+    feedback names is a cell and a line in it, the output is split by cell (GradeResult.cell_starts)."""
+    notebook = nb.read_notebook(text, MAX_SOURCE_BYTES)
+    where = nb.program(notebook)
+    limits = limits_for(spec)
+    result = sandbox.run(Job(source=where.source, plan=build_plan(spec), filename=filename), limits)
+    report = report_from(result, limits)
+    stdout, starts = nb.split_output(report.stdout, where)
+    outcome = report.outcome
+    if outcome is not None and outcome.error is not None and outcome.error.traceback:
+        error = outcome.error.model_copy(update={"traceback": nb.locate_traceback(outcome.error.traceback, filename,
+                                                                                  where)})
+        outcome = outcome.model_copy(update={"error": error})
+    report = dataclasses.replace(report, stdout=stdout, outcome=outcome)
+    graded = score(spec, expected_for(spec, report), report, submitted_at)
+    graded.checks = [dataclasses.replace(c, message=nb.locate(c.message, where)) for c in graded.checks]
+    graded.diagnoses = ([nb.locate(d, where) for d in graded.diagnoses]
+                        + nb.notebook_notes(notebook, where, available_modules()))
+    graded.cell_starts = starts
+    return graded, report
+
+
+def grade_upload(spec: AssignmentSpec, source: str, sandbox: Sandbox, filename: str, notebook: str | None = None,
+                 submitted_at: dt.datetime | None = None) -> tuple[GradeResult, RunReport]:
+    """Grade what a student uploaded: the notebook when there is one, else the script."""
+    if notebook is not None:
+        return grade_notebook(spec, notebook, sandbox, filename, submitted_at)
+    return grade_source(spec, source, sandbox, filename, submitted_at)
 
 
 def script_grader(sandbox: Sandbox) -> GradeScript:
