@@ -12,6 +12,8 @@ import numpy as np
 from grader.checks.compare import matches, show
 from grader.expected import Expected
 from grader.checks.result import CheckResult
+from grader.checks.runs import stopped_notes
+from grader.checks.stopped import stopped_early
 from grader.checks.trace import compare_trace, student_grads, student_values
 from grader.feedback import Message
 from grader.outcome import Outcome, RunReport
@@ -23,10 +25,10 @@ DIAGNOSIS_RTOL = 1e-3
 
 
 def run_notes(report: RunReport) -> list[Message]:
-    """What the harness changed to run the script (notebook magics blanked), said to the student."""
+    """What the harness changed to run the script (notebook magics blanked), and what ran before a stop."""
     if report.outcome is None:
         return []
-    return [Message(f"note.{n.code}", {"lines": n.lines}) for n in report.outcome.notes]
+    return [Message(f"note.{n.code}", {"lines": n.lines}) for n in report.outcome.notes] + stopped_notes(report)
 
 
 def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: dict[str, CheckResult]) -> list[Message]:
@@ -39,7 +41,8 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
     for name in params:
         value = o.final_params.get(name)
         if value is None or value.kind == "missing":
-            found.append(Message("mistake.missing_param", {"param": name}))
+            if not stopped_early(o):  # a stopped run never reached the definition: `runs` says where it stopped
+                found.append(Message("mistake.missing_param", {"param": name}))
         elif value.kind == "number" and not autograd:
             continue  # gradients by hand: a plain number is the natural parameter
         elif value.kind in ("number", "other"):
@@ -79,6 +82,8 @@ def _hand_gradient_mistakes(spec, ref: Expected, o: Outcome, results: dict[str, 
     if failing is not None and failing.message.params.get("returns") == "gradient":
         p = failing.message.params
         return [Message("mistake.wrong_hand_gradient", {"function": p["function"], "param": p["param"]})]
+    if stopped_early(o):
+        return []  # the parameters of a run that stopped are not where a training ended
     final = {name: o.final_params[name].array() for name in ref.run.final_params if name in o.final_params}
     if len(final) != len(ref.run.final_params) or any(v is None for v in final.values()):
         return []

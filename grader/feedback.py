@@ -16,6 +16,10 @@ MESSAGES_EN: dict[str, str] = {
     "runs.exception_no_line": N_("Your script raised {type}: {message}"),
     "runs.syntax_error_in_cell": N_("Syntax error in cell {cell}, line {line}: {message}"),
     "runs.exception_in_cell": N_("Your notebook raised {type} in cell {cell}, line {line}: {message}"),
+    "runs.exception_traced": N_("Your script raised {type} on line {line}, in {function}() (the calls that led "
+                              "there: lines {lines}): {message}"),
+    "runs.missing_module": N_("Your script stops at line {line}: it imports {module}, which the grader does not "
+                            "have. {available} are available; {module} is not — remove the import."),
     "runs.exit": N_("Your script exited with status {exit_code} before the end."),
     "runs.os_exit": N_("Your script called os._exit({exit_code}) before the end."),
     "runs.timeout": N_("Your script was stopped after {seconds} s (the time limit). Look for an endless loop."),
@@ -65,6 +69,19 @@ MESSAGES_EN: dict[str, str] = {
     "predictions.error": N_("forward({x}) failed: {error}"),
     # shared
     "check.not_run": N_("Not checked: your script did not run."),
+    "check.stopped_before_defined": N_("Not checked: your script stopped on line {line} before it defined {name}."),
+    "check.stopped_before_defined_no_line": N_("Not checked: your script stopped before it defined {name}."),
+    "check.stopped_before_training": N_("Not checked: your script stopped on line {line} before its training "
+                                      "began."),
+    "check.stopped_before_training_no_line": N_("Not checked: your script stopped before its training began."),
+    "check.stopped_during_training": N_("Not checked: your script stopped on line {line} after {calls} of the "
+                                      "{steps} backward() calls of the training, so there is no trained model "
+                                      "to check."),
+    "check.stopped_during_training_no_line": N_("Not checked: your script stopped after {calls} of the {steps} "
+                                              "backward() calls of the training, so there is no trained model "
+                                              "to check."),
+    "check.no_start": N_("Not checked: no backward() call recorded the starting values of {param}, so there is "
+                       "no reference training from your own start to compare with."),
     "check.hidden": N_("This check's result is hidden."),
     "check.after_deadline": N_("This check's result is shown after the deadline."),
     # diagnoses
@@ -90,6 +107,10 @@ MESSAGES_EN: dict[str, str] = {
     "mistake.wrong_init": N_("{param} starts at {got}; the assignment starts it at {expected}."),
     "mistake.wrong_gradient": N_("The gradient your loss gives for {param} is wrong even at fixed test points: "
                                "check forward(x) and loss(x, y) against the assignment."),
+    "note.stopped_after": N_("Before it stopped, your script made {calls} backward() calls; the last line it "
+                           "printed: {last}"),
+    "note.stopped_after_silent": N_("Before it stopped, your script made {calls} backward() calls and printed "
+                                  "nothing."),
     "note.notebook_magics_ignored": N_("Notebook-only lines were ignored (line {lines}): % magics and ! shell "
                                      "commands do not run in a plain Python script."),
     # a notebook (grader.notebook): how it was run

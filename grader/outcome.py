@@ -77,6 +77,13 @@ class TraceStep(_Loose):
     unmatched: UnmatchedData | None = None
 
 
+class StudentFrame(_Loose):
+    """One call in the traceback, in the student's own file: its line and the function it ran in."""
+
+    line: int | None = None
+    function: str = Field("", max_length=200)
+
+
 class StudentError(_Loose):
     type: str = ""
     message: str = ""
@@ -84,6 +91,9 @@ class StudentError(_Loose):
     column: int | None = None
     text: str = ""
     traceback: str = ""
+    frames: list[StudentFrame] = Field(default_factory=list, max_length=8)  # the traceback's calls in the script
+    module: str | None = Field(None, max_length=100)  # ModuleNotFoundError: the top-level module not found
+    available: list[str] = Field(default_factory=list, max_length=40)  # the modules students use that are here
 
 
 class Prediction(_Loose):

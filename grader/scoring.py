@@ -5,7 +5,8 @@ Rules, stated once (each check's module says how it shares out its points):
 - A value matches when |got - expected| <= atol + rtol * |expected| for every element (NaN never matches).
 - `runs` is all or nothing; `gradients`, `trace`, `final_params`, `predictions` and `function` earn the share
   of what matched; `accuracy` is all or nothing against its threshold.
-- A check other than `runs` earns nothing when the script did not run (no outcome, or a syntax error).
+- A check other than `runs` earns nothing when the script did not run (no outcome, or a syntax error), nor
+  when the run stopped before it produced the check's evidence (grader.checks.stopped).
 - Diagnoses are found outside the checks (grader.diagnosis).
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from grader.checks.kinds import KINDS
 from grader.checks.result import CheckResult, Finding
+from grader.checks.stopped import unjudged
 from grader.diagnosis import diagnose, run_notes
 from grader.expected import Expected
 from grader.feedback import Message
@@ -44,8 +46,11 @@ def score(spec: AssignmentSpec, expected: Expected, report: RunReport,
     not_run = report.outcome is None or report.outcome.status == "syntax_error"
     for check in spec.checks:
         kind = KINDS[check.kind]
+        unjudged_because = None if not_run else unjudged(kind.evidence, check, spec, expected, report)
         if not_run and kind.needs_run:
             found = Finding(False, 0.0, Message("check.not_run"))
+        elif unjudged_because is not None:
+            found = Finding(False, 0.0, unjudged_because)
         else:
             found = kind.grade(check, spec, expected, report)
         results[check.id] = CheckResult(check.id, check.kind, found.passed, found.points, check.points,

@@ -518,12 +518,38 @@ def _student_error(exc: BaseException, filename: str) -> dict:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
     lines = traceback.format_exception_only(type(exc), exc)
     shown = "".join(traceback.format_list(frames[-8:])) + "".join(lines)
-    return {
+    error = {
         "type": type(exc).__name__,
         "message": str(exc)[:2000],
         "line": frames[-1].lineno if frames else None,
         "traceback": shown[-6000:],
+        "frames": [{"line": f.lineno, "function": f.name[:200]} for f in frames[-8:]],
     }
+    if isinstance(exc, ModuleNotFoundError) and isinstance(exc.name, str):
+        error["module"] = exc.name.split(".")[0][:100]
+        error["available"] = _available_modules()
+    return error
+
+
+# The top-level modules students of the course import, the only ones a missing-module message lists as
+# available: the sandbox sees the whole worker's environment (web and queue libraries too), and naming
+# those would only mislead.
+STUDENT_MODULES = ("numpy", "torch", "matplotlib", "torchvision", "pandas", "scipy", "sklearn", "PIL", "seaborn",
+                   "tqdm", "cv2", "tensorboard", "visdom", "h5py")
+
+
+def _available_modules() -> list[str]:
+    """Which of STUDENT_MODULES this sandbox can import (found on its path, not imported)."""
+    import importlib.util
+
+    found = []
+    for name in STUDENT_MODULES:
+        try:
+            if name in sys.modules or importlib.util.find_spec(name) is not None:
+                found.append(name)
+        except (ImportError, ValueError):
+            continue
+    return found
 
 
 def _without_notebook_magics(source: str) -> tuple[str, list[int]]:

@@ -3,7 +3,9 @@
 Every kind's module has one function, `grade(check, spec, expected, report) -> Finding`. Adding a kind is its
 module, one line in KINDS, its name in grader.spec.schema.CheckKind (what a spec may say) and its message
 codes. A kind with `needs_run` earns nothing, without being asked, when the script did not run (no outcome,
-or a syntax error); only `runs` says how a script that did not run stopped.
+or a syntax error); only `runs` says how a script that did not run stopped. `evidence` names what a kind
+judges ("probes", "trace" or "end"), which says what a run that stopped early leaves unjudged
+(grader.checks.stopped).
 """
 from __future__ import annotations
 
@@ -23,14 +25,15 @@ Grade = Callable[[Check, AssignmentSpec, Expected, RunReport], Finding]
 class Kind:
     grade: Grade
     needs_run: bool = True
+    evidence: str = ""
 
 
 KINDS: dict[str, Kind] = {
     "runs": Kind(runs.grade, needs_run=False),
-    "gradients": Kind(gradients.grade),
-    "trace": Kind(trace.grade),
-    "final_params": Kind(final_params.grade),
-    "predictions": Kind(predictions.grade),
-    "function": Kind(function.grade),
-    "accuracy": Kind(accuracy.grade),
+    "gradients": Kind(gradients.grade, evidence="probes"),
+    "trace": Kind(trace.grade, evidence="trace"),
+    "final_params": Kind(final_params.grade, evidence="end"),
+    "predictions": Kind(predictions.grade, evidence="end"),
+    "function": Kind(function.grade, evidence="probes"),
+    "accuracy": Kind(accuracy.grade, evidence="end"),
 }

@@ -1,11 +1,35 @@
-"""`runs` checks, all or nothing: the script ran to the end; when it did not, how it stopped."""
+"""`runs` checks, all or nothing: the script ran to the end; when it did not, how it stopped: the exception, its
+line, the calls in the script that led there, and for a module the sandbox lacks, which modules it has. What ran
+before a stop (backward() calls, the last line printed) is said once, as a note beside the checks."""
 from __future__ import annotations
 
 from grader.checks.result import Finding
+from grader.checks.stopped import stopped_early
 from grader.expected import Expected
 from grader.feedback import Message
 from grader.outcome import RunReport
 from grader.spec import AssignmentSpec, Check
+
+
+TRACEBACK_LINES = 8  # the end of the traceback kept with the finding (its calls in the script, then the error)
+LAST_OUTPUT_CHARS = 200
+
+
+def _last_lines(text: str, n: int) -> str:
+    return "\n".join(text.rstrip("\n").split("\n")[-n:])
+
+
+def stopped_notes(report: RunReport) -> list[Message]:
+    """What ran before a run stopped early: its backward() calls and the last line it printed."""
+    o = report.outcome
+    if not stopped_early(o):
+        return []
+    last = next((line for line in reversed(report.stdout.splitlines()) if line.strip()), None)
+    if last is None and o.backward_calls == 0:
+        return []  # nothing ran worth naming: `runs` says where it stopped
+    if last is None:
+        return [Message("note.stopped_after_silent", {"calls": o.backward_calls})]
+    return [Message("note.stopped_after", {"calls": o.backward_calls, "last": last.strip()[:LAST_OUTPUT_CHARS]})]
 
 
 def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunReport) -> Finding:
@@ -25,9 +49,19 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
         return Finding(False, 0.0, Message("runs.syntax_error", {"line": e.line if e else None, "message": e.message if e else ""}))
     if o.status == "exception":
         e = o.error
+        details = {"traceback": _last_lines(e.traceback, TRACEBACK_LINES)} if e and e.traceback else {}
+        if e and e.line and e.module:
+            return Finding(False, 0.0, Message("runs.missing_module", {
+                "module": e.module, "line": e.line, "available": ", ".join(e.available) or "-"}), details)
+        if e and e.line and len(e.frames) > 1:
+            return Finding(False, 0.0, Message("runs.exception_traced", {
+                "type": e.type, "line": e.line, "function": e.frames[-1].function, "message": e.message,
+                "lines": " → ".join(str(f.line) for f in e.frames)}), details)
         if e and e.line:
-            return Finding(False, 0.0, Message("runs.exception", {"type": e.type, "line": e.line, "message": e.message}))
-        return Finding(False, 0.0, Message("runs.exception_no_line", {"type": e.type if e else "", "message": e.message if e else ""}))
+            return Finding(False, 0.0, Message("runs.exception", {"type": e.type, "line": e.line, "message": e.message}),
+                           details)
+        return Finding(False, 0.0, Message("runs.exception_no_line", {"type": e.type if e else "", "message": e.message if e else ""}),
+                       details)
     if o.status == "exit":
         return Finding(False, 0.0, Message("runs.exit", {"exit_code": o.exit_code}))
     if o.status == "os_exit":

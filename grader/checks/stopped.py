@@ -1,0 +1,76 @@
+"""What a run that stopped early leaves unjudged: a check whose evidence the script never produced says where
+the script stopped, instead of judging a run that never happened or comparing with values from a model the
+student never had.
+
+A run stopped early when the script raised, exited with a non-zero status or called os._exit. Each check kind
+names the evidence it judges (grader.checks.kinds):
+- "probes" (the student's functions called at test points after the run): judged whenever the script defined
+  what the check calls; a name the harness could not find after a stop was never reached, not missing;
+- "trace" (the gradients of the training as it ran): judged over the steps that ran, unless none did;
+- "end" (the trained model: final parameters, predictions, accuracy): judged only when the run made at least
+  as many backward() calls as the reference's training (a stop after training, such as an input() at the end,
+  loses only the `runs` points); and, with `init: student` parameters, only when the run recorded the
+  starting values the reference trains from (else the reference would train from zeros the student never had).
+"""
+from __future__ import annotations
+
+import re
+
+from grader.expected import Expected
+from grader.feedback import Message
+from grader.outcome import Outcome, RunReport
+from grader.spec import AssignmentSpec, Check
+
+STOPPED = ("exception", "exit", "os_exit")
+# what the harness says when a name the plan asks for is not in the script (worker/harness.py)
+_MISSING_NAME = re.compile(r"defines no (?:function|parameter) named '?([^'\s]+)'?")
+
+
+def stopped_early(outcome: Outcome | None) -> bool:
+    """The script raised, exited with a non-zero status or called os._exit: its run did not reach its end."""
+    return outcome is not None and outcome.status in STOPPED
+
+
+def stop_line(outcome: Outcome) -> int | None:
+    return outcome.error.line if outcome.error else None
+
+
+def unjudged(evidence: str, check: Check, spec: AssignmentSpec, expected: Expected, report: RunReport) -> Message | None:
+    """Why `check` cannot be judged on this run (a message for the student), or None when it can."""
+    o = report.outcome
+    if o is None or not evidence:
+        return None
+    if stopped_early(o):
+        line, calls, steps = stop_line(o), o.backward_calls, len(expected.run.steps)
+        if evidence == "probes":
+            name = _unreached_name(check, o)
+            if name is not None:
+                return _stopped("check.stopped_before_defined", line, name=name)
+        elif evidence == "trace" and calls == 0:
+            return _stopped("check.stopped_before_training", line)
+        elif evidence == "end" and calls < steps:
+            if calls == 0:
+                return _stopped("check.stopped_before_training", line)
+            return _stopped("check.stopped_during_training", line, calls=calls, steps=steps)
+    if evidence == "end" and check.kind != "accuracy" and expected.student_init_missing:
+        return Message("check.no_start", {"param": expected.student_init_missing[0]})
+    return None
+
+
+def _stopped(code: str, line: int | None, **params) -> Message:
+    if line is None:  # os._exit, sys.exit() from a library: no line of the script to name
+        return Message(f"{code}_no_line", params)
+    return Message(code, {"line": line, **params})
+
+
+def _unreached_name(check: Check, o: Outcome) -> str | None:
+    """The name a probe check needed and the stopped script never defined, or None."""
+    if check.kind == "gradients":
+        errors = [o.probes.error]
+    else:
+        errors = [r.error for r in o.function_probes]
+    for error in errors:
+        found = _MISSING_NAME.search(error) if isinstance(error, str) else None
+        if found:
+            return found.group(1)
+    return None
