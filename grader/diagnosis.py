@@ -25,10 +25,13 @@ DIAGNOSIS_RTOL = 1e-3
 
 
 def run_notes(report: RunReport) -> list[Message]:
-    """What the harness changed to run the script (notebook magics blanked), and what ran before a stop."""
+    """What the harness changed to run the script (notebook magics blanked, a parameter re-created after
+    training judged as trained), and what ran before a stop."""
     if report.outcome is None:
         return []
-    return [Message(f"note.{n.code}", {"lines": n.lines}) for n in report.outcome.notes] + stopped_notes(report)
+    replaced = [Message("note.replaced_after_training", {"param": name}) for name in report.outcome.replaced]
+    return ([Message(f"note.{n.code}", {"lines": n.lines}) for n in report.outcome.notes] + replaced
+            + stopped_notes(report))
 
 
 def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: dict[str, CheckResult]) -> list[Message]:

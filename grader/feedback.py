@@ -107,6 +107,8 @@ MESSAGES_EN: dict[str, str] = {
     "mistake.wrong_init": N_("{param} starts at {got}; the assignment starts it at {expected}."),
     "mistake.wrong_gradient": N_("The gradient your loss gives for {param} is wrong even at fixed test points: "
                                "check forward(x) and loss(x, y) against the assignment."),
+    "note.replaced_after_training": N_("You re-create {param} after training; we judged the {param} you "
+                                     "trained."),
     "note.stopped_after": N_("Before it stopped, your script made {calls} backward() calls; the last line it "
                            "printed: {last}"),
     "note.stopped_after_silent": N_("Before it stopped, your script made {calls} backward() calls and printed "

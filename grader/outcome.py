@@ -167,6 +167,8 @@ class Outcome(_Loose):
     batch_predictions: list[BatchPrediction] = Field(default_factory=list, max_length=100)
     function_probes: list[FunctionProbeResult] = Field(default_factory=list, max_length=1000)
     notes: list[RunNote] = Field(default_factory=list, max_length=10)
+    # parameters the script re-created after training, judged as trained (worker/harness.py: _restore_trained)
+    replaced: list[str] = Field(default_factory=list, max_length=256)
 
 
 class OutcomeError(ValueError):

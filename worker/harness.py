@@ -627,6 +627,90 @@ def _run_script(source: str, filename: str, namespace: dict) -> dict:
     return {"status": "ok", "notes": notes}
 
 
+class TrainedNames:
+    """A LeafNamer that remembers, for each name, the tensor it named at the last recorded backward(): what
+    the training used, even when the script binds the name to a new tensor after it."""
+
+    def __init__(self, namer: LeafNamer):
+        self.namer = namer
+        self.tensors: dict[str, object] = {}
+
+    def names_for(self, leaves: list, frame) -> dict[int, str]:
+        names = self.namer.names_for(leaves, frame)
+        for leaf in leaves:
+            name = names.get(id(leaf))
+            if name is not None:
+                self.tensors[name] = leaf
+        return names
+
+
+def _restore_trained(namespace: dict, plan: dict, trained: TrainedNames, recorder) -> list[str]:
+    """Bind each parameter the script re-created after training (`w = torch.Tensor([1.0])` after the loop)
+    back to the tensor its training used, so that everything read after the run judges what was trained;
+    returns their names.
+
+    Re-created means: the name now holds something other than the tensor the last backward() reached under
+    that name, whose value is the run's starting value again while the trained tensor's is not. A script that
+    re-creates its leaf at every update (`w = (w - lr * w.grad).detach()`) holds the updated value, which is
+    not the start: it keeps its own tensor."""
+    import torch
+
+    last_leaves = {id(t) for t in getattr(recorder, "_previous", ())}
+    replaced = []
+    for path in plan.get("params", []):
+        tensor = trained.tensors.get(path)
+        if tensor is None or id(tensor) not in last_leaves:
+            continue  # not what the final backward() reached under this name
+        try:
+            current = resolve_path(namespace, path)
+        except LookupError:
+            current = None
+        if current is tensor:
+            continue
+        start = _start_value(recorder.steps, path)
+        if start is None or not _holds(current, start) or _holds(tensor, start):
+            continue
+        try:
+            if "." in path:
+                holder, _, attribute = path.rpartition(".")
+                setattr(resolve_path(namespace, holder), attribute, tensor)
+            elif path in namespace:
+                namespace[path] = tensor
+            else:
+                continue
+        except Exception:  # the holder refuses the attribute: judge what the script left
+            continue
+        if resolve_path(namespace, path) is tensor and isinstance(tensor, torch.Tensor):
+            replaced.append(path)
+    return replaced
+
+
+def _start_value(steps: list[dict], path: str) -> list | None:
+    """The value `path` had at the first recorded backward() of the last training run."""
+    if not steps:
+        return None
+    run = steps[-1].get("run")
+    first = next((s for s in steps if s.get("run") == run and path in s.get("values", {})), None)
+    data = first["values"][path].get("data") if first else None
+    return data if isinstance(data, list) else None
+
+
+def _holds(value, data: list) -> bool:
+    """Whether a tensor or number holds exactly these values."""
+    import torch
+
+    try:
+        if isinstance(value, torch.Tensor):
+            flat = value.detach().reshape(-1).double().tolist()
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            flat = [float(value)]
+        else:
+            return False
+    except Exception:
+        return False
+    return len(flat) == len(data) and all(isinstance(b, float) and a == b for a, b in zip(flat, data))
+
+
 def _read_final_params(namespace: dict, plan: dict) -> dict:
     out = {}
     for path in plan.get("params", []):
@@ -953,7 +1037,8 @@ def run_job(job: dict, outcome_fd: int):
     sys.argv = [filename]
 
     writer = OutcomeWriter(outcome_fd)
-    recorder = GradientRecorder(LeafNamer(namespace, list(plan.get("params", []))),
+    trained = TrainedNames(LeafNamer(namespace, list(plan.get("params", []))))
+    recorder = GradientRecorder(trained,
                                 int(plan.get("max_trace_steps", 20000)),
                                 int(plan.get("max_tensor_elements", 4096)),
                                 _batch_finder(plan, filename, setup_errors))
@@ -966,6 +1051,7 @@ def run_job(job: dict, outcome_fd: int):
                    "trace_truncated": recorder.truncated,
                    "recorder_errors": (setup_errors + recorder.errors)[:5]}
         if run["status"] not in ("syntax_error", "os_exit"):
+            outcome["replaced"] = _restore_trained(namespace, plan, trained, recorder)
             outcome["final_params"] = _read_final_params(namespace, plan)
             outcome["predictions"] = _predictions(namespace, plan)
             outcome["batch_predictions"] = _batch_predictions(namespace, plan)  # before probes move the params
