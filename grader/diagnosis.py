@@ -60,7 +60,8 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
         return [Message("mistake.no_backward")]
     grads_check = next((r for r in results.values() if r.kind == "gradients" and not r.passed), None)
     if grads_check and grads_check.details.get("first", {}).get("param"):
-        found.append(Message("mistake.wrong_gradient", {"param": grads_check.details["first"]["param"]}))
+        found.append(Message("mistake.wrong_gradient", {"param": grads_check.details["first"]["param"],
+                                                        **_function_calls(spec)}))
     if not o.trace:
         return found
     values, grads = student_values(o, params), student_grads(o, params)
@@ -75,6 +76,13 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
         return found
     found += _trace_mistakes(spec, ref, values, grads, params, o.status)
     return found
+
+
+def _function_calls(spec: AssignmentSpec) -> dict[str, str]:
+    """How the assignment calls its forward and its loss: `model(x)` and `criterion(model(x), y)` for a module
+    and a loss object, `forward(x)` and `loss(x, y)` for the seed homework's functions."""
+    forward, loss = spec.functions.forward, spec.functions.loss
+    return {"forward": f"{forward}(x)", "loss": "loss(x, y)" if loss == "loss" else f"{loss}({forward}(x), y)"}
 
 
 def _hand_gradient_mistakes(spec, ref: Expected, o: Outcome, results: dict[str, CheckResult]) -> list[Message]:

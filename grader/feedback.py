@@ -40,6 +40,9 @@ MESSAGES_EN: dict[str, str] = {
     "trace.first_divergence": N_("{matched} of {steps} steps match. The first difference is at step {step} "
                                "(epoch {epoch}, sample {sample}): {param}.grad{index} should be {expected}, "
                                "yours is {got}."),
+    "trace.first_divergence_all_samples": N_("{matched} of {steps} steps match. The first difference is at step "
+                                           "{step} (epoch {epoch}, all samples): {param}.grad{index} should be "
+                                           "{expected}, yours is {got}."),
     "trace.too_short": N_("Your training made {got} backward() calls; the assignment needs {expected}."),
     "trace.too_long": N_("Your training made {got} backward() calls; the assignment needs {expected}."),
     "trace.no_backward": N_("Your script never called backward(), so no gradient was recorded."),
@@ -56,10 +59,14 @@ MESSAGES_EN: dict[str, str] = {
     "function.ok": N_("Your {function}() returns the right values at all {probes} test points."),
     "function.mismatch": N_("{matched} of {probes} test points match. First difference: with {at}, {function}({args}) "
                           "should return {expected} ({returns} of {param}{index}), yours returns {got}."),
+    "function.mismatch_value": N_("{matched} of {probes} test points match. First difference: with {at}, "
+                                "{function}({args}){index} should return {expected}, yours returns {got}."),
     "function.error": N_("Calling your {function}() at a test point failed: {error}"),
     # accuracy
-    "accuracy.ok": N_("Your model classifies {accuracy} of the {samples} samples right (at least {threshold} needed)."),
-    "accuracy.low": N_("Your model classifies only {accuracy} of the {samples} samples right; at least {threshold} is needed."),
+    "accuracy.ok": N_("Your model classifies {right} of the {samples} samples right ({percent}%; at least "
+                      "{needed}% needed)."),
+    "accuracy.low": N_("Your model classifies only {right} of the {samples} samples right ({percent}%); the "
+                       "assignment needs {needed}%."),
     # a held-out accuracy check before the deadline (grader.visibility): the share would give labels away
     "accuracy.held_out_passed": N_("Your model reaches the required accuracy ({threshold}) on the held-out samples. "
                                    "How many it classifies right is shown after the deadline."),
@@ -106,7 +113,7 @@ MESSAGES_EN: dict[str, str] = {
     "mistake.missing_param": N_("Your script defines no parameter named {param} at its top level."),
     "mistake.wrong_init": N_("{param} starts at {got}; the assignment starts it at {expected}."),
     "mistake.wrong_gradient": N_("The gradient your loss gives for {param} is wrong even at fixed test points: "
-                               "check forward(x) and loss(x, y) against the assignment."),
+                               "check {forward} and {loss} against the assignment."),
     "note.replaced_after_training": N_("You re-create {param} after training; we judged the {param} you "
                                      "trained."),
     "note.stopped_after": N_("Before it stopped, your script made {calls} backward() calls; the last line it "
@@ -142,7 +149,8 @@ MESSAGES_EN: dict[str, str] = {
 
 
 # parameters a message may leave out: `index` names a tensor's entry, and a scalar has none
-DEFAULTS = {"index": ""}
+# (`forward` and `loss`: mistake.wrong_gradient rows stored before it named the assignment's own functions)
+DEFAULTS = {"index": "", "forward": "forward(x)", "loss": "loss(x, y)"}
 
 # What our own code writes into a parameter (a reason, an error it noticed, a stand-in for a long array):
 # stored in English like the message ids, translated where shown, so old submissions change language too.

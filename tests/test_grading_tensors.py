@@ -123,4 +123,4 @@ def test_accuracy_below_the_threshold_fails_with_the_share(sandbox):
     if accuracy.passed:  # an untrained model may be right by chance; the held-out set is fixed, so say so
         pytest.skip("the untrained model happens to classify the held-out set")
     assert accuracy.message.code == "accuracy.low" and accuracy.points == 0
-    assert accuracy.message.params["samples"] == 6 and accuracy.message.params["threshold"] == 0.75
+    assert accuracy.message.params["samples"] == 6 and accuracy.message.params["needed"] == 75.0

@@ -935,36 +935,46 @@ def _probes(namespace: dict, plan: dict) -> dict:
         styles.append(lambda x, y: _call_with_numbers(loss_fn, _call_with_numbers(forward, x), y, integer_last=labels))
     results = []
     for probe in probes:
-        first = None
+        tried = []
         for i, style in enumerate(styles):
-            outcome = _one_probe(params, probe, style)
-            first = first or outcome
-            if "grads" in outcome and any(g is not None for g in outcome["grads"].values()):
+            rank, outcome = _one_probe(params, probe, style)
+            tried.append((rank, -i, outcome))
+            if rank == PROBE_WORKED:
                 styles = styles[i:i + 1]  # the style that works is the one used from now on
-                first = outcome
                 break
-        results.append(first)
+        results.append(max(tried, key=lambda t: t[:2])[2])  # the most useful attempt; the first among equals
     return {"results": results}
 
 
-def _one_probe(params: dict, probe: dict, call_loss) -> dict:
+# How far a probe's attempt got, the most useful first: its report is the one of the attempt that got furthest
+# (a loss that ran and returned a [60, 1] tensor says more than the AttributeError of a call with lists).
+PROBE_WORKED, PROBE_REACHED_NOTHING, PROBE_RETURNED_WRONG, PROBE_RAISED = 3, 2, 1, 0
+
+
+def _one_probe(params: dict, probe: dict, call_loss) -> tuple[int, dict]:
+    """(how far it got, the probe's result) for one way of calling the student's loss."""
     import torch
 
+    stage = PROBE_RAISED
     try:
         with torch.no_grad():
             for path, p in params.items():
                 p.copy_(torch.as_tensor(probe["params"][path], dtype=p.dtype).reshape(p.shape))
                 p.grad = None
         loss = call_loss(probe["x"], probe["y"])
+        stage = PROBE_RETURNED_WRONG
         if not isinstance(loss, torch.Tensor):
             raise TypeError(f"loss returned {type(loss).__name__}, not a tensor")
         if loss.numel() != 1:
             raise ValueError(f"loss returned a tensor of shape {list(loss.shape)}; backward() needs a scalar")
+        stage = PROBE_RAISED  # backward() of a loss that reaches no parameter raises: as little use as a crash
         loss.backward()
         grads = {path: (None if p.grad is None else _tensor_data(p.grad, 1 << 16)) for path, p in params.items()}
-        return {"grads": grads, "loss": _number(loss.detach().reshape(-1)[0].item())}
+        worked = any(g is not None for g in grads.values())
+        return (PROBE_WORKED if worked else PROBE_REACHED_NOTHING,
+                {"grads": grads, "loss": _number(loss.detach().reshape(-1)[0].item())})
     except BaseException as exc:
-        return {"error": f"{type(exc).__name__}: {str(exc)[:500]}"}
+        return stage, {"error": f"{type(exc).__name__}: {str(exc)[:500]}"}
 
 
 class OutcomeWriter:

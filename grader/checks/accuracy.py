@@ -44,8 +44,11 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
     truth = labels(data)
     if truth.ndim != 1:  # one-hot labels
         truth = np.argmax(np.asarray(data.y, dtype=np.float64), axis=1)
-    accuracy = float(np.mean(predicted == truth))
-    params = {"accuracy": round(accuracy, 4), "samples": n, "threshold": check.threshold}
+    right = int(np.sum(predicted == truth))
+    accuracy = right / n
+    # shown as a count and a percentage: a share of 1.0 read as "1 of the 6 samples" says the opposite
+    params = {"right": right, "samples": n, "percent": round(100 * accuracy, 1),
+              "needed": round(100 * check.threshold, 1), "threshold": check.threshold}
     if accuracy >= check.threshold:
         return Finding(True, check.points, Message("accuracy.ok", params), {"accuracy": accuracy})
     return Finding(False, 0.0, Message("accuracy.low", params), {"accuracy": accuracy})

@@ -36,7 +36,9 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
         elif first is None:
             what = params[bad] if check.returns == "gradient" and bad < len(params) else check.returns
             at = {name: brief(v) for name, v in call["params"].items()}
-            first = ("function.mismatch", {"function": check.function, "returns": check.returns, "param": what,
+            # "(gradient of w)" says which gradient; a loss or a forward is one value: "(loss of loss)" says nothing
+            code = "function.mismatch" if check.returns == "gradient" else "function.mismatch_value"
+            first = (code, {"function": check.function, "returns": check.returns, "param": what,
                                            "at": at, "args": [brief(a) for a in call["args"]],
                                            **difference(want[bad], values[bad] if bad < len(values) else None,
                                                         check.rtol, check.atol)})

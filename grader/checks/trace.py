@@ -89,7 +89,9 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
                  "sample": _sample_words(step, expected.schedule, len(expected.problem.x)),
                  "param": param, **difference(exp, got_value, check.rtol, check.atol),
                  "matched": cmp.matched, "steps": steps}
-        return Finding(False, points, Message("trace.first_divergence", first), {"first": first})
+        # a full-batch step trained on every sample: "sample None" says nothing
+        code = "trace.first_divergence" if first["sample"] is not None else "trace.first_divergence_all_samples"
+        return Finding(False, points, Message(code, first), {"first": first})
     if got != steps:
         code = "trace.too_short" if got < steps else "trace.too_long"
         return Finding(False, points, Message(code, {"got": got, "expected": steps}))
