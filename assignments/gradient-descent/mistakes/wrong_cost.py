@@ -1,4 +1,4 @@
-# expect: function.mismatch
+# expect: function.mismatch_value
 # The cost sums the squared errors instead of averaging them.
 x_data = [1.0, 2.0, 3.0]
 y_data = [2.0, 4.0, 6.0]

@@ -1,4 +1,4 @@
-# expect: trace.first_divergence
+# expect: trace.first_divergence_all_samples
 # Plain SGD instead of Adam.
 import numpy as np
 import torch
