@@ -15,6 +15,9 @@ MESSAGES_EN: dict[str, str] = {
     "runs.exception": N_("Your script raised {type} on line {line}: {message}"),
     "runs.exception_no_line": N_("Your script raised {type}: {message}"),
     "runs.syntax_error_in_cell": N_("Syntax error in cell {cell}, line {line}: {message}"),
+    "runs.missing_module_in_cell": N_("Your notebook stops in cell {cell}, line {line}: it imports {module}, which "
+                                    "the grader does not have. {available} are available; {module} is not — "
+                                    "remove the import."),
     "runs.exception_in_cell": N_("Your notebook raised {type} in cell {cell}, line {line}: {message}"),
     "runs.exception_traced": N_("Your script raised {type} on line {line}, in {function}() (the calls that led "
                               "there: lines {lines}): {message}"),
@@ -77,6 +80,13 @@ MESSAGES_EN: dict[str, str] = {
     # shared
     "check.not_run": N_("Not checked: your script did not run."),
     "check.stopped_before_defined": N_("Not checked: your script stopped on line {line} before it defined {name}."),
+    "check.stopped_before_defined_in_cell": N_("Not checked: your notebook stopped in cell {cell}, line {line}, "
+                                             "before it defined {name}."),
+    "check.stopped_before_training_in_cell": N_("Not checked: your notebook stopped in cell {cell}, line {line}, "
+                                              "before its training began."),
+    "check.stopped_during_training_in_cell": N_("Not checked: your notebook stopped in cell {cell}, line {line}, "
+                                              "after {calls} of the {steps} backward() calls of the training, so "
+                                              "there is no trained model to check."),
     "check.stopped_before_defined_no_line": N_("Not checked: your script stopped before it defined {name}."),
     "check.stopped_before_training": N_("Not checked: your script stopped on line {line} before its training "
                                       "began."),

@@ -235,6 +235,11 @@ def cell_outputs(stdout: str, starts: list[tuple[int, int]]) -> dict[int, str]:
 IN_CELL = {
     "runs.syntax_error": "runs.syntax_error_in_cell",
     "runs.exception": "runs.exception_in_cell",
+    "runs.exception_traced": "runs.exception_in_cell",  # the calls' program lines mean nothing in cells
+    "runs.missing_module": "runs.missing_module_in_cell",
+    "check.stopped_before_defined": "check.stopped_before_defined_in_cell",
+    "check.stopped_before_training": "check.stopped_before_training_in_cell",
+    "check.stopped_during_training": "check.stopped_during_training_in_cell",
 }
 LINES_IN_CELLS = {"note.notebook_magics_ignored": "note.notebook_magics_ignored_in_cells"}
 

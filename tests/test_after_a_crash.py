@@ -150,3 +150,18 @@ def test_a_model_that_never_trained_is_not_compared_with_a_zero_initialised_refe
                               "so there is no reference training from your own start to compare with.")
     assert messages(result, "zh")["params"].startswith("未检查：没有任何 backward() 调用记录下 model.linear1.weight")
     assert said["runs"] == "Your script ran to the end."
+
+
+def test_a_notebook_that_stops_at_a_missing_module_names_the_cell_in_every_message(sandbox):
+    from notebook_files import colab_notebook
+    from worker.grading import grade_upload
+
+    cells = ["import torch\nfrom sklearn.svm import SVR", LINEAR_HEAD, TRAINING]
+    spec = load_spec(ROOT / "assignments" / "backprop-linear" / "assignment.yaml")
+    text = colab_notebook(cells)
+    result, _ = grade_upload(spec, text, sandbox, "hw.ipynb", notebook=text)
+    said = messages(result)
+    assert codes(result)["runs"] == "runs.missing_module_in_cell"
+    assert said["runs"].startswith("Your notebook stops in cell 2, line 2: it imports sklearn")
+    assert said["trace"] == "Not checked: your notebook stopped in cell 2, line 2, before its training began."
+    assert messages(result, "zh")["gradients"] == "未检查：你的笔记本在第 2 个单元格第 2 行停止，还没有定义 loss。"

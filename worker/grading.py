@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib.util
 
 from grader import notebook as nb
 from grader.expected import expected_for
@@ -17,6 +16,7 @@ from grader.source_text import MAX_SOURCE_BYTES
 from grader.scoring import GradeResult, score
 from grader.selfcheck import GradeScript
 from grader.spec import AssignmentSpec
+from worker.harness import available_modules  # stdlib only at import: the sandbox's module list, one home
 from worker.sandbox.base import Job, Limits, Sandbox, SandboxResult
 
 
@@ -53,17 +53,6 @@ def grade_source(spec: AssignmentSpec, source: str, sandbox: Sandbox, filename: 
     result = sandbox.run(Job(source=source, plan=build_plan(spec), filename=filename), limits)
     report = report_from(result, limits)
     return score(spec, expected_for(spec, report), report, submitted_at), report
-
-
-# The modules a course notebook installs and the sandbox has, named when an install was not run.
-# TODO(issue 14): worker/harness.py's STUDENT_MODULES, once it lands, is this list's one home.
-STUDENT_MODULES = ("numpy", "torch", "matplotlib", "torchvision", "pandas", "scipy", "sklearn", "PIL", "seaborn",
-                   "tqdm")
-
-
-def available_modules() -> list[str]:
-    """Which of STUDENT_MODULES the sandbox's Python (this one) can import: found on its path, not imported."""
-    return [name for name in STUDENT_MODULES if importlib.util.find_spec(name) is not None]
 
 
 def grade_notebook(spec: AssignmentSpec, text: str, sandbox: Sandbox, filename: str = "submission.ipynb",

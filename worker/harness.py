@@ -527,7 +527,7 @@ def _student_error(exc: BaseException, filename: str) -> dict:
     }
     if isinstance(exc, ModuleNotFoundError) and isinstance(exc.name, str):
         error["module"] = exc.name.split(".")[0][:100]
-        error["available"] = _available_modules()
+        error["available"] = available_modules()
     return error
 
 
@@ -538,8 +538,9 @@ STUDENT_MODULES = ("numpy", "torch", "matplotlib", "torchvision", "pandas", "sci
                    "tqdm", "cv2", "tensorboard", "visdom", "h5py")
 
 
-def _available_modules() -> list[str]:
-    """Which of STUDENT_MODULES this sandbox can import (found on its path, not imported)."""
+def available_modules() -> list[str]:
+    """Which of STUDENT_MODULES this Python can import (found on its path, not imported): the sandbox's, whose
+    Python is the worker's (worker.grading names them for a notebook's installs)."""
     import importlib.util
 
     found = []
