@@ -117,10 +117,11 @@ def test_a_broken_student_function_is_reported_not_a_crash(sandbox, body, error)
 
 def test_accuracy_below_the_threshold_fails_with_the_share(sandbox):
     spec, source = spec_and_solution("logistic-regression")
-    untrained = source.replace("range(1000)", "range(0)")
+    # untrained, and set to say "pass" for everyone: right on exactly the 3 passing samples of the 6 held out
+    untrained = source.replace("range(1000)", "range(0)").replace(
+        "criterion = ", "torch.nn.init.zeros_(model.linear.weight)\ntorch.nn.init.constant_(model.linear.bias, 5.0)\n"
+                        "criterion = ", 1)
     result, _ = grade_source(spec, untrained, sandbox)
     accuracy = next(c for c in result.checks if c.kind == "accuracy")
-    if accuracy.passed:  # an untrained model may be right by chance; the held-out set is fixed, so say so
-        pytest.skip("the untrained model happens to classify the held-out set")
-    assert accuracy.message.code == "accuracy.low" and accuracy.points == 0
-    assert accuracy.message.params["samples"] == 6 and accuracy.message.params["needed"] == 75.0
+    assert not accuracy.passed and accuracy.message.code == "accuracy.low" and accuracy.points == 0
+    assert accuracy.message.params == {"right": 3, "samples": 6, "percent": 50.0, "needed": 75.0, "threshold": 0.75}
