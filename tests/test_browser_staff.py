@@ -8,10 +8,10 @@ import re
 
 import pytest
 
+from browser_helpers import LiveServer, require_browser, shot
 from grader.service import accounts
-from service_fixtures import ASSIGNMENTS, Pipeline, redis_server  # noqa: F401
-from test_browser_student import SHOTS, LiveServer, _require_browser, page  # noqa: F401
-from web_fixtures import PASSWORD
+from service_helpers import ASSIGNMENTS, Pipeline
+from web_helpers import PASSWORD
 
 pytestmark = pytest.mark.slow
 QUADRATIC = ASSIGNMENTS / "backprop-quadratic"
@@ -20,7 +20,7 @@ QUADRATIC = ASSIGNMENTS / "backprop-quadratic"
 @pytest.fixture
 def live(tmp_path, redis_server):
     """A live site with a worker running, a TA, an instructor and three graded submissions."""
-    _require_browser()
+    require_browser()
     from grader.web import create_app
 
     url = f"sqlite:///{tmp_path / 'grader.db'}"
@@ -45,10 +45,6 @@ def log_in(page, live, name: str) -> None:
     page.fill("input[name=username]", name)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_a_ta_sorts_the_dashboard_opens_a_submission_and_regrades_it(live, page):

@@ -3,65 +3,24 @@ log in, upload the seed homework, watch it go from queued to graded, see 100/100
 mistake and read its diagnosis. Screenshots of every page go to tests/out/screenshots/."""
 from __future__ import annotations
 
-import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
+from browser_helpers import LiveServer, require_browser, shot
 from grader.service import accounts
-from service_fixtures import ASSIGNMENTS, ROOT, Pipeline, free_port, redis_server  # noqa: F401
-from web_fixtures import PASSWORD
+from service_helpers import ASSIGNMENTS, Pipeline
+from web_helpers import PASSWORD
 
 pytestmark = pytest.mark.slow
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-SHOTS = ROOT / "tests" / "out" / "screenshots"
 QUADRATIC = ASSIGNMENTS / "backprop-quadratic"
-
-
-def _require_browser() -> None:
-    missing = None
-    if not CHROMIUM.exists():
-        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing = "the playwright package is missing"
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(missing)  # CI installs both: a skip there would hide a broken install
-        pytest.skip(missing)
-
-
-class LiveServer:
-    """The web app in a thread, on a free loopback port."""
-
-    def __init__(self, app):
-        self.port = free_port()
-        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> "LiveServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.thread.join(10)
 
 
 @pytest.fixture
 def live(tmp_path, redis_server):
     """A live site with no worker yet (the test starts it), and a student account."""
-    _require_browser()
+    require_browser()
     from grader.web import create_app
 
     url = f"sqlite:///{tmp_path / 'grader.db'}"
@@ -77,31 +36,6 @@ def live(tmp_path, redis_server):
     finally:
         app.extensions["grader.db"].dispose()
         pipe.close()
-
-
-@pytest.fixture
-def page(tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-            timezone_id="Asia/Shanghai", locale="en-US", viewport={"width": 1100, "height": 900})
-        try:
-            page = context.new_page()
-            page.problems = []
-            page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: page.problems.append(str(e)))
-            page.on("dialog", lambda d: (page.problems.append(f"a dialog opened: {d.message}"), d.dismiss()))
-            page.set_default_timeout(15_000)
-            yield page
-        finally:
-            context.close()
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_a_student_submits_watches_it_graded_and_reads_the_feedback(live, page):

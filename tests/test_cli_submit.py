@@ -16,9 +16,8 @@ from werkzeug.serving import make_server
 
 from grader.models import CheckResultRow, Submission, utcnow
 from grader.service import accounts
-from service_fixtures import ASSIGNMENTS, free_port
-from staff_fixtures import app, staff_template_db  # noqa: F401
-from web_fixtures import db_of
+from service_helpers import ASSIGNMENTS, free_port
+from web_helpers import db_of
 
 GRADER = str(Path(sys.executable).with_name("grader"))
 SOLUTION = ASSIGNMENTS / "backprop-quadratic" / "solution.py"

@@ -46,15 +46,6 @@ def solution_loading(path: str, *, gz_by_hand: bool = False) -> str:
     return source.replace(old, new)
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    from worker.sandbox import get_sandbox
-
-    box = get_sandbox("forkserver")
-    yield box
-    box.close()
-
-
 def test_a_gzip_data_file_loads_as_its_text_and_the_plan_gives_every_alias(tmp_path):
     spec = load_spec(course_spec(tmp_path / LECTURE7.name, shipped_gz()))
     text = (LECTURE7 / "diabetes.csv").read_text(encoding="utf-8")

@@ -16,9 +16,7 @@ import redis
 import sqlalchemy as sa
 
 from grader.models import Submission, WorkerHeartbeat
-from service_fixtures import (  # noqa: F401
-    ASSIGNMENTS, ROOT, SOLUTION, PostgresServer, free_port, pg_url, pipeline_factory, postgres_server, redis_server,
-    service_env, sleeping_solution, wait_for)
+from service_helpers import ASSIGNMENTS, ROOT, SOLUTION, PostgresServer, free_port, sleeping_solution, wait_for
 
 pytestmark = pytest.mark.slow
 GRADER = str(Path(sys.executable).with_name("grader"))

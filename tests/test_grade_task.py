@@ -48,9 +48,9 @@ def test_parsing_a_stored_spec_trains_nothing_and_checking_it_trains_once(folder
 
 
 @pytest.fixture
-def task_runtime(tmp_path):
-    """The grade task's runtime on a fresh SQLite database with the shipped assignments and one student."""
-    from worker.sandbox import get_sandbox
+def task_runtime(tmp_path, sandbox):
+    """The grade task's runtime on a fresh SQLite database with the shipped assignments and one student, grading
+    in the session's fork server."""
     from worker.tasks import runtime
 
     url = f"sqlite:///{tmp_path / 'grader.db'}"
@@ -61,9 +61,9 @@ def task_runtime(tmp_path):
         student = accounts.create_user(session, "student01")
         submission = store(session, student, "backprop-linear", (LINEAR / "solution.py").read_text(), "solution.py")
         submission_id = submission.id
-    box = get_sandbox("forkserver")
-    runtime.pid, runtime._db, runtime._sandbox = os.getpid(), db, box
+    runtime.pid, runtime._db, runtime._sandbox = os.getpid(), db, sandbox
     yield db, submission_id
+    runtime._sandbox = None  # the session's: not the runtime's to close
     runtime.close()
     runtime.pid, runtime._db, runtime._sandbox = None, None, None
 

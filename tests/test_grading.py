@@ -16,15 +16,6 @@ MISTAKES = sorted(ASSIGNMENTS.glob("*/mistakes/*.py"))
 
 
 @pytest.fixture(scope="module")
-def sandbox():
-    from worker.sandbox import get_sandbox
-
-    box = get_sandbox("forkserver")
-    yield box
-    box.close()
-
-
-@pytest.fixture(scope="module")
 def quadratic():
     return load_spec(ASSIGNMENTS / "backprop-quadratic" / "assignment.yaml")
 

@@ -15,15 +15,6 @@ ASSIGNMENTS = Path(__file__).resolve().parent.parent / "assignments"
 NEW = ["gradient-descent", "linear-regression-module", "logistic-regression", "multiple-dimension-input"]
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    from worker.sandbox import get_sandbox
-
-    box = get_sandbox("forkserver")
-    yield box
-    box.close()
-
-
 def spec_and_solution(name: str):
     return load_spec(ASSIGNMENTS / name / "assignment.yaml"), (ASSIGNMENTS / name / "solution.py").read_text()
 

@@ -7,7 +7,6 @@ import datetime as dt
 import html
 import io
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,12 +17,11 @@ from grader.models import Assignment, DryRun, Submission, utcnow
 from grader.outcome import SIGNAL_REASONS
 from grader.selfcheck import FileCheck
 from grader.service import accounts
-from service_fixtures import ASSIGNMENTS
-from web_fixtures import (PASSWORD, RecordingSender, USERS, add_graded, csrf_from, db_of, login, make_app,  # noqa: F401
-                          set_deadline, set_user, template_db, upload, user_id)
+from service_helpers import ASSIGNMENTS
+from web_helpers import USERS, add_graded, csrf_from, db_of, login, set_deadline, set_user, upload, user_id
 
 QUADRATIC = "backprop-quadratic"
-CHECK_IDS = {"runs", "gradients", "trace", "params", "prediction", "secret"}  # web_fixtures.add_graded's checks
+CHECK_IDS = {"runs", "gradients", "trace", "params", "prediction", "secret"}  # web_helpers.add_graded's checks
 # English a Chinese page may show: the product, the switch's own name for English, units, formats, time zones,
 # terms the translations keep on purpose (评分进程（worker）, Python 文件, the assignments folder, the
 # solution and mistakes files, a spec's id) and Python's own literals
@@ -32,23 +30,12 @@ ALLOWED = {"Backprop", "Grader", "English", "KB", "Python", "NUL", "UTF", "CSV",
 CODE = re.compile(r"\S*[\d._()=\[\]/#<>*+\\-]\S*")  # a token with code in it: w.grad.zero_(), hw.py, v2, a-b
 
 
-class TaskSender(RecordingSender):
-    def send_task(self, name: str, args: list) -> bool:
-        return True
-
-
 @pytest.fixture
-def app(template_db, tmp_path):
-    path = tmp_path / "grader.db"
-    shutil.copy(template_db, path)
-    app = make_app(path, assignments_dir=str(ASSIGNMENTS))
-    app.extensions["grader.sender"] = TaskSender()
-    with db_of(app).session() as session:
-        accounts.create_user(session, "ivan", "instructor", PASSWORD, display_name="Ivan Prof")
-    for name in ("alice", "bob", "tina", "ivan"):
+def app(app):
+    """The course's app (tests/conftest.py), every user reading Chinese."""
+    for name, _role, _display in USERS:
         set_user(app, name, language="zh")
-    yield app
-    db_of(app).dispose()
+    return app
 
 
 class Walk:
@@ -59,7 +46,7 @@ class Walk:
             titles = [t for a in session.query(Assignment)  # the instructor's words, in both languages
                       for t in (a.title, parse_spec(a.spec_yaml, a.id).title_in("zh"))]
             files = [s.filename for s in session.query(Submission)]
-        names = [n for user in USERS for n in (user[0], user[2])] + ["ivan", "Ivan Prof"]
+        names = [n for user in USERS for n in (user[0], user[2])]
         self.data = sorted(set(titles + files + names + list(data)), key=len, reverse=True)  # longest first
         self.left: dict[str, list[str]] = {}
 

@@ -15,9 +15,8 @@ import pytest
 from grader.config import Config, ConfigError
 from grader.models import User
 from grader.service import accounts
-from service_fixtures import ASSIGNMENTS
-from web_fixtures import (add_graded, app, client, csrf_from, db_of, login, make_app, set_deadline,  # noqa: F401
-                          set_user, template_db)
+from service_helpers import ASSIGNMENTS
+from web_helpers import add_graded, csrf_from, db_of, login, make_app, set_deadline, set_user
 
 ZH_DIAGNOSIS = "你的梯度从未清零，因此会在各步之间累加"
 EN_DIAGNOSIS = "Your gradients are never zeroed, so they accumulate across steps"

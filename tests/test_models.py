@@ -17,7 +17,7 @@ from grader.models import Assignment, CheckResultRow, Submission, User
 from grader.service import accounts, attempts, catalog, export
 from grader.service.reaper import reap
 from grader.submissions import store
-from service_fixtures import ASSIGNMENTS, ROOT, any_db_url, postgres_server, sqlite_url  # noqa: F401
+from service_helpers import ASSIGNMENTS, ROOT
 
 GRADER = str(Path(sys.executable).with_name("grader"))
 

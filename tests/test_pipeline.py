@@ -14,9 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from grader.models import CheckResultRow, Submission
-from service_fixtures import (  # noqa: F401
-    ASSIGNMENTS, SOLUTION, any_db_url, pg_url, pipeline_factory, postgres_server, redis_server, sleeping_solution,
-    wait_for)
+from service_helpers import ASSIGNMENTS, SOLUTION, sleeping_solution, wait_for
 
 pytestmark = pytest.mark.slow
 CHECKS = 5  # backprop-linear has five checks

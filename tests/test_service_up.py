@@ -21,7 +21,7 @@ from grader.db import Database
 from grader.models import Submission
 from grader.service.accounts import find_user
 from grader.submissions import submit
-from service_fixtures import ROOT, SOLUTION, free_port, wait_for
+from service_helpers import ROOT, SOLUTION, free_port, wait_for
 
 pytestmark = pytest.mark.slow
 GRADER = str(Path(sys.executable).with_name("grader"))

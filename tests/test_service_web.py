@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
 
@@ -9,30 +10,23 @@ import pytest
 import redis
 
 from grader.config import ConfigError
-from grader.db import Database, upgrade
 from grader.models import CheckResultRow, Submission
-from grader.service import accounts, catalog
+from grader.service import accounts
 from grader.web import create_app
-from service_fixtures import ASSIGNMENTS, ROOT, SOLUTION, redis_server, sqlite_url  # noqa: F401
+from service_helpers import ROOT, SOLUTION
+from web_helpers import db_of, make_app
 
 
 @pytest.fixture
-def app(sqlite_url, redis_server):
-    upgrade(sqlite_url)
-    app = create_app({"database_url": sqlite_url, "broker_url": redis_server.url, "secret_key": "x" * 40})
-    db: Database = app.extensions["grader.db"]
-    with db.session() as session:
-        catalog.load_assignments(session, ASSIGNMENTS)
-        for name, role in (("alice", "student"), ("bob", "student"), ("tina", "ta")):
-            accounts.create_user(session, name, role)
+def app(template_db, tmp_path, redis_server):
+    """The course's app (tests/conftest.py) with a real broker: an upload must reach Redis."""
+    path = tmp_path / "grader.db"
+    shutil.copy(template_db, path)
+    app = make_app(path, sender=False, broker_url=redis_server.url)
+    with db_of(app).session() as session:
         app.tokens = {name: accounts.issue_token(session, name) for name in ("alice", "bob", "tina")}
     yield app
-    db.dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+    db_of(app).dispose()
 
 
 def auth(app, name):

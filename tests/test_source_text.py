@@ -10,8 +10,8 @@ import pytest
 
 from grader.source_text import GB18030, UTF8, decode_script
 from grader.submissions import SubmissionError, read_source
-from service_fixtures import ASSIGNMENTS
-from web_fixtures import app, client, db_of, login, template_db, upload  # noqa: F401
+from service_helpers import ASSIGNMENTS
+from web_helpers import db_of, login, upload
 
 SOLUTION = (ASSIGNMENTS / "backprop-linear" / "solution.py").read_text()
 CHINESE = "# 反向传播作业：y = w·x\n" + SOLUTION + "\nprint('训练完成，预测值：', 4 * w.item())\n"

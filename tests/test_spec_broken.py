@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import test_spec_tensors as tensors
 
-from service_fixtures import ASSIGNMENTS
-from staff_fixtures import app, client, client_as, staff_template_db  # noqa: F401
+from service_helpers import ASSIGNMENTS
+from web_helpers import client_as
 from test_spec import L_DEADLINE, L_EPOCHS, L_FORWARD, L_LOSS, L_LR, L_PARAMS, L_X, VALID, edit, refusal
 from test_staff_manage import upload
 

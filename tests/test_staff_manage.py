@@ -8,9 +8,8 @@ import re
 import sqlalchemy as sa
 
 from grader.models import Assignment, AssignmentFile, AuditEntry, DryRun, utcnow
-from service_fixtures import ASSIGNMENTS
-from staff_fixtures import app, client, client_as, staff_template_db  # noqa: F401
-from web_fixtures import add_graded, csrf_from, db_of
+from service_helpers import ASSIGNMENTS
+from web_helpers import add_graded, client_as, csrf_from, db_of
 
 LINEAR = (ASSIGNMENTS / "backprop-linear" / "assignment.yaml").read_text()
 NEW = LINEAR.replace("id: backprop-linear", "id: linear-copy").replace('title: "', 'title: "Copy: ')

@@ -9,8 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from grader.models import AuditEntry, DeadlineExtension, Submission, utcnow
-from staff_fixtures import app, client, client_as, staff_template_db  # noqa: F401
-from web_fixtures import add_graded, csrf_from, db_of, login, set_deadline, user_id
+from web_helpers import add_graded, client_as, csrf_from, db_of, login, set_deadline, user_id
 
 QUAD = "backprop-quadratic"
 
@@ -281,7 +280,7 @@ def test_an_extension_reprices_late_work_and_opens_after_deadline_checks_later(a
 def test_an_extension_lets_a_student_submit_after_the_last_late_day(app):
     set_deadline(app, QUAD, utcnow() - dt.timedelta(days=30))
     student = client_as(app, "alice")
-    from web_fixtures import upload
+    from web_helpers import upload
 
     assert upload(student, code="print(1)\n").status_code == 403
     _extend(app, client_as(app, "tina"), "alice", (utcnow() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
@@ -293,7 +292,7 @@ def test_the_worker_prices_a_submission_with_the_students_own_deadline(app):
     from grader import lateness
     from grader.service import deadlines
     from grader.spec import load_spec
-    from service_fixtures import ASSIGNMENTS
+    from service_helpers import ASSIGNMENTS
 
     from grader.feedback import Message
     from grader.checks.result import CheckResult

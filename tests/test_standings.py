@@ -9,8 +9,7 @@ import re
 
 from grader.models import utcnow
 from grader.service.standings import standings
-from staff_fixtures import app, client_as, staff_template_db  # noqa: F401
-from web_fixtures import add_graded, db_of, user_id
+from web_helpers import add_graded, client_as, db_of, user_id
 
 QUAD = "backprop-quadratic"
 

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 from grader.db import Database, upgrade
 from grader.models import CheckResultRow, DryRun, Submission
 from grader.service import accounts, catalog
 from grader.storable import from_storable, to_storable
 from grader.submissions import store
-from service_fixtures import ASSIGNMENTS, any_db_url, postgres_server  # noqa: F401
+from service_helpers import ASSIGNMENTS
 
 
 def test_non_finite_floats_are_tagged_and_come_back():

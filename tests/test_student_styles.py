@@ -20,15 +20,6 @@ CORRECT = sorted(p for p in STYLES.glob("*/*.py") if p.parent.name != "not_full_
 ODD = STYLES / "not_full_marks"
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    from worker.sandbox import get_sandbox
-
-    box = get_sandbox("forkserver")
-    yield box
-    box.close()
-
-
 def grade(sandbox, assignment: str, path: Path):
     spec = load_spec(ROOT / "assignments" / assignment / "assignment.yaml")
     source, _ = decode_script(path.read_bytes())  # as the CLI and uploads read it: BOM, CRLF and GBK included

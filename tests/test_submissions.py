@@ -10,7 +10,6 @@ from grader.service import accounts
 from grader.source_text import GB18030, UTF8
 from grader.submissions import (DEFAULT_NAME, REQUEUE_REAPER, REQUEUE_RECOVERED, REQUEUE_REGRADE, REQUEUE_RETRY,
                                 SubmissionError, accept, requeue, script_name, store)
-from web_fixtures import template_db  # noqa: F401
 
 SCRIPT = "print('梯度')\n"
 

@@ -24,8 +24,8 @@ import pytest
 from grader.models import Submission
 from grader.service import accounts
 from grader.submissions import script_name
-from service_fixtures import ROOT, Pipeline, RedisServer
-from web_fixtures import PASSWORD, login, upload
+from service_helpers import ROOT, Pipeline, RedisServer
+from web_helpers import PASSWORD, login, upload
 from worker.sandbox.outputs import CappedBuffer
 
 pytestmark = pytest.mark.slow

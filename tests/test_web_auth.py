@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from grader.service.accounts import hash_password
 from grader.web.auth import role_required
-from web_fixtures import PASSWORD, app, client, csrf_from, login, make_app, set_user, template_db  # noqa: F401
+from web_helpers import PASSWORD, csrf_from, login, make_app, set_user
 
 
 def test_a_logged_out_visitor_is_sent_to_the_login_page(client):

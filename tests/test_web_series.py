@@ -9,7 +9,7 @@ from grader.scoring import GradeResult
 from grader.feedback import Message
 from grader.series import MAX_POINTS, attach_series, step_series
 from grader.web import plots
-from web_fixtures import series_for
+from web_helpers import series_for
 
 from grader.reference.trainer import ReferenceRun, Step
 

@@ -1,7 +1,7 @@
 """The settings page: the viewer's time zone."""
 from __future__ import annotations
 
-from web_fixtures import app, client, csrf_from, db_of, login, template_db  # noqa: F401
+from web_helpers import csrf_from, db_of, login
 
 from grader.service import accounts
 

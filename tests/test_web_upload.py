@@ -7,8 +7,7 @@ import shutil
 import pytest
 
 from grader.models import Submission, utcnow
-from web_fixtures import (SOLUTION, app, client, csrf_from, db_of, login, make_app, set_deadline,  # noqa: F401
-                          template_db, upload)
+from web_helpers import SOLUTION, csrf_from, db_of, login, make_app, set_deadline, upload
 
 
 def submissions(app) -> list[Submission]:

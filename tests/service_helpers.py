@@ -1,7 +1,8 @@
 """Real services for the service tests: a throwaway PostgreSQL cluster, Redis servers, Celery worker and
 reaper processes. Every process and folder started here is stopped and removed, even when a test fails.
 
-Import the fixtures into a test module with `from tests.service_fixtures import *`-style names.
+The fixtures that start them (postgres_server, pg_url, any_db_url, redis_server, pipeline_factory) are in
+tests/conftest.py; this module holds the classes and helpers a test imports by name.
 """
 from __future__ import annotations
 
@@ -128,45 +129,6 @@ def _has_account(name: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def postgres_server():
-    server = PostgresServer()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def pg_url(postgres_server):
-    """A fresh, empty PostgreSQL database for one test."""
-    name = postgres_server.create_database()
-    try:
-        yield postgres_server.url(name)
-    finally:
-        postgres_server.drop_database(name)
-
-
-@pytest.fixture
-def sqlite_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'grader.db'}"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_db_url(request, tmp_path):
-    """The same test on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'grader.db'}"
-    else:
-        server = request.getfixturevalue("postgres_server")
-        name = server.create_database()
-        try:
-            yield server.url(name)
-        finally:
-            server.drop_database(name)
-
-
 # ---------------------------------------------------------------------------------------------
 # Redis
 
@@ -216,15 +178,6 @@ class RedisServer:
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-@pytest.fixture
-def redis_server():
-    server = RedisServer()
-    try:
-        yield server.start()
-    finally:
-        server.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -332,23 +285,6 @@ class Pipeline:
             proc.stop()
         self.sender.close()
         self.db.dispose()
-
-
-@pytest.fixture
-def pipeline_factory(tmp_path):
-    """Build a Pipeline(database_url, redis, **settings); everything it started is stopped afterwards."""
-    made: list[Pipeline] = []
-
-    def make(database_url: str, redis: RedisServer, **settings) -> Pipeline:
-        pipe = Pipeline(database_url, redis, tmp_path, **settings)
-        made.append(pipe)
-        return pipe
-
-    try:
-        yield make
-    finally:
-        for pipe in made:
-            pipe.close()
 
 
 SOLUTION = (ASSIGNMENTS / "backprop-linear" / "solution.py").read_text()

@@ -1,14 +1,15 @@
-"""Fixtures for the page tests: an app on a fresh SQLite copy per test, users with passwords, a logged-in client,
-and graded submissions written straight into the database (the worker's real output is covered by the
-browser tests)."""
+"""Helpers for the page tests (their fixtures, template_db, app and client, are in tests/conftest.py): the
+course every app starts with (every shipped assignment; students, one with a Chinese name and one whose name
+is a spreadsheet formula; a TA and an instructor, all with one password), a broker that only records,
+logging in, uploading, and graded submissions written straight into the database (the worker's real output
+is covered by the browser tests)."""
 from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
+from pathlib import Path
 
 import numpy as np
-import pytest
 
 from grader.db import Database, upgrade
 from grader.expected import expected_for
@@ -20,23 +21,30 @@ from grader.series import step_series
 from grader.service import accounts, catalog
 from grader.spec import load_spec
 from grader.web import create_app
-from service_fixtures import ASSIGNMENTS
+from service_helpers import ASSIGNMENTS
 
 PASSWORD = "correct horse 1"
-USERS = (("alice", "student", "Alice"), ("bob", "student", "Bob"), ("tina", "ta", "Tina TA"))
+USERS = (("alice", "student", "Alice"), ("bob", "student", "=HYPERLINK(\"http://x\")"), ("wang", "student", "王芳"),
+         ("tina", "ta", "Tina TA"), ("ivan", "instructor", "Ivan Prof"))
 QUADRATIC = ASSIGNMENTS / "backprop-quadratic"
 SOLUTION = (QUADRATIC / "solution.py").read_text()
 CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
 class RecordingSender:
-    """Stands in for the broker: the pages' tests check what would be sent, not Redis."""
+    """Stands in for the broker: the pages' tests check what would be sent (grade tasks by id, other tasks by
+    name, as the dry run), not Redis."""
 
     def __init__(self):
         self.sent: list[int] = []
+        self.tasks: list[tuple[str, list]] = []
 
     def send(self, submission_id: int) -> bool:
         self.sent.append(submission_id)
+        return True
+
+    def send_task(self, name: str, args: list) -> bool:
+        self.tasks.append((name, args))
         return True
 
     def ping(self, timeout: float = 1.0) -> bool:
@@ -46,10 +54,8 @@ class RecordingSender:
         pass
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory):
-    """A migrated database with the assignments and users, made once; each test gets a copy."""
-    path = tmp_path_factory.mktemp("web-db") / "template.db"
+def build_course(path: Path) -> Path:
+    """A migrated SQLite database at `path` with every shipped assignment and USERS."""
     url = f"sqlite:///{path}"
     upgrade(url)
     db = Database(url)
@@ -61,26 +67,16 @@ def template_db(tmp_path_factory):
     return path
 
 
-def make_app(db_path, **settings):
+def make_app(db_path, *, sender=None, **settings):
+    """The app on the database at db_path; its broker is `sender`, else a RecordingSender (`sender=False`: the
+    app's own, for a real broker)."""
     config = {"database_url": f"sqlite:///{db_path}", "broker_url": "redis://127.0.0.1:1/0",
-              "ratelimit_storage_url": "memory://", "secret_key": "k" * 40, **settings}
+              "ratelimit_storage_url": "memory://", "secret_key": "k" * 40, "assignments_dir": str(ASSIGNMENTS),
+              **settings}
     app = create_app(config)
-    app.extensions["grader.sender"] = RecordingSender()
+    if sender is not False:
+        app.extensions["grader.sender"] = sender or RecordingSender()
     return app
-
-
-@pytest.fixture
-def app(template_db, tmp_path):
-    path = tmp_path / "grader.db"
-    shutil.copy(template_db, path)
-    app = make_app(path)
-    yield app
-    app.extensions["grader.db"].dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def db_of(app) -> Database:
@@ -102,6 +98,14 @@ def csrf_from(client, path: str) -> str:
 def login(client, name: str = "alice", password: str = PASSWORD):
     token = csrf_from(client, "/login")
     return client.post("/login", data={"csrf_token": token, "username": name, "password": password})
+
+
+def client_as(app, name: str):
+    """A new client of `app`, logged in as `name`."""
+    c = app.test_client()
+    response = login(c, name)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return c
 
 
 def upload(client, assignment: str = "backprop-quadratic", *, code: str | None = None, content: bytes | None = None,
