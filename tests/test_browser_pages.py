@@ -12,7 +12,7 @@ import pytest
 from grader.models import CheckResultRow, Submission, utcnow
 from test_browser_student import CHROMIUM, CHROMIUM_ARGS, SHOTS, LiveServer, _require_browser, shot
 from test_visibility import QUAD, no_leak, the_issues_submission
-from web_fixtures import PASSWORD, add_graded, db_of, make_app, set_deadline, template_db  # noqa: F401
+from web_helpers import PASSWORD, add_graded, db_of, make_app, set_deadline
 
 pytestmark = pytest.mark.slow
 

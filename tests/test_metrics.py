@@ -11,7 +11,7 @@ import pytest
 
 from grader.metrics import sandbox_outcome
 from grader.outcome import RunReport
-from service_fixtures import SOLUTION, pg_url, pipeline_factory, postgres_server, redis_server, sleeping_solution  # noqa: F401
+from service_helpers import SOLUTION
 
 
 @pytest.mark.parametrize("report, outcome", [

@@ -12,8 +12,7 @@ from grader.models import CheckResultRow, Submission, utcnow
 from grader.service import accounts
 from grader.service.standings import standings
 from grader.visibility import shown_score
-from web_fixtures import (add_graded, app, client, db_of, login, series_for, set_deadline,  # noqa: F401
-                          template_db, user_id)
+from web_helpers import add_graded, db_of, login, series_for, set_deadline, user_id
 
 QUAD = "backprop-quadratic"
 LOGISTIC = "logistic-regression"
