@@ -9,8 +9,8 @@ import shutil
 
 import pytest
 
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, SHOTS, LiveServer, require_browser, shot
 from grader.models import CheckResultRow, Submission, utcnow
-from test_browser_student import CHROMIUM, CHROMIUM_ARGS, SHOTS, LiveServer, _require_browser, shot
 from test_visibility import QUAD, no_leak, the_issues_submission
 from web_helpers import PASSWORD, add_graded, db_of, make_app, set_deadline
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def site(template_db, tmp_path):
     """The pages on a live port, over a copy of the test database (no worker: results are written directly)."""
-    _require_browser()
+    require_browser()
     path = tmp_path / "grader.db"
     shutil.copy(template_db, path)
     app = make_app(path, submit_interval_seconds=0)
