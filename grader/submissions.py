@@ -3,8 +3,9 @@
 Rules, each written only here:
 - An upload is accepted when its name ends in .py (any case), it is at most `max_bytes` (the configured upload
   cap, MAX_SOURCE_BYTES by default), it is text in UTF-8 (with or without a BOM) or in GB18030 as Chinese Windows
-  editors save it (grader.source_text), it is not blank once decoded, and it holds no NUL character. The page,
-  the API and `grader grade` apply these same checks, in this order.
+  editors save it (grader.source_text), it is not blank once decoded, and it holds no NUL character. The page
+  and the API apply these checks in this order; `grader grade` all but the name (read_source: it grades the
+  files it is given).
 - A notebook (.ipynb, any case) is accepted when it is at most NOTEBOOK_MAX_BYTES as uploaded, text as a script
   is, and a notebook by grader.notebook's rules (which count the cap on its code cells). It is stored as uploaded
   (grader.notebook.stored_text) beside its code cells as a script (Upload.source), which every view of the code
