@@ -10,8 +10,7 @@ import pytest
 
 from grader.service import accounts
 from grader.web import auth
-from web_fixtures import (PASSWORD, app, client, csrf_from, db_of, login, make_app, template_db,  # noqa: F401
-                          user_id)
+from web_helpers import PASSWORD, csrf_from, db_of, login, make_app
 
 
 def logout(client):
