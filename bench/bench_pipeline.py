@@ -18,7 +18,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the same real-server helpers the reliability tests use
 
-from service_fixtures import Pipeline, PostgresServer, RedisServer  # noqa: E402
+from service_helpers import Pipeline, PostgresServer, RedisServer  # noqa: E402
 
 from grader.models import Submission  # noqa: E402
 
