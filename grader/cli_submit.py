@@ -2,11 +2,16 @@
 submission page shows it. Server and token come from the options, else GRADER_SERVER / GRADER_TOKEN, else
 the config file (~/.config/grader/config.toml, or GRADER_CONFIG): `server = "https://..."`, `token = "..."`.
 
+The token goes only to the server's own origin: a redirect elsewhere is followed without it. A plain http://
+server is refused unless it is this machine (loopback) or --insecure is given: the token would cross the
+network in clear text.
+
 Exit status: 0 submitted (and, with --wait, graded); 1 grading failed on the server or the wait timed out;
 2 usage problems (no server or token, unreadable file, a refusal by the server).
 """
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import json
 import os
@@ -41,7 +46,19 @@ def config_path() -> Path:
     return base / "grader" / "config.toml"
 
 
-def settings(server: str | None, token: str | None, lang: str = "en") -> tuple[str, str]:
+def is_loopback(host: str | None) -> bool:
+    """localhost or a loopback address: plain http:// never leaves this machine."""
+    if not host:
+        return False
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def settings(server: str | None, token: str | None, lang: str = "en", insecure: bool = False) -> tuple[str, str]:
     """The server URL and token: options, then environment, then the config file."""
     server = server or os.environ.get("GRADER_SERVER")
     token = token or os.environ.get("GRADER_TOKEN")
@@ -63,7 +80,32 @@ def settings(server: str | None, token: str | None, lang: str = "en") -> tuple[s
     if urllib.parse.urlsplit(server).scheme not in ("http", "https"):
         raise SubmitProblem(gettext(lang, N_("the server must be an http:// or https:// URL, got %(server)r"),
                                     server=server))
+    parts = urllib.parse.urlsplit(server)
+    if parts.scheme == "http" and not is_loopback(parts.hostname) and not insecure:
+        raise SubmitProblem(gettext(lang, N_("%(server)s is plain http://: your API token would cross the network "
+                                             "unencrypted. Use its https:// address, or pass --insecure if you "
+                                             "really mean it."), server=server))
     return server.rstrip("/"), token
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(
+        parts.scheme.lower())
+
+
+class _TokenStaysHome(urllib.request.HTTPRedirectHandler):
+    """Follows redirects, but never carries the Authorization header to another origin (scheme, host, port):
+    urllib's own handler copies every header, so a redirect would hand the token to whoever it points at."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and _origin(newurl) != _origin(req.full_url):
+            new.remove_header("Authorization")
+        return new
+
+
+_opener = urllib.request.build_opener(_TokenStaysHome)
 
 
 UNAVAILABLE_RETRY_SECONDS = 180  # how long `grader submit` keeps trying a server that answers 503
@@ -100,7 +142,7 @@ class Client:
             headers["Content-Type"] = content_type
         req = urllib.request.Request(self.server + path, data=body, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as response:  # noqa: S310 - http(s) checked
+            with _opener.open(req, timeout=self.timeout) as response:  # noqa: S310 - http(s) checked
                 return json.loads(response.read().decode("utf-8"))
         except urllib.error.HTTPError as exc:
             if exc.code == 503:
@@ -216,12 +258,13 @@ def wait(client: Client, url: str, timeout: float, spin: bool) -> dict:
 @click.option("--wait/--no-wait", "wait_", default=False, help="Wait for the result and print it.")
 @click.option("--timeout", type=float, default=600, show_default=True, help="Seconds to wait with --wait.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON instead of the report.")
+@click.option("--insecure", is_flag=True, help="Allow a plain http:// server that is not this machine.")
 @words.lang_option
 def submit(path: str, assignment_id: str, server: str | None, token: str | None, wait_: bool, timeout: float,
-           as_json: bool, lang: str | None) -> None:
+           as_json: bool, insecure: bool, lang: str | None) -> None:
     """Submit PATH for grading on a grader server; with --wait, print the result as the page shows it."""
     lang = lang or words.language_from_env()
-    server, token = settings(server, token, lang)
+    server, token = settings(server, token, lang, insecure)
     try:
         data = Path(path).read_bytes()
     except OSError as exc:

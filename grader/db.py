@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -28,7 +29,10 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
     if url.startswith("sqlite"):
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # a new database is the owner's alone; SQLite gives its -wal and -shm files the database's mode
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own BEGIN handling defers locking; take the write lock at BEGIN instead, so two

@@ -43,6 +43,19 @@ def test_cells_that_look_like_formulas_are_defused(app):
     assert names["wang"] == "'  @SUM(1+1)"
 
 
+def test_cells_a_semicolon_separated_spreadsheet_would_run_are_quoted_and_defused(app):
+    set_user(app, "alice", display_name="Li;=1+1")
+    set_user(app, "wang", display_name="Wang\t@SUM(A1)|-2+3")
+    response = client_as(app, "tina").get(f"/staff/assignments/{QUAD}/gradebook.csv")
+    text = response.get_data().decode("utf-8-sig")
+    assert '"Li;\'=1+1"' in text  # quoted: one cell, and the piece after ; no longer starts with =
+    for line in text.splitlines():  # split the way a ;-separated spreadsheet does, ignoring the quotes
+        for piece in line.replace("\t", ";").replace("|", ";").split(";"):
+            assert piece.strip().strip('"')[:1] not in ("=", "+", "-", "@"), (line, piece)
+    names = {r["username"]: r["display_name"] for r in rows_of(response)}
+    assert names["alice"] == "Li;'=1+1" and names["wang"] == "Wang\t'@SUM(A1)|'-2+3"
+
+
 def test_the_course_gradebook_has_a_column_per_assignment_and_a_total(app):
     add_graded(app, "alice", mistake=False)
     add_graded(app, "alice", mistake=True, assignment="backprop-linear")

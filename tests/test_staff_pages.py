@@ -53,6 +53,32 @@ def test_a_ta_gets_404_on_instructor_routes_and_opens_every_other_page(app):
         assert response.status_code == expected, (url, response.status_code)
 
 
+def test_a_students_csrf_less_post_to_a_staff_route_is_404_like_a_route_that_does_not_exist(app):
+    student = client_as(app, "alice")
+    assert student.post("/staff/no-such-route").status_code == 404
+    for method, url, _endpoint in staff_routes(app):
+        response = student.open(url, method=method)  # no CSRF token at all
+        assert response.status_code == 404, (method, url, response.status_code)
+
+
+def test_a_tas_csrf_less_post_to_an_instructor_route_is_404(app):
+    ta = client_as(app, "tina")
+    for method, url, endpoint in staff_routes(app):
+        if endpoint in INSTRUCTOR_ONLY and method == "POST":
+            assert ta.post(url).status_code == 404, url
+
+
+def test_logged_out_visitors_are_sent_to_log_in_on_every_staff_path_existing_or_not(app, client):
+    for url in ("/staff/no-such-route", "/staff/submissions/1/nothing-here"):
+        for method in ("GET", "POST"):
+            response = client.open(url, method=method)
+            assert response.status_code == 302 and "/login" in response.headers["Location"], (method, url)
+    for method, url, _endpoint in staff_routes(app):
+        if method == "POST":
+            response = client.post(url)  # no CSRF token: the same answer as for any other staff path
+            assert response.status_code in (302, 401), url
+
+
 def test_logged_out_visitors_are_sent_to_log_in(app, client):
     for method, url, _endpoint in staff_routes(app):
         if method == "GET":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -32,25 +33,42 @@ def export_rows(session: so.Session, assignment_id: str) -> list[dict]:
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+# a spreadsheet that splits on ";" (or a tab, or "|") instead of "," reads each piece as a cell of its own:
+# "Li;=1+1" would put a formula in the next cell
+_PIECE_FORMULA = re.compile(r"([;,\t|]\s*)([=+\-@%])")
 
 
-def _cell(value) -> str | int:
+class _Number(float):
+    """A score as the CSV writes it: 6 significant digits, and unquoted (csv.QUOTE_NONNUMERIC quotes text only)."""
+
+    def __repr__(self) -> str:
+        return f"{float(self):g}"
+
+
+def _cell(value) -> str | int | float:
+    """A cell no spreadsheet runs as a formula: text that starts like one (also after spaces, which some programs
+    strip) gets a leading ', and so does every piece after a ;, tab or | that starts like one; text is always
+    quoted (to_csv), so a ;-separated reader keeps it in one cell."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float):
-        return f"{value:g}"
-    # a spreadsheet would run it as a formula (also after leading spaces, which some programs strip)
-    if isinstance(value, str) and (value[:1] in FORMULA_STARTS or value.lstrip()[:1] in FORMULA_STARTS):
-        return "'" + value
+        return _Number(value)
+    if isinstance(value, str):
+        value = _PIECE_FORMULA.sub(r"\1'\2", value)
+        if value[:1] in FORMULA_STARTS or value.lstrip()[:1] in FORMULA_STARTS:
+            return "'" + value
     return value
 
 
 def to_csv(rows: list[dict], columns: list[str] | None = None, bom: bool = False) -> str:
-    """CSV text; `bom`: start with a UTF-8 byte order mark, so spreadsheet programs read it as UTF-8."""
+    """CSV text, every text cell quoted; `bom`: start with a UTF-8 byte order mark, so spreadsheet programs read
+    it as UTF-8."""
     out = io.StringIO()
     if bom:
         out.write("\ufeff")
-    writer = csv.DictWriter(out, columns or COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, columns or COLUMNS, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _cell(v) for k, v in row.items()})

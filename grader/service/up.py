@@ -137,11 +137,25 @@ def prepare_database(url: str, assignments_dir: Path, echo) -> None:
         db.dispose()
 
 
+def private_data_folder(data_dir: Path) -> Path:
+    """The data folder, only for the user running the grader: the folder (and those in it) 0700, its files
+    (the database and its -wal, the secret key, the logs) 0600, and everything this process and its children
+    create from now on too (umask 077). A folder from before is tightened the same way."""
+    os.umask(0o077)
+    data = data_dir.resolve()
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data.chmod(0o700)
+    for path in data.rglob("*"):
+        if path.is_symlink():
+            continue  # never follow a link out of the folder
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    return data
+
+
 def run_up(port: int, data_dir: Path, assignments_dir: Path, host: str = "127.0.0.1", echo=print,
            workers: int = 1) -> int:
     """Start everything, wait for a signal or a dead child, stop everything. Returns the exit status."""
-    data = data_dir.resolve()
-    data.mkdir(parents=True, exist_ok=True)
+    data = private_data_folder(data_dir)
     if not _port_free(host, port):
         raise UpError(f"port {port} on {host} is in use: choose another with --port")
     url = f"sqlite:///{data / 'grader.db'}"

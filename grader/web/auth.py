@@ -96,7 +96,8 @@ def _unauthorized():
 
 
 def role_required(*roles: str):
-    """Only these roles may open the view; anyone else gets 404, as if it did not exist."""
+    """Only these roles may open the view; anyone else gets 404, as if it did not exist (checked before the CSRF
+    token too, by _roles_first)."""
     def decorate(view):
         @functools.wraps(view)
         @login_required
@@ -104,8 +105,26 @@ def role_required(*roles: str):
             if current_user.role not in roles:
                 abort(404)
             return view(*args, **kwargs)
+        wrapped.roles = roles
         return wrapped
     return decorate
+
+
+STAFF_PREFIX = "/staff"
+
+
+def _roles_first():
+    """Before the CSRF check: a view for other roles answers 404 to a logged-in user, like a route that does not
+    exist (a CSRF-less POST answered 400 would say which staff routes exist); a visitor who is not logged in is
+    sent to log in on every /staff path, existing or not."""
+    under_staff = request.path == STAFF_PREFIX or request.path.startswith(STAFF_PREFIX + "/")
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized() if under_staff else None
+    view = current_app.view_functions.get(request.endpoint or "")
+    roles = getattr(view, "roles", None)
+    if roles is not None and current_user.role not in roles:
+        abort(404)
+    return None
 
 
 def _safe_next(target: str | None) -> str:
@@ -235,6 +254,8 @@ def language():
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
+    # first of all the before-request checks, ahead of CSRFProtect's (registered earlier by grader.web.security)
+    app.before_request_funcs.setdefault(None, []).insert(0, _roles_first)
     app.register_blueprint(bp)
     # the limiter is the app's own (its storage), so its limits wrap the login view here, not at import:
     # checked before the view, counted after it and only when it refused the login (deduct_when)
