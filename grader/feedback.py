@@ -71,10 +71,10 @@ MESSAGES_EN: dict[str, str] = {
     "accuracy.low": N_("Your model classifies only {right} of the {samples} samples right ({percent}%); the "
                        "assignment needs {needed}%."),
     # a held-out accuracy check before the deadline (grader.visibility): the share would give labels away
-    "accuracy.held_out_passed": N_("Your model reaches the required accuracy ({threshold}) on the held-out samples. "
-                                   "How many it classifies right is shown after the deadline."),
-    "accuracy.held_out_failed": N_("Your model does not reach the required accuracy ({threshold}) on the held-out "
-                                   "samples. How many it classifies right is shown after the deadline."),
+    "accuracy.held_out_passed": N_("Your model reaches the accuracy needed on the held-out samples ({needed}%). How "
+                                   "many it classifies right is shown after the deadline."),
+    "accuracy.held_out_failed": N_("Your model does not reach the accuracy needed on the held-out samples "
+                                   "({needed}%). How many it classifies right is shown after the deadline."),
     "accuracy.error": N_("Your model's predictions could not be read: {error}"),
     "predictions.error": N_("forward({x}) failed: {error}"),
     # shared

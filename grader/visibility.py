@@ -86,7 +86,9 @@ def shown_message(c: CheckResultRow, is_open: bool, held_out: bool, deadline: dt
         return closed_code(c.visibility), {}
     if (held_out and not staff and c.kind == "accuracy" and c.message_code in ("accuracy.ok", "accuracy.low")
             and not (deadline is not None and (now or utcnow()) > deadline)):
-        return HELD_OUT_CODES[bool(c.passed)], {"threshold": (c.message_params or {}).get("threshold")}
+        threshold = (c.message_params or {}).get("threshold")
+        needed = round(100 * threshold, 1) if isinstance(threshold, (int, float)) else "?"
+        return HELD_OUT_CODES[bool(c.passed)], {"needed": needed}
     return c.message_code, c.message_params or {}
 
 

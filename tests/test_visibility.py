@@ -170,9 +170,14 @@ def test_staff_see_every_check_the_whole_score_and_every_diagnosis(app):
     assert staff.get(f"/submissions/{sid}/plots/loss.svg").status_code == 200
 
 
+def right_of(passed: bool) -> int:
+    return 5 if passed else 2
+
+
 def held_out_submission(app, passed: bool) -> int:
-    share = 5 / 6 if passed else 2 / 6
-    params = {"accuracy": round(share, 4), "samples": 6, "threshold": 0.75}
+    right = right_of(passed)
+    share = right / 6
+    params = {"right": right, "samples": 6, "percent": round(100 * share, 1), "needed": 75.0, "threshold": 0.75}
     return add_checks(app, [
         ("runs", "runs", True, 10, 10, "visible", "runs.ok", {}, {}),
         ("held-out", "accuracy", passed, 20 if passed else 0, 20, "visible",
@@ -187,15 +192,15 @@ def test_a_held_out_accuracy_says_only_pass_or_fail_before_the_deadline(app, cli
     login(client)
     page = client.get(f"/submissions/{sid}").text
     row = re.search(r'<tr class="check [a-z]+" data-check="held-out">.*?</tr>', page, re.S).group(0)
-    assert ("reaches the required accuracy" if passed else "does not reach the required accuracy") in row
-    assert "0.8333" not in page and "0.3333" not in page and "of the 6 samples" not in page
+    assert ("reaches the accuracy needed" if passed else "does not reach the accuracy needed") in row and "75%" in row
+    assert "83.3" not in page and "33.3" not in page and "of the 6 samples" not in page
     api = app.test_client().get(f"/api/submissions/{sid}", headers=api_headers(app)).json
     held = next(c for c in api["checks"] if c["id"] == "held-out")
     assert held["code"] == ("accuracy.held_out_passed" if passed else "accuracy.held_out_failed")
-    assert "0.8333" not in held["message"] and "0.3333" not in held["message"]
+    assert "83.3" not in held["message"] and "33.3" not in held["message"]
     # after the deadline, the share
     set_deadline(app, LOGISTIC, utcnow() - dt.timedelta(minutes=1))
-    assert ("0.8333" if passed else "0.3333") in client.get(f"/submissions/{sid}").text
+    assert (f"{right_of(passed)} of the 6 samples") in client.get(f"/submissions/{sid}").text
 
 
 def test_staff_see_a_held_out_share_before_the_deadline(app):
@@ -203,4 +208,4 @@ def test_staff_see_a_held_out_share_before_the_deadline(app):
     set_deadline(app, LOGISTIC, utcnow() + dt.timedelta(days=1))
     staff = app.test_client()
     login(staff, "tina")
-    assert "0.8333" in staff.get(f"/submissions/{sid}").text
+    assert "5 of the 6 samples" in staff.get(f"/submissions/{sid}").text
