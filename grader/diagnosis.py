@@ -16,6 +16,7 @@ from grader.checks.runs import stopped_notes
 from grader.checks.stopped import stopped_early
 from grader.checks.trace import compare_trace, student_grads, student_values
 from grader.feedback import Message
+from grader.names import NAME_NOTES, extra_params, name_notes
 from grader.outcome import Outcome, RunReport
 from grader.reference import ReferenceRun, Variant, mistake_variants
 from grader.spec import AssignmentSpec
@@ -26,12 +27,12 @@ DIAGNOSIS_RTOL = 1e-3
 
 def run_notes(report: RunReport) -> list[Message]:
     """What the harness changed to run the script (notebook magics blanked, a parameter re-created after
-    training judged as trained), and what ran before a stop."""
+    training judged as trained), how it read the script's names (grader.names), and what ran before a stop."""
     if report.outcome is None:
         return []
     replaced = [Message("note.replaced_after_training", {"param": name}) for name in report.outcome.replaced]
-    return ([Message(f"note.{n.code}", {"lines": n.lines}) for n in report.outcome.notes] + replaced
-            + stopped_notes(report))
+    notes = [Message(f"note.{n.code}", {"lines": n.lines}) for n in report.outcome.notes if n.code not in NAME_NOTES]
+    return notes + name_notes(report.outcome) + replaced + stopped_notes(report)
 
 
 def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: dict[str, CheckResult]) -> list[Message]:
@@ -64,6 +65,7 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
                                                         **_function_calls(spec)}))
     if not o.trace:
         return found
+    found += extra_params(spec, o)
     values, grads = student_values(o, params), student_grads(o, params)
     for name in params:
         first = values[0].get(name)

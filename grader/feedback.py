@@ -130,6 +130,11 @@ MESSAGES_EN: dict[str, str] = {
                            "printed: {last}"),
     "note.stopped_after_silent": N_("Before it stopped, your script made {calls} backward() calls and printed "
                                   "nothing."),
+    "note.name_read_as": N_("We read your {yours} as {ours}: the assignment's name for it."),
+    "names.undecided": N_("Your script has no {ours}, and {candidates} could each be it (the same shape, and nothing "
+                          "else told them apart), so none was graded as {ours}: name it {ours}, as the "
+                          "assignment does."),
+    "names.extra_params": N_("Your model trains parameters the assignment's model does not have: {params}."),
     "note.notebook_magics_ignored": N_("Notebook-only lines were ignored (line {lines}): % magics and ! shell "
                                      "commands do not run in a plain Python script."),
     # a notebook (grader.notebook): how it was run

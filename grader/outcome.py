@@ -142,10 +142,15 @@ class Probes(_Loose):
 
 
 class RunNote(_Loose):
-    """Something the harness did to run the script that the student should know about."""
+    """Something the harness did to run or read the script that the student should know about: notebook
+    lines blanked, a spec name read as the student's own (`ours` read from `yours`), or a spec name several
+    of the student's names fit equally (`candidates`)."""
 
-    code: Literal["notebook_magics_ignored"]
+    code: Literal["notebook_magics_ignored", "name_read_as", "name_undecided"]
     lines: list[int] = Field(default_factory=list, max_length=20)
+    ours: str = Field("", max_length=200)
+    yours: str = Field("", max_length=200)
+    candidates: list[str] = Field(default_factory=list, max_length=8)
 
 
 class Outcome(_Loose):
@@ -166,7 +171,7 @@ class Outcome(_Loose):
     probes: Probes = Field(default_factory=Probes)
     batch_predictions: list[BatchPrediction] = Field(default_factory=list, max_length=100)
     function_probes: list[FunctionProbeResult] = Field(default_factory=list, max_length=1000)
-    notes: list[RunNote] = Field(default_factory=list, max_length=10)
+    notes: list[RunNote] = Field(default_factory=list, max_length=64)
     # parameters the script re-created after training, judged as trained (worker/harness.py: _restore_trained)
     replaced: list[str] = Field(default_factory=list, max_length=256)
 

@@ -86,6 +86,9 @@ def build_plan(spec: AssignmentSpec) -> dict:
     """The JSON plan the harness receives (see worker/harness.py)."""
     return {
         "params": list(spec.model.params),
+        "param_shapes": {name: list(spec.model.shape(name)) for name in spec.model.params},
+        "names": spec.names,
+        "forward_expr": spec.model.forward,  # the model the description states: settles same-shaped names  # "strict": the spec's names only; "by_role": the student's own are matched too
         "forward": spec.functions.forward,
         "loss": spec.functions.loss,
         "predict_inputs": prediction_inputs(spec),

@@ -11,13 +11,16 @@ Entry points:
   python harness.py --outcome-fd N   the same, reading the job JSON from stdin (fresh-process backends)
 
 The plan (built by grader.plan) names what to look at:
-  {"params": ["w1", "w2", "b"], "forward": "forward", "loss": "loss",
+  {"params": ["w1", "w2", "b"], "param_shapes": {"w1": [], ...}, "names": "by_role" | "strict",
+   "forward": "forward", "loss": "loss",
    "predict_inputs": [4.0], "probes": [{"params": {"w1": 0.3, ...}, "x": 1.0, "y": 2.0}],
    "max_trace_steps": 20000, "max_tensor_elements": 4096, "seed": null,
    "data_x": [1.0, 2.0, 3.0]}        # the assignment's x: each step's batch is matched to its rows
 """
 from __future__ import annotations
 
+import difflib
+import itertools
 import json
 import math
 import os
@@ -190,12 +193,163 @@ def _held_by_one_object(namespace: dict, name: str):
     return found[0]
 
 
-class LeafNamer:
-    """Names the leaf tensors a backward() reached, by what the script calls them right now."""
+def _plain_name(name: str) -> str:
+    """A name as compared across spellings: lower case, letters, digits and dots only (w_1 ~ w1, Linear ~ linear)."""
+    return "".join(ch for ch in name.lower() if ch.isalnum() or ch == ".")
 
-    def __init__(self, namespace: dict, wanted: list[str]):
+
+def _likeness(ours: str, yours: str) -> float:
+    """How alike two names are: 2 for the same plain name, else difflib's ratio of the plain names (0–1)."""
+    a, b = _plain_name(ours), _plain_name(yours)
+    return 2.0 if a == b else difflib.SequenceMatcher(None, a, b).ratio()
+
+
+def _squeezed(shape) -> tuple:
+    """A shape without its sizes of 1: a spec's scalar 1.0 fits torch.Tensor([1.0]), a [1, 4] weight a [4]."""
+    return tuple(int(d) for d in shape if int(d) != 1)
+
+
+# At most this many ways of pairing same-shaped names are tried; more is ambiguous (and never seen in homework).
+MAX_PAIRINGS = 5040
+# Several same-shaped names are paired by how alike they are only when the best pairing is clearly the best
+# (w_1, w_2 for w1, w2; weight1, weight2 too); a, c for w1, w2 fit either way and are left undecided.
+CLEAR_MARGIN = 0.2
+
+
+def _best_pairing(ours: list[str], yours: list[str]) -> dict[str, str] | None:
+    """Pair each spec name with a distinct student name (or the other way round when the student has fewer),
+    the pairing whose names are most alike; None when two pairings fit equally well."""
+    if len(yours) >= len(ours):
+        pairings = [dict(zip(ours, chosen)) for chosen in itertools.islice(
+            itertools.permutations(yours, len(ours)), MAX_PAIRINGS + 1)]
+    else:
+        pairings = [dict(zip(chosen, yours)) for chosen in itertools.islice(
+            itertools.permutations(ours, len(yours)), MAX_PAIRINGS + 1)]
+    if len(pairings) > MAX_PAIRINGS:
+        return None
+    scored = sorted(((sum(_likeness(o, y) for o, y in p.items()), i) for i, p in enumerate(pairings)), reverse=True)
+    if len(scored) > 1 and scored[0][0] - scored[1][0] < CLEAR_MARGIN:
+        return None
+    return pairings[scored[0][1]]
+
+
+def match_by_shape(missing: dict[str, tuple], candidates: dict[str, tuple]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Spec parameters the script does not name (spec name -> shape), matched to the student's unclaimed
+    leaves (student path -> shape): by exact shape first, then by shape without its 1s; within a shape, by
+    how alike the names are. Returns (spec name -> student path, spec name -> candidates when undecidable)."""
+    found: dict[str, str] = {}
+    undecided: dict[str, list[str]] = {}
+    for shape_of_ in (tuple, _squeezed):
+        groups: dict[tuple, tuple[list[str], list[str]]] = {}
+        for name, shape in missing.items():
+            if name not in found and name not in undecided:
+                groups.setdefault(shape_of_(shape), ([], []))[0].append(name)
+        taken = set(found.values())
+        for path, shape in candidates.items():
+            if path not in taken and shape_of_(shape) in groups:
+                groups[shape_of_(shape)][1].append(path)
+        for ours, yours in groups.values():
+            if not yours:
+                continue
+            pairing = _best_pairing(ours, yours)
+            if pairing is None:
+                if shape_of_ is not tuple:  # undecided even by exact shape and then without its 1s
+                    undecided.update({name: sorted(yours) for name in ours})
+                continue
+            found.update(pairing)
+    return found, undecided
+
+
+def _spec_forward(expression: str, values: dict, x):
+    """The spec's forward expression (not secret: it is the model the assignment describes) evaluated with
+    torch on the given parameter values; dotted names (model.linear.weight) become attributes."""
+    import torch
+
+    functional = torch.nn.functional
+    env: dict = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "exp": torch.exp,
+                 "log": torch.log, "sum": torch.sum, "mean": torch.mean, "linear": functional.linear}
+    dtype = next((v.dtype for v in values.values() if isinstance(v, torch.Tensor)), torch.float32)
+    env["x"] = torch.as_tensor(x, dtype=dtype)
+    for name, value in values.items():
+        head, *rest = name.split(".")
+        if not rest:
+            env[head] = value
+            continue
+        node = env.setdefault(head, types.SimpleNamespace())
+        for part in rest[:-1]:
+            node = node.__dict__.setdefault(part, types.SimpleNamespace())
+        setattr(node, rest[-1], value)
+    with torch.no_grad():
+        return eval(compile(expression, "<the assignment's forward>", "eval"), {"__builtins__": {}}, env)
+
+
+def _same_output(ours, yours) -> bool:
+    import torch
+
+    with torch.no_grad():
+        a = torch.as_tensor(ours).detach().double().reshape(-1)
+        b = torch.as_tensor(yours).detach().double().reshape(-1)
+    return a.numel() == b.numel() and bool(torch.allclose(a, b, rtol=1e-4, atol=1e-6))
+
+
+def _script_function(value, filename: str) -> bool:
+    return isinstance(value, types.FunctionType) and value.__code__.co_filename == filename
+
+
+def find_function(namespace: dict, name: str, role: str, filename: str, taken: set[str]) -> tuple[str | None, list[str]]:
+    """The global that plays the spec's function `name` when the script has no such name: a function of the
+    script spelled alike (`forword`, `grad` for `gradient`, `loss_fn` for `loss`), else for the model the one
+    nn.Module instance and for the loss the one loss object (`Loss`, `critizer`). Returns (its name, []) or
+    (None, the candidates) when none or several fit. `taken` are the names other roles already use."""
+    import torch
+
+    plain = _plain_name(name)
+
+    def spelled_alike(key: str) -> bool:
+        other = _plain_name(key)
+        if difflib.SequenceMatcher(None, plain, other).ratio() >= 0.8:
+            return True
+        return min(len(plain), len(other)) >= 4 and (plain in other or other in plain)
+
+    scope = [(k, v) for k, v in list(namespace.items()) if k not in taken and not k.startswith("__")]
+    alike = [k for k, v in scope if _script_function(v, filename) and spelled_alike(k)]
+    loss_type = torch.nn.modules.loss._Loss
+    if role == "loss":
+        by_kind = [k for k, v in scope if isinstance(v, loss_type)]
+    elif role == "forward":
+        by_kind = [k for k, v in scope if isinstance(v, torch.nn.Module) and not isinstance(v, loss_type)]
+    else:
+        by_kind = []
+    for found in (alike, by_kind):
+        if len(found) == 1:
+            return found[0], []
+        if found:
+            return None, sorted(found)
+    return None, []
+
+
+class LeafNamer:
+    """Names the leaf tensors a backward() reached, by what the script calls them right now: the spec's
+    names, and for a spec name the script lacks, the student's leaf that plays its role (matched by
+    shape and name, once, at the first backward() that misses it, or after the run), unless `strict`."""
+
+    def __init__(self, namespace: dict, wanted: list[str], shapes: dict[str, list] | None = None,
+                 strict: bool = True):
         self.namespace = namespace
         self.wanted = wanted
+        self.shapes = {name: tuple(shape) for name, shape in (shapes or {}).items()}
+        self.strict = strict or not self.shapes
+        self.aliases: dict[str, str] = {}  # spec name -> the student's path for it
+        self.undecided: dict[str, list[str]] = {}  # spec name -> the student's paths that fit it equally
+        self.matched = False
+
+    def path(self, name: str) -> str:
+        """Where the script keeps the spec's parameter `name`."""
+        return self.aliases.get(name, name)
+
+    def resolve(self, name: str):
+        """The script's value for the spec's parameter `name` (LookupError when it has none)."""
+        return resolve_path(self.namespace, self.path(name))
 
     def names_for(self, leaves: list, frame) -> dict[int, str]:
         import torch
@@ -204,17 +358,103 @@ class LeafNamer:
         ids = {id(t) for t in leaves}
         for path in self.wanted:  # the spec's names win
             try:
-                value = resolve_path(self.namespace, path)
+                value = self.resolve(path)
             except LookupError:
-                continue
+                value = None
             if isinstance(value, torch.Tensor) and id(value) in ids:
                 names.setdefault(id(value), path)
+            elif not self.matched and not self.strict:
+                self.match_leaves(leaves)
+                return self.names_for(leaves, frame)
         if len(names) < len(ids):  # the common case, every leaf a named parameter, stops here
             self._scan(self.namespace, ids, names)
         while frame is not None and len(names) < len(ids):  # training inside a function
             self._scan(frame.f_locals, ids, names)
             frame = frame.f_back
         return names
+
+    def match_leaves(self, leaves: list | None = None) -> None:
+        """Match the spec names the script lacks to its leaves (those a backward() reached, else every leaf
+        tensor that requires grad in its globals); runs once."""
+        import torch
+
+        if self.matched or self.strict:
+            return
+        self.matched = True
+        missing, claimed = {}, set()
+        for name in self.wanted:
+            try:
+                value = resolve_path(self.namespace, name)
+            except LookupError:
+                value = None
+            if isinstance(value, torch.Tensor):
+                claimed.add(id(value))
+            elif name in self.shapes:
+                missing[name] = self.shapes[name]
+        if not missing:
+            return
+        pool = {}
+        if leaves is None:
+            leaves = [v for v in self._global_tensors().values() if v.is_leaf and v.requires_grad]
+        paths: dict[int, str] = {}
+        self._scan(self.namespace, {id(t) for t in leaves}, paths)
+        for leaf in leaves:
+            if id(leaf) in paths and id(leaf) not in claimed:
+                pool[paths[id(leaf)]] = tuple(leaf.shape)
+        self.aliases, self.undecided = match_by_shape(missing, pool)
+
+    def fit_by_forward(self, forward, expression: str, inputs: list) -> dict[str, str]:
+        """Settle each undecided group of same-shaped parameters by where they enter the graph: the pairing
+        under which the spec's forward `expression` gives what the student's `forward` gives at `inputs`.
+        When no pairing fits, the same-shaped parameters the script names as the spec does join the group
+        (y = a·x² + b·x + c: the student's b is the spec's w2). Returns the trace's renames (the name a
+        step was recorded under -> the spec's name)."""
+        renames: dict[str, str] = {}
+        groups: dict[tuple, list[str]] = {}
+        for name, candidates in self.undecided.items():
+            groups.setdefault(tuple(candidates), []).append(name)
+        for candidates, ours in groups.items():
+            shape = _squeezed(self.shapes.get(ours[0], ()))
+            named = [n for n in self.wanted if n not in self.undecided and n not in self.aliases
+                     and _squeezed(self.shapes.get(n, ())) == shape]
+            for group, paths in ((ours, list(candidates)), (ours + named, list(candidates) + named)):
+                pairing = self._fitting_pairing(group, paths, forward, expression, inputs)
+                if pairing is not None:
+                    for name, path in pairing.items():
+                        self.undecided.pop(name, None)
+                        if path != name:
+                            self.aliases[name] = path
+                        renames[path] = name
+                    break
+        return renames
+
+    def _fitting_pairing(self, ours: list[str], paths: list[str], forward, expression: str,
+                         inputs: list) -> dict[str, str] | None:
+        if len(paths) < len(ours) or len(ours) > 6:
+            return None
+        fitting = []
+        for chosen in itertools.permutations(paths, len(ours)):
+            pairing = dict(zip(ours, chosen))
+            try:
+                values = {name: resolve_path(self.namespace, pairing.get(name, self.path(name))) for name in self.wanted}
+                if all(_same_output(_spec_forward(expression, values, x), _call_with_numbers(forward, x))
+                       for x in inputs):
+                    fitting.append(pairing)
+            except Exception:  # a pairing the expression or the student's forward cannot take fits nothing
+                continue
+        return fitting[0] if len(fitting) == 1 else None
+
+    def _global_tensors(self) -> dict[str, object]:
+        import torch
+
+        found: dict[str, object] = {}
+        for key, value in list(self.namespace.items()):
+            if isinstance(value, torch.Tensor):
+                found.setdefault(key, value)
+            elif isinstance(value, torch.nn.Module):
+                for pname, p in value.named_parameters():
+                    found.setdefault(f"{key}.{pname}", p)
+        return found
 
     @staticmethod
     def _scan(scope: dict, ids: set[int], names: dict[int, str]) -> None:
@@ -662,8 +902,9 @@ def _restore_trained(namespace: dict, plan: dict, trained: TrainedNames, recorde
         tensor = trained.tensors.get(path)
         if tensor is None or id(tensor) not in last_leaves:
             continue  # not what the final backward() reached under this name
+        where = _param_path(plan, path)  # the script's own name for it (names by role)
         try:
-            current = resolve_path(namespace, path)
+            current = resolve_path(namespace, where)
         except LookupError:
             current = None
         if current is tensor:
@@ -672,16 +913,16 @@ def _restore_trained(namespace: dict, plan: dict, trained: TrainedNames, recorde
         if start is None or not _holds(current, start) or _holds(tensor, start):
             continue
         try:
-            if "." in path:
-                holder, _, attribute = path.rpartition(".")
+            if "." in where:
+                holder, _, attribute = where.rpartition(".")
                 setattr(resolve_path(namespace, holder), attribute, tensor)
-            elif path in namespace:
-                namespace[path] = tensor
+            elif where in namespace:
+                namespace[where] = tensor
             else:
                 continue
         except Exception:  # the holder refuses the attribute: judge what the script left
             continue
-        if resolve_path(namespace, path) is tensor and isinstance(tensor, torch.Tensor):
+        if resolve_path(namespace, where) is tensor and isinstance(tensor, torch.Tensor):
             replaced.append(path)
     return replaced
 
@@ -712,11 +953,71 @@ def _holds(value, data: list) -> bool:
     return len(flat) == len(data) and all(isinstance(b, float) and a == b for a, b in zip(flat, data))
 
 
+def _param_path(plan: dict, name: str) -> str:
+    """Where the script keeps the spec's parameter `name`: its own name for it, when it uses another."""
+    return (plan.get("aliases") or {}).get(name, name)
+
+
+def names_by_role(namespace: dict, plan: dict, namer: LeafNamer, filename: str) -> tuple[dict, list[dict], dict]:
+    """The plan as the reading after the run uses it, with the student's own names for the spec's parameters
+    and functions where the script lacks the spec's (see LeafNamer and find_function); the notes that tell
+    the student which name was read as which, or which names fit a role equally; and the trace's renames
+    for parameters settled only now, by where they enter the graph (LeafNamer.fit_by_forward)."""
+    namer.match_leaves()
+    plan = dict(plan)
+    notes: list[dict] = []
+    renames: dict[str, str] = {}
+    if not namer.strict:
+        probes = [dict(p) for p in plan.get("function_probes") or []]
+        wanted = [("forward", plan.get("forward", "forward")), ("loss", plan.get("loss", "loss"))]
+        wanted += [("function", name) for name in dict.fromkeys(p["function"] for p in probes)]
+        taken = {name for _, name in wanted}
+        renamed: dict[str, str] = {}
+        for role, name in wanted:
+            if name in namespace or name in renamed:
+                continue
+            found, candidates = find_function(namespace, name, role, filename, taken)
+            if found is not None:
+                renamed[name] = found
+                taken.add(found)
+                notes.append({"code": "name_read_as", "ours": name, "yours": found})
+            elif candidates:
+                notes.append({"code": "name_undecided", "ours": name, "candidates": candidates[:8]})
+        for key in ("forward", "loss"):
+            plan[key] = renamed.get(plan.get(key, key), plan.get(key, key))
+        for probe in probes:
+            probe["function"] = renamed.get(probe["function"], probe["function"])
+        plan["function_probes"] = probes
+        forward = namespace.get(plan.get("forward", "forward"))
+        inputs = list(dict.fromkeys(json.dumps(p["x"]) for p in plan.get("probes") or []))[:3]
+        if namer.undecided and callable(forward) and plan.get("forward_expr") and inputs:
+            renames = namer.fit_by_forward(forward, plan["forward_expr"], [json.loads(x) for x in inputs])
+    plan["aliases"] = dict(namer.aliases)
+    notes = [{"code": "name_read_as", "ours": ours, "yours": yours} for ours, yours in namer.aliases.items()] + notes
+    notes += [{"code": "name_undecided", "ours": ours, "candidates": candidates[:8]}
+              for ours, candidates in namer.undecided.items()]
+    return plan, notes, renames
+
+
+def renamed_steps(steps: list[dict], renames: dict[str, str]) -> list[dict]:
+    """The recorded steps with their per-name entries renamed all at once (a swap stays a swap)."""
+    if not renames:
+        return steps
+    out = []
+    for step in steps:
+        step = dict(step)
+        for key, value in step.items():
+            if isinstance(value, dict) and any(name in renames for name in value):
+                step[key] = {renames.get(name, name): v for name, v in value.items()}
+        out.append(step)
+    return out
+
+
 def _read_final_params(namespace: dict, plan: dict) -> dict:
     out = {}
     for path in plan.get("params", []):
         try:
-            value = resolve_path(namespace, path)
+            value = resolve_path(namespace, _param_path(plan, path))
         except LookupError:
             out[path] = {"kind": "missing"}
             continue
@@ -807,7 +1108,7 @@ def _function_probes(namespace: dict, plan: dict) -> list[dict]:
         try:
             fn = _function(namespace, probe["function"])
             for path, value in probe["params"].items():
-                _set_param(namespace, path, value)
+                _set_param(namespace, _param_path(plan, path), value)
             results.append({"value": _returned_values(_call_with_numbers(fn, *probe["args"]))})
         except BaseException as exc:
             results.append({"error": f"{type(exc).__name__}: {str(exc)[:500]}"})
@@ -914,11 +1215,15 @@ def _probes(namespace: dict, plan: dict) -> dict:
     except (LookupError, TypeError) as exc:
         return {"error": str(exc), "results": []}
     params = {}
+    shapes = plan.get("param_shapes") or {}
     for path in plan.get("params", []):
         try:
-            value = resolve_path(namespace, path)
+            value = resolve_path(namespace, _param_path(plan, path))
         except LookupError:
             return {"error": f"the script defines no parameter named {path!r}", "results": []}
+        if isinstance(value, torch.Tensor) and path in shapes and value.numel() != _numel(shapes[path]):
+            return {"error": f"your {_param_path(plan, path)} has shape {list(value.shape)}; the assignment's "
+                             f"{path} has shape {list(shapes[path])}", "results": []}
         if not isinstance(value, torch.Tensor):
             return {"error": f"{path!r} is a {type(value).__name__}, not a tensor", "results": []}
         if not value.is_leaf:
@@ -945,6 +1250,13 @@ def _probes(namespace: dict, plan: dict) -> dict:
                 break
         results.append(max(tried, key=lambda t: t[:2])[2])  # the most useful attempt; the first among equals
     return {"results": results}
+
+
+def _numel(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
 
 
 # How far a probe's attempt got, the most useful first: its report is the one of the attempt that got furthest
@@ -1048,7 +1360,9 @@ def run_job(job: dict, outcome_fd: int):
     sys.argv = [filename]
 
     writer = OutcomeWriter(outcome_fd)
-    trained = TrainedNames(LeafNamer(namespace, list(plan.get("params", []))))
+    namer = LeafNamer(namespace, list(plan.get("params", [])), plan.get("param_shapes"),
+                      strict=plan.get("names") == "strict")
+    trained = TrainedNames(namer)
     recorder = GradientRecorder(trained,
                                 int(plan.get("max_trace_steps", 20000)),
                                 int(plan.get("max_tensor_elements", 4096)),
@@ -1062,12 +1376,18 @@ def run_job(job: dict, outcome_fd: int):
                    "trace_truncated": recorder.truncated,
                    "recorder_errors": (setup_errors + recorder.errors)[:5]}
         if run["status"] not in ("syntax_error", "os_exit"):
-            outcome["replaced"] = _restore_trained(namespace, plan, trained, recorder)
-            outcome["final_params"] = _read_final_params(namespace, plan)
-            outcome["predictions"] = _predictions(namespace, plan)
-            outcome["batch_predictions"] = _batch_predictions(namespace, plan)  # before probes move the params
-            outcome["probes"] = _probes(namespace, plan)
-            outcome["function_probes"] = _function_probes(namespace, plan)
+            reading, name_notes, renames = names_by_role(namespace, plan, namer, filename)
+            if renames:  # parameters settled only after the run: their steps and trained tensors take the spec's names
+                recorder.steps[:] = renamed_steps(recorder.steps, renames)
+                trained.tensors = {renames.get(k, k): v for k, v in trained.tensors.items()}
+            outcome["trace"] = recorder.steps
+            outcome["notes"] = (outcome.get("notes") or []) + name_notes
+            outcome["replaced"] = _restore_trained(namespace, reading, trained, recorder)
+            outcome["final_params"] = _read_final_params(namespace, reading)
+            outcome["predictions"] = _predictions(namespace, reading)
+            outcome["batch_predictions"] = _batch_predictions(namespace, reading)  # before probes move the params
+            outcome["probes"] = _probes(namespace, reading)
+            outcome["function_probes"] = _function_probes(namespace, reading)
         writer.write(outcome)
 
     job_pid = os.getpid()

@@ -1,5 +1,8 @@
+import matplotlib.pyplot as plt
+
 x_data = [1.0, 2.0, 3.0]
 y_data = [2.0, 4.0, 6.0]
+
 w = 1.0
 
 
@@ -8,11 +11,11 @@ def forward(x):
 
 
 def cost(xs, ys):
-    total = 0
+    cost = 0
     for x, y in zip(xs, ys):
         y_pred = forward(x)
-        total += (y_pred - y) ** 2
-    return total / len(xs)
+        cost += (y_pred - y) ** 2
+    return cost / len(xs)
 
 
 def gradient(xs, ys):
@@ -22,10 +25,19 @@ def gradient(xs, ys):
     return grad / len(xs)
 
 
-print('Predict (before training)', 4, forward(4))
-for epoch in range(20):
+epoch_list = []
+cost_list = []
+print('predict (before training)', 4, forward(4))
+for epoch in range(100):
     cost_val = cost(x_data, y_data)
     grad_val = gradient(x_data, y_data)
     w -= 0.01 * grad_val
-    print('Epoch:', epoch, 'w=', w, 'loss=', cost_val)
-print('Predict (after training)', 4, forward(4))
+    print('epoch:', epoch, 'w=', w, 'loss=', cost_val)
+    epoch_list.append(epoch)
+    cost_list.append(cost_val)
+
+print('predict (after training)', 4, forward(4))
+plt.plot(epoch_list, cost_list)
+plt.ylabel('cost')
+plt.xlabel('epoch')
+plt.show()

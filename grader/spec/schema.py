@@ -279,6 +279,9 @@ class AssignmentSpec(Strict):
     data: Data
     model: Model
     functions: Functions = Functions()
+    # by_role: a parameter or function the script names otherwise is matched by its shape, place and kind and
+    # graded with a note ("we read your w_1 as w1"); strict: only the spec's names count
+    names: Literal["by_role", "strict"] = "by_role"
     training: Training
     checks: list[Check] = Field(min_length=1)
 

@@ -1,5 +1,5 @@
 # expect: mistake.learning_rate
-# Learning rate 0.1 instead of 0.05.
+# Learning rate 0.2 instead of 0.1.
 import numpy as np
 import torch
 
@@ -10,7 +10,7 @@ y_data = torch.from_numpy(xy[:, [-1]])
 
 class Model(torch.nn.Module):
     def __init__(self):
-        super().__init__()
+        super(Model, self).__init__()
         self.linear1 = torch.nn.Linear(8, 6)
         self.linear2 = torch.nn.Linear(6, 4)
         self.linear3 = torch.nn.Linear(4, 1)
@@ -24,18 +24,19 @@ class Model(torch.nn.Module):
 
 
 model = Model()
-criterion = torch.nn.BCELoss()
-optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
 
-for epoch in range(150):
+criterion = torch.nn.BCELoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.2)
+
+for epoch in range(100):
+    # Forward
     y_pred = model(x_data)
     loss = criterion(y_pred, y_data)
-    if epoch % 10 == 0:
-        print(epoch, loss.item())
+    print(epoch, loss.item())
+
+    # Backward
     optimizer.zero_grad()
     loss.backward()
-    optimizer.step()
 
-with torch.no_grad():
-    accuracy = ((model(x_data) > 0.5).float() == y_data).float().mean().item()
-print('training accuracy', accuracy)
+    # Update
+    optimizer.step()

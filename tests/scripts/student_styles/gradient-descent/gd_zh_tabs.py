@@ -24,7 +24,7 @@ def gradient(xs, ys):
 
 
 历史 = []
-for 轮 in range(20):
+for 轮 in range(100):
 	损失 = cost(x_data, y_data)
 	w -= 0.01 * gradient(x_data, y_data)
 	历史.append(损失)

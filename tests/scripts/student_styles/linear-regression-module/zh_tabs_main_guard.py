@@ -23,7 +23,7 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
 
 
 def 训练():
-	for 轮 in range(100):
+	for 轮 in range(1000):
 		optimizer.zero_grad()
 		损失 = criterion(model(x_data), y_data)
 		损失.backward()

@@ -19,7 +19,7 @@ class LogisticRegressionModel(torch.nn.Module):
 
 model = LogisticRegressionModel()
 criterion = torch.nn.BCELoss(size_average=False)
-optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
 for epoch in range(1000):
     y_pred = model(x_data)
     loss = criterion(y_pred, y_data)

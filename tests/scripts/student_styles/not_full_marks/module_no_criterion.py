@@ -22,7 +22,7 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
 
 
 def 训练():
-	for 轮 in range(100):
+	for 轮 in range(1000):
 		optimizer.zero_grad()
 		损失 = F.mse_loss(model(x_data), y_data, reduction="sum")
 		损失.backward()

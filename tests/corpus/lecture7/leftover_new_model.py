@@ -1,5 +1,3 @@
-# expect: trace.first_divergence_all_samples
-# Plain SGD instead of Adam.
 import numpy as np
 import torch
 
@@ -10,7 +8,7 @@ y_data = torch.from_numpy(xy[:, [-1]])
 
 class Model(torch.nn.Module):
     def __init__(self):
-        super().__init__()
+        super(Model, self).__init__()
         self.linear1 = torch.nn.Linear(8, 6)
         self.linear2 = torch.nn.Linear(6, 4)
         self.linear3 = torch.nn.Linear(4, 1)
@@ -25,17 +23,12 @@ class Model(torch.nn.Module):
 
 model = Model()
 criterion = torch.nn.BCELoss()
-optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
-
-for epoch in range(150):
-    y_pred = model(x_data)
-    loss = criterion(y_pred, y_data)
-    if epoch % 10 == 0:
-        print(epoch, loss.item())
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(100):
+    loss = criterion(model(x_data), y_data)
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
+print(epoch, loss.item())
 
-with torch.no_grad():
-    accuracy = ((model(x_data) > 0.5).float() == y_data).float().mean().item()
-print('training accuracy', accuracy)
+model = Model()

@@ -1,0 +1,44 @@
+"""What the student hears about names: a spec name read as the student's own ("we read your w_1 as w1", a note
+that costs nothing), a spec name several of the student's names fit equally (never guessed: they are listed),
+and parameters the student's model trains that the assignment's model has not.
+
+The harness matches names by role (worker/harness.py, LeafNamer and find_function) unless the spec says
+`names: strict`; it reports each match as a run note, which is said here.
+"""
+from __future__ import annotations
+
+from grader.feedback import Message
+from grader.outcome import Outcome
+from grader.spec import AssignmentSpec
+
+NAME_NOTES = ("name_read_as", "name_undecided")
+
+
+def name_notes(outcome: Outcome) -> list[Message]:
+    """The harness's name notes as messages, in the order it made them."""
+    messages = []
+    for note in outcome.notes:
+        if note.code == "name_read_as":
+            messages.append(Message("note.name_read_as", {"yours": note.yours, "ours": note.ours}))
+        elif note.code == "name_undecided":
+            messages.append(Message("names.undecided", {"ours": note.ours, "candidates": ", ".join(note.candidates)}))
+    return messages
+
+
+def extra_params(spec: AssignmentSpec, outcome: Outcome) -> list[Message]:
+    """Parameters of the student's model that the training reached and the spec has not (an extra layer):
+    only paths inside an object the spec's own parameters live in (`model.linear4.weight`), so a plain tensor
+    the script differentiates on the side is not called a parameter."""
+    params = set(spec.model.params)
+    heads = {name.split(".", 1)[0] for name in params if "." in name}
+    if not heads:
+        return []
+    seen: dict[str, list[int]] = {}
+    for step in outcome.trace[:3]:
+        for name, grad in step.grads.items():
+            if name not in params and "." in name and name.split(".", 1)[0] in heads:
+                seen.setdefault(name, list(grad.shape) if grad is not None else [])
+    if not seen:
+        return []
+    listed = ", ".join(f"{name} {shape}" for name, shape in sorted(seen.items()))
+    return [Message("names.extra_params", {"params": listed})]

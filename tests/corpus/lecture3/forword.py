@@ -1,0 +1,36 @@
+import matplotlib.pyplot as plt
+
+x_data = [1.0, 2.0, 3.0]
+y_data = [2.0, 4.0, 6.0]
+w = 1.0
+
+
+def forword(x):
+    return x * w
+
+
+def cost(xs, ys):
+    cost = 0
+    for x, y in zip(xs, ys):
+        y_pred = forword(x)
+        cost += (y_pred - y) ** 2
+    return cost / len(xs)
+
+
+def gradient(xs, ys):
+    grad = 0
+    for x, y in zip(xs, ys):
+        grad += 2 * x * (x * w - y)
+    return grad / len(xs)
+
+
+cost_list = []
+print('predict (before training)', 4, forword(4))
+for epoch in range(100):
+    cost_val = cost(x_data, y_data)
+    grad_val = gradient(x_data, y_data)
+    w -= 0.01 * grad_val
+    cost_list.append(cost_val)
+print('predict (after training)', 4, forword(4))
+plt.plot(cost_list)
+plt.show()

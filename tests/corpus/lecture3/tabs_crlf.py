@@ -1,0 +1,25 @@
+x_data = [1.0, 2.0, 3.0]
+y_data = [2.0, 4.0, 6.0]
+w = 1.0
+
+def forward(x):
+	return x * w
+
+def cost(xs, ys):
+	c = 0
+	for x, y in zip(xs, ys):
+		c += (forward(x) - y) ** 2
+	return c / len(xs)
+
+def gradient(xs, ys):
+	g = 0
+	for x, y in zip(xs, ys):
+		g += 2 * x * (x * w - y)
+	return g / len(xs)
+
+for epoch in range(100):
+	cost_val = cost(x_data, y_data)
+	grad_val = gradient(x_data, y_data)
+	w -= 0.01 * grad_val
+	print('Epoch:', epoch, 'w=', w, 'loss=', cost_val)
+print('Predict (after training)', 4, forward(4))
