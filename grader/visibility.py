@@ -38,6 +38,8 @@ EVIDENCE: dict[str, frozenset[str]] = {
     "mistake.missing_param": frozenset({"final_params"}),
     "mistake.not_tensor_param": frozenset({"final_params"}),
     "mistake.non_leaf_param": frozenset({"final_params"}),
+    "names.undecided": frozenset({"final_params"}),  # grader.names: like a missing parameter
+    "names.extra_params": frozenset({"trace"}),  # read from the trace's parameters
 }
 HAND_GRADIENT_EVIDENCE = frozenset({"final_params"})  # _TRAINED codes where the student computes gradients by hand
 NOTE_EVIDENCE = frozenset({"runs"})  # note.*: what the harness did to run the script

@@ -78,7 +78,7 @@ def test_w_1_is_read_as_w1_with_a_note_and_full_marks(sandbox, quadratic):
     notes = [d for d in result.diagnoses if d.code == "note.name_read_as"]
     assert [n.params for n in notes] == [{"yours": "w_1", "ours": "w1"}, {"yours": "w_2", "ours": "w2"}]
     assert notes[0].render("en") == "We read your w_1 as w1: the assignment's name for it."
-    assert notes[0].render("zh") == "我们把你的 w_1 当作 w1 来评分（作业里的名字是 w1）。"
+    assert notes[0].render("zh") == "我们把你的 w_1 当作作业里的 w1 来评分。"
 
 
 def test_names_strict_grades_the_specs_names_only(sandbox, quadratic):
