@@ -47,15 +47,6 @@ def _cases() -> list:
 CASES = _cases()
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    from worker.sandbox import get_sandbox
-
-    box = get_sandbox("forkserver")
-    yield box
-    box.close()
-
-
 def _spec(case: dict, tmp_path: Path):
     folder = ROOT / "assignments" / case["assignment"]
     if case.get("data") != "course":

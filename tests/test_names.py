@@ -59,15 +59,6 @@ def test_a_function_imported_from_elsewhere_is_not_taken_for_the_students():
 
 
 @pytest.fixture(scope="module")
-def sandbox():
-    from worker.sandbox import get_sandbox
-
-    box = get_sandbox("forkserver")
-    yield box
-    box.close()
-
-
-@pytest.fixture(scope="module")
 def quadratic():
     return load_spec(ROOT / "assignments" / "backprop-quadratic" / "assignment.yaml")
 
