@@ -115,7 +115,7 @@ def test_a_student_submits_watches_it_graded_and_reads_the_feedback(live, page):
     expect(page.locator("#client-error")).to_have_text("Only Python files (.py) are accepted.")
     with page.expect_navigation():  # form.submit() skips the script's check: the server refuses it too
         page.evaluate("() => document.getElementById('upload-form').submit()")
-    expect(page.locator("#upload-error")).to_contain_text("Only Python files (.py) are accepted; notes.txt is not one.")
+    expect(page.locator("#upload-error")).to_contain_text("Only Python files (.py) and Jupyter notebooks (.ipynb) are accepted; notes.txt is neither.")
     shot(page, "09-upload-refused")
 
     page.goto(f"{live.url}/settings")
