@@ -127,6 +127,11 @@ def load_csv(block: dict, base_dir: Path | None, where: tuple) -> dict:
             "csv": source.csv, "text": text, "aliases": source.aliases}
 
 
+def read_text(name: str, base_dir: Path) -> str:
+    """A data file's text as a spec reads it (gunzipped when its name ends in .gz): what a bundle stores."""
+    return _read(name, base_dir, ("data",))
+
+
 def _read(name: str, base_dir: Path | None, where: tuple) -> str:
     if base_dir is None:
         raise CsvProblem(where, "csv", f"{name} cannot be read: this spec was given without its folder "

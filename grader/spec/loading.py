@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from grader.spec.data_files import CsvProblem, resolve_data_files
+from grader.spec.data_files import CsvProblem, read_text, resolve_data_files
 from grader.spec.problems import SpecError, SpecProblem, problem_at, validation_problems
 from grader.spec.schema import SLUG, AssignmentSpec
 from grader.spec.semantics import name_problems
@@ -165,7 +165,7 @@ def bundle_spec(path: str | Path) -> str:
     if not blocks:
         return text
     for block in blocks:
-        block["text"] = (path.parent / block["csv"]).read_text(encoding="utf-8")
+        block["text"] = read_text(block["csv"], path.parent)  # a .gz file's text, not its bytes
     bundled = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True, width=120)
     parse_spec(bundled, str(path))  # the bundle must say what the folder says
     return bundled

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-xy = np.loadtxt('diabetes.csv', delimiter=',', dtype=np.float32)
+xy = np.loadtxt('diabetes.csv.gz', delimiter=',', dtype=np.float32)
 x_data = torch.from_numpy(xy[:, :-1])
 y_data = torch.from_numpy(xy[:, [0]]).clamp(0, 1)
 
