@@ -9,8 +9,9 @@ names the evidence it judges (grader.checks.kinds):
 - "trace" (the gradients of the training as it ran): judged over the steps that ran, unless none did;
 - "end" (the trained model: final parameters, predictions, accuracy): judged only when the run made at least
   as many backward() calls as the reference's training (a stop after training, such as an input() at the end,
-  loses only the `runs` points); and, with `init: student` parameters, only when the run recorded the
-  starting values the reference trains from (else the reference would train from zeros the student never had).
+  loses only the `runs` points); and final parameters and predictions, with `init: student` parameters, only
+  when the run recorded the starting values the reference trains from (else the reference would train from
+  zeros the student never had; an accuracy needs no reference).
 """
 from __future__ import annotations
 
@@ -22,8 +23,10 @@ from grader.outcome import Outcome, RunReport
 from grader.spec import AssignmentSpec, Check
 
 STOPPED = ("exception", "exit", "os_exit")
-# what the harness says when a name the plan asks for is not in the script (worker/harness.py)
+# what the harness says when a name the plan asks for is not in the script (worker/harness.py): its sentence,
+# or the same reason as a code once the harness reports codes
 _MISSING_NAME = re.compile(r"defines no (?:function|parameter) named '?([^'\s]+)'?")
+_MISSING_CODES = ("harness.no_function", "harness.no_param")
 
 
 def stopped_early(outcome: Outcome | None) -> bool:
@@ -70,7 +73,10 @@ def _unreached_name(check: Check, o: Outcome) -> str | None:
     else:
         errors = [r.error for r in o.function_probes]
     for error in errors:
-        found = _MISSING_NAME.search(error) if isinstance(error, str) else None
-        if found:
-            return found.group(1)
+        if isinstance(error, str):
+            found = _MISSING_NAME.search(error)
+            if found:
+                return found.group(1)
+        elif getattr(error, "code", None) in _MISSING_CODES and (error.params or {}).get("name"):
+            return str(error.params["name"])
     return None
