@@ -66,9 +66,9 @@ def test_an_unused_sklearn_import_says_what_the_sandbox_has_and_nothing_else(san
     assert said["runs"].startswith("Your script stops at line 3: it imports sklearn, which the grader does not have.")
     assert "numpy, torch, matplotlib" in said["runs"] and "sklearn is not — remove the import" in said["runs"]
     assert "sklearn" not in said["runs"].split("have.")[1].split(";")[0]  # not listed as available
-    assert codes(result) == {"runs": "runs.missing_module", "gradients": "check.stopped_before_defined",
-                             "trace": "check.stopped_before_training", "params": "check.stopped_before_training",
-                             "held-out": "check.stopped_before_training"}
+    spec = load_spec(ROOT / "assignments" / "multiple-dimension-input" / "assignment.yaml")
+    before = {"runs": "runs.missing_module", "gradients": "check.stopped_before_defined"}
+    assert codes(result) == {c.id: before.get(c.id, "check.stopped_before_training") for c in spec.checks}
     assert said["gradients"] == "Not checked: your script stopped on line 3 before it defined criterion."
     # no cascade of missing parameters, no value from a model the student never had
     assert result.diagnoses == [] and result.score == 0
@@ -142,7 +142,7 @@ def test_sys_exit_with_a_status_before_training_names_no_line(sandbox):
 
 def test_a_model_that_never_trained_is_not_compared_with_a_zero_initialised_reference(sandbox):
     # init: student parameters: with no backward() call their starting values were never seen
-    source = LECTURE7.split("for epoch in range(150):")[0]
+    source = LECTURE7.split("for epoch in range(")[0]
     result, _ = grade(sandbox, "multiple-dimension-input", source)
     said = messages(result)
     assert codes(result)["params"] == "check.no_start"
