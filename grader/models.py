@@ -97,9 +97,11 @@ class Submission(Base):
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     assignment_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"))
     assignment_version: so.Mapped[int] = so.mapped_column(default=1)
-    source: so.Mapped[str] = so.mapped_column(sa.Text)
+    source: so.Mapped[str] = so.mapped_column(sa.Text)  # a notebook's code cells as a script (grader.notebook)
     sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
     filename: so.Mapped[str] = so.mapped_column(sa.String(200))
+    # an uploaded notebook (.ipynb) as stored (grader.notebook.stored_text); what the worker runs; None for a script
+    notebook: so.Mapped[str | None] = so.mapped_column(sa.Text)
     submitted_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default="queued")
     enqueued_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)  # last time a task was sent
@@ -113,6 +115,8 @@ class Submission(Base):
     late_penalty: so.Mapped[float] = so.mapped_column(sa.Float, default=0.0)
     diagnoses: so.Mapped[list] = so.mapped_column(StorableJSON, default=list)  # [{"code", "params"}]
     stdout_excerpt: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # a notebook's: where each cell's output starts in stdout_excerpt, [[cell, offset], ...] (grader.notebook)
+    stdout_cells: so.Mapped[list | None] = so.mapped_column(StorableJSON)
     error: so.Mapped[str | None] = so.mapped_column(sa.Text)  # rows before 0005: why grading failed, in English
     # why the last attempt failed on our side (grader.feedback "failure.*" code + parameters); never student output
     error_code: so.Mapped[str | None] = so.mapped_column(sa.String(64))

@@ -73,8 +73,8 @@ def __grader_cell__(number, _sys=__import__("sys")):
 class NotebookError(ValueError):
     """A notebook we refuse: an English sentence (a gettext id) and its parameters, put into words when shown."""
 
-    def __init__(self, text: str, **params):
-        self.text, self.params = text, params
+    def __init__(self, text: str, too_large: bool = False, **params):
+        self.text, self.params, self.too_large = text, params, too_large
         super().__init__(text % params if params else text)
 
     def render(self, lang: str) -> str:
@@ -139,7 +139,7 @@ def read_notebook(text: str, max_code_bytes: int) -> Notebook:
     if total > max_code_bytes:
         largest = max(found.code_cells, key=lambda c: len(c.source.encode("utf-8")))
         raise NotebookError(N_("The notebook's code is larger than %(kb)s KB (cell %(cell)s alone holds %(cell_kb)s "
-                               "KB); a homework notebook holds a few KB of code."), kb=max_code_bytes // 1024,
+                               "KB); a homework notebook holds a few KB of code."), True, kb=max_code_bytes // 1024,
                             cell=largest.number, cell_kb=len(largest.source.encode("utf-8")) // 1024)
     if "\x00" in "".join(c.source for c in found.code_cells):
         raise NotebookError(N_("The notebook's code contains a NUL character, so it is not Python."))

@@ -71,6 +71,10 @@ class SubmissionError(ValueError):
         return gettext(lang, self.text, **self.params)
 
 
+class UploadTooLarge(SubmissionError):
+    """An upload over its cap: the pages and the API answer it with 413, as when the request itself is too large."""
+
+
 def sender_app(config: Config) -> Celery:
     """A Celery app that only sends (no task module imported), with the workers' broker settings."""
     app = Celery("grader-sender", set_as_current=False)
@@ -159,13 +163,18 @@ def script_name(name: str | None) -> str:
 
 def upload_limit(filename: str | None, max_bytes: int) -> int:
     """How many bytes of an upload to read: a notebook's outputs and images may be far larger than its code."""
-    return max(max_bytes, NOTEBOOK_MAX_BYTES) if is_notebook_name(filename) else max_bytes
+    return largest_upload(max_bytes) if is_notebook_name(filename) else max_bytes
+
+
+def largest_upload(max_bytes: int) -> int:
+    """The largest file an upload request may carry: a notebook's, or the script cap when it is larger."""
+    return max(max_bytes, NOTEBOOK_MAX_BYTES)
 
 
 def read_source(data: bytes, max_bytes: int = MAX_SOURCE_BYTES) -> tuple[str, str]:
     """(text, encoding) of a script's bytes; SubmissionError when it is too large, not text, blank or holds NUL."""
     if len(data) > max_bytes:
-        raise SubmissionError(N_("The file is larger than %(kb)s KB; a homework script is a few KB."),
+        raise UploadTooLarge(N_("The file is larger than %(kb)s KB; a homework script is a few KB."),
                               kb=max_bytes // 1024)
     try:
         source, encoding = decode_script(data)
@@ -197,12 +206,12 @@ def accept_notebook(data: bytes, filename: str, max_bytes: int = MAX_SOURCE_BYTE
     try:
         notebook = read_notebook(text, max_bytes)
     except NotebookError as exc:
-        raise SubmissionError(exc.text, **exc.params) from None
+        raise (UploadTooLarge if exc.too_large else SubmissionError)(exc.text, **exc.params) from None
     return Upload(extracted_code(notebook), filename, encoding, stored_text(text, max_bytes))
 
 
 def store(session: so.Session, user: User, assignment_id: str, source: str, filename: str,
-          now: dt.datetime | None = None) -> Submission:
+          now: dt.datetime | None = None, notebook: str | None = None) -> Submission:
     """Insert a queued submission (not committed). SubmissionError for an unknown or unpublished assignment."""
     assignment = session.get(Assignment, assignment_id) if isinstance(assignment_id, str) else None
     if assignment is None or (not assignment.published and user.role == "student"):
@@ -210,7 +219,7 @@ def store(session: so.Session, user: User, assignment_id: str, source: str, file
     now = now or utcnow()
     submission = Submission(user_id=user.id, assignment_id=assignment.id, assignment_version=assignment.version,
                             source=source, sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(),
-                            filename=script_name(filename), submitted_at=now, enqueued_at=now,
+                            filename=script_name(filename), notebook=notebook, submitted_at=now, enqueued_at=now,
                             status="queued", attempt=0)
     session.add(submission)
     session.flush()
@@ -220,21 +229,21 @@ def store(session: so.Session, user: User, assignment_id: str, source: str, file
 def enqueue(session: so.Session, user: User, assignment_id: str, upload: Upload,
             send: Callable[[int], bool]) -> Submission:
     """Store an accepted upload and COMMIT, then send its grade task (the order is the module's rule)."""
-    submission = store(session, user, assignment_id, upload.source, upload.filename)
+    submission = store(session, user, assignment_id, upload.source, upload.filename, notebook=upload.notebook)
     session.commit()
     send(submission.id)
     return submission
 
 
 def submit(db: Database, send: Callable[[int], bool], user_id: int, assignment_id: str, source: str,
-           filename: str = DEFAULT_NAME) -> Submission:
+           filename: str = DEFAULT_NAME, notebook: str | None = None) -> Submission:
     """Store and COMMIT in a session of its own, then send: enqueue() for the service's own tools and tests,
     whose source was read already."""
     with db.session() as session:
         user = session.get(User, user_id)
         if user is None:
             raise SubmissionError("no user with id %(id)s", id=user_id)
-        submission = store(session, user, assignment_id, source, filename)
+        submission = store(session, user, assignment_id, source, filename, notebook=notebook)
     send(submission.id)
     return submission
 

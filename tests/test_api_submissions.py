@@ -94,8 +94,8 @@ def test_oversized_uploads_get_413_json(api):
     client = api.test_client()
     response = submit(client, headers(api, "alice"), content=b"x" * (400 * 1024))
     assert response.status_code == 413 and response.is_json and "larger than" in response.json["error"]
-    response = submit(client, headers(api, "alice"), content=b"x" * (210 * 1024))
-    assert response.status_code == 400 and "larger than" in response.json["error"]
+    response = submit(client, headers(api, "alice"), content=b"x" * (210 * 1024))  # the file over its own cap
+    assert response.status_code == 413 and "larger than" in response.json["error"]
 
 
 def test_the_pages_limits_apply_to_the_api(template_db, tmp_path):

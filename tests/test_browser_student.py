@@ -112,7 +112,7 @@ def test_a_student_submits_watches_it_graded_and_reads_the_feedback(live, page):
     txt.write_text("not python")
     page.set_input_files("input[type=file]", str(txt))
     page.click("#upload-form button[type=submit]")
-    expect(page.locator("#client-error")).to_have_text("Only Python files (.py) are accepted.")
+    expect(page.locator("#client-error")).to_have_text("Only Python files (.py) and Jupyter notebooks (.ipynb) are accepted.")
     with page.expect_navigation():  # form.submit() skips the script's check: the server refuses it too
         page.evaluate("() => document.getElementById('upload-form').submit()")
     expect(page.locator("#upload-error")).to_contain_text("Only Python files (.py) and Jupyter notebooks (.ipynb) are accepted; notes.txt is neither.")
@@ -156,4 +156,38 @@ def test_a_student_switches_to_chinese_and_reads_the_diagnosis_in_chinese(live, 
     page.click("header nav form button.link")  # log out
     expect(page).to_have_url(re.compile(r"/login"))
     expect(page.locator("h1")).to_have_text("登录")
+    assert page.problems == []
+
+
+def test_a_student_uploads_a_notebook_and_reads_the_error_by_cell(live, page):
+    from playwright.sync_api import expect
+
+    from notebook_files import colab_notebook, script_cells
+
+    # without the per-step prints: the stored output keeps its first 8000 characters, the last cell's among them
+    solution = (QUADRATIC / "solution.py").read_text()
+    cells = script_cells("\n".join(line for line in solution.split("\n") if "grad:" not in line))
+    cells[-1] += "\nprint(undefined_name)"
+    notebook = Path(live.pipe.logs) / "作业.ipynb"
+    notebook.write_text(colab_notebook(cells))
+    last = len(cells) + 1  # Colab's notebook starts with a markdown cell
+    live.pipe.worker()
+    page.goto(f"{live.url}/login")
+    page.fill("input[name=username]", "wang")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live.url}/assignments/backprop-quadratic")
+    page.set_input_files("input[type=file]", str(notebook))
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator("#live")).to_have_attribute("data-status", "graded", timeout=90_000)
+    expect(page.locator('tr[data-check="runs"]')).to_contain_text(
+        f"Your notebook raised NameError in cell {last}, line 2: name 'undefined_name' is not defined")
+    expect(page.locator(f'pre.cell-output[data-cell="{last}"]')).to_contain_text("Predict(after training) 4")
+    shot(page, "11-notebook-error")
+    page.click("text=History")
+    page.locator("tr[data-submission] >> text=source").first.click()
+    expect(page.locator(f"#cell-{last} h3")).to_contain_text(f"Cell {last}")
+    expect(page.locator(f"#C{last}L2")).to_contain_text("print(undefined_name)")
+    expect(page.locator("#cell-1")).to_contain_text("Homework (Colab)")  # the markdown cell, numbered too
+    shot(page, "12-notebook-source")
     assert page.problems == []

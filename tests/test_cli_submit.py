@@ -166,3 +166,21 @@ def test_a_spinner_turns_while_waiting_on_a_terminal(live):
     assert proc.returncode == 0 and "Score: 40.1 / 70" in out
     frames = drawn.decode("utf-8", "replace")
     assert "running…" in frames and sum(frames.count(c) for c in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏") >= 3
+
+
+def test_submit_takes_a_notebook_and_a_broken_one_gets_the_server_s_sentence(live, tmp_path):
+    from notebook_files import colab_notebook, script_cells
+
+    env = {"GRADER_SERVER": live.url, "GRADER_TOKEN": live.token}
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text('{"cells": [')
+    proc = run(str(broken), "--assignment", "backprop-quadratic", env=env)
+    assert proc.returncode != 0 and "its text is not JSON" in proc.stderr and "Traceback" not in proc.stderr
+    notebook = tmp_path / "hw.ipynb"
+    notebook.write_text(colab_notebook(script_cells(SOLUTION.read_text())))
+    proc = run(str(notebook), "--assignment", "backprop-quadratic", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("submitted #")
+    with db_of(live).session() as session:
+        [row] = session.scalars(sa.select(Submission)).all()
+        assert row.filename == "hw.ipynb" and row.notebook == notebook.read_text()

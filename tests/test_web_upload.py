@@ -42,15 +42,15 @@ def test_a_chinese_file_name_and_source_round_trip(app, client):
 
 
 @pytest.mark.parametrize("kwargs, status, phrase", [
-    ({"content": b"x = 1\n" * 40_000}, 400, "larger than 200 KB"),
+    ({"content": b"x = 1\n" * 40_000}, 413, "larger than 200 KB"),
     ({"content": b"x" * (400 * 1024)}, 413, "larger than 200 KB"),
-    ({"code": "x = 1\n" * 40_000}, 400, "larger than 200 KB"),
+    ({"code": "x = 1\n" * 40_000}, 413, "larger than 200 KB"),
     ({"content": b"print('\xff\xfe')\n"}, 400, "not UTF-8 text"),
     ({"content": b"print(1)\n", "filename": "hw.txt"}, 400, "Only Python files (.py)"),
     ({"content": b"print(1)\n", "filename": "hw.ipynb"}, 400, "its text is not JSON"),
     ({"content": b"   \n"}, 400, "The file is empty"),
     ({"content": b"print(1)\x00\n"}, 400, "NUL byte"),
-    ({}, 400, "Choose a .py file or paste your code"),
+    ({}, 400, "Choose a .py or .ipynb file or paste your code"),
     ({"content": b"print(1)\n", "code": "print(2)\n"}, 400, "not both"),
 ])
 def test_a_bad_upload_is_refused_with_a_message_on_the_form(app, client, kwargs, status, phrase):

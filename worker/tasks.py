@@ -36,7 +36,7 @@ from grader.spec import SpecError, parse_spec
 from grader.submissions import script_name
 from grader.task_names import DRY_RUN_TASK, GRADE_TASK
 from worker.celery_app import app, config
-from worker.grading import grade_source, script_grader
+from worker.grading import grade_upload, script_grader
 from worker.health import PROBE_SECONDS, Health, probe
 from worker.sandbox import SandboxUnavailable, get_sandbox
 
@@ -256,8 +256,8 @@ def _grade(claim: attempts.Claim, worker: str) -> str:
         return "spec broken"
     try:
         cached_before = expected_cache_hits()
-        result, _report = grade_source(spec, claim.source, runtime.sandbox, filename=script_name(claim.filename),
-                                       submitted_at=claim.submitted_at)
+        result, _report = grade_upload(spec, claim.source, runtime.sandbox, script_name(claim.filename),
+                                       claim.notebook, submitted_at=claim.submitted_at)
         metrics.REFERENCE_CACHE.labels("hit" if expected_cache_hits() > cached_before else "miss").inc()
         metrics.observe_run(_report)
     except (SandboxUnavailable, OSError) as exc:

@@ -52,6 +52,7 @@ class Claim:
     submitted_at: dt.datetime
     spec_yaml: str
     assignment_id: str
+    notebook: str | None = None  # an uploaded notebook, run instead of `source` (its code cells as a script)
 
 
 def _stale(now: dt.datetime, lease_seconds: float):
@@ -91,11 +92,11 @@ def claim(db: Database, submission_id: int, worker: str, max_attempts: int, leas
             return None
         row = session.execute(
             sa.select(Submission.attempt, Submission.source, Submission.filename, Submission.submitted_at,
-                      Assignment.spec_yaml, Assignment.id)
+                      Assignment.spec_yaml, Assignment.id, Submission.notebook)
             .join(Assignment, Assignment.id == Submission.assignment_id)
             .where(Submission.id == submission_id)).one()
     return Claim(submission_id, token, row.attempt, row.source, row.filename, row.submitted_at, row.spec_yaml,
-                 row.id)
+                 row.id, row.notebook)
 
 
 def renew(db: Database, claim: Claim) -> bool:
@@ -123,6 +124,8 @@ def write_result(db: Database, claim: Claim, result: GradeResult) -> bool:
                     max_score=result.max_score, late_penalty=result.late_penalty,
                     diagnoses=[d.as_dict() for d in result.diagnoses],
                     stdout_excerpt=result.stdout[:STDOUT_EXCERPT_CHARS], finished_at=now, alive_at=None,
+                    stdout_cells=None if result.cell_starts is None else [
+                        [cell, offset] for cell, offset in result.cell_starts if offset < STDOUT_EXCERPT_CHARS],
                     error=None, error_code=None, error_params=None)
         ).rowcount
         if not current:

@@ -4,14 +4,14 @@ from __future__ import annotations
 import secrets
 from typing import Mapping
 
-from flask import Flask
+from flask import Flask, current_app, request
 
 from grader.config import Config
 from grader.db import Database
-from grader.submissions import Sender, sender_app
+from grader.submissions import Sender, largest_upload, sender_app
+from grader.web.forms import MAX_FORM_OVERHEAD
 from grader.web import api, auth, db as web_db, errors, health, metrics_view, security, staff, student, text, timezones
 
-MAX_FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other fields, on top of the file itself
 
 
 def create_app(config: Config | Mapping | None = None) -> Flask:
@@ -35,6 +35,7 @@ def create_app(config: Config | Mapping | None = None) -> Flask:
     app.extensions["grader.db"] = Database(cfg.database_url)
     app.extensions["grader.sender"] = Sender(sender_app(cfg))
     web_db.init_app(app)
+    app.before_request(_upload_cap)  # first: CSRF and the sessions read the form
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics_view.bp)
     app.register_blueprint(api.bp)
@@ -50,3 +51,13 @@ def create_app(config: Config | Mapping | None = None) -> Flask:
     app.register_blueprint(staff.bp)
 
     return app
+
+
+UPLOAD_ENDPOINTS = ("student.assignment", "api.create_submission")
+
+
+def _upload_cap() -> None:
+    """The upload routes take a request as large as a notebook with its images (grader.submissions checks each
+    file against its own cap); every other request keeps MAX_CONTENT_LENGTH."""
+    if request.endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
+        request.max_content_length = largest_upload(current_app.config["GRADER"].max_upload_bytes) + MAX_FORM_OVERHEAD

@@ -15,7 +15,7 @@ from grader.models import STAFF_ROLES, Assignment, Submission, User
 from grader.visibility import shown
 from grader.service.accounts import user_for_token
 from grader.service.deadlines import effective_deadline
-from grader.submissions import SubmissionError, accept, enqueue
+from grader.submissions import SubmissionError, UploadTooLarge, accept, enqueue, upload_limit
 from grader.web import openapi
 from grader.web.db import get_session, sender
 from grader.web.student.present import spec_facts
@@ -47,6 +47,7 @@ def api_language() -> str:
 @bp.post("/submissions")
 @token_required
 def create_submission():
+    cfg = current_app.config["GRADER"]
     upload = request.files.get("file")
     assignment_id = request.form.get("assignment", "")
     if upload is None:
@@ -57,11 +58,11 @@ def create_submission():
     assignment = session.get(Assignment, assignment_id)
     if assignment is None or (not assignment.published and g.user.role not in STAFF_ROLES):
         return jsonify(error=f"unknown assignment {assignment_id!r}"), 400  # a bad form field, not a bad URL
-    cfg = current_app.config["GRADER"]
     try:
-        accepted = accept(upload.read(cfg.max_upload_bytes + 1), upload.filename, cfg.max_upload_bytes)
+        accepted = accept(upload.read(upload_limit(upload.filename, cfg.max_upload_bytes) + 1), upload.filename,
+                          cfg.max_upload_bytes)
     except SubmissionError as exc:
-        return jsonify(error=str(exc)), 400
+        return jsonify(error=str(exc)), 413 if isinstance(exc, UploadTooLarge) else 400
     # the pages' rules: closed after the last late day, one submission per interval, a per-assignment maximum
     from grader.web.student.rules import refusal
 

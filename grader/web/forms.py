@@ -11,6 +11,8 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from grader.i18n import LANGUAGES
 from grader.web.text import lazy as _
 
+MAX_FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other fields, on top of the file itself
+
 
 class LoginForm(FlaskForm):
     username = StringField(_("Username"), validators=[DataRequired(), Length(max=64)])
@@ -29,7 +31,7 @@ class PostForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    file = FileField(_("Your script (.py)"))
+    file = FileField(_("Your script (.py) or notebook (.ipynb)"))
     code = TextAreaField(_("…or paste your code"))
 
 

@@ -1,10 +1,13 @@
 """Drill-down into any submission (source, checks with their codes, stdout, timings, worker, audit trail),
-regrading it, and overriding its score with a reason kept in the audit log."""
+downloading what was uploaded (a notebook as stored, or its code as a script), regrading it, and overriding its
+score with a reason kept in the audit log."""
 from __future__ import annotations
 
+import io
 import math
+from pathlib import PurePosixPath
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, send_file, url_for
 
 from grader.feedback import render_failure
 from grader.lateness import priced
@@ -12,6 +15,7 @@ from grader.service import audit
 from grader.service.deadlines import effective_deadline
 from grader.submissions import REQUEUE_REGRADE, requeue
 from grader.web.db import get_session
+from grader.web.notebook_view import shown_cells
 from grader.web.staff import bp
 from grader.web.staff.common import record, send_grades, staff_required, submission_or_404
 from grader.web.staff.forms import OverrideForm, ReasonForm, RegradeForm
@@ -34,6 +38,7 @@ def render_submission(s, override: OverrideForm | None = None, clear: ReasonForm
         deadline=effective_deadline(session, s.user_id, s.assignment), auto=automatic_score(s),
         override=override or OverrideForm(formdata=None), clear=clear or ReasonForm(formdata=None),
         regrade=RegradeForm(), log=audit.entries(session, submission_id=s.id), lines=s.source.split("\n"),
+        cells=shown_cells(s),
         checks=list(s.checks), failure=failure_text(s)), status
 
 
@@ -48,6 +53,20 @@ def failure_text(s) -> str | None:
 @staff_required
 def submission(submission_id: int):
     return render_submission(submission_or_404(submission_id))
+
+
+@bp.get("/submissions/<int:submission_id>/download/<any(code, notebook):which>")
+@staff_required
+def download(submission_id: int, which: str):
+    """The code as a script (a notebook's code cells in the percent format), or the notebook as stored."""
+    s = submission_or_404(submission_id)
+    if which == "notebook":
+        if s.notebook is None:
+            abort(404)
+        data, name, kind = s.notebook, s.filename, "application/x-ipynb+json"
+    else:
+        data, name, kind = s.source, str(PurePosixPath(s.filename).with_suffix(".py")), "text/x-python"
+    return send_file(io.BytesIO(data.encode("utf-8")), mimetype=kind, as_attachment=True, download_name=name)
 
 
 @bp.post("/submissions/<int:submission_id>/regrade")

@@ -45,8 +45,10 @@ function uploadChecks() {
     const input = form.querySelector('input[type="file"]');
     const file = input && input.files && input.files[0];
     let problem = "";
-    if (file && !file.name.toLowerCase().endsWith(".py")) problem = form.dataset.wrongType;
-    else if (file && file.size > max) problem = form.dataset.tooLarge;
+    const name = file ? file.name.toLowerCase() : "";
+    const notebook = name.endsWith(".ipynb");  // its outputs may be large; the server counts its code cells
+    if (file && !name.endsWith(".py") && !notebook) problem = form.dataset.wrongType;
+    else if (file && file.size > (notebook ? parseInt(form.dataset.maxNotebookBytes, 10) : max)) problem = form.dataset.tooLarge;
     if (problem) {
       event.preventDefault();
       box.textContent = problem;

@@ -11,7 +11,7 @@ from grader.lateness import window
 from grader.models import Assignment, Submission, User
 from grader.service.standings import Standing, standings
 from grader.source_text import GB18030
-from grader.submissions import SubmissionError, Upload, accept, enqueue
+from grader.submissions import SubmissionError, Upload, UploadTooLarge, accept, enqueue, largest_upload, upload_limit
 from grader.web.db import get_session, sender
 from grader.web.forms import UploadForm
 from grader.web.student import bp
@@ -58,25 +58,27 @@ def render_assignment(assignment: Assignment, form: UploadForm, error: str | Non
                            win=window(spec.late, deadline_for(current_user.id, assignment)), recent=recent,
                            shown=shown_scores(recent, current_user.is_staff),
                            max_kb=current_app.config["GRADER"].max_upload_bytes // 1024,
-                           max_bytes=current_app.config["GRADER"].max_upload_bytes), status
+                           max_bytes=current_app.config["GRADER"].max_upload_bytes,
+                           max_notebook_bytes=largest_upload(current_app.config["GRADER"].max_upload_bytes)), status
 
 
-def _upload_from(form: UploadForm, limit: int) -> Upload | str:
-    """The uploaded file or the pasted code, accepted (grader.submissions), or a sentence saying what is wrong."""
+def _upload_from(form: UploadForm, limit: int) -> Upload | tuple[str, int]:
+    """The uploaded file or the pasted code, accepted (grader.submissions), or a sentence saying what is wrong
+    and the status to answer with."""
     upload = form.file.data
     has_file = upload is not None and bool(getattr(upload, "filename", ""))
     pasted = (form.code.data or "").replace("\r\n", "\n")
     if has_file and pasted.strip():
-        return _("Upload a file or paste your code, not both.")
+        return _("Upload a file or paste your code, not both."), 400
     if not has_file and not pasted.strip():
-        return _("Choose a .py file or paste your code.")
+        return _("Choose a .py or .ipynb file or paste your code."), 400
     # read one byte past the cap, not the whole stream, to tell that it is too large
-    data, filename = (upload.stream.read(limit + 1), upload.filename) if has_file else (pasted.encode("utf-8"),
-                                                                                        "pasted.py")
+    data, filename = ((upload.stream.read(upload_limit(upload.filename, limit) + 1), upload.filename) if has_file
+                      else (pasted.encode("utf-8"), "pasted.py"))
     try:
         return accept(data, filename, limit)
     except SubmissionError as exc:
-        return exc.render(current_lang())
+        return exc.render(current_lang()), 413 if isinstance(exc, UploadTooLarge) else 400
 
 
 # the assignment's words in the viewer's language, on every page that names an assignment
@@ -95,8 +97,8 @@ def assignment(assignment_id: str):
         return render_assignment(assignment, form, _("The form was incomplete; please try again."), 400)
     cfg = current_app.config["GRADER"]
     found = _upload_from(form, cfg.max_upload_bytes)
-    if isinstance(found, str):
-        return render_assignment(assignment, form, found, 400)
+    if isinstance(found, tuple):
+        return render_assignment(assignment, form, *found)
     session = get_session()
     user = session.get(User, current_user.id)
     refused = refusal(session, user, assignment, cfg)

@@ -12,6 +12,7 @@ from grader.models import Submission
 from grader.service.attempts import STDOUT_EXCERPT_CHARS
 from grader.web import plots
 from grader.web.db import database, get_session
+from grader.web.notebook_view import outputs_by_cell, shown_cells
 from grader.web.security import SVG_POLICY
 from grader.web.student import bp
 from grader.web.student.present import present
@@ -24,7 +25,7 @@ STATUS_WORDS = {"queued": N_("Queued"), "running": N_("Running"), "graded": N_("
 
 @bp.app_context_processor
 def _stdout_cap() -> dict:
-    return {"stdout_cap": STDOUT_EXCERPT_CHARS}
+    return {"stdout_cap": STDOUT_EXCERPT_CHARS, "outputs_by_cell": outputs_by_cell}
 
 
 def owned_submission(submission_id: int) -> Submission:
@@ -82,7 +83,7 @@ def _wait_for_change(submission_id: int, known: str, seconds: float) -> None:
 @login_required
 def source(submission_id: int):
     s = owned_submission(submission_id)
-    return render_template("student/source.html", s=s, lines=s.source.split("\n"))
+    return render_template("student/source.html", s=s, lines=s.source.split("\n"), cells=shown_cells(s))
 
 
 @bp.get("/submissions/<int:submission_id>/plots/<name>.svg")

@@ -1,0 +1,150 @@
+"""A notebook through the service: the upload form and the API accept it, it is stored as uploaded beside its code,
+staff download either, and the grade task runs the notebook and keeps each cell's output."""
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import pytest
+
+from grader.db import Database, upgrade
+from grader.models import Submission, User
+from grader.service import accounts, catalog
+from grader.submissions import accept, store
+from notebook_files import PNG, colab_notebook, jupyterlab_notebook, script_cells
+from service_fixtures import ASSIGNMENTS
+from staff_fixtures import TaskRecordingSender, app, client_as, staff_template_db  # noqa: F401
+from web_fixtures import csrf_from, db_of
+
+SOLUTION = (ASSIGNMENTS / "backprop-quadratic" / "solution.py").read_text()
+CELLS = script_cells(SOLUTION)
+
+
+def rows(app) -> list[Submission]:
+    with db_of(app).session() as session:
+        return list(session.query(Submission).order_by(Submission.id))
+
+
+def post_form(client, content: bytes, filename: str):
+    token = csrf_from(client, "/assignments/backprop-quadratic")
+    return client.post("/assignments/backprop-quadratic", content_type="multipart/form-data",
+                       data={"csrf_token": token, "file": (io.BytesIO(content), filename)})
+
+
+def with_plots(text: str, size: int) -> str:
+    """The notebook with a large PNG output in its first code cell, as a notebook full of plots has."""
+    notebook = json.loads(text)
+    cell = next(c for c in notebook["cells"] if c["cell_type"] == "code")
+    cell["outputs"].append({"output_type": "display_data", "metadata": {},
+                            "data": {"image/png": PNG[:-2] + "A" * size + "==", "text/plain": ["<Figure>"]}})
+    return json.dumps(notebook)
+
+
+def test_the_upload_form_stores_a_notebook_as_uploaded_beside_its_code(app):
+    client = client_as(app, "alice")
+    text = jupyterlab_notebook(CELLS)
+    response = post_form(client, text.encode(), "作业.ipynb")
+    assert response.status_code == 302, response.get_data(as_text=True)[-800:]
+    [row] = rows(app)
+    assert row.notebook == text and row.filename == "作业.ipynb" and row.status == "queued"
+    assert row.source == accept(text.encode(), "hw.ipynb").source and row.source.startswith("# %% cell 3\n")
+    assert app.extensions["grader.sender"].sent == [row.id]
+
+
+def test_a_notebook_full_of_plots_is_accepted_and_stored_without_its_outputs(app):
+    client = client_as(app, "alice")
+    text = with_plots(colab_notebook(CELLS), 600_000)  # far above the 200 KB script cap
+    assert post_form(client, text.encode(), "hw.ipynb").status_code == 302
+    [row] = rows(app)
+    assert len(row.notebook) < 200 * 1024 and "image/png" not in row.notebook
+    assert json.loads(row.notebook)["cells"][1]["source"] == json.loads(text)["cells"][1]["source"]
+
+
+def test_a_broken_notebook_is_refused_on_the_form_with_a_sentence(app):
+    client = client_as(app, "alice")
+    response = post_form(client, b'{"cells": [', "hw.ipynb")
+    assert response.status_code == 400
+    assert "its text is not JSON" in response.get_data(as_text=True)
+    assert rows(app) == []
+
+
+def test_the_api_takes_a_notebook_and_refuses_a_bad_one_with_its_sentence(app):
+    with db_of(app).session() as session:
+        token = accounts.issue_token(session, "alice")
+    client, hdrs = app.test_client(), {"Authorization": f"Bearer {token}"}
+
+    def submit(content: bytes, name: str = "hw.ipynb"):
+        return client.post("/api/submissions", headers=hdrs, content_type="multipart/form-data",
+                           data={"assignment": "backprop-quadratic", "file": (io.BytesIO(content), name)})
+
+    ok = submit(with_plots(jupyterlab_notebook(CELLS), 400_000).encode())
+    assert ok.status_code == 202, ok.json
+    old = submit(json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": []}).encode())
+    assert old.status_code == 400 and "notebook format 3" in old.json["error"]
+    huge = submit(colab_notebook(["x = 1\n" * 40_000]).encode())
+    assert huge.status_code == 413 and "cell 2 alone holds" in huge.json["error"]
+    [row] = rows(app)
+    assert row.notebook is not None and row.filename == "hw.ipynb"
+
+
+def test_staff_download_the_notebook_and_its_code(app):
+    text = colab_notebook(CELLS)
+    with db_of(app).session() as session:
+        upload = accept(text.encode(), "hw.ipynb")
+        alice = session.query(User).filter_by(username="alice").one()
+        sid = store(session, alice, "backprop-quadratic", upload.source, upload.filename,
+                    notebook=upload.notebook).id
+    staff = client_as(app, "tina")
+    page = staff.get(f"/staff/submissions/{sid}").get_data(as_text=True)
+    assert f"/staff/submissions/{sid}/download/notebook" in page
+    notebook = staff.get(f"/staff/submissions/{sid}/download/notebook")
+    assert notebook.status_code == 200 and notebook.get_data(as_text=True) == text
+    assert 'filename=hw.ipynb' in notebook.headers["Content-Disposition"]
+    code = staff.get(f"/staff/submissions/{sid}/download/code")
+    assert code.get_data(as_text=True) == upload.source and "hw.py" in code.headers["Content-Disposition"]
+    student = client_as(app, "alice")
+    assert student.get(f"/staff/submissions/{sid}/download/notebook").status_code in (403, 404)
+
+
+@pytest.fixture
+def notebook_task(tmp_path):
+    """The grade task's runtime on a fresh database holding one notebook submission with a runtime error."""
+    from worker.sandbox import get_sandbox
+    from worker.tasks import runtime
+
+    url = f"sqlite:///{tmp_path / 'grader.db'}"
+    upgrade(url)
+    db = Database(url)
+    # the per-step prints left out: the stored excerpt keeps only the output's first characters
+    cells = [c.replace("        print('\\tgrad:',x,y,w1.grad.item(),w2.grad.item(),b.grad.item())\n", "")
+             for c in CELLS[:-1]] + [CELLS[-1] + "\nprint(missing_name)"]
+    assert "grad:" not in "".join(cells)
+    upload = accept(jupyterlab_notebook(cells).encode(), "hw.ipynb")
+    with db.session() as session:
+        catalog.load_assignments(session, ASSIGNMENTS / "backprop-quadratic")
+        student = accounts.create_user(session, "student01")
+        submission_id = store(session, student, "backprop-quadratic", upload.source, upload.filename,
+                              notebook=upload.notebook).id
+    runtime.pid, runtime._db, runtime._sandbox = os.getpid(), db, get_sandbox("forkserver")
+    yield db, submission_id, cells
+    runtime.close()
+    runtime.pid, runtime._db, runtime._sandbox = None, None, None
+
+
+@pytest.mark.slow
+def test_the_grade_task_runs_the_stored_notebook_and_keeps_each_cell_s_output(notebook_task):
+    from grader.notebook import cell_outputs
+    from worker.tasks import grade
+
+    db, submission_id, cells = notebook_task
+    assert grade.apply(args=[submission_id]).get() == "graded"
+    with db.session() as session:
+        s = session.get(Submission, submission_id)
+        [runs] = [c for c in s.checks if c.kind == "runs"]
+        last = len(cells) + 2  # JupyterLab's notebook starts with a markdown and a raw cell
+        assert runs.message_code == "runs.exception_in_cell"
+        assert (runs.message_params["cell"], runs.message_params["line"]) == (last, 2)
+        outputs = cell_outputs(s.stdout_excerpt, [tuple(p) for p in s.stdout_cells])
+        assert sorted(outputs) == [i + 3 for i, c in enumerate(cells) if "print(" in c]
+        assert outputs[last].startswith("Predict(after training) 4 8.5441")
