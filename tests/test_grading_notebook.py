@@ -25,15 +25,6 @@ SCRIPTS = {
 
 
 @pytest.fixture(scope="module")
-def sandbox():
-    from worker.sandbox import get_sandbox
-
-    box = get_sandbox("forkserver")
-    yield box
-    box.close()
-
-
-@pytest.fixture(scope="module")
 def quadratic():
     return load_spec(QUADRATIC / "assignment.yaml")
 

@@ -13,9 +13,8 @@ from grader.models import Submission, User
 from grader.service import accounts, catalog
 from grader.submissions import accept, store
 from notebook_files import PNG, colab_notebook, jupyterlab_notebook, script_cells
-from service_fixtures import ASSIGNMENTS
-from staff_fixtures import TaskRecordingSender, app, client_as, staff_template_db  # noqa: F401
-from web_fixtures import csrf_from, db_of
+from service_helpers import ASSIGNMENTS
+from web_helpers import client_as, csrf_from, db_of
 
 SOLUTION = (ASSIGNMENTS / "backprop-quadratic" / "solution.py").read_text()
 CELLS = script_cells(SOLUTION)

@@ -55,18 +55,26 @@ def submission(submission_id: int):
     return render_submission(submission_or_404(submission_id))
 
 
-@bp.get("/submissions/<int:submission_id>/download/<any(code, notebook):which>")
+def _attachment(text: str, name: str, kind: str):
+    return send_file(io.BytesIO(text.encode("utf-8")), mimetype=kind, as_attachment=True, download_name=name)
+
+
+@bp.get("/submissions/<int:submission_id>/download/code")
 @staff_required
-def download(submission_id: int, which: str):
-    """The code as a script (a notebook's code cells in the percent format), or the notebook as stored."""
+def download_code(submission_id: int):
+    """The code as a script: a notebook's code cells in the percent format (`# %% cell 3`)."""
     s = submission_or_404(submission_id)
-    if which == "notebook":
-        if s.notebook is None:
-            abort(404)
-        data, name, kind = s.notebook, s.filename, "application/x-ipynb+json"
-    else:
-        data, name, kind = s.source, str(PurePosixPath(s.filename).with_suffix(".py")), "text/x-python"
-    return send_file(io.BytesIO(data.encode("utf-8")), mimetype=kind, as_attachment=True, download_name=name)
+    return _attachment(s.source, str(PurePosixPath(s.filename).with_suffix(".py")), "text/x-python")
+
+
+@bp.get("/submissions/<int:submission_id>/download/notebook")
+@staff_required
+def download_notebook(submission_id: int):
+    """The notebook as stored (grader.notebook.stored_text); 404 for a script."""
+    s = submission_or_404(submission_id)
+    if s.notebook is None:
+        abort(404)
+    return _attachment(s.notebook, s.filename, "application/x-ipynb+json")
 
 
 @bp.post("/submissions/<int:submission_id>/regrade")
