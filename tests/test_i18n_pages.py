@@ -26,7 +26,8 @@ CHECK_IDS = {"runs", "gradients", "trace", "params", "prediction", "secret"}  # 
 # terms the translations keep on purpose (评分进程（worker）, Python 文件, the assignments folder, the
 # solution and mistakes files, a spec's id) and Python's own literals
 ALLOWED = {"Backprop", "Grader", "English", "KB", "Python", "NUL", "UTF", "CSV", "JSON", "CPU", "UTC", "worker",
-           "assignments", "solution", "mistakes", "id", "expect", "None", "nan", "inf"} | CHECK_IDS
+           "assignments", "solution", "mistakes", "id", "expect", "None", "nan", "inf",
+           "Jupyter", "API", "grader", "submit"} | CHECK_IDS  # a product's name, a command (`grader submit`)
 CODE = re.compile(r"\S*[\d._()=\[\]/#<>*+\\-]\S*")  # a token with code in it: w.grad.zero_(), hw.py, v2, a-b
 
 
@@ -132,7 +133,6 @@ def test_every_refused_upload_says_why_in_chinese(app):
     walk, c = Walk(app), client_of(app, "alice")
     refusals = {
         "wrong type": dict(content=b"x = 1", filename="hw.txt"),
-        "too large": dict(content=b"#" * (200 * 1024 + 1)),
         "empty": dict(content=b"  \n"),
         "not UTF-8": dict(content=b"\xff\xfe"),
         "NUL byte": dict(content=b"x\x00"),
@@ -141,6 +141,7 @@ def test_every_refused_upload_says_why_in_chinese(app):
     }
     for label, kwargs in refusals.items():
         walk.check(label, upload(c, QUADRATIC, **kwargs), 400)
+    walk.check("too large", upload(c, QUADRATIC, content=b"#" * (200 * 1024 + 1)), 413)  # over the script cap
     walk.check("over the request limit", upload(c, QUADRATIC, content=b"#" * (400 * 1024)), 413)
     walk.check("no token", upload(c, QUADRATIC, code="x = 1", with_token=False), 400)
     walk.check("submitted", c.get(upload(c, QUADRATIC, code="x = 1\n").headers["Location"]))
@@ -170,7 +171,8 @@ def test_error_pages_and_refusals_before_logging_in_are_chinese(app):
     walk.check("413 outside an upload form", c.post("/login", data={"x": "#" * (400 * 1024)}, headers=zh), 413)
     with db_of(app).session() as session:
         api = {**zh, "Authorization": f"Bearer {accounts.issue_token(session, 'bob')}"}
-    walk.check("413, API", c.post("/api/submissions", data={"x": "#" * (400 * 1024)}, headers=api), 413)
+    # the upload routes take notebooks up to 20 MB; a request past that is refused before it is read
+    walk.check("413, API", c.post("/api/submissions", data={"x": "#" * (21 * 1024 * 1024)}, headers=api), 413)
     away = {"REMOTE_ADDR": "10.0.0.9"}
     for _ in range(11):
         tried = c.post("/login", data={"csrf_token": token, "username": "alice", "password": "no"}, headers=zh,
