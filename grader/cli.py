@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from grader import cli_words as words
+from grader import cli_report
 from grader.cli_submit import submit as submit_command
 from grader.i18n import N_, gettext
 from grader.scoring import GradeResult
@@ -56,7 +56,7 @@ def _read_upload(path: Path, lang: str = "en") -> Upload:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise UsageProblem(words.cannot_read(lang, path, exc)) from None
+        raise UsageProblem(cli_report.cannot_read(lang, path, exc)) from None
     try:
         if is_notebook_name(path.name):
             return accept_notebook(data, script_name(path.name))
@@ -88,12 +88,12 @@ def result_json(result: GradeResult, path: str | None, lang: str = "en") -> dict
 
 
 def result_text(result: GradeResult, title: str, path: str, lang: str = "en") -> str:
-    lines = [f"{path} — {title}", words.score_line(lang, result.score, result.max_score, result.late_penalty)]
+    lines = [f"{path} — {title}", cli_report.score_line(lang, result.score, result.max_score, result.late_penalty)]
     for c in result.checks:
-        mark, hidden = words.check_mark(lang, c.passed), words.hidden_note(lang, c.visibility)
+        mark, hidden = cli_report.check_mark(lang, c.passed), cli_report.hidden_note(lang, c.visibility)
         lines.append(f"  {mark}  {c.id:<14} {c.points:>6g}/{c.max_points:<4g} {c.message.render(lang)}{hidden}")
     if result.diagnoses:
-        lines.append(words.diagnosis_heading(lang))
+        lines.append(cli_report.diagnosis_heading(lang))
         lines += [f"  - {d.render(lang)}" for d in result.diagnoses]
     return "\n".join(lines)
 
@@ -104,11 +104,11 @@ def result_text(result: GradeResult, title: str, path: str, lang: str = "en") ->
 @click.option("--assignments-dir", default="assignments", show_default=True, type=click.Path(file_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file, one per line.")
 @click.option("--sandbox", type=click.Choice(SANDBOXES), default="forkserver", show_default=True)
-@words.lang_option
+@cli_report.lang_option
 def grade(paths: tuple[str, ...], assignment_id: str, assignments_dir: str, as_json: bool, sandbox: str,
           lang: str | None) -> None:
     """Grade one or more scripts or notebooks (or folders of them) against an assignment."""
-    lang = lang or words.language_from_env()
+    lang = lang or cli_report.language_from_env()
     try:
         spec = load_spec(find_spec(assignments_dir, assignment_id))
     except SpecError as exc:

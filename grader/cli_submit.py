@@ -26,8 +26,9 @@ from pathlib import Path
 
 import click
 
-from grader import cli_words as words
+from grader import cli_report
 from grader.i18n import N_, gettext
+from grader.wording import status_word
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -204,24 +205,24 @@ def report(sub: dict, title: str = "", lang: str = "en") -> str:
     head = f"#{sub.get('id')} {sub.get('filename', '')} — {title or sub.get('assignment', '')}"
     status = sub.get("status")
     if status == "failed":
-        return f"{head}\n{words.failed_text(lang)}"
+        return f"{head}\n{cli_report.failed_text(lang)}"
     if status != "graded":
-        return f"{head}\n{words.status_text(lang, status)}"
-    lines = [head, words.score_line(lang, sub.get("score") or 0, sub.get("max_score") or 0, sub.get("late_penalty"))]
+        return f"{head}\n{cli_report.status_text(lang, status)}"
+    lines = [head, cli_report.score_line(lang, sub.get("score") or 0, sub.get("max_score") or 0, sub.get("late_penalty"))]
     if sub.get("points_not_shown"):  # checks not open yet (hidden, or after the deadline): not in the score
         lines[-1] += "  " + gettext(lang, N_("+ %(n)s points not shown yet"), n=f"{sub['points_not_shown']:g}")
     for c in sub.get("checks", []):
         if "passed" in c:
-            mark = words.check_mark(lang, c["passed"])
+            mark = cli_report.check_mark(lang, c["passed"])
             points = f"{c.get('points', 0):>6g}/{c.get('max_points', 0):<4g}"
         else:
-            mark, points = words.check_mark(lang, None), f"{'?':>6}/{c.get('max_points', 0):<4g}"
+            mark, points = cli_report.check_mark(lang, None), f"{'?':>6}/{c.get('max_points', 0):<4g}"
         lines.append(f"  {mark}  {c.get('id', ''):<14} {points} {c.get('message', '')}")
     if sub.get("diagnoses"):
-        lines.append(words.diagnosis_heading(lang))
+        lines.append(cli_report.diagnosis_heading(lang))
         lines += [f"  - {d.get('message', '')}" for d in sub["diagnoses"]]
     if sub.get("stdout"):
-        lines += [words.output_heading(lang),
+        lines += [cli_report.output_heading(lang),
                   *("  " + line for line in sub["stdout"].rstrip("\n").split("\n")[:40])]
     return "\n".join(lines)
 
@@ -234,13 +235,13 @@ def wait(client: Client, url: str, timeout: float, spin: bool) -> dict:
         if time.monotonic() - started > timeout:
             if spin:
                 click.echo("\r\033[K", nl=False, err=True)
-            raise click.ClickException(client._("still %(status)s after %(seconds)s s; see %(url)s",
-                                                status=words.status_word(client.language, sub.get("status")),
+            raise click.ClickException(client._("no result after %(seconds)s s (status: %(status)s); see %(url)s",
+                                                status=status_word(client.language, sub.get("status")),
                                                 seconds="%g" % timeout, url=client.server + url))
         end = time.monotonic() + delay
         while time.monotonic() < end:
             if spin:
-                click.echo(f"\r{next(frames)} {words.status_word(client.language, sub.get('status'))}… "
+                click.echo(f"\r{next(frames)} {status_word(client.language, sub.get('status'))}… "
                            f"{time.monotonic() - started:4.0f} s", nl=False, err=True)
             time.sleep(0.1)
         delay = min(delay * 1.3, 3.0)
@@ -259,23 +260,23 @@ def wait(client: Client, url: str, timeout: float, spin: bool) -> dict:
 @click.option("--timeout", type=float, default=600, show_default=True, help="Seconds to wait with --wait.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON instead of the report.")
 @click.option("--insecure", is_flag=True, help="Allow a plain http:// server that is not this machine.")
-@words.lang_option
+@cli_report.lang_option
 def submit(path: str, assignment_id: str, server: str | None, token: str | None, wait_: bool, timeout: float,
            as_json: bool, insecure: bool, lang: str | None) -> None:
     """Submit PATH for grading on a grader server; with --wait, print the result as the page shows it."""
-    lang = lang or words.language_from_env()
+    lang = lang or cli_report.language_from_env()
     server, token = settings(server, token, lang, insecure)
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise SubmitProblem(words.cannot_read(lang, path, exc)) from None
+        raise SubmitProblem(cli_report.cannot_read(lang, path, exc)) from None
     client = Client(server, token, language=lang)
     accepted = client.submit(Path(path).name, data, assignment_id)
     url = accepted.get("url") or f"/api/submissions/{accepted.get('id')}"
     if not wait_:
         click.echo(json.dumps(accepted) if as_json else
                    client._("submitted #%(id)s (%(status)s): %(url)s", id=accepted.get("id"),
-                            status=words.status_word(lang, accepted.get("status")), url=server + url))
+                            status=status_word(lang, accepted.get("status")), url=server + url))
         return
     spin = sys.stderr.isatty() and not as_json
     if not spin and not as_json:

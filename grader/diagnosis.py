@@ -15,7 +15,7 @@ from grader.checks.result import CheckResult
 from grader.checks.runs import stopped_notes
 from grader.checks.stopped import stopped_early
 from grader.checks.trace import compare_trace, student_grads, student_values
-from grader.feedback import Message
+from grader.messages import Message
 from grader.names import NAME_NOTES, extra_params, name_notes
 from grader.outcome import Outcome, RunReport
 from grader.reference import ReferenceRun, Variant, mistake_variants

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import gettext as _gettext
-import re
 from pathlib import Path
 from typing import Iterable
 
@@ -68,26 +67,3 @@ def gettext(lang: str, text: str, **params) -> str:
 def ngettext(lang: str, singular: str, plural: str, num: int, **params) -> str:
     return translations(lang).ngettext(singular, plural, num) % {"num": num, **params}
 
-
-class StoredTexts:
-    """English sentences our own code stores in the database (a reason, a problem line), each a template whose
-    {n} stands for a whole number and any other {name} for any text: shown in the reader's language when one
-    matches the whole stored text, else shown as they are. Mark each template with N_() so `make translations`
-    finds it."""
-
-    def __init__(self, *templates: str):
-        self.patterns = []
-        for template in templates:
-            parts = re.split(r"\{(\w+)\}", template)  # literal, name, literal, ..., literal
-            regex = "".join(re.escape(p) if i % 2 == 0 else rf"(?P<{p}>\d+)" if p == "n" else f"(?P<{p}>.+?)"
-                            for i, p in enumerate(parts))
-            self.patterns.append((re.compile(f"^{regex}$", re.S), template))
-
-    def translate(self, text: str, lang: str | None) -> str:
-        if normalize(lang) in (None, DEFAULT_LANGUAGE):
-            return text
-        for pattern, template in self.patterns:
-            m = pattern.match(text)
-            if m:
-                return translations(lang).gettext(template).format(**m.groupdict())
-        return text

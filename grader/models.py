@@ -118,7 +118,7 @@ class Submission(Base):
     # a notebook's: where each cell's output starts in stdout_excerpt, [[cell, offset], ...] (grader.notebook)
     stdout_cells: so.Mapped[list | None] = so.mapped_column(StorableJSON)
     error: so.Mapped[str | None] = so.mapped_column(sa.Text)  # rows before 0005: why grading failed, in English
-    # why the last attempt failed on our side (grader.feedback "failure.*" code + parameters); never student output
+    # why the last attempt failed on our side (grader.messages "failure.*" code + parameters); never student output
     error_code: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     error_params: so.Mapped[dict | None] = so.mapped_column(StorableJSON)
     # the running attempt's lease: renewed while it grades; a lease older than GRADER_LEASE_SECONDS means

@@ -7,7 +7,7 @@ The harness matches names by role (worker/harness.py, LeafNamer and find_functio
 """
 from __future__ import annotations
 
-from grader.feedback import Message
+from grader.messages import Message
 from grader.outcome import Outcome
 from grader.spec import AssignmentSpec
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import nbformat
 from nbformat import validator
 
-from grader.feedback import Message
+from grader.messages import Message
 from grader.i18n import N_, gettext
 
 NOTEBOOK_SUFFIX = ".ipynb"

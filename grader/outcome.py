@@ -10,6 +10,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from grader.messages import said
+
 MAX_OUTCOME_BYTES = 4 * 1024 * 1024
 MAX_TENSOR_ELEMENTS = 4096  # the largest tensor the harness records (and a spec's parameter may have)
 MAX_TRACE_STEPS = 20_000  # backward() calls the harness records; the plan tells it, the schema holds it to it
@@ -20,6 +22,31 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 class _Loose(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+
+# what the harness (worker/harness.py, which cannot import grader.messages) may say as a code
+HARNESS_CODES = ("harness.no_param", "harness.param_not_tensor", "harness.param_not_leaf", "harness.param_no_grad",
+                 "harness.no_function", "harness.not_function", "harness.forward_not_number",
+                 "harness.returned_not_number", "harness.loss_not_tensor", "harness.loss_not_scalar",
+                 "harness.param_shape", "harness.no_keyboard")
+HarnessCode = Literal[HARNESS_CODES]
+
+
+class HarnessReason(_Loose):
+    """Something the harness could not do with the script, as a message code of grader.messages and its
+    parameters (names, type names, a shape)."""
+
+    code: HarnessCode
+    params: dict[str, str | int | float | list[int] | None] = Field(default_factory=dict, max_length=8)
+
+
+# An error the outcome reports: the student's own exception as its text, or the harness's reason as a code
+Said = HarnessReason | str
+
+
+def as_param(error: Said | None) -> str | dict | None:
+    """An outcome's error as a message parameter: text as it is, a harness reason as a message ({"code", "params"})."""
+    return error.model_dump() if isinstance(error, HarnessReason) else error
 
 
 class TensorData(_Loose):
@@ -94,13 +121,14 @@ class StudentError(_Loose):
     frames: list[StudentFrame] = Field(default_factory=list, max_length=8)  # the traceback's calls in the script
     module: str | None = Field(None, max_length=100)  # ModuleNotFoundError: the top-level module not found
     available: list[str] = Field(default_factory=list, max_length=40)  # the modules students use that are here
+    reason: HarnessReason | None = None  # what the harness knows about it (input() with nobody typing)
 
 
 class Prediction(_Loose):
     x: float | None = None
     index: int | None = None  # position in the plan's predict_inputs (how a vector input is matched)
     value: TensorData | None = None
-    error: str | None = None
+    error: Said | None = None
 
     @field_validator("x", mode="before")
     @classmethod
@@ -118,7 +146,7 @@ class Prediction(_Loose):
 class ProbeResult(_Loose):
     grads: dict[str, TensorData | None] | None = None
     loss: Number = None
-    error: str | None = None
+    error: Said | None = None
 
 
 class BatchPrediction(_Loose):
@@ -126,18 +154,18 @@ class BatchPrediction(_Loose):
 
     id: str = ""
     value: TensorData | None = None
-    error: str | None = None
+    error: Said | None = None
 
 
 class FunctionProbeResult(_Loose):
     """What the student's own function returned at one probe point (one entry per returned item)."""
 
     value: list[TensorData] | None = Field(None, max_length=64)
-    error: str | None = None
+    error: Said | None = None
 
 
 class Probes(_Loose):
-    error: str | None = None
+    error: Said | None = None
     results: list[ProbeResult] = Field(default_factory=list, max_length=1000)
 
 
@@ -177,7 +205,12 @@ class Outcome(_Loose):
 
 
 class OutcomeError(ValueError):
-    """The outcome channel held something that is not a valid outcome."""
+    """The outcome channel held something that is not a valid outcome; `reason` says why, as a message
+    ({"code": "outcome.*", "params"}) of grader.messages."""
+
+    def __init__(self, code: str, /, **params):
+        super().__init__(code, params)
+        self.reason = said(code, **params)
 
 
 def _to_float(value: Any) -> float:
@@ -198,19 +231,19 @@ def parse_outcome(raw: bytes | None) -> Outcome | None:
     if not raw:
         return None
     if len(raw) > MAX_OUTCOME_BYTES:
-        raise OutcomeError(f"the outcome is larger than {MAX_OUTCOME_BYTES} bytes")
+        raise OutcomeError("outcome.too_large", n=MAX_OUTCOME_BYTES)
     try:
         data = json.loads(raw.decode("utf-8"), parse_constant=lambda name: name.lower())
     except (ValueError, RecursionError) as exc:  # ValueError: also an integer of > 4300 digits
-        raise OutcomeError(f"the outcome is not JSON ({type(exc).__name__})") from None
+        raise OutcomeError("outcome.not_json", type=type(exc).__name__) from None
     if _SURROGATE_ESCAPE.search(raw):
         data = _without_lone_surrogates(data)
     if not isinstance(data, dict):
-        raise OutcomeError("the outcome is not a JSON object")
+        raise OutcomeError("outcome.not_object")
     try:
         return Outcome.model_validate(data)
     except (ValidationError, RecursionError) as exc:
-        raise OutcomeError(f"the outcome does not match its schema: {str(exc)[:300]}") from None
+        raise OutcomeError("outcome.schema", detail=str(exc)[:300]) from None
 
 
 def _without_lone_surrogates(data: Any) -> Any:
@@ -233,13 +266,10 @@ def _without_lone_surrogates(data: Any) -> Any:
     return root[0]
 
 
-SIGNAL_REASONS = {
-    9: "killed: usually the memory or process limit",
-    24: "CPU time limit reached",
-    11: "segmentation fault",
-    6: "aborted",
-    25: "file size limit reached",
-}
+# why the sandbox stopped a script, by the signal that ended it: message codes of grader.messages
+SIGNAL_REASONS = {9: "signal.killed", 24: "signal.cpu_limit", 11: "signal.segfault", 6: "signal.aborted",
+                  25: "signal.file_size"}
+OTHER_SIGNAL = "signal.other"
 
 
 @dataclass
@@ -249,7 +279,7 @@ class RunReport:
     outcome: Outcome | None
     stdout: str = ""
     stderr: str = ""
-    outcome_error: str | None = None
+    outcome_error: dict | None = None  # why the outcome could not be read, as a message (OutcomeError.reason)
     timed_out: bool = False
     wall_limit: float = 0.0
     signal: int | None = None
@@ -257,5 +287,6 @@ class RunReport:
     wall_seconds: float = 0.0
     stdout_truncated: bool = False
 
-    def signal_reason(self) -> str:
-        return SIGNAL_REASONS.get(self.signal or 0, "stopped by the sandbox")
+    def signal_reason(self) -> dict:
+        """Why the sandbox stopped the script, as a message."""
+        return said(SIGNAL_REASONS.get(self.signal or 0, OTHER_SIGNAL))

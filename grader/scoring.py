@@ -19,8 +19,8 @@ from grader.checks.result import CheckResult, Finding
 from grader.checks.stopped import unjudged
 from grader.diagnosis import diagnose, run_notes
 from grader.expected import Expected
-from grader.feedback import Message
 from grader import lateness
+from grader.messages import Message
 from grader.outcome import RunReport
 from grader.spec import AssignmentSpec
 

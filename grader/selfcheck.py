@@ -3,7 +3,8 @@
 A mistake file names what it must trigger in its first comment line: `# expect: mistake.no_zero_grad`
 (a diagnosis code or a check message code, e.g. `runs.syntax_error`). The scripts are graded by a GradeScript
 the caller passes (the worker's sandbox runs: worker.grading.script_grader); specs are loaded with the
-reference trained (grader.spec.load_spec).
+reference trained (grader.spec.load_spec). What is wrong with a file is a message ("selfcheck.*" in
+grader.messages), stored with the file in a dry run's result and rendered where it is shown.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from grader.i18n import DEFAULT_LANGUAGE
+from grader.messages import render, said
 from grader.scoring import GradeResult
 from grader.spec import SPEC_FILENAME, AssignmentSpec, SpecError, load_spec
 
@@ -51,55 +54,53 @@ class FileCheck:
     max_score: float | None = None
     expected: str | None = None  # a mistake's expected code
     got: list[str] = field(default_factory=list)  # its diagnosis codes
-    problem: str = ""
+    problem: dict | None = None  # what is wrong with it, as a message (said(...)); None when it is as it should be
     failing: list[dict] = field(default_factory=list)  # the solution's failed checks: id, code, params
 
     def as_dict(self) -> dict:
-        """As a dry run's result stores it (the instructor's page says each problem from these fields)."""
+        """As a dry run's result stores it."""
         return asdict(self)
 
+    def problem_lines(self, lang: str, where: str = "") -> list[str]:
+        """The problem, then each failed check of a solution, in `lang`; `where` goes before the file's name."""
+        if self.problem is None:
+            return []
+        return [f"{where}{self.name}: {render(self.problem['code'], self.problem['params'], lang)}"] + [
+            f"  {c.get('id', '')}: {render(c.get('code', ''), c.get('params'), lang)}" for c in self.failing]
 
-def check_sources(spec: AssignmentSpec, solution: str | None, mistakes: list[tuple[str, str]], grade: GradeScript,
-                  where: str = "") -> tuple[list[str], list[FileCheck]]:
-    """Grade a solution and mistakes (name, source) against a parsed spec: (problem lines, per-file results).
-    `where` prefixes file names in the problem lines (the assignment's folder)."""
-    problems: list[str] = []
+
+def check_sources(spec: AssignmentSpec, solution: str | None, mistakes: list[tuple[str, str]],
+                  grade: GradeScript) -> list[FileCheck]:
+    """Grade a solution and mistakes (name, source) against a parsed spec: one result per file, each saying
+    what is wrong with it, if anything."""
     files: list[FileCheck] = []
     if solution is None:
-        problem = f"{where}solution.py: missing (every assignment ships a solution that scores full marks)"
-        problems.append(problem)
-        files.append(FileCheck("solution.py", "solution", False, problem=problem))
+        files.append(FileCheck("solution.py", "solution", False, problem=said("selfcheck.solution_missing")))
     else:
         result = grade(spec, solution, "solution.py")
         item = FileCheck("solution.py", "solution", result.score >= spec.max_points, result.score, spec.max_points,
                          got=sorted(d.code for d in result.diagnoses))
         if not item.ok:
             item.failing = [{"id": c.id, **c.message.as_dict()} for c in result.checks if not c.passed]
-            failing = "; ".join(f"{c.id}: {c.message.render()}" for c in result.checks if not c.passed)
-            item.problem = (f"{where}solution.py: scored {result.score:g}/{spec.max_points:g}, expected full marks "
-                            f"({failing})")
-            problems.append(item.problem)
+            item.problem = said("selfcheck.solution_not_full", score=result.score, max=spec.max_points)
         files.append(item)
     for name, source in mistakes:
         code = expected_code(source)
-        label = f"{where}mistakes/{name}"
         if code is None:
-            item = FileCheck(f"mistakes/{name}", "mistake", False,
-                             problem=f"{label}:1: the first comment line must name the expected code (# expect: mistake.x)")
+            item = FileCheck(f"mistakes/{name}", "mistake", False, problem=said("selfcheck.no_expect_line"))
         else:
             result = grade(spec, source, name)
             item = FileCheck(f"mistakes/{name}", "mistake", False, result.score, spec.max_points, code,
                              sorted(d.code for d in result.diagnoses))
             if result.score >= spec.max_points:
-                item.problem = f"{label}: scored full marks, but it is a mistake ({code})"
+                item.problem = said("selfcheck.mistake_full_marks", code=code)
             elif code not in codes_of(result):
-                item.problem = f"{label}: expected {code}, got {', '.join(item.got) or 'no diagnosis'}"
+                item.problem = said("selfcheck.mistake_not_caught", code=code,
+                                    found=", ".join(item.got) if item.got else said("selfcheck.no_diagnosis"))
             else:
                 item.ok = True
-        if item.problem:
-            problems.append(item.problem)
         files.append(item)
-    return problems, files
+    return files
 
 
 def check_assignments(directory: Path, grade: GradeScript, echo: Callable[[str], None] = print) -> list[str]:
@@ -117,9 +118,8 @@ def check_assignments(directory: Path, grade: GradeScript, echo: Callable[[str],
         folder = path.parent
         solution = folder / "solution.py"
         mistakes = [(m.name, m.read_text("utf-8")) for m in sorted((folder / "mistakes").glob("*.py"))]
-        found, files = check_sources(spec, solution.read_text("utf-8") if solution.is_file() else None, mistakes,
-                                     grade, where=f"{folder}/")
-        problems += found
+        files = check_sources(spec, solution.read_text("utf-8") if solution.is_file() else None, mistakes, grade)
+        problems += [line for f in files for line in f.problem_lines(DEFAULT_LANGUAGE, where=f"{folder}/")]
         caught = sum(1 for f in files if f.kind == "mistake" and f.ok)
         echo(f"{spec.id}: spec valid; solution checked; {caught}/{len(mistakes)} mistakes caught")
     return problems

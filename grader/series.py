@@ -26,11 +26,12 @@ def _scalar(value) -> float | None:
     arr = np.asarray(value, dtype=np.float64).ravel()
     if arr.size == 0:
         return None
-    number = float(arr[0]) if arr.size == 1 else float(np.linalg.norm(arr))
-    return float(f"{number:.7g}") if math.isfinite(number) else None
+    return _number(arr[0] if arr.size == 1 else np.linalg.norm(arr))
 
 
 def _number(value) -> float | None:
+    """A value as the series store it (data for the plots, not words: grader.wording writes numbers for
+    readers): 7 significant digits, None for anything not a finite number."""
     try:
         number = float(value)
     except (TypeError, ValueError):

@@ -116,8 +116,8 @@ def test_assignments_check_catches_a_mistake_that_is_not_diagnosed(tmp_path):
     (folder / "mistakes" / "no_header.py").write_text(SOLUTION.read_text())
     proc = grader("assignments", "check", str(tmp_path))
     assert proc.returncode == 1
-    assert "actually_right.py: scored full marks, but it is a mistake (mistake.no_zero_grad)" in proc.stderr
-    assert "no_header.py:1: the first comment line must name the expected code" in proc.stderr
+    assert "actually_right.py: It scored full marks, but it is a mistake (mistake.no_zero_grad)." in proc.stderr
+    assert "no_header.py: Its first comment line must name the code it expects" in proc.stderr
 
 
 def test_grade_with_the_bwrap_backend():

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from grader.feedback import Message
+from grader.messages import Message
 from grader.spec import load_spec
 from worker.grading import grade_source
 

@@ -12,7 +12,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from grader.feedback import MESSAGES_EN, render
+from grader.messages import MESSAGES, render
 from grader.i18n import LANGUAGES, TRANSLATIONS_DIR, normalize, translations
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +71,7 @@ def test_every_marked_text_has_a_translation(lang, source_ids):
 
 def test_every_feedback_code_is_extracted(source_ids):
     """A feedback text not marked with N_() would be missed by `make translations` and stay English."""
-    assert set(MESSAGES_EN.values()) <= set(source_ids)
+    assert set(MESSAGES.values()) <= set(source_ids)
 
 
 @pytest.mark.parametrize("lang", OTHER_LANGUAGES)
@@ -99,10 +99,10 @@ def test_the_compiled_catalog_is_the_one_on_disk(lang):
             assert compiled.gettext(entry.id) == entry.string, entry.id
 
 
-@pytest.mark.parametrize("code", sorted(MESSAGES_EN))
+@pytest.mark.parametrize("code", sorted(MESSAGES))
 @pytest.mark.parametrize("lang", OTHER_LANGUAGES)
 def test_every_feedback_code_renders_translated_with_its_parameters(code, lang):
-    names = [field for _text, field, _spec, _conv in string.Formatter().parse(MESSAGES_EN[code]) if field]
+    names = [field for _text, field, _spec, _conv in string.Formatter().parse(MESSAGES[code]) if field]
     params = {name: f"<{name}>" for name in names}
     english, translated = render(code, params, "en"), render(code, params, lang)
     assert translated != english, f"{code} shows English in {lang}"
@@ -145,11 +145,11 @@ def test_language_tags_as_users_and_browsers_write_them(tag, lang):
 
 def test_an_unknown_language_reads_as_english():
     assert translations("fr").gettext("Settings") == "Settings"
-    assert render("runs.ok", {}, "fr") == MESSAGES_EN["runs.ok"]
+    assert render("runs.ok", {}, "fr") == MESSAGES["runs.ok"]
 
 
 def test_feedback_accepts_the_tags_browsers_and_locales_write():
     chinese = render("runs.ok", {}, "zh")
-    assert chinese != MESSAGES_EN["runs.ok"]
+    assert chinese != MESSAGES["runs.ok"]
     assert render("runs.ok", {}, "zh-CN") == render("runs.ok", {}, "zh_Hans_CN") == chinese
-    assert render("runs.ok", {}, None) == MESSAGES_EN["runs.ok"]
+    assert render("runs.ok", {}, None) == MESSAGES["runs.ok"]

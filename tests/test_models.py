@@ -108,7 +108,7 @@ def test_a_submission_round_trips_with_aware_times_and_check_results(db):
 
 def _result(score: float = 10.0):
     from grader.checks.result import CheckResult
-    from grader.feedback import Message
+    from grader.messages import Message
     from grader.scoring import GradeResult
 
     return GradeResult("backprop-linear", score, 100.0,
@@ -163,7 +163,7 @@ def test_a_retry_after_an_outage_resumes_its_own_attempt_without_counting_one_mo
 
 
 def test_a_submission_that_keeps_failing_is_failed_with_its_last_real_cause(db):
-    from grader.feedback import render_failure
+    from grader.messages import render_failure
 
     with db.session() as session:
         sub = store(session, accounts.create_user(session, "carl"), "backprop-linear", "x = 1\n", "hw.py")
@@ -361,7 +361,7 @@ def test_the_reaper_ends_dry_runs_no_worker_finished(db):
     with db.session() as session:
         lost = session.get(DryRun, ids["lost_running"])
         assert lost.status == "failed" and lost.finished_at is not None
-        assert lost.result["ok"] is False and "run it again" in lost.result["problems"][0]
+        assert lost.result["ok"] is False and lost.result["problems"][0]["code"] == "dry_run.lost"
         assert session.get(DryRun, ids["young"]).status == "running"
         assert session.get(DryRun, ids["done"]).status == "done"
     assert reap(db, config, lambda i: True, now=now).dry_runs == []  # once

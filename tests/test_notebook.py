@@ -6,7 +6,7 @@ import json
 import pytest
 
 from grader import notebook as nb
-from grader.feedback import Message
+from grader.messages import Message
 from grader.submissions import SubmissionError, accept
 from notebook_files import STYLES, colab_notebook, jupyter_notebook, jupyterlab_notebook
 

@@ -8,8 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from grader.messages import render
 from grader.outcome import (
     MAX_OUTCOME_BYTES,
+    OTHER_SIGNAL,
     SIGNAL_REASONS,
     NamedValue,
     Outcome,
@@ -47,9 +49,10 @@ def encode(value) -> bytes:
 
 
 def refused(raw: bytes) -> str:
+    """Why the outcome is refused, in English (the reason is stored as a message code)."""
     with pytest.raises(OutcomeError) as caught:
         parse_outcome(raw)
-    return str(caught.value)
+    return render(caught.value.reason["code"], caught.value.reason["params"], strict=True)
 
 
 def tensor_of(data_json: str) -> TensorData:
@@ -295,13 +298,14 @@ def test_a_prediction_input_is_a_float_or_none(x, expected):
     (None, "stopped by the sandbox"),
 ])
 def test_signal_reason_names_the_limit_behind_a_signal(signal, reason):
-    assert RunReport(outcome=None, signal=signal).signal_reason() == reason
+    said = RunReport(outcome=None, signal=signal).signal_reason()
+    assert render(said["code"], said["params"], strict=True) == reason
 
 
 def test_every_known_signal_has_its_own_reason():
-    reasons = {RunReport(outcome=None, signal=s).signal_reason() for s in SIGNAL_REASONS}
+    reasons = {RunReport(outcome=None, signal=s).signal_reason()["code"] for s in SIGNAL_REASONS}
     assert len(reasons) == len(SIGNAL_REASONS)
-    assert "stopped by the sandbox" not in reasons
+    assert OTHER_SIGNAL not in reasons
 
 
 # --- fuzzing: only None, an Outcome or an OutcomeError ever comes out ---

@@ -7,6 +7,7 @@ import re
 
 import sqlalchemy as sa
 
+from grader.messages import said
 from grader.models import Assignment, AssignmentFile, AuditEntry, DryRun, utcnow
 from service_helpers import ASSIGNMENTS
 from web_helpers import add_graded, client_as, csrf_from, db_of
@@ -129,9 +130,10 @@ def test_the_dry_run_is_sent_to_a_worker_by_name_and_its_result_polled(app):
     with db_of(app).session() as session:  # as the worker leaves it
         run = session.get(DryRun, run_id)
         run.status, run.finished_at = "done", utcnow()
-        run.result = {"ok": False, "problems": ["mistakes/x.py: expected mistake.a, got <none>"],
+        run.result = {"ok": False, "problems": [],
                       "files": [{"name": "mistakes/x.py", "kind": "mistake", "ok": False, "score": 40.0,
-                                 "max_score": 100.0, "expected": "mistake.a", "got": ["<b>"], "problem": "p"}]}
+                                 "max_score": 100.0, "expected": "mistake.a", "got": ["<b>"],
+                                 "problem": said("selfcheck.mistake_not_caught", code="mistake.a", found="<none>")}]}
     status = c.get(f"/staff/manage/backprop-quadratic/dry-runs/{run_id}").json
     assert status["final"] and status["ok"] is False
     assert "&lt;none&gt;" in status["html"] and "&lt;b&gt;" in status["html"]
@@ -155,7 +157,7 @@ def test_a_dry_run_the_broker_cannot_take_is_marked_failed_with_a_reason(app):
     c.post("/staff/manage/backprop-quadratic/dry-run", data={"csrf_token": token})
     with db_of(app).session() as session:
         run = session.scalars(sa.select(DryRun)).one()
-        assert run.status == "failed" and "queue did not answer" in run.result["problems"][0]
+        assert run.status == "failed" and run.result["problems"] == [said("dry_run.queue_unavailable")]
 
 
 def test_uploads_over_the_size_limit_get_a_page_not_a_500(app):

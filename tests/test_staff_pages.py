@@ -321,7 +321,7 @@ def test_the_worker_prices_a_submission_with_the_students_own_deadline(app):
     from grader.spec import load_spec
     from service_helpers import ASSIGNMENTS
 
-    from grader.feedback import Message
+    from grader.messages import Message
     from grader.checks.result import CheckResult
 
     spec = load_spec(ASSIGNMENTS / QUAD / "assignment.yaml")

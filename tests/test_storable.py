@@ -54,7 +54,7 @@ def test_nan_and_inf_are_stored_in_every_json_column(any_db_url):
 
 
 def test_feedback_renders_a_stored_nan_as_nan():
-    from grader.feedback import render
+    from grader.messages import render
 
     params = from_storable(to_storable({"param": "w", "index": "", "expected": 2.0, "got": math.nan}))
     assert render("final_params.mismatch", params, "en") == "After training, w should be 2; yours is nan."

@@ -6,7 +6,7 @@ import json
 from grader.outcome import Outcome, RunReport, TensorData, TraceStep
 from grader.checks.result import CheckResult
 from grader.scoring import GradeResult
-from grader.feedback import Message
+from grader.messages import Message
 from grader.series import MAX_POINTS, attach_series, step_series
 from grader.web import plots
 from web_helpers import series_for

@@ -10,6 +10,7 @@ import datetime as dt
 
 from grader import notebook as nb
 from grader.expected import expected_for
+from grader.messages import said
 from grader.outcome import OutcomeError, RunReport, parse_outcome
 from grader.plan import build_plan
 from grader.source_text import MAX_SOURCE_BYTES
@@ -37,9 +38,9 @@ def report_from(result: SandboxResult, limits: Limits) -> RunReport:
     try:
         outcome, error = parse_outcome(result.outcome_raw), None
     except OutcomeError as exc:
-        outcome, error = None, str(exc)
+        outcome, error = None, exc.reason
     if result.outcome_truncated:
-        outcome, error = None, "the report was larger than the limit"
+        outcome, error = None, said("outcome.over_limit")
     return RunReport(outcome=outcome, stdout=storable(result.stdout), stderr=storable(result.stderr),
                      outcome_error=error, timed_out=result.timed_out, wall_limit=limits.wall_seconds,
                      signal=result.signal, exit_code=result.exit_code, wall_seconds=result.wall_seconds,

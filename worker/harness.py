@@ -54,6 +54,25 @@ _isfinite = math.isfinite
 _clock = time.perf_counter
 
 
+class Refusal(Exception):
+    """Something the harness could not do with the student's script, said as a message code of grader.messages
+    ("harness.*") and its parameters: the words are chosen outside the sandbox, in the reader's language."""
+
+    def __init__(self, code: str, /, **params):
+        super().__init__(code)
+        self.code, self.params = code, params
+
+    def said(self) -> dict:
+        return {"code": self.code, "params": self.params}
+
+
+def _said(exc: BaseException) -> str | dict:
+    """An error as the outcome reports it: the harness's own reason as a code, the student's as its text."""
+    if isinstance(exc, Refusal):
+        return exc.said()
+    return f"{type(exc).__name__}: {str(exc)[:500]}"
+
+
 def preload() -> None:
     """Import what every job needs, so each forked job starts warm. Runs no torch operation."""
     os.environ["MPLBACKEND"] = "Agg"
@@ -88,7 +107,8 @@ def _headless_switch_backend(switch):
 
 
 def _number(value) -> float | None:
-    """A float for JSON; non-finite values become the strings 'nan', 'inf', '-inf'."""
+    """A float for JSON; non-finite values become the strings 'nan', 'inf', '-inf'. The outcome carries numbers,
+    never words: grader.wording writes them for readers."""
     f = float(value)
     if _isfinite(f):
         return f
@@ -144,7 +164,7 @@ def _as_float(value):
         return _tensor_data(value, 1 << 16)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return {"shape": [], "data": [_number(value)]}
-    raise TypeError(f"forward returned {type(value).__name__}, not a tensor or a number")
+    raise Refusal("harness.forward_not_number", type=type(value).__name__)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -768,6 +788,8 @@ def _student_error(exc: BaseException, filename: str) -> dict:
     if isinstance(exc, ModuleNotFoundError) and isinstance(exc.name, str):
         error["module"] = exc.name.split(".")[0][:100]
         error["available"] = available_modules()
+    if isinstance(exc, _NoKeyboard):
+        error["reason"] = Refusal("harness.no_keyboard").said()
     return error
 
 
@@ -816,15 +838,19 @@ class _NotebookShell:
     run_cell_magic = magic = system = getoutput = run_line_magic
 
 
-# grader.feedback.PARAM_TEXTS holds this sentence too, to show it translated: change both together
-NO_KEYBOARD = ("input() got no answer: the grader runs your script without anyone typing. "
-               "Remove the input() calls (use fixed values) before you submit.")
+class _NoKeyboard(EOFError):
+    """What input() raises here: Python's own EOFError to the script (and in its traceback), whose report
+    carries the reason harness.no_keyboard."""
+
+
+_NoKeyboard.__module__, _NoKeyboard.__name__, _NoKeyboard.__qualname__ = "builtins", "EOFError", "EOFError"
 
 
 def _no_keyboard(prompt="") -> str:
-    """input() in the sandbox: nobody types, so say that rather than the bare 'EOF when reading a line'."""
+    """input() in the sandbox: nobody types, so say that (harness.no_keyboard) rather than the bare 'EOF when
+    reading a line'."""
     print(prompt, end="", flush=True)
-    raise EOFError(NO_KEYBOARD)
+    raise _NoKeyboard("EOF when reading a line")
 
 
 def _sandbox_names(namespace: dict) -> None:
@@ -1031,9 +1057,9 @@ def _read_final_params(namespace: dict, plan: dict) -> dict:
 def _function(namespace: dict, name: str):
     fn = namespace.get(name)
     if fn is None:
-        raise LookupError(f"the script defines no function named {name!r}")
+        raise Refusal("harness.no_function", name=name)
     if not callable(fn):
-        raise TypeError(f"{name!r} is a {type(fn).__name__}, not a function")
+        raise Refusal("harness.not_function", name=name, type=type(fn).__name__)
     return fn
 
 
@@ -1081,7 +1107,7 @@ def _returned_values(value) -> list[dict]:
         return [item for v in value[:64] for item in _returned_values(v)]
     if hasattr(value, "tolist") and not isinstance(value, type):  # a numpy array or number
         return _returned_values(torch.as_tensor(value))
-    raise TypeError(f"returned {type(value).__name__}, not a number or a tensor")
+    raise Refusal("harness.returned_not_number", type=type(value).__name__)
 
 
 def _set_param(namespace: dict, path: str, value) -> None:
@@ -1098,7 +1124,7 @@ def _set_param(namespace: dict, path: str, value) -> None:
     elif "." not in path:
         namespace[path] = value
     else:
-        raise LookupError(f"the script defines no parameter named {path!r}")
+        raise Refusal("harness.no_param", name=path)
 
 
 def _function_probes(namespace: dict, plan: dict) -> list[dict]:
@@ -1111,7 +1137,7 @@ def _function_probes(namespace: dict, plan: dict) -> list[dict]:
                 _set_param(namespace, _param_path(plan, path), value)
             results.append({"value": _returned_values(_call_with_numbers(fn, *probe["args"]))})
         except BaseException as exc:
-            results.append({"error": f"{type(exc).__name__}: {str(exc)[:500]}"})
+            results.append({"error": _said(exc)})
     return results
 
 
@@ -1126,7 +1152,7 @@ def _batch_predictions(namespace: dict, plan: dict) -> list[dict]:
             with torch.no_grad():
                 results.append({"id": batch["id"], "value": _as_float(_call_with_numbers(forward, batch["x"]))})
         except BaseException as exc:
-            results.append({"id": batch["id"], "error": f"{type(exc).__name__}: {str(exc)[:500]}"})
+            results.append({"id": batch["id"], "error": _said(exc)})
     return results
 
 
@@ -1192,14 +1218,14 @@ def _predictions(namespace: dict, plan: dict) -> list[dict]:
     results = []
     try:
         forward = _function(namespace, plan.get("forward", "forward"))
-    except (LookupError, TypeError) as exc:
-        return [{"x": x, "error": str(exc)} for x in inputs]
+    except Refusal as exc:
+        return [{"x": x, "error": exc.said()} for x in inputs]
     for index, x in enumerate(inputs):
         try:
             with torch.no_grad():
                 results.append({"x": x, "index": index, "value": _as_float(_call_with_numbers(forward, x))})
         except BaseException as exc:
-            results.append({"x": x, "index": index, "error": f"{type(exc).__name__}: {str(exc)[:500]}"})
+            results.append({"x": x, "index": index, "error": _said(exc)})
     return results
 
 
@@ -1212,25 +1238,25 @@ def _probes(namespace: dict, plan: dict) -> dict:
         return {"results": []}
     try:
         loss_fn = _function(namespace, plan.get("loss", "loss"))
-    except (LookupError, TypeError) as exc:
-        return {"error": str(exc), "results": []}
+    except Refusal as exc:
+        return {"error": exc.said(), "results": []}
     params = {}
     shapes = plan.get("param_shapes") or {}
     for path in plan.get("params", []):
         try:
             value = resolve_path(namespace, _param_path(plan, path))
         except LookupError:
-            return {"error": f"the script defines no parameter named {path!r}", "results": []}
+            return {"error": Refusal("harness.no_param", name=path).said(), "results": []}
         if isinstance(value, torch.Tensor) and path in shapes and value.numel() != _numel(shapes[path]):
-            return {"error": f"your {_param_path(plan, path)} has shape {list(value.shape)}; the assignment's "
-                             f"{path} has shape {list(shapes[path])}", "results": []}
+            return {"error": Refusal("harness.param_shape", name=_param_path(plan, path), shape=list(value.shape),
+                                     expected_name=path, expected_shape=list(shapes[path])).said(), "results": []}
         if not isinstance(value, torch.Tensor):
-            return {"error": f"{path!r} is a {type(value).__name__}, not a tensor", "results": []}
-        if not value.is_leaf:
-            return {"error": f"{path!r} is not a leaf tensor (it was replaced by the result of an operation)",
+            return {"error": Refusal("harness.param_not_tensor", name=path, type=type(value).__name__).said(),
                     "results": []}
+        if not value.is_leaf:
+            return {"error": Refusal("harness.param_not_leaf", name=path).said(), "results": []}
         if not value.requires_grad:
-            return {"error": f"{path!r} does not require grad", "results": []}
+            return {"error": Refusal("harness.param_no_grad", name=path).said(), "results": []}
         params[path] = value
     forward = namespace.get(plan.get("forward", "forward"))
     styles = [lambda x, y: _call_with_numbers(loss_fn, x, y)]
@@ -1277,9 +1303,9 @@ def _one_probe(params: dict, probe: dict, call_loss) -> tuple[int, dict]:
         loss = call_loss(probe["x"], probe["y"])
         stage = PROBE_RETURNED_WRONG
         if not isinstance(loss, torch.Tensor):
-            raise TypeError(f"loss returned {type(loss).__name__}, not a tensor")
+            raise Refusal("harness.loss_not_tensor", type=type(loss).__name__)
         if loss.numel() != 1:
-            raise ValueError(f"loss returned a tensor of shape {list(loss.shape)}; backward() needs a scalar")
+            raise Refusal("harness.loss_not_scalar", shape=list(loss.shape))
         stage = PROBE_RAISED  # backward() of a loss that reaches no parameter raises: as little use as a crash
         loss.backward()
         grads = {path: (None if p.grad is None else _tensor_data(p.grad, 1 << 16)) for path, p in params.items()}
@@ -1287,7 +1313,7 @@ def _one_probe(params: dict, probe: dict, call_loss) -> tuple[int, dict]:
         return (PROBE_WORKED if worked else PROBE_REACHED_NOTHING,
                 {"grads": grads, "loss": _number(loss.detach().reshape(-1)[0].item())})
     except BaseException as exc:
-        return stage, {"error": f"{type(exc).__name__}: {str(exc)[:500]}"}
+        return stage, {"error": _said(exc)}
 
 
 class OutcomeWriter:

@@ -17,6 +17,7 @@ import os
 import random
 import threading
 import time
+from dataclasses import asdict
 
 import sqlalchemy as sa
 from celery.exceptions import SoftTimeLimitExceeded
@@ -27,6 +28,7 @@ from grader.db import Database
 from grader import lateness, metrics
 from grader.expected import expected_cache_hits, expected_for
 from grader.logs import grading_context, use_format
+from grader.messages import said
 from grader.series import attach_series
 from grader.models import DryRun, utcnow
 from grader.selfcheck import check_sources
@@ -298,15 +300,17 @@ def dry_run(self, dry_run_id: int) -> str:
         spec = parse_spec(spec_yaml, f"assignment {assignment_id}")
         mistakes = sorted((name.removeprefix("mistakes/"), src) for name, src in files.items()
                           if name.startswith("mistakes/"))
-        problems, checked = check_sources(spec, files.get("solution.py"), mistakes, script_grader(runtime.sandbox))
-        result = {"ok": not problems, "problems": problems, "files": [f.as_dict() for f in checked]}
+        checked = check_sources(spec, files.get("solution.py"), mistakes, script_grader(runtime.sandbox))
+        result = {"ok": all(f.ok for f in checked), "problems": [], "files": [f.as_dict() for f in checked]}
         status = "done"
     except SpecError as exc:
-        result, status = {"ok": False, "problems": exc.lines, "files": []}, "done"
+        # the spec's own problems as records (file, line, field, problem), as the spec pages show them
+        result, status = {"ok": False, "problems": [], "spec_problems": [asdict(p) for p in exc.problems],
+                          "files": []}, "done"
     except (SandboxUnavailable, OSError, SoftTimeLimitExceeded) as exc:
         runtime.reset_sandbox()
-        result, status = {"ok": False, "problems": [f"the sandbox failed: {type(exc).__name__}: {exc}"],
-                          "files": []}, "failed"
+        failed = said("dry_run.sandbox_failed", error=f"{type(exc).__name__}: {exc}")
+        result, status = {"ok": False, "problems": [failed], "files": []}, "failed"
     with runtime.db.session() as session:
         row = session.get(DryRun, int(dry_run_id))
         if row is not None:

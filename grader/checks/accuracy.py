@@ -9,8 +9,8 @@ import numpy as np
 
 from grader.checks.result import Finding
 from grader.expected import Expected
-from grader.feedback import Message
-from grader.outcome import RunReport
+from grader.messages import Message, said
+from grader.outcome import RunReport, as_param
 from grader.spec import AssignmentSpec, Check, Data
 
 
@@ -32,15 +32,16 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
     data, outcome = check.data or spec.data, report.outcome
     got = next((b for b in outcome.batch_predictions if b.id == check.id), None) if outcome else None
     if got is None or got.error or got.value is None or got.value.data is None:
-        error = (got.error if got else None) or "no predictions"
+        error = as_param(got.error) if got and got.error else said("reason.no_predictions")
         return Finding(False, 0.0, Message("accuracy.error", {"error": error}))
     n = len(data.x)
     outputs = got.value.array()
     if not np.all(np.isfinite(outputs)):
-        return Finding(False, 0.0, Message("accuracy.error", {"error": "some outputs are nan or inf"}))
+        return Finding(False, 0.0, Message("accuracy.error", {"error": said("reason.non_finite_outputs")}))
     predicted = classes(outputs, n, check.cutoff)
     if predicted is None:
-        return Finding(False, 0.0, Message("accuracy.error", {"error": f"forward gave shape {got.value.shape} for {n} samples"}))
+        error = said("reason.output_shape", shape=got.value.shape, n=n)
+        return Finding(False, 0.0, Message("accuracy.error", {"error": error}))
     truth = labels(data)
     if truth.ndim != 1:  # one-hot labels
         truth = np.argmax(np.asarray(data.y, dtype=np.float64), axis=1)

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 
+from grader.messages import said
 from grader.outcome import TensorData
 
 
@@ -43,7 +44,7 @@ def show(value) -> float | list | None:
 def brief(value):
     """A probe's input (x, y, an argument) as feedback shows it: a number or a short list, else how many samples."""
     arr = np.asarray(value, dtype=np.float64)
-    return show(arr) if arr.size <= 8 else f"{arr.shape[0]} samples"  # more than 8 entries: at least one axis
+    return show(arr) if arr.size <= 8 else said("value.samples", n=arr.shape[0])  # more than 8 entries: an axis
 
 
 def difference(expected, got, rtol: float, atol: float) -> dict:

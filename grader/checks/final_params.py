@@ -5,7 +5,7 @@ from __future__ import annotations
 from grader.checks.compare import difference, matches, share
 from grader.checks.result import Finding
 from grader.expected import Expected
-from grader.feedback import Message
+from grader.messages import Message
 from grader.outcome import RunReport
 from grader.spec import AssignmentSpec, Check
 

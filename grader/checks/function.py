@@ -7,8 +7,8 @@ import numpy as np
 from grader.checks.compare import brief, difference, matches, share
 from grader.checks.result import Finding
 from grader.expected import Expected
-from grader.feedback import Message
-from grader.outcome import RunReport
+from grader.messages import Message, said
+from grader.outcome import RunReport, as_param
 from grader.spec import AssignmentSpec, Check
 
 
@@ -22,7 +22,8 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
         got = results[i] if i < len(results) else None
         if got is None or got.error or got.value is None:
             first = first or ("function.error", {"function": check.function,
-                                                  "error": (got.error if got else None) or "no result"})
+                                                  "error": as_param(got.error) if got and got.error
+                                                  else said("reason.no_result")})
             continue
         values = [v.array() for v in got.value]
         want = call["expected"]

@@ -7,22 +7,22 @@ import numpy as np
 from grader.checks.compare import as_array, brief, difference, matches, share
 from grader.checks.result import Finding
 from grader.expected import Expected
-from grader.feedback import Message
-from grader.outcome import RunReport
+from grader.messages import Message, said
+from grader.outcome import RunReport, as_param
 from grader.spec import AssignmentSpec, Check
 
 
 def _brief_params(params: dict) -> dict:
-    return {name: brief(value) if np.size(value) <= 8 else "random values" for name, value in params.items()}
+    return {name: brief(value) if np.size(value) <= 8 else said("value.random") for name, value in params.items()}
 
 
 def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunReport) -> Finding:
     probes = [p for p in expected.probes if p["check"] == check.id]
     o = report.outcome
     if o is None or o.status == "syntax_error":
-        return Finding(False, 0.0, Message("gradients.unavailable", {"reason": "the script did not run"}))
+        return Finding(False, 0.0, Message("gradients.unavailable", {"reason": said("reason.not_run")}))
     if o.probes.error:
-        return Finding(False, 0.0, Message("gradients.unavailable", {"reason": o.probes.error}))
+        return Finding(False, 0.0, Message("gradients.unavailable", {"reason": as_param(o.probes.error)}))
     offset = next(i for i, p in enumerate(expected.probes) if p["check"] == check.id) if probes else 0
     results = o.probes.results[offset:offset + len(probes)]
     matched, first, first_kind = 0, None, None
@@ -30,7 +30,7 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
         got = results[i] if i < len(results) else None
         if got is None or got.error or got.grads is None:
             if first is None:
-                first, first_kind = {"error": got.error if got else "no result"}, "gradients.probe_error"
+                first, first_kind = {"error": as_param(got.error) if got and got.error else said("reason.no_result")}, "gradients.probe_error"
             continue
         bad = None
         for p, g in probe["grads"].items():

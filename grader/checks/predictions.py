@@ -5,8 +5,8 @@ from __future__ import annotations
 from grader.checks.compare import difference, input_key, matches, share
 from grader.checks.result import Finding
 from grader.expected import Expected
-from grader.feedback import Message
-from grader.outcome import RunReport
+from grader.messages import Message, said
+from grader.outcome import RunReport, as_param
 from grader.plan import prediction_inputs
 from grader.spec import AssignmentSpec, Check
 
@@ -33,7 +33,7 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
         rtol = check.rtol if item.rtol is None else item.rtol
         atol = check.atol if item.atol is None else item.atol
         if got is None or got.error or got.value is None:
-            error = got.error if got and got.error else "no prediction"
+            error = as_param(got.error) if got and got.error else said("reason.no_prediction")
             first = first or Message("predictions.error", {"x": x, "error": error})
         elif matches(want, got.value.array(), rtol, atol):
             matched += 1

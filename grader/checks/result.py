@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grader.feedback import Message
+from grader.messages import Message
 
 
 @dataclass(frozen=True)

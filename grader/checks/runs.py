@@ -6,7 +6,7 @@ from __future__ import annotations
 from grader.checks.result import Finding
 from grader.checks.stopped import stopped_early
 from grader.expected import Expected
-from grader.feedback import Message
+from grader.messages import Message
 from grader.outcome import RunReport
 from grader.spec import AssignmentSpec, Check
 
@@ -50,17 +50,18 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
     if o.status == "exception":
         e = o.error
         details = {"traceback": _last_lines(e.traceback, TRACEBACK_LINES)} if e and e.traceback else {}
+        message = (e.reason.model_dump() if e.reason else e.message) if e else ""
         if e and e.line and e.module:
             return Finding(False, 0.0, Message("runs.missing_module", {
                 "module": e.module, "line": e.line, "available": ", ".join(e.available) or "-"}), details)
         if e and e.line and len(e.frames) > 1:
             return Finding(False, 0.0, Message("runs.exception_traced", {
-                "type": e.type, "line": e.line, "function": e.frames[-1].function, "message": e.message,
+                "type": e.type, "line": e.line, "function": e.frames[-1].function, "message": message,
                 "lines": " → ".join(str(f.line) for f in e.frames)}), details)
         if e and e.line:
-            return Finding(False, 0.0, Message("runs.exception", {"type": e.type, "line": e.line, "message": e.message}),
+            return Finding(False, 0.0, Message("runs.exception", {"type": e.type, "line": e.line, "message": message}),
                            details)
-        return Finding(False, 0.0, Message("runs.exception_no_line", {"type": e.type if e else "", "message": e.message if e else ""}),
+        return Finding(False, 0.0, Message("runs.exception_no_line", {"type": e.type if e else "", "message": message}),
                        details)
     if o.status == "exit":
         return Finding(False, 0.0, Message("runs.exit", {"exit_code": o.exit_code}))

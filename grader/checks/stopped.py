@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from grader.expected import Expected
-from grader.feedback import Message
+from grader.messages import Message
 from grader.outcome import Outcome, RunReport
 from grader.spec import AssignmentSpec, Check
 

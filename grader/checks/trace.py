@@ -15,7 +15,7 @@ import numpy as np
 from grader.checks.compare import as_array, difference, matches, share
 from grader.checks.result import Finding
 from grader.expected import Expected
-from grader.feedback import Message
+from grader.messages import Message
 from grader.outcome import Outcome, RunReport
 from grader.reference import ReferenceRun, Schedule
 from grader.spec import AssignmentSpec, Check

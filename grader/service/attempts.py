@@ -8,7 +8,7 @@ Rules:
   claim (a redelivery, or the reaper's re-send) takes it over, and only that counts as one more attempt;
 - a result is written only by the attempt whose token is still current, all in one transaction; a requeue
   (reaper, regrade, retry) clears the token, so an attempt that outlived its requeue cannot write;
-- why an attempt failed on our side is stored as a "failure.*" code (grader.feedback) with parameters, and
+- why an attempt failed on our side is stored as a "failure.*" code (grader.messages) with parameters, and
   survives until a result is written; after max_attempts failed attempts the submission is failed with that
   last cause.
 """
@@ -28,7 +28,7 @@ from grader.submissions import REQUEUE_RETRY, requeue
 STDOUT_EXCERPT_CHARS = 8000
 DETAIL_CHARS = 2000
 
-# why grading failed on our side (texts in grader.feedback)
+# why grading failed on our side (texts in grader.messages)
 SANDBOX_FAILED = "failure.sandbox"  # {worker, detail}: the worker's sandbox could not run the job
 TIMED_OUT = "failure.timeout"  # {worker, detail}: the task ran past its soft time limit
 SPEC_BROKEN = "failure.spec"  # {detail}: the assignment's stored spec could not be read

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from grader import metrics
 from grader.config import Config
 from grader.db import Database
+from grader.messages import said
 from grader.models import DryRun, Submission, WorkerHeartbeat, utcnow
 from grader.service.attempts import ATTEMPTS_EXHAUSTED, CURABLE, WORKER_LOST
 from grader.service.queue import ALIVE_SECONDS
@@ -120,9 +121,7 @@ def end_lost_dry_runs(db: Database, config: Config, now: dt.datetime) -> list[in
             .order_by(DryRun.id).with_for_update(skip_locked=True)))
         for row in lost:
             row.status, row.finished_at = "failed", now
-            row.result = {"ok": False, "files": [], "problems": [
-                f"no worker finished this dry run within {limit // 60} minutes (a worker was lost, or none is "
-                "running); run it again"]}
+            row.result = {"ok": False, "files": [], "problems": [said("dry_run.lost", minutes=limit // 60)]}
         ids = [row.id for row in lost]
     if ids:
         log.warning("reaper ended %d lost dry runs: %s", len(ids), ids)

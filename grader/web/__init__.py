@@ -9,8 +9,9 @@ from flask import Flask, current_app, request
 from grader.config import Config
 from grader.db import Database
 from grader.submissions import Sender, largest_upload, sender_app
+from grader.web import (api, auth, db as web_db, errors, health, language, metrics_view, security, staff, student,
+                        timezones)
 from grader.web.forms import MAX_FORM_OVERHEAD
-from grader.web import api, auth, db as web_db, errors, health, metrics_view, security, staff, student, text, timezones
 
 
 
@@ -43,7 +44,7 @@ def create_app(config: Config | Mapping | None = None) -> Flask:
     # a browser never sends on its own), sessions, error pages, then the student's blueprint
     security.init_app(app, cfg)
     security.csrf.exempt(api.bp)
-    text.init_app(app)
+    language.init_app(app)
     timezones.init_app(app)
     errors.init_app(app)
     auth.init_app(app)

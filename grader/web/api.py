@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import object_session
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
-from grader.feedback import render
+from grader.messages import render
 from grader.i18n import choose
 from grader.models import STAFF_ROLES, Assignment, Submission, User
 from grader.visibility import shown

@@ -25,8 +25,8 @@ from grader.models import STAFF_ROLES, User
 from grader.service.accounts import check_password, find_user, hash_password, new_session_stamp, set_password
 from grader.web.db import get_session
 from grader.web.forms import LanguageForm, LoginForm, PasswordForm, PostForm, SettingsForm
+from grader.web.language import LANG_COOKIE, _
 from grader.web.security import limiter_of
-from grader.web.text import LANG_COOKIE, _
 from grader.web.timezones import TZ_COOKIE, valid_zone, zone_names
 
 bp = Blueprint("auth", __name__)

@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from grader.i18n import N_
-from grader.web.text import _
+from grader.web.language import _
 
 TITLES = {400: N_("Bad request"), 404: N_("Not found"), 405: N_("Not allowed"), 413: N_("Too large"),
           429: N_("Too many requests"), 500: N_("Something went wrong"), 503: N_("Briefly unavailable")}

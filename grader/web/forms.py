@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from grader.i18n import LANGUAGES
-from grader.web.text import lazy as _
+from grader.web.language import lazy as _
 
 MAX_FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other fields, on top of the file itself
 

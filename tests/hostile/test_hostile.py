@@ -28,10 +28,11 @@ from pathlib import Path
 
 import pytest
 
-from worker.grading import grade_source
+from grader.messages import said
 from grader.outcome import RunReport
 from grader.scoring import GradeResult
 from grader.spec import AssignmentSpec, load_spec
+from worker.grading import grade_source
 from worker.sandbox.namespaces import UID_BASE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -290,7 +291,7 @@ def render(name: str, host: Host, marker: str, sandbox) -> str:
 
 
 def everything_sent_back(result: GradeResult, report: RunReport) -> str:
-    parts = [report.stdout, report.stderr, report.outcome_error or "", result.stdout, result.stderr]
+    parts = [report.stdout, report.stderr, str(report.outcome_error or ""), result.stdout, result.stderr]
     if report.outcome is not None:
         parts.append(report.outcome.model_dump_json())
     parts += [json.dumps(c.as_dict(), default=str) + c.message.render() for c in result.checks]
@@ -462,7 +463,7 @@ def test_a_huge_outcome_is_cut_at_its_cap_without_costing_the_worker_memory(host
     before = rss_kb()
     got = attack("huge_outcome", host, forkserver, linear)
     assert rss_kb() - before < 64 * 1024
-    assert got.report.outcome is None and got.report.outcome_error == "the report was larger than the limit"
+    assert got.report.outcome is None and got.report.outcome_error == said("outcome.over_limit")
     assert got.result.score == 0 and got.codes["runs"] == "runs.bad_outcome"
 
 
@@ -475,7 +476,7 @@ def test_a_forged_outcome_built_to_be_slow_to_parse_costs_the_worker_little(host
 
 def test_a_forged_trace_longer_than_any_harness_writes_is_refused_at_once(host, forkserver, linear):
     got = attack("forged_too_long_trace", host, forkserver, linear)
-    assert got.report.outcome is None and "schema" in got.report.outcome_error
+    assert got.report.outcome is None and got.report.outcome_error["code"] == "outcome.schema"
     assert got.seconds - got.report.wall_seconds < PARSE_SECONDS
     assert got.codes["runs"] == "runs.bad_outcome" and got.result.score == 0
 
@@ -720,7 +721,7 @@ def answer_without_training(forkserver, linear) -> GradeResult:
 def test_a_forged_outcome_on_every_fd_is_garbled_by_the_real_one(host, forkserver, linear, answer_without_training):
     got = attack("forged_outcome_every_fd", host, forkserver, linear)
     assert "FORGED on fds [1, 2, 3]" in got.stdout  # nothing else is open (0 is /dev/null, read-only)
-    assert got.report.outcome is None and "not JSON" in got.report.outcome_error
+    assert got.report.outcome is None and got.report.outcome_error["code"] == "outcome.not_json"
     assert got.result.score == 0 <= answer_without_training.score
 
 

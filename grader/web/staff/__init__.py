@@ -6,5 +6,5 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-# the views (and dry_run_text's template helper) register on bp
-from grader.web.staff import dashboard, dry_run_text, manage, students, submissions  # noqa: E402,F401
+# the views register on bp
+from grader.web.staff import dashboard, manage, students, submissions  # noqa: E402,F401

@@ -18,8 +18,8 @@ from grader.web.staff import bp
 from grader.web.staff.common import assignment_or_404, record, send_grades, staff_required
 from grader.web.staff.forms import ActionForm, RegradeForm
 from grader.lateness import window
+from grader.web.language import _, feedback, ngettext
 from grader.web.student.rules import spec_of
-from grader.web.text import _, feedback, ngettext
 
 SORT_LABELS = {"name": N_("Student"), "best": N_("Best"), "latest": N_("Latest"), "submissions": N_("Submissions"),
                "last": N_("Last submitted"), "late": N_("Late")}

@@ -6,7 +6,7 @@ from flask_wtf.file import FileField, MultipleFileField
 from wtforms import DateTimeLocalField, FloatField, HiddenField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from grader.web.text import lazy as _
+from grader.web.language import lazy as _
 
 REASON = [DataRequired(message=_("Give a reason: it is kept in the audit log.")), Length(max=2000)]
 

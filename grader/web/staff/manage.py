@@ -20,6 +20,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from grader.i18n import N_
+from grader.messages import said
 from grader.models import Assignment, AssignmentFile, DryRun, Submission, utcnow
 from grader.service import audit, catalog
 from grader.source_text import MAX_SOURCE_BYTES
@@ -29,7 +30,7 @@ from grader.web.db import get_session
 from grader.web.staff import bp
 from grader.web.staff.common import assignment_or_404, instructor_required, record, send_task
 from grader.web.staff.forms import ActionForm, SpecEditForm, SpecUploadForm
-from grader.web.text import _
+from grader.web.language import _
 
 SPEC_NAME = "assignment.yaml"
 MAX_FILE_BYTES = MAX_SOURCE_BYTES  # a spec, a solution or a mistake: no larger than a student's script
@@ -252,9 +253,8 @@ def dry_run(assignment_id: str):
     record("dry_run", assignment_id=a.id, details={"dry_run": run.id, "hash": run.spec_hash})
     session.commit()
     if not send_task(DRY_RUN_TASK, [run.id]):
-        # stored in English, shown in each reader's language (staff.dry_run_text)
         run.status, run.result, run.finished_at = "failed", {"ok": False, "files": [], "problems": [
-            N_("The queue did not answer: no worker can run the dry run now. Try again in a moment.")]}, utcnow()
+            said("dry_run.queue_unavailable")]}, utcnow()
         session.commit()
     return redirect(url_for("staff.edit", assignment_id=a.id) + "#dry-run")
 

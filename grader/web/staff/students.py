@@ -15,8 +15,8 @@ from grader.web.staff import bp
 from grader.web.staff.common import assignment_or_404, record, staff_required
 from grader.web.staff.forms import ExtensionForm, ReasonForm
 from grader.lateness import window
+from grader.web.language import _, ngettext
 from grader.web.student.rules import spec_of
-from grader.web.text import _, ngettext
 from grader.web.timezones import local, viewer_zone
 
 

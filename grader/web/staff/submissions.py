@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 
 from flask import abort, flash, redirect, render_template, send_file, url_for
 
-from grader.feedback import render_failure
+from grader.messages import render_failure
 from grader.lateness import priced
 from grader.service import audit
 from grader.service.deadlines import effective_deadline
@@ -20,8 +20,7 @@ from grader.web.staff import bp
 from grader.web.staff.common import record, send_grades, staff_required, submission_or_404
 from grader.web.staff.forms import OverrideForm, ReasonForm, RegradeForm
 from grader.web.student.present import present
-from grader.web.student.submission import status_word
-from grader.web.text import _, current_lang
+from grader.web.language import _, current_lang
 
 
 def automatic_score(s) -> float | None:
@@ -34,7 +33,7 @@ def automatic_score(s) -> float | None:
 def render_submission(s, override: OverrideForm | None = None, clear: ReasonForm | None = None, status: int = 200):
     session = get_session()
     return render_template(
-        "staff/submission.html", s=s, view=present(s, staff=True), status_word=status_word,
+        "staff/submission.html", s=s, view=present(s, staff=True),
         deadline=effective_deadline(session, s.user_id, s.assignment), auto=automatic_score(s),
         override=override or OverrideForm(formdata=None), clear=clear or ReasonForm(formdata=None),
         regrade=RegradeForm(), log=audit.entries(session, submission_id=s.id), lines=s.source.split("\n"),

@@ -17,7 +17,6 @@ from grader.web.forms import UploadForm
 from grader.web.student import bp
 from grader.web.student.present import scores_of_user, shown_scores
 from grader.web.student.rules import deadline_for, description_of, refusal, spec_of, title_of
-from grader.web.text import _, current_lang
 
 
 def visible_assignment(assignment_id: str) -> Assignment:

@@ -13,7 +13,7 @@ from grader.spec import SpecError
 from grader.visibility import ShownScore, shown, shown_score
 from grader.web.db import get_session
 from grader.web.student.rules import deadline_for, spec_of
-from grader.web.text import feedback
+from grader.web.language import feedback
 
 FINAL = ("graded", "failed")
 

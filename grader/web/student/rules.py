@@ -17,7 +17,7 @@ from grader.lateness import window
 from grader.service.deadlines import effective_deadline
 from grader.web.db import get_session
 from grader.spec import AssignmentSpec, SpecError, parse_spec
-from grader.web.text import _, current_lang
+from grader.web.language import _, current_lang
 from grader.web.timezones import local
 
 

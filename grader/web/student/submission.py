@@ -7,7 +7,6 @@ import sqlalchemy as sa
 from flask import Response, abort, jsonify, render_template, request
 from flask_login import current_user, login_required
 
-from grader.i18n import N_
 from grader.models import Submission
 from grader.service.attempts import STDOUT_EXCERPT_CHARS
 from grader.web import plots
@@ -16,11 +15,10 @@ from grader.web.notebook_view import outputs_by_cell, shown_cells
 from grader.web.security import SVG_POLICY
 from grader.web.student import bp
 from grader.web.student.present import present
-from grader.web.text import _, current_lang
+from grader.web.language import current_lang, status_word
 
 LONG_POLL_SECONDS = 25.0  # under the usual 30 s proxy read timeout
 LONG_POLL_STEP_SECONDS = 0.1
-STATUS_WORDS = {"queued": N_("Queued"), "running": N_("Running"), "graded": N_("Graded"), "failed": N_("Failed")}
 
 
 @bp.app_context_processor
@@ -36,15 +34,11 @@ def owned_submission(submission_id: int) -> Submission:
     return submission
 
 
-def status_word(status: str) -> str:
-    return _(STATUS_WORDS.get(status, status))
-
-
 @bp.get("/submissions/<int:submission_id>")
 @login_required
 def submission(submission_id: int):
     view = present(owned_submission(submission_id), current_user.is_staff)
-    return render_template("student/submission.html", view=view, s=view.submission, status_word=status_word)
+    return render_template("student/submission.html", view=view, s=view.submission)
 
 
 @bp.get("/submissions/<int:submission_id>/status")

@@ -1,14 +1,23 @@
-"""Feedback is data: a message code plus parameters, rendered into words only when shown."""
+"""What each message code the grader stores says, in English (the gettext id; other languages in
+grader/translations), and how a stored message is rendered in the reader's language.
+
+Rule: the grader stores a code and its parameters, never a sentence, and words are chosen only when shown.
+Every code anything stores is a key of MESSAGES (tests/test_message_codes.py renders each in every language).
+A parameter that is itself a message, {"code": ..., "params": {...}}, is rendered in the same language (a
+reason inside a sentence); a parameter in PARAM_WORDS is a stored word; anything else (a Python exception's
+text, the student's names and values) is shown as it is, numbers as grader.wording.number writes them.
+"""
 from __future__ import annotations
 
-import math
+import string
 from dataclasses import dataclass, field
 
-from grader.i18n import DEFAULT_LANGUAGE, N_, StoredTexts, translations
+from grader.i18n import DEFAULT_LANGUAGE, N_, translations
+from grader.wording import number
 
-# One entry per code, in English (the gettext message id; `grader/translations` holds the other languages).
-# Parameters are filled with str.format; numbers go through _fmt first.
-MESSAGES_EN: dict[str, str] = {
+# One entry per code; parameters are filled with str.format.
+MESSAGES: dict[str, str] = {
+    # ---- what a check found (grader.checks) and how a run ended
     # runs
     "runs.ok": N_("Your script ran to the end."),
     "runs.syntax_error": N_("Syntax error on line {line}: {message}"),
@@ -151,6 +160,57 @@ MESSAGES_EN: dict[str, str] = {
     "mistake.wrong_hand_gradient": N_("Your {function}() does not return d loss / d {param}: derive the gradient "
                                     "of the loss again, by the chain rule, and check it at a few points."),
     "mistake.no_backward": N_("Your script never calls backward(): compute the loss, then call l.backward()."),
+
+    # ---- reasons and values written into another message's parameters (a parameter {"code", "params"})
+    "reason.not_run": N_("the script did not run"),
+    "reason.no_result": N_("no result"),
+    "reason.no_prediction": N_("no prediction"),
+    "reason.no_predictions": N_("no predictions"),
+    "reason.non_finite_outputs": N_("some outputs are nan or inf"),
+    "reason.output_shape": N_("forward gave shape {shape} for {n} samples"),
+    "value.samples": N_("{n} samples"),  # a probe input too long to show
+    "value.random": N_("random values"),  # a probe point too large to show
+    # why the sandbox stopped a script (grader.outcome.SIGNAL_REASONS)
+    "signal.killed": N_("killed: usually the memory or process limit"),
+    "signal.cpu_limit": N_("CPU time limit reached"),
+    "signal.segfault": N_("segmentation fault"),
+    "signal.aborted": N_("aborted"),
+    "signal.file_size": N_("file size limit reached"),
+    "signal.other": N_("stopped by the sandbox"),
+    # a run's report that could not be read (grader.outcome, worker.grading)
+    "outcome.over_limit": N_("the report was larger than the limit"),
+    "outcome.too_large": N_("the outcome is larger than {n} bytes"),
+    "outcome.not_json": N_("the outcome is not JSON ({type})"),
+    "outcome.not_object": N_("the outcome is not a JSON object"),
+    "outcome.schema": N_("the outcome does not match its schema: {detail}"),
+    # the harness (worker/harness.py, which sends only these codes): what it could not do with the script
+    "harness.no_param": N_("the script defines no parameter named '{name}'"),
+    "harness.param_not_tensor": N_("'{name}' is a {type}, not a tensor"),
+    "harness.param_not_leaf": N_("'{name}' is not a leaf tensor (it was replaced by the result of an operation)"),
+    "harness.param_no_grad": N_("'{name}' does not require grad"),
+    "harness.no_function": N_("the script defines no function named '{name}'"),
+    "harness.not_function": N_("'{name}' is a {type}, not a function"),
+    "harness.forward_not_number": N_("forward returned {type}, not a tensor or a number"),
+    "harness.returned_not_number": N_("returned {type}, not a number or a tensor"),
+    "harness.loss_not_tensor": N_("loss returned {type}, not a tensor"),
+    "harness.param_shape": N_("your {name} has shape {shape}; the assignment's {expected_name} has shape "
+                              "{expected_shape}"),
+    "harness.loss_not_scalar": N_("loss returned a tensor of shape {shape}; backward() needs a scalar"),
+    "harness.no_keyboard": N_("input() got no answer: the grader runs your script without anyone typing. Remove "
+                              "the input() calls (use fixed values) before you submit."),
+    # ---- a self-check or dry run (grader.selfcheck, worker.tasks.dry_run): what is wrong with one file
+    "selfcheck.solution_missing": N_("Missing: every assignment ships a solution that scores full marks."),
+    "selfcheck.solution_not_full": N_("It scored {score} of {max}; the solution must score full marks."),
+    "selfcheck.no_expect_line": N_("Its first comment line must name the code it expects (# expect: mistake.x)."),
+    "selfcheck.mistake_full_marks": N_("It scored full marks, but it is a mistake ({code})."),
+    "selfcheck.mistake_not_caught": N_("Expected {code}; the grader found {found}."),
+    "selfcheck.no_diagnosis": N_("no diagnosis"),
+    # ... and what is wrong with a dry run as a whole
+    "dry_run.sandbox_failed": N_("The sandbox failed: {error}"),
+    "dry_run.queue_unavailable": N_("The queue did not answer: no worker can run the dry run now. Try again in a "
+                                    "moment."),
+    "dry_run.lost": N_("No worker finished this dry run within {minutes} minutes (a worker was lost, or none is "
+                       "running); run it again."),
     # grading failed on our side (grader.service.attempts): shown to staff, never the student's fault
     "failure.sandbox": N_("The sandbox of worker {worker} could not run the script: {detail}"),
     "failure.timeout": N_("Grading on worker {worker} ran past the task's time limit: {detail}"),
@@ -162,96 +222,88 @@ MESSAGES_EN: dict[str, str] = {
     "failure.attempts": N_("Grading did not finish after {attempts} attempts. The last one: {cause}"),
 }
 
-
 # parameters a message may leave out: `index` names a tensor's entry, and a scalar has none
 # (`forward` and `loss`: mistake.wrong_gradient rows stored before it named the assignment's own functions)
 DEFAULTS = {"index": "", "forward": "forward(x)", "loss": "loss(x, y)"}
 
-# What our own code writes into a parameter (a reason, an error it noticed, a stand-in for a long array):
-# stored in English like the message ids, translated where shown, so old submissions change language too.
-# Anything else in a parameter (a Python exception's text, the student's names and values) stays as it is.
-PARAM_TEXTS = StoredTexts(
-    # grader.checks
-    N_("the script did not run"), N_("no result"), N_("no prediction"), N_("no predictions"),
-    N_("some outputs are nan or inf"), N_("forward gave shape {shape} for {n} samples"), N_("{n} samples"),
-    N_("random values"),  # grader.checks.gradients: a probe point too large to show
-    # grader.outcome.SIGNAL_REASONS: why the sandbox stopped the script
-    N_("killed: usually the memory or process limit"), N_("CPU time limit reached"), N_("segmentation fault"),
-    N_("aborted"), N_("file size limit reached"), N_("stopped by the sandbox"),
-    # worker.grading, grader.outcome: a report that could not be read
-    N_("the report was larger than the limit"), N_("the outcome is larger than {n} bytes"),
-    N_("the outcome is not JSON ({type})"), N_("the outcome is not a JSON object"),
-    N_("the outcome does not match its schema: {detail}"),
-    # worker/harness.py: why the gradients could not be probed
-    N_("the script defines no parameter named {name}"), N_("{name} is a {type}, not a tensor"),
-    N_("{name} is not a leaf tensor (it was replaced by the result of an operation)"),
-    N_("{name} does not require grad"),
-    # worker/harness.py: input() in the sandbox, where nobody types
-    N_("input() got no answer: the grader runs your script without anyone typing. Remove the input() calls "
-       "(use fixed values) before you submit."),
-)
-# single words, translated only in the parameter they belong to
+# words some parameters store as codes, translated only in the parameter they belong to
 PARAM_WORDS: dict[str, dict[str, str]] = {
     "returns": {"gradient": N_("gradient"), "loss": N_("loss"), "forward": N_("forward")},
     "type": {"number": N_("number")},
 }
 
 
-def _param_text(value: str, lang: str, key: str | None = None) -> str:
-    """A parameter's text in `lang` when our own code wrote it, else the text as it is."""
-    word = PARAM_WORDS.get(key or "", {}).get(value)
-    if word is not None:
-        return translations(lang).gettext(word)
-    return PARAM_TEXTS.translate(value, lang)
-
-
-def _fmt(value, lang: str = DEFAULT_LANGUAGE, key: str | None = None) -> str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        return f"{value:.6g}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_fmt(v, lang) for v in value) + "]"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_fmt(v, lang)}" for k, v in value.items())
-    if isinstance(value, str):
-        return _param_text(value, lang, key)
-    return str(value)
+class UnknownMessage(KeyError):
+    """A code MESSAGES does not hold, or a message without a parameter its sentence needs (strict rendering)."""
 
 
 @dataclass(frozen=True)
 class Message:
-    """A piece of feedback as stored: a code and its parameters (JSON-able)."""
+    """A piece of feedback as stored: a code and its parameters (JSON-able; a parameter may be a Message's dict)."""
 
     code: str
     params: dict = field(default_factory=dict)
 
-    def render(self, lang: str = "en") -> str:
+    def render(self, lang: str = DEFAULT_LANGUAGE) -> str:
         return render(self.code, self.params, lang)
 
     def as_dict(self) -> dict:
         return {"code": self.code, "params": self.params}
 
 
-def render(code: str, params: dict, lang: str = "en") -> str:
-    """Words for a message code; an unknown code still shows something useful."""
-    template = MESSAGES_EN.get(code)
+def said(code: str, /, **params) -> dict:
+    """A message as a parameter or a stored problem holds it: {"code", "params"}."""
+    return {"code": code, "params": params}
+
+
+def is_message(value) -> bool:
+    """Is this stored value a message ({"code": str, "params": dict}) rather than data?"""
+    return (isinstance(value, dict) and value.keys() == {"code", "params"} and isinstance(value["code"], str)
+            and isinstance(value["params"], dict))
+
+
+def placeholders(template: str) -> set[str]:
+    """The parameter names a sentence uses."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def render(code: str, params: dict | None = None, lang: str = DEFAULT_LANGUAGE, strict: bool = False) -> str:
+    """Words for a message code in `lang`. An unknown code or a missing parameter still shows something useful
+    (a row written by another version of the grader), unless `strict`, where it raises UnknownMessage."""
+    params = params or {}
+    template = MESSAGES.get(code)
     if template is None:
-        return f"{code} {_fmt(params)}".strip()
+        if strict:
+            raise UnknownMessage(code)
+        return f"{code} {_value(params, lang)}".strip()
     template = translations(lang).gettext(template)
-    safe = {**DEFAULTS, **{k: _fmt(v, lang, k) for k, v in params.items()}}
+    values = {**DEFAULTS, **{k: _value(v, lang, k, strict) for k, v in params.items()}}
     try:
-        return template.format(**safe)
-    except (KeyError, IndexError, ValueError):
-        return f"{template} ({_fmt(params, lang)})"
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError) as exc:
+        if strict:
+            raise UnknownMessage(f"{code}: {exc!r} in {template!r}") from None
+        return f"{template} ({_value(params, lang)})"
 
 
-def render_failure(code: str, params: dict, lang: str = "en") -> str:
-    """Why grading failed on our side; "failure.attempts" names its last cause in words too."""
+def _value(value, lang: str, key: str | None = None, strict: bool = False) -> str:
+    """One parameter as words: a message rendered, a stored word translated, data as it is."""
+    if is_message(value):
+        return render(value["code"], value["params"], lang, strict)
+    if isinstance(value, str):
+        word = PARAM_WORDS.get(key or "", {}).get(value)
+        return translations(lang).gettext(word) if word is not None else value
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_value(v, lang, strict=strict)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_value(v, lang, strict=strict) for v in value) + "]"
+    return number(value)
+
+
+def render_failure(code: str, params: dict, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Why grading failed on our side (grader.service.attempts); "failure.attempts" stores its last cause as a
+    code and parameters of their own ("cause", "cause_params"), said in the same language."""
     if code == "failure.attempts":
-        cause = render_failure(str(params.get("cause") or "failure.worker_lost"), params.get("cause_params") or {},
-                               lang)
-        params = {k: v for k, v in params.items() if k not in ("cause", "cause_params")}
-        template = translations(lang).gettext(MESSAGES_EN[code])
-        return template.format(attempts=_fmt(params.get("attempts", "?"), lang), cause=cause)
+        cause = said(str(params.get("cause") or "failure.worker_lost"), **(params.get("cause_params") or {}))
+        return render(code, {"attempts": params.get("attempts", "?"), "cause": cause}, lang)
     return render(code, params, lang)

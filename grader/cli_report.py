@@ -1,4 +1,6 @@
-"""The words of the command line's reports (`grader grade`, `grader submit --wait`), in the reader's language."""
+"""The lines of the command line's reports (`grader grade`, `grader submit --wait`) and the CLI's language
+(--lang, else the environment): headings, marks and score lines in the reader's language. Stored codes are
+worded by grader.wording (statuses) and grader.messages (feedback), not here."""
 from __future__ import annotations
 
 import os
@@ -7,6 +9,7 @@ import unicodedata
 import click
 
 from grader.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, choose, gettext, normalize
+from grader.wording import status_word
 
 
 def language_from_env() -> str:
@@ -72,14 +75,6 @@ def output_heading(lang: str) -> str:
 
 def failed_text(lang: str) -> str:
     return gettext(lang, N_("Grading failed for a reason on the server's side, not yours; you may submit again."))
-
-
-STATUS_WORDS = {"queued": N_("queued"), "running": N_("running"), "graded": N_("graded"), "failed": N_("failed")}
-
-
-def status_word(lang: str, status: str | None) -> str:
-    """A submission's status as the pages say it; a status we have no word for as it is."""
-    return gettext(lang, STATUS_WORDS[status]) if status in STATUS_WORDS else str(status)
 
 
 def status_text(lang: str, status: str) -> str:
