@@ -13,14 +13,15 @@ import sqlalchemy as sa
 
 from grader.db import Database, upgrade
 from grader.i18n import LANGUAGES
-from grader.messages import DEFAULTS, MESSAGES, UnknownMessage, is_message, placeholders, render, said
+from grader.messages import (DEFAULTS, MESSAGES, UnknownMessage, is_message, placeholders, render, render_failure,
+                             said)
 from grader.outcome import HARNESS_CODES, OTHER_SIGNAL, SIGNAL_REASONS, RunNote
 from service_fixtures import sqlite_url  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted(p for folder in ("grader", "worker") for p in (ROOT / folder).rglob("*.py"))
 FAMILIES = ("runs", "gradients", "trace", "final_params", "predictions", "function", "accuracy", "check", "mistake",
-            "note", "reason", "value", "signal", "outcome", "harness", "selfcheck", "dry_run")
+            "note", "reason", "value", "signal", "outcome", "harness", "selfcheck", "dry_run", "failure")
 CODE = re.compile(rf"^(?:{'|'.join(FAMILIES)})\.[a-z_]+$")
 # calls whose first argument is a message code and whose other arguments (a dict, or keywords) are its parameters
 MAKERS = {"Message", "said", "Refusal", "OutcomeError"}
@@ -121,6 +122,13 @@ def test_strict_rendering_refuses_an_unknown_code_and_a_missing_parameter(lang):
         render("gradients.unavailable", {"reason": said("reason.no_such_reason")}, lang, strict=True)
     # shown to a reader, a row of another grader version still says something
     assert "trace.no_such_code" in render("trace.no_such_code", {"n": 1}, lang)
+
+
+@pytest.mark.parametrize("lang", sorted(LANGUAGES))
+def test_a_failure_after_every_attempt_names_its_last_cause_in_the_same_language(lang):
+    stored = {"attempts": 3, "cause": "failure.sandbox", "cause_params": {"worker": "w1", "detail": "no docker"}}
+    shown = render_failure("failure.attempts", stored, lang)
+    assert render("failure.sandbox", stored["cause_params"], lang, strict=True) in shown and "3" in shown
 
 
 def test_a_message_inside_a_parameter_is_rendered_in_the_same_language():
