@@ -16,7 +16,6 @@ from grader.i18n import LANGUAGES
 from grader.messages import (DEFAULTS, MESSAGES, UnknownMessage, is_message, placeholders, render, render_failure,
                              said)
 from grader.outcome import HARNESS_CODES, OTHER_SIGNAL, SIGNAL_REASONS, RunNote
-from service_fixtures import sqlite_url  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted(p for folder in ("grader", "worker") for p in (ROOT / folder).rglob("*.py"))
@@ -206,7 +205,7 @@ LEGACY_DRY_RUN = {
 }
 
 
-def test_the_migration_rewrites_english_rows_into_codes(sqlite_url):  # noqa: F811
+def test_the_migration_rewrites_english_rows_into_codes(sqlite_url):
     upgrade(sqlite_url, "0007")
     engine = sa.create_engine(sqlite_url)  # SQLite leaves foreign keys unchecked here: no submission needed
     now = dt.datetime(2026, 12, 1)
