@@ -7,7 +7,6 @@ import datetime as dt
 import html
 import io
 import re
-import shutil
 
 import pytest
 
