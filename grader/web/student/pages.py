@@ -14,6 +14,7 @@ from grader.source_text import GB18030
 from grader.submissions import SubmissionError, Upload, UploadTooLarge, accept, enqueue, largest_upload, upload_limit
 from grader.web.db import get_session, sender
 from grader.web.forms import UploadForm
+from grader.web.language import _, current_lang
 from grader.web.student import bp
 from grader.web.student.present import scores_of_user, shown_scores
 from grader.web.student.rules import deadline_for, description_of, refusal, spec_of, title_of
