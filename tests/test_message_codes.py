@@ -15,12 +15,13 @@ from grader.db import Database, upgrade
 from grader.i18n import LANGUAGES
 from grader.messages import (DEFAULTS, MESSAGES, UnknownMessage, is_message, placeholders, render, render_failure,
                              said)
+from grader.names import NAME_NOTES
 from grader.outcome import HARNESS_CODES, OTHER_SIGNAL, SIGNAL_REASONS, RunNote
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted(p for folder in ("grader", "worker") for p in (ROOT / folder).rglob("*.py"))
 FAMILIES = ("runs", "gradients", "trace", "final_params", "predictions", "function", "accuracy", "check", "mistake",
-            "note", "reason", "value", "signal", "outcome", "harness", "selfcheck", "dry_run", "failure")
+            "note", "reason", "value", "signal", "outcome", "harness", "selfcheck", "dry_run", "failure", "names")
 CODE = re.compile(rf"^(?:{'|'.join(FAMILIES)})\.[a-z_]+$")
 # calls whose first argument is a message code and whose other arguments (a dict, or keywords) are its parameters
 MAKERS = {"Message", "said", "Refusal", "OutcomeError"}
@@ -37,7 +38,7 @@ def stored_codes() -> dict[str, list[str]]:
             if (isinstance(node, ast.Constant) and isinstance(node.value, str) and CODE.match(node.value)
                     and id(node) not in pieces and not node.value.endswith(".py")):
                 found.setdefault(node.value, []).append(f"{path.relative_to(ROOT)}:{node.lineno}")
-    for note in RunNote.model_fields["code"].annotation.__args__:  # diagnosis.run_notes writes note.<code>
+    for note in set(RunNote.model_fields["code"].annotation.__args__) - set(NAME_NOTES):  # run_notes: note.<code>
         found.setdefault(f"note.{note}", []).append("grader/outcome.py RunNote")
     return found
 
@@ -162,7 +163,7 @@ def test_the_harness_sends_codes_not_sentences():
 
 
 # ---------------------------------------------------------------------------------------------
-# rows an older grader stored in English (migrations/versions/0008_feedback_codes.py)
+# rows an older grader stored in English (migrations/versions/0009_feedback_codes.py)
 
 NO_KEYBOARD = ("input() got no answer: the grader runs your script without anyone typing. Remove the input() calls "
                "(use fixed values) before you submit.")
@@ -206,7 +207,7 @@ LEGACY_DRY_RUN = {
 
 
 def test_the_migration_rewrites_english_rows_into_codes(sqlite_url):
-    upgrade(sqlite_url, "0007")
+    upgrade(sqlite_url, "0008")
     engine = sa.create_engine(sqlite_url)  # SQLite leaves foreign keys unchecked here: no submission needed
     now = dt.datetime(2026, 12, 1)
     with engine.begin() as conn:
