@@ -20,6 +20,7 @@ from grader.names import NAME_NOTES, extra_params, name_notes
 from grader.outcome import Outcome, RunReport
 from grader.reference import ReferenceRun, Variant, mistake_variants
 from grader.spec import AssignmentSpec
+from grader.student_run import student_run, trace_tolerance
 
 DIAGNOSIS_STEPS = 60  # enough steps to tell the variants apart, few enough that float32 drift stays small
 DIAGNOSIS_RTOL = 1e-3
@@ -76,7 +77,7 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
             found.append(Message("mistake.wrong_init", {"param": name, "expected": show(init), "got": show(first)}))
     if found:
         return found
-    found += _trace_mistakes(spec, ref, values, grads, params, o.status)
+    found += _own_run_mistakes(spec, ref, report, values, grads)
     return found
 
 
@@ -85,6 +86,24 @@ def _function_calls(spec: AssignmentSpec) -> dict[str, str]:
     and a loss object, `forward(x)` and `loss(x, y)` for the seed homework's functions."""
     forward, loss = spec.functions.forward, spec.functions.loss
     return {"forward": f"{forward}(x)", "loss": "loss(x, y)" if loss == "loss" else f"{loss}({forward}(x), y)"}
+
+
+def _own_run_mistakes(spec, ref: Expected, report: RunReport, values, grads) -> list[Message]:
+    """The student's own run against the spec's facets, each deviation once (grader.facets); gradients that
+    accumulate, or an update rule not recognised, are explained by the known mistakes' traces."""
+    o, params = report.outcome, list(spec.model.params)
+    judged = student_run(spec, ref, report)
+    if judged is None or judged.graded is None:
+        return _trace_mistakes(spec, ref, values, grads, params, o.status, o.backward_calls)
+    found = []
+    if len(judged.protocols) > 1:
+        found.append(Message("note.training_runs", {"runs": len(judged.protocols)}))
+    accumulated = any(v.status == "accumulated" for v in judged.verdicts)
+    if accumulated or not judged.graded.rule.known:
+        known = _trace_mistakes(spec, ref, values, grads, params, o.status, o.backward_calls)
+        found += known or ([Message("mistake.no_zero_grad")] if accumulated else [])
+    codes = {m.code for m in found}
+    return found + [m for m in judged.deviations if m.code not in codes]
 
 
 def _hand_gradient_mistakes(spec, ref: Expected, o: Outcome, results: dict[str, CheckResult]) -> list[Message]:
@@ -117,19 +136,22 @@ def _hand_gradient_mistakes(spec, ref: Expected, o: Outcome, results: dict[str, 
     return []
 
 
-def _trace_mistakes(spec, ref: Expected, values, grads, params, outcome_status: str) -> list[Message]:
-    """Which known mistake explains the student's trace, from its first step on."""
-    rtol, atol = _trace_tolerance(spec)
+def _trace_mistakes(spec, ref: Expected, values, grads, params, outcome_status: str,
+                    backward_calls: int) -> list[Message]:
+    """Which known mistake explains the student's trace, from its first step on (epochs from the exact
+    number of backward() calls, not from the recorded steps)."""
+    rtol, atol = trace_tolerance(spec)
     cmp = compare_trace(grads, ref.run, rtol, atol)
-    n_ref, n_student = len(ref.run.steps), len(grads)
+    n_ref, n_student = len(ref.run.steps), backward_calls
     per_epoch = max(1, n_ref // spec.training.epochs)
     if cmp.first is None:
         if outcome_status != "ok":
             return []  # a run that stopped early is explained by how it stopped
+        epochs = n_student // per_epoch if n_student % per_epoch == 0 else round(n_student / per_epoch, 2)
         if n_student < n_ref:
-            return [Message("mistake.too_few_epochs", {"epochs": n_student / per_epoch, "expected": spec.training.epochs})]
+            return [Message("mistake.too_few_epochs", {"epochs": epochs, "expected": spec.training.epochs})]
         if n_student > n_ref:
-            return [Message("mistake.too_many_epochs", {"epochs": n_student / per_epoch, "expected": spec.training.epochs})]
+            return [Message("mistake.too_many_epochs", {"epochs": epochs, "expected": spec.training.epochs})]
         return []
     candidates = [(variant, True) for variant in mistake_variants(ref.schedule)]
     lr = _estimated_lr(values, grads, params)
@@ -181,8 +203,3 @@ def _explains(student: list[dict], run: ReferenceRun, rtol: float, atol: float) 
     if n < min(2, len(student)):
         return False
     return compare_trace(student[:n], run, rtol, atol).first is None
-
-
-def _trace_tolerance(spec: AssignmentSpec) -> tuple[float, float]:
-    trace = next((c for c in spec.checks if c.kind == "trace"), None)
-    return (trace.rtol, trace.atol) if trace else (1e-4, 1e-5)

@@ -57,8 +57,16 @@ MESSAGES: dict[str, str] = {
                                            "{expected}, yours is {got}."),
     "trace.too_short": N_("Your training made {got} backward() calls; the assignment needs {expected}."),
     "trace.too_long": N_("Your training made {got} backward() calls; the assignment needs {expected}."),
+    "trace.wrong_step": N_("Your backprop is right at {right} of {steps} steps. The first wrong one is step {step} "
+                         "(samples {samples}): at your own parameter values {param}.grad{index} should be "
+                         "{expected}; yours is {got}."),
     "trace.no_backward": N_("Your script never called backward(), so no gradient was recorded."),
     "trace.missing_param": N_("No gradient of {param} was recorded during training (found: {found})."),
+    # training (the facets of the student's own run: grader.facets)
+    "training.ok": N_("Your training follows the assignment in all {facets} respects graded."),
+    "training.unknown": N_("Your training could not be read from your run (no step of it was recorded)."),
+    "training.deviations": N_("Your training follows the assignment in {matched} of the {facets} respects graded; "
+                            "the notes below say where it does not."),
     # final params
     "final_params.ok": N_("Your final parameters match the reference."),
     "final_params.mismatch": N_("After training, {param}{index} should be {expected}; yours is {got}."),
@@ -123,6 +131,14 @@ MESSAGES: dict[str, str] = {
                            "(full-batch gradient descent); this assignment updates after every sample: call "
                            "backward() and update inside the loop over samples."),
     "mistake.learning_rate": N_("Your learning rate looks like {lr}; the assignment uses {expected}."),
+    "mistake.optimizer": N_("You use {optimizer} (lr {lr}); the assignment asks for {expected_optimizer} with "
+                          "lr {expected_lr}."),
+    "mistake.momentum": N_("You use SGD with momentum {momentum}; the assignment asks for momentum {expected}."),
+    "mistake.batch_size": N_("You update after every {got} samples; the assignment updates after every {expected}."),
+    "mistake.own_data": N_("Your data has {samples} samples ({matched} of them the assignment's); the "
+                         "assignment's has {expected}. Train on the assignment's data."),
+    "note.training_runs": N_("Your script trains {runs} times, from fresh parameters each time; its last run is "
+                           "the one graded."),
     "mistake.too_few_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
     "mistake.too_many_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
     "mistake.non_leaf_param": N_("{param} was replaced by the result of an operation (as in w = w - lr * w.grad), "

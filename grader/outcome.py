@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from grader.messages import said
 
@@ -57,12 +57,22 @@ class TensorData(_Loose):
     # a tensor too large to record: its norm and fixed random projections (grader.sketch)
     norm: Number = None
     sketch: list[Number] | None = Field(None, max_length=64)
+    _array: np.ndarray | None = PrivateAttr(None)
 
     def array(self) -> np.ndarray | None:
-        """Flat float64 values; None when absent. Non-numbers become NaN, so they never match."""
+        """Flat float64 values; None when absent. Non-numbers become NaN, so they never match. Computed once
+        (read-only: every check and diagnosis reads the same steps)."""
         if self.data is None:
             return None
-        return np.array([_to_float(v) for v in self.data], dtype=np.float64)
+        if self._array is None:
+            data = self.data
+            if all(type(v) is float for v in data):  # what the harness writes: no conversion one by one
+                values = np.array(data, dtype=np.float64)
+            else:
+                values = np.array([_to_float(v) for v in data], dtype=np.float64)
+            values.flags.writeable = False
+            self._array = values
+        return self._array
 
 
 class NamedValue(TensorData):

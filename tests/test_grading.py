@@ -93,9 +93,8 @@ def test_no_zero_grad_feedback_names_the_first_divergent_step(sandbox, quadratic
     source = (ASSIGNMENTS / "backprop-quadratic" / "mistakes" / "no_zero_grad.py").read_text()
     result, _ = grade_source(quadratic, source, sandbox)
     trace = next(c for c in result.checks if c.kind == "trace")
-    assert trace.message.code == "trace.first_divergence"
-    assert trace.message.params["step"] == 2
-    assert trace.message.params["epoch"] == 1 and trace.message.params["sample"] == 2
+    assert trace.message.code == "trace.wrong_step"
+    assert trace.message.params["step"] == 2 and trace.message.params["samples"] == "2"
     assert trace.message.params["param"] == "w1"
     assert trace.message.params["expected"] == pytest.approx(22.88)
     assert trace.message.params["got"] == pytest.approx(24.88, rel=1e-6)

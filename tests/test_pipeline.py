@@ -17,7 +17,7 @@ from grader.models import CheckResultRow, Submission
 from service_helpers import ASSIGNMENTS, SOLUTION, sleeping_solution, wait_for
 
 pytestmark = pytest.mark.slow
-CHECKS = 5  # backprop-linear has five checks
+CHECKS = 6  # backprop-linear has six checks
 MISTAKES = sorted((ASSIGNMENTS / "backprop-linear" / "mistakes").glob("*.py"))
 
 

@@ -54,7 +54,7 @@ def test_several_training_runs_in_one_script_are_counted_apart(sandbox):
     o = outcome_of(sandbox, spec, (SCRIPTS / "seven_optimisers.py").read_text())
     assert o.backward_calls == 3500
     assert o.runs == [500] * 7
-    assert [s.run for s in o.trace[499:502]] == [0, 1, 1]
+    assert [s.run for s in o.trace[499:502]] == [0, 1, 1] and o.trace[-1].run == 6
     assert rows(o.trace[0], 3) == [[0, 1, 2]]  # full batch
 
 

@@ -102,7 +102,7 @@ def test_the_shipped_specs_load(assignment_id):
     assert spec.max_points == 100
     assert spec.deadline.utcoffset() == dt.timedelta(hours=8)
     assert spec.data.x == [1.0, 2.0, 3.0] and spec.data.y == [2.0, 4.0, 6.0]
-    assert [c.kind for c in spec.checks] == ["runs", "gradients", "trace", "final_params", "predictions"]
+    assert [c.kind for c in spec.checks] == ["runs", "gradients", "trace", "training", "final_params", "predictions"]
     assert spec.checks[-1].inputs == [4.0]
     assert spec.checks[1].probes.seed == 1
 
@@ -201,7 +201,7 @@ def test_a_wrong_type_names_file_line_and_field(tmp_path):
     ("    points: 10", "    points: '10'", f"SPEC:{L_RUNS_POINTS}: checks[0].points: expected a number, got '10'"),
     ("    kind: runs", "    kind: run",
      f"SPEC:{L_RUNS_KIND}: checks[0].kind: expected one of 'runs', 'gradients', 'trace', 'final_params', "
-     "'predictions', 'function' or 'accuracy', got 'run'"),
+     "'predictions', 'function', 'accuracy' or 'training', got 'run'"),
     ("  epochs: 100", "  epochs: 100\n  batch: minibatch",
      f"SPEC:{L_EPOCHS + 1}: training.batch: expected one of 'per-sample' or 'full', got 'minibatch'"),
     ("  x: [1.0, 2.0, 3.0]", "  x: [1.0, 'a', 3.0]", f"SPEC:{L_X}: data.x[1]: expected a number, got 'a'"),

@@ -40,7 +40,7 @@ RECORD_SECONDS = 3.0
 DEFAULT_SEED = 0  # torch, numpy and random are seeded with this when the spec names no seed
 SKETCH_SIZE = 8  # projections recorded for a tensor too large to record whole
 SKETCH_MAX_ELEMENTS = 1 << 22  # beyond this, its norm alone
-MAX_BATCH_CANDIDATES = 3  # variables that could be a step's batch, recorded per step
+MAX_BATCH_CANDIDATES = 4  # variables that could be a step's batch, recorded per step
 MAX_BATCH_ELEMENTS = 1 << 20  # a variable larger than this is not looked at as a batch
 MAX_SCOPE_NAMES = 400  # names looked at per scope when looking for a step's batch
 MAX_RUNS = 1000  # training runs counted separately; calls beyond belong to the last
@@ -490,6 +490,36 @@ class LeafNamer:
                         names.setdefault(id(p), f"{key}.{pname}")
 
 
+# node type -> the names of the tensors it saves for its backward (`_saved_other`, `_saved_mat1`, ...)
+_SAVED: dict[type, tuple[str, ...]] = {}
+
+
+def graph_inputs(tensors, limit: int = 16) -> list:
+    """Tensors that need no grad saved by the graph of a backward() (the data the loss was computed from:
+    x in w * x, nn.Linear's input, a loss's target), up to `limit`, in the order met."""
+    import torch
+
+    found, seen, stack = [], set(), [t.grad_fn for t in tensors if t.grad_fn is not None]
+    while stack and len(found) < limit:
+        fn = stack.pop()
+        if fn in seen:
+            continue
+        seen.add(fn)
+        kind = type(fn)
+        names = _SAVED.get(kind)
+        if names is None:
+            names = _SAVED[kind] = tuple(a for a in dir(kind) if a.startswith("_saved_") and "_sym_" not in a)
+        for name in names:
+            try:
+                value = getattr(fn, name)
+            except Exception:  # freed by an earlier backward, or not a tensor to read
+                continue
+            if isinstance(value, torch.Tensor) and not value.requires_grad:
+                found.append(value)
+        stack.extend([child for child, _ in fn.next_functions if child is not None])
+    return found
+
+
 # node type -> whether it accumulates into a leaf (has .variable); asking a node that has none raises
 # inside getattr, which costs more than the rest of the walk
 _ACCUMULATES: dict[type, bool] = {}
@@ -564,13 +594,22 @@ class BatchFinder:
         self.index: dict[tuple, int] = {}
         for i, row in enumerate(rows.reshape(self.samples, self.row_size).tolist()):
             self.index.setdefault(tuple(row), i)
+        # a plain number looked up as written (1.0 is 1.0 in float32 too) before it is rounded to float32
+        self.numbers: dict[float, int] = {}
+        if self.row_size == 1:
+            for i, value in enumerate(torch.tensor(data_x, dtype=torch.float64).reshape(-1).tolist()):
+                self.numbers.setdefault(value, i)
         self.filename = filename
+        # rows of tensors (by id and in-place version) and sequences (by a copy) seen at earlier steps: the
+        # whole data set is looked at again at every step, and converting it each time would cost the most
+        self._seen: dict[int, tuple] = {}
 
-    def find(self, frame) -> tuple[list[dict], dict | None]:
+    def find(self, frame, inputs: list) -> tuple[list[dict], dict | None]:
         """(candidates: {"rows": [[start, stop], ...], "single": bool}, smallest first; the largest
-        variable shaped like samples whose rows are not all the assignment's: {"size", "matched"})."""
+        variable shaped like samples whose rows are not all the assignment's: {"size", "matched"}).
+        `inputs`: tensors the backward's graph saved that need no grad (x for w * x, nn.Linear's input)."""
         seen, found, partial = set(), [], None
-        for scope in self._scopes(frame):
+        for scope in (dict(enumerate(inputs)), *self._scopes(frame)):
             for value in list(scope.values())[:MAX_SCOPE_NAMES]:
                 if id(value) in seen:
                     continue
@@ -609,20 +648,40 @@ class BatchFinder:
         if isinstance(value, (int, float)):
             if self.row_size != 1:
                 return None
-            return [self.index.get((float(_float32(value)),))], True
+            found = self.numbers.get(value)
+            return [found if found is not None else self.index.get((float(_float32(value)),))], True
         if isinstance(value, torch.Tensor):
             if value.requires_grad or value.is_complex() or not (value.is_floating_point() or value.dtype in _EXACT_INTS):
                 return None
-            tensor = value
-        elif isinstance(value, (list, tuple)) or hasattr(value, "__array_interface__"):
+            seen = self._seen.get(id(value))
+            if seen is not None and seen[0] is value and seen[1] == value._version:
+                return seen[2]
+            rows = self._tensor_rows(value)
+            self._remember(value, value._version, rows)
+            return rows
+        if isinstance(value, (list, tuple)) or hasattr(value, "__array_interface__"):
             if isinstance(value, (list, tuple)) and (not value or len(value) > self.samples * 4):
                 return None
+            is_sequence = isinstance(value, (list, tuple))
+            seen = self._seen.get(id(value))
+            if is_sequence and seen is not None and seen[0] is value and seen[1] == value:
+                return seen[2]
             try:
-                tensor = torch.as_tensor(value, dtype=torch.float32)
+                rows = self._tensor_rows(torch.as_tensor(value, dtype=torch.float32))
             except Exception:
-                return None
-        else:
-            return None
+                rows = None
+            if is_sequence:  # a shallow copy: a list the script appends to is looked at again
+                self._remember(value, value[:], rows)
+            return rows
+        return None
+
+    def _remember(self, value, version, rows) -> None:
+        if len(self._seen) >= 64:
+            self._seen.clear()
+        self._seen[id(value)] = (value, version, rows)
+
+    def _tensor_rows(self, tensor):
+        """Each row's index in the data set (or None), and whether the tensor is one sample; None if not sample-shaped."""
         n = tensor.numel()
         if n == 0 or n % self.row_size or n > MAX_BATCH_ELEMENTS:
             return None
@@ -736,7 +795,7 @@ class GradientRecorder:
             loss = _number(tensors[0].item())  # item() reads any one-element tensor, grad or not
         step = {"values": values, "loss": loss, "run": len(self.runs) - 1}
         if self.batches is not None:
-            candidates, partial = self.batches.find(frame)
+            candidates, partial = self.batches.find(frame, graph_inputs(tensors))
             step["batch"] = candidates
             if partial is not None:
                 step["unmatched"] = partial

@@ -1,5 +1,6 @@
-"""`final_params` checks: the student's parameters after training against the reference run's. The check
-earns the share of parameters that match."""
+"""`final_params` checks: the student's parameters after training against the reference run's (the spec's run,
+or the one replayed with the student's own choices: grader.student_run). The check earns the share of
+parameters that match."""
 from __future__ import annotations
 
 from grader.checks.compare import difference, matches, share
@@ -8,11 +9,13 @@ from grader.expected import Expected
 from grader.messages import Message
 from grader.outcome import RunReport
 from grader.spec import AssignmentSpec, Check
+from grader.student_run import judged_final_params
 
 
 def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunReport) -> Finding:
     o = report.outcome
-    params = list(expected.run.final_params)
+    want = judged_final_params(spec, expected, report)
+    params = list(want)
     first = None
     matched = 0
     for name in params:
@@ -21,11 +24,11 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
             first = first or Message("final_params.missing", {"param": name})
         elif value.kind == "other":
             first = first or Message("final_params.not_tensor", {"param": name, "type": value.type})
-        elif matches(expected.run.final_params[name], value.array(), check.rtol, check.atol):
+        elif matches(want[name], value.array(), check.rtol, check.atol):
             matched += 1
         else:
             first = first or Message("final_params.mismatch", {
-                "param": name, **difference(expected.run.final_params[name], value.array(), check.rtol, check.atol)})
+                "param": name, **difference(want[name], value.array(), check.rtol, check.atol)})
     if first is None:
         return Finding(True, check.points, Message("final_params.ok"))
     return Finding(False, share(check.points, matched, len(params)), first)

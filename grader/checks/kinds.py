@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from grader.checks import accuracy, final_params, function, gradients, predictions, runs, trace
+from grader.checks import accuracy, final_params, function, gradients, predictions, runs, trace, training
 from grader.checks.result import Finding
 from grader.expected import Expected
 from grader.outcome import RunReport
@@ -36,4 +36,5 @@ KINDS: dict[str, Kind] = {
     "predictions": Kind(predictions.grade, evidence="end"),
     "function": Kind(function.grade, evidence="probes"),
     "accuracy": Kind(accuracy.grade, evidence="end"),
+    "training": Kind(training.grade, evidence="trace"),
 }

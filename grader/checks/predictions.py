@@ -1,5 +1,5 @@
 """`predictions` checks: the student's trained model at inputs the spec names, against the reference's
-predictions there. The check earns the share of inputs that match."""
+predictions there (the spec's run, or the one replayed with the student's own choices: grader.student_run). The check earns the share of inputs that match."""
 from __future__ import annotations
 
 from grader.checks.compare import difference, input_key, matches, share
@@ -9,6 +9,7 @@ from grader.messages import Message, said
 from grader.outcome import RunReport, as_param
 from grader.plan import prediction_inputs
 from grader.spec import AssignmentSpec, Check
+from grader.student_run import judged_prediction
 
 
 def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunReport) -> Finding:
@@ -24,7 +25,7 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
     matched, first = 0, None
     for item in check.prediction_inputs:
         x = item.x
-        want = expected.predictions[input_key(x)]
+        want = judged_prediction(spec, expected, report, x, input_key(x))
         got = None
         if x in planned and by_index.get(planned.index(x)) is not None:
             got = by_index[planned.index(x)]

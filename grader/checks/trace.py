@@ -1,10 +1,11 @@
-"""`trace` checks: the gradients the student's training recorded at every backward() call, step by step
-against the reference run.
+"""`trace` checks: the gradients the student's training recorded at every backward() call, each verified at
+the student's own parameter values on the student's own batch (grader.own_run).
 
-The check earns the share of reference steps whose gradients match from the first step on, up to the first
-step that differs (each step depends on every step before it, so a step matched after a divergence is a
-coincidence: the near-zero gradients of a converged run are matched by any run that stopped moving); a trace
-of a different length is compared over the common steps and divided by the longer length.
+The check earns the share of verified steps that are right: it judges the backprop alone, so a wrong learning
+rate, another optimizer or another number of epochs (named by the diagnoses, costing their facets' points)
+never costs it. When no step can be verified (the samples of no step are known), it falls back to the steps
+of the reference run: the share that match from the first step on, up to the first that differs (each step
+depends on every step before it), divided by the longer length.
 """
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from grader.checks.result import Finding
 from grader.expected import Expected
 from grader.messages import Message
 from grader.outcome import Outcome, RunReport
+from grader.own_run import StepVerdict
 from grader.reference import ReferenceRun, Schedule
 from grader.spec import AssignmentSpec, Check
+from grader.student_run import student_run
 
 
 def _by_param(recorded: dict, params: list[str]) -> dict[str, np.ndarray | None]:
@@ -79,6 +82,12 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
     if missing:
         found = ", ".join(sorted(recorded)) or "nothing"
         return Finding(False, 0.0, Message("trace.missing_param", {"param": missing[0], "found": found}))
+    judged = student_run(spec, expected, report)
+    verified = [v for v in judged.verdicts if v.status != "unverifiable"] if judged else []
+    if verified:
+        # a run that stopped early is judged on the steps the assignment asks for, not only those it made
+        asked = len(verified) if o.status == "ok" else max(len(verified), steps)
+        return _verified(check, verified, asked, len(spec.data.x))
     cmp = compare_trace(student, expected.run, check.rtol, check.atol)
     got = o.backward_calls
     points = share(check.points, cmp.matched, max(steps, got))
@@ -96,3 +105,32 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
         code = "trace.too_short" if got < steps else "trace.too_long"
         return Finding(False, points, Message(code, {"got": got, "expected": steps}))
     return Finding(True, check.points, Message("trace.ok", {"steps": steps}))
+
+
+def _verified(check: Check, verified: list[StepVerdict], asked: int, samples: int) -> Finding:
+    """The share of `asked` steps verified right; the first wrong one named with its numbers."""
+    right = sum(v.status == "right" for v in verified)
+    points = share(check.points, right, asked)
+    if right == len(verified) == asked:
+        return Finding(True, check.points, Message("trace.ok", {"steps": right}))
+    if right == len(verified):  # right as far as it went
+        return Finding(False, points, Message("trace.too_short", {"got": len(verified), "expected": asked}))
+    # a step "accumulated" is wrong too (its .grad holds earlier steps' gradients): the diagnosis says why
+    wrong = next(v for v in verified if v.status != "right")
+    param = next(n for n in wrong.expected if not matches(wrong.expected[n], wrong.got.get(n), check.rtol, check.atol))
+    first = {"step": wrong.index + 1, "right": right, "steps": len(verified), "param": param,
+             "samples": _samples_words(wrong.rows, samples),
+             **difference(wrong.expected[param], wrong.got.get(param), check.rtol, check.atol)}
+    return Finding(False, points, Message("trace.wrong_step", first), {"first": first})
+
+
+def _samples_words(rows: list[int] | None, samples: int) -> str:
+    """The samples a step used, 1-based: "2", "1-3", "all 759" or a short list."""
+    if not rows:
+        return "?"
+    if len(rows) == samples and rows == list(range(samples)):
+        return f"1-{samples}"
+    if rows == list(range(rows[0], rows[0] + len(rows))):
+        return str(rows[0] + 1) if len(rows) == 1 else f"{rows[0] + 1}-{rows[-1] + 1}"
+    shown = ", ".join(str(r + 1) for r in rows[:6])
+    return shown + (", ..." if len(rows) > 6 else "")

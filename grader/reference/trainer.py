@@ -116,8 +116,11 @@ def _loss_and_grads(model: _Model, params: dict[str, np.ndarray], x, y, where: s
     return float(loss.value.reshape(())), {name: leaf.grad for name, leaf in leaves.items()}
 
 
-def train(problem: Problem, schedule: Schedule, variant: Variant = Variant()) -> ReferenceRun:
-    """Train as `variant` says, recording a Step at every backward()."""
+def train(problem: Problem, schedule: Schedule, variant: Variant = Variant(),
+          order: list[tuple[list[int], bool]] | None = None) -> ReferenceRun:
+    """Train as `variant` says, recording a Step at every backward(). `order` replays a student's own sample
+    order: the rows of every step (and whether it is one sample without a batch axis), epoch after epoch,
+    len(order) // epochs steps each."""
     if schedule.batch not in BATCH_MODES and not (type(schedule.batch) is int and schedule.batch >= 1):
         raise ValueError(f"batch must be one of {BATCH_MODES} or a whole number, not {schedule.batch!r}")
     if schedule.optimizer not in OPTIMIZERS:
@@ -133,6 +136,7 @@ def train(problem: Problem, schedule: Schedule, variant: Variant = Variant()) ->
     if x.shape[:1] != y.shape[:1]:
         raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
     batches = _batches(schedule.batch, x, y)
+    per_epoch = len(order) // epochs if order else 0
     optimizer = _Optimizer(schedule, lr, variant.sign)
 
     steps: list[Step] = []
@@ -140,6 +144,8 @@ def train(problem: Problem, schedule: Schedule, variant: Variant = Variant()) ->
     epoch_params: list[dict[str, np.ndarray]] = []
     for epoch in range(epochs):
         losses = []
+        if order:
+            batches = _ordered(order[epoch * per_epoch:(epoch + 1) * per_epoch], x, y)
         for sample, batch, xb, yb, where in batches:
             loss, fresh = _loss_and_grads(model, params, xb, yb, where)
             grads = {n: as_array(grads[n] + fresh[n]) for n in grads}
@@ -167,6 +173,12 @@ def _batches(batch: str | int, x: np.ndarray, y: np.ndarray) -> list[tuple]:
         return [(i, None, x[i], y[i], f"sample {i}") for i in range(len(x))]
     return [(None, k, x[start:start + batch], y[start:start + batch], f"mini-batch {k}")
             for k, start in enumerate(range(0, len(x), batch))]
+
+
+def _ordered(steps: list[tuple[list[int], bool]], x: np.ndarray, y: np.ndarray) -> list[tuple]:
+    """_batches' tuples for steps given by their rows."""
+    return [(rows[0], None, x[rows[0]], y[rows[0]], f"sample {rows[0]}") if single
+            else (None, k, x[rows], y[rows], f"mini-batch {k}") for k, (rows, single) in enumerate(steps)]
 
 
 class _Optimizer:

@@ -20,6 +20,7 @@ PYTHON_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 FUNCTIONS_IN_EXPRESSIONS = set(FUNCTIONS)
 
 Value = float | list[float] | list[list[float]]
+Facet = Literal["data", "optimizer", "lr", "momentum", "batch", "epochs"]  # grader.facets
 
 
 class Strict(BaseModel):
@@ -159,6 +160,9 @@ class Training(Strict):
     betas: list[float] = Field([0.9, 0.999], min_length=2, max_length=2)
     eps: float = Field(1e-8, gt=0, le=1)
     autograd: bool = True  # false: the student computes gradients by hand (no trace or gradients checks)
+    # facets the student may choose (grader.facets): never a deviation; final parameters and predictions are
+    # then held against the reference replayed with the student's own choice
+    free: list[Facet] = Field(default_factory=list)
 
     @field_validator("batch", mode="before")
     @classmethod
@@ -208,11 +212,12 @@ class PredictionInput(Strict):
     atol: float | None = Field(None, ge=0)
 
 
-CheckKind = Literal["runs", "gradients", "trace", "final_params", "predictions", "function", "accuracy"]
+CheckKind = Literal["runs", "gradients", "trace", "final_params", "predictions", "function", "accuracy", "training"]
 # field -> (its default, the kinds it belongs to)
 KIND_FIELDS = {"inputs": (None, ("predictions",)), "probes": (None, ("gradients", "function")),
                "function": (None, ("function",)), "returns": ("gradient", ("function",)),
-               "threshold": (None, ("accuracy",)), "cutoff": (0.5, ("accuracy",)), "data": (None, ("accuracy",))}
+               "threshold": (None, ("accuracy",)), "cutoff": (0.5, ("accuracy",)), "data": (None, ("accuracy",)),
+               "facets": (None, ("training",))}
 
 
 class Check(Strict):
@@ -229,6 +234,7 @@ class Check(Strict):
     threshold: float | None = Field(None, ge=0, le=1)  # accuracy: the share of samples to classify right
     cutoff: float = 0.5  # accuracy: one output above it is class 1; several outputs: the largest wins
     data: Data | None = None  # accuracy: held-out samples (only their x enter the sandbox); default: the training data
+    facets: list[Facet] | None = Field(None, min_length=1, max_length=6)  # training: the facets graded
 
     @field_validator("id")
     @classmethod

@@ -1,4 +1,4 @@
-# expect: trace.first_divergence_all_samples
+# expect: trace.wrong_step
 # Takes the first feature as the label.
 import numpy as np
 import torch

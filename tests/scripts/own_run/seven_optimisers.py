@@ -16,7 +16,7 @@ class LinearModel(torch.nn.Module):
 
 criterion = torch.nn.MSELoss(reduction='sum')
 losses = {}
-for name in ['SGD', 'Adam', 'Adagrad', 'RMSprop', 'Rprop', 'Adamax', 'ASGD']:
+for name in ['Adagrad', 'Adam', 'Adamax', 'ASGD', 'RMSprop', 'Rprop', 'SGD']:
     model = LinearModel()
     optimizer = getattr(torch.optim, name)(model.parameters(), lr=0.01)
     for epoch in range(500):

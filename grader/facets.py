@@ -1,0 +1,103 @@
+"""The training facets a spec asks for, each compared once with how the student trained: one message per facet
+that deviates, with its numbers.
+
+Facets: data (the samples), optimizer, lr, momentum, batch (samples per step), epochs. A facet listed in the
+spec's `training.free` is the student's choice and never a deviation. A facet whose value could not be read
+from the run (an update rule not recognised, a schedule not recorded) is unknown: neither right nor wrong.
+"""
+from __future__ import annotations
+
+import math
+
+from grader.feedback import Message
+from grader.protocol import RunProtocol
+from grader.outcome import Outcome
+from grader.spec import AssignmentSpec
+
+FACETS = ("data", "optimizer", "lr", "momentum", "batch", "epochs")
+OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam"}
+LR_RTOL = 0.02  # the inferred lr carries float32 rounding; 0.0101 for 0.01 is the same choice
+
+
+def graded_facets(listed: list[str] | None, spec: AssignmentSpec) -> list[str]:
+    """The facets a training check grades: its own list, else all the spec does not leave free."""
+    if listed:
+        return list(listed)
+    return [f for f in FACETS if f not in spec.training.free and (f != "momentum" or spec.training.optimizer == "sgd")]
+
+
+def spec_samples_per_step(spec: AssignmentSpec) -> int:
+    batch, samples = spec.training.batch, len(spec.data.x)
+    return 1 if batch == "per-sample" else samples if batch == "full" else min(int(batch), samples)
+
+
+def own_data(outcome: Outcome, run: RunProtocol) -> dict | None:
+    """The largest sample-shaped variable of the run's recorded steps whose rows are not the assignment's."""
+    seen = [s.unmatched for s in outcome.trace[run.first_call:run.first_call + run.calls]
+            if s.run == run.run and s.unmatched is not None and not s.batch]
+    if not seen:
+        return None
+    largest = max(seen, key=lambda u: u.size)
+    return {"samples": largest.size, "matched": largest.matched}
+
+
+def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[dict[str, bool | None], list[Message]]:
+    """Each facet: True (as the spec asks), False (deviates: one message says how) or None (unknown)."""
+    t, free = spec.training, set(spec.training.free)
+    state: dict[str, bool | None] = {}
+    messages: list[Message] = []
+
+    def judge(facet: str, follows: bool | None, message: Message | None = None) -> None:
+        if facet in free:
+            return
+        state[facet] = follows
+        if follows is False and message is not None:
+            messages.append(message)
+
+    data = own_data(outcome, run)
+    samples = len(spec.data.x)
+    judge("data", None if data is None and run.samples_per_step is None else data is None,
+          Message("mistake.own_data", {**(data or {}), "expected": samples}))
+    rule = run.rule
+    if not rule.moves:
+        judge("lr", False, Message("mistake.zero_before_update"))
+    elif rule.optimizer is None:
+        judge("optimizer", None)
+        judge("lr", None)
+    else:
+        same_optimizer = rule.optimizer == t.optimizer
+        judge("optimizer", same_optimizer,
+              Message("mistake.optimizer", {"optimizer": OPTIMIZER_NAMES[rule.optimizer], "lr": rule.lr,
+                                            "expected_optimizer": OPTIMIZER_NAMES[t.optimizer], "expected_lr": t.lr}))
+        if rule.lr is not None and rule.lr < 0:
+            judge("lr", False, Message("mistake.gradient_ascent"))
+        else:  # with another optimizer the lr is named in the optimizer's message
+            judge("lr", math.isclose(rule.lr, t.lr, rel_tol=LR_RTOL),
+                  Message("mistake.learning_rate", {"lr": rule.lr, "expected": t.lr}) if same_optimizer else None)
+        if rule.optimizer == "sgd" and t.optimizer == "sgd":
+            judge("momentum", abs(rule.momentum - t.momentum) <= 0.01,
+                  Message("mistake.momentum", {"momentum": rule.momentum, "expected": t.momentum}))
+        elif t.optimizer == "sgd":  # another optimizer has no SGD momentum: it is the optimizer's deviation
+            judge("momentum", t.momentum == 0)
+    if run.samples_per_step is not None and data is None:
+        expected = spec_samples_per_step(spec)
+        if t.batch == "per-sample" and run.samples_per_step == samples > 1:
+            message = Message("mistake.full_batch", {"reduce": run.reduce or "sum"})
+        else:
+            message = Message("mistake.batch_size", {"got": run.samples_per_step, "expected": expected})
+        judge("batch", run.samples_per_step == expected, message)
+    epochs = run.epochs if data is None else _epochs_on_own_data(run, data["samples"])
+    if epochs is not None and outcome.status == "ok":
+        code = "mistake.too_few_epochs" if epochs < t.epochs else "mistake.too_many_epochs"
+        judge("epochs", epochs == t.epochs, Message(code, {"epochs": epochs, "expected": t.epochs}))
+    return state, messages
+
+
+def _epochs_on_own_data(run: RunProtocol, samples: int) -> int | float | None:
+    """Epochs over the student's own samples: one sample per step (as far as the steps on the assignment's samples
+    show), or one step per epoch when no step's samples are known (the whole own data set each time)."""
+    per_epoch = samples if run.single else 1 if run.samples_per_step is None else None
+    if not per_epoch:
+        return None
+    whole, rest = divmod(run.calls, per_epoch)
+    return whole if rest == 0 else round(run.calls / per_epoch, 2)

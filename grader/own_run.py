@@ -1,0 +1,204 @@
+"""The student's own run, judged step by step: each recorded backward() re-computed by the reference at the
+student's own parameter values on the student's own batch (local verification), independent of the trajectory.
+
+A step is `right` when the student's .grad equals the reference gradient there, on one of the batches the
+harness saw (the step's candidates, smallest first; a batch's loss may also be the sum or the mean of the spec's
+per-sample loss); `accumulated` when it equals that gradient plus the step before's .grad (never zeroed);
+`wrong` otherwise; `unverifiable` when the step's parameters or samples are unknown (the student's own data).
+How the student trained (optimizer, learning rate, schedule) is inferred from these steps by grader.protocol.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from grader.checks.compare import as_array, matches
+from grader.outcome import Outcome, TraceStep
+from grader.reference import Problem, ReferenceRun, gradients_at
+
+VERIFY_STEPS = 1000  # steps verified per training run (the first ones); later steps are read for the schedule only
+VERIFY_TOTAL = 6000  # steps verified per submission
+FLOAT32_MAX = 3.4e38
+PARAMS_RTOL = 1e-5  # a student's float32 values are the reference run's when this close
+REDUCTIONS = (None, "sum", "mean")  # the spec's loss as it is, or summed / averaged over a batch
+
+
+@dataclass
+class StepVerdict:
+    index: int                    # 0-based backward() call
+    run: int
+    status: str                   # "right" | "accumulated" | "wrong" | "unverifiable"
+    rows: list[int] | None = None  # the samples the step used, as the verified candidate says
+    single: bool = False          # one sample without a batch axis
+    reduce: str | None = None     # how the student reduced a per-sample loss over the batch
+    expected: dict[str, np.ndarray] = field(default_factory=dict)  # reference gradients (a wrong step's first try)
+    got: dict[str, np.ndarray | None] = field(default_factory=dict)
+
+
+def param_arrays(recorded: dict, params: list[str]) -> dict[str, np.ndarray | None]:
+    """Each spec parameter's array in one recorded step. One unnamed leaf stands for a lone parameter."""
+    arrays = {p: as_array(recorded.get(p)) for p in params}
+    if len(params) == 1 and params[0] not in recorded and len(recorded) == 1:
+        arrays[params[0]] = as_array(next(iter(recorded.values())))
+    return arrays
+
+
+def _batches(step: TraceStep, samples: int) -> list[tuple[list[int], bool]]:
+    out = []
+    for candidate in step.batch:
+        rows = candidate.indices(samples)
+        if rows:
+            out.append((rows, candidate.single and len(rows) == 1))
+    return out
+
+
+class StepVerifier:
+    """Verifies steps of one spec's problem: the data as arrays, the shapes each parameter must have."""
+
+    def __init__(self, problem: Problem, shapes: dict[str, tuple[int, ...]], rtol: float, atol: float,
+                 reference: ReferenceRun | None = None):
+        self.problem, self.shapes, self.rtol, self.atol = problem, shapes, rtol, atol
+        self.x = np.asarray(problem.x, dtype=np.float64)
+        self.y = np.asarray(problem.y, dtype=np.float64)
+        self._reduced: dict[str, Problem] = {}
+        self.reference = _flat_steps(reference, list(shapes), len(self.x)) if reference is not None else []
+
+    def _on_reference(self, k: int, params: dict, got: dict) -> dict[str, np.ndarray] | None:
+        """The reference run's gradient at step k of a run, when the student's step is that step: the same
+        parameter values up to float32 rounding and the same gradients (then it is the gradient at the student's
+        values, well within the trace's tolerance, even when the harness did not see which samples the step
+        used: the step's samples are the reference step's); None otherwise, and the gradient is computed afresh."""
+        if k >= len(self.reference):
+            return None
+        values, grads, rows, single, step_grads = self.reference[k]
+        if any(got.get(n) is None for n in self.shapes):
+            return None
+        student = np.concatenate([params[n].ravel() for n in self.shapes])
+        student_grads = np.concatenate([got[n].ravel() for n in self.shapes])
+        if student.size != values.size or student_grads.size != grads.size:
+            return None
+        with np.errstate(invalid="ignore"):
+            same = (np.all(np.abs(student - values) <= PARAMS_RTOL * np.abs(values) + 1e-9)
+                    and np.all(np.abs(student_grads - grads) <= self.atol + self.rtol * np.abs(grads)))
+        return step_grads if same else None
+
+    def _problem(self, reduce: str | None) -> Problem:
+        if reduce is None:
+            return self.problem
+        if reduce not in self._reduced:
+            self._reduced[reduce] = Problem(self.problem.forward, f"{reduce}({self.problem.loss})",
+                                            self.problem.params, self.problem.x, self.problem.y)
+        return self._reduced[reduce]
+
+    def _params(self, step: TraceStep) -> dict[str, np.ndarray] | None:
+        values = param_arrays(step.values, list(self.shapes))
+        out = {}
+        for name, value in values.items():
+            if value is None or value.size != int(np.prod(self.shapes[name])) or not np.all(np.isfinite(value)):
+                return None
+            out[name] = value.reshape(self.shapes[name])
+        return out
+
+    def _fresh(self, params, rows: list[int], single: bool, reduce: str | None) -> dict[str, np.ndarray] | None:
+        x, y = (self.x[rows[0]], self.y[rows[0]]) if single else (self.x[rows], self.y[rows])
+        try:
+            with np.errstate(all="ignore"):
+                return gradients_at(self._problem(reduce), params, x, y)
+        except (ValueError, ArithmeticError, IndexError):
+            return None
+
+    def _same(self, expected: dict[str, np.ndarray], got: dict[str, np.ndarray | None]) -> bool:
+        return all(matches(expected[n], got.get(n), self.rtol, self.atol) for n in expected)
+
+    def verify(self, index: int, step: TraceStep, previous: StepVerdict | None,
+               previous_grads: dict | None, k: int = -1) -> StepVerdict:
+        """The verdict of one step; `k`: its position in its run (-1: not compared with the reference run)."""
+        got = param_arrays(step.grads, list(self.shapes))
+        params = self._params(step)
+        batches = _batches(step, len(self.x))
+        if params is None:
+            return StepVerdict(index, step.run, "unverifiable", got=got)
+        known = self._on_reference(k, params, got) if k >= 0 else None
+        if known is not None:
+            rows, single = self.reference[k][2], self.reference[k][3]
+            return StepVerdict(index, step.run, "right", rows, single, None, known, got)
+        if not batches:
+            return StepVerdict(index, step.run, "unverifiable", got=got)
+        first: StepVerdict | None = None
+        for rows, single in batches:
+            for reduce in REDUCTIONS if not single else (None,):
+                fresh = self._fresh(params, rows, single, reduce)
+                if fresh is None:
+                    continue
+                if _overflowed(fresh, got):  # float32 overflowed where float64 did not: nothing to compare
+                    return StepVerdict(index, step.run, "unverifiable", rows, single, reduce, fresh, got)
+                verdict = StepVerdict(index, step.run, "right", rows, single, reduce, fresh, got)
+                if self._same(fresh, got):
+                    return verdict
+                if previous is not None and previous_grads is not None and previous.status in ("right", "accumulated"):
+                    summed = {n: fresh[n].ravel() + previous_grads[n] for n in fresh
+                              if previous_grads.get(n) is not None and previous_grads[n].size == fresh[n].size}
+                    if len(summed) == len(fresh) and self._same(summed, got):
+                        verdict.status = "accumulated"
+                        return verdict
+                if first is None:
+                    first = verdict
+        if first is None:  # no batch gives the reference a scalar loss
+            rows, single = batches[0]
+            return StepVerdict(index, step.run, "unverifiable", rows, single, got=got)
+        first.status = "wrong"
+        return first
+
+
+def _overflowed(expected: dict[str, np.ndarray], got: dict[str, np.ndarray | None]) -> bool:
+    """A diverging run's float32 gradient went inf or nan beyond float32's range (about 3.4e38)."""
+    return any(g is not None and not np.all(np.isfinite(g)) and np.max(np.abs(expected[n]), initial=0.0) > FLOAT32_MAX
+               for n, g in got.items() if n in expected) or any(not np.all(np.isfinite(e)) for e in expected.values())
+
+
+def verify_steps(verifier: StepVerifier, outcome: Outcome) -> list[StepVerdict]:
+    """A verdict for each of the first VERIFY_STEPS recorded steps of every run, in order."""
+    verdicts: list[StepVerdict] = []
+    previous, previous_grads = None, None
+    per_run: dict[int, int] = {}
+    start = 0
+    for index, step in enumerate(outcome.trace):
+        if len(verdicts) >= VERIFY_TOTAL:
+            break
+        per_run[step.run] = per_run.get(step.run, 0) + 1
+        if per_run[step.run] > VERIFY_STEPS:
+            continue
+        same_run = previous is not None and previous.run == step.run and previous.index == index - 1
+        if not same_run:
+            start = index
+        verdict = verifier.verify(index, step, previous if same_run else None, previous_grads if same_run else None,
+                                  index - start)
+        verdicts.append(verdict)
+        previous, previous_grads = verdict, verdict.got
+    return verdicts
+
+
+_flat_cache: list[tuple[ReferenceRun, list]] = []
+
+
+def _flat_steps(run: ReferenceRun, names: list[str], samples: int) -> list[tuple]:
+    """Per step of a reference run: its values and gradients as flat arrays, its samples and whether it is one
+    sample, and its gradients by name; cached per run (the spec's run is the same for every submission)."""
+    for held, steps in _flat_cache:
+        if held is run:
+            return steps
+    steps = []
+    for step in run.steps:
+        if step.sample is not None:
+            rows, single = [step.sample], True
+        elif step.batch is not None:
+            size = -(-samples // max(1, len({s.batch for s in run.steps[:samples] if s.epoch == 0})))
+            rows, single = list(range(step.batch * size, min(samples, (step.batch + 1) * size))), False
+        else:
+            rows, single = list(range(samples)), False
+        steps.append((np.concatenate([np.ravel(step.params[n]) for n in names]),
+                      np.concatenate([np.ravel(step.grads[n]) for n in names]), rows, single, step.grads))
+    _flat_cache.append((run, steps))
+    del _flat_cache[:-8]
+    return steps

@@ -1,0 +1,198 @@
+"""How the student trained, inferred from their own recorded run: per training run, the samples per step, steps
+per epoch, epochs (from the exact backward() count, never from the recorded steps), the sample order, and the
+update rule fitted to consecutive steps (SGD with its lr, SGD with momentum, Adam, gradient ascent, no update).
+
+A rule is accepted only when it predicts every update of the first FIT_STEPS steps it is fitted on: a run
+updated once per epoch, or by an optimizer not listed, has no rule (None), and nothing is said about it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from grader.outcome import Outcome
+from grader.own_run import StepVerdict, param_arrays
+
+FIT_STEPS = 30        # consecutive updates a rule must predict
+RULE_RTOL = 0.02      # an update predicted within 2 % (float32 rounding of small updates)
+ADAM_BETAS = (0.9, 0.999)
+
+
+@dataclass
+class UpdateRule:
+    optimizer: str | None = None   # "sgd" | "adam" | None (not recognised)
+    lr: float | None = None        # negative for gradient ascent
+    momentum: float = 0.0
+    moves: bool = True             # False: the parameters never change
+
+    @property
+    def known(self) -> bool:
+        return self.optimizer is not None or not self.moves
+
+
+@dataclass
+class RunProtocol:
+    run: int                       # 0-based
+    calls: int                     # backward() calls, exact
+    first_call: int                # index of its first backward() among all calls
+    recorded: int = 0              # of its calls, how many were recorded
+    samples_per_step: int | None = None
+    single: bool = False           # one sample per step, without a batch axis
+    steps_per_epoch: int | None = None
+    shuffled: bool = False
+    reduce: str | None = None
+    rule: UpdateRule = field(default_factory=UpdateRule)
+    initial: dict[str, np.ndarray] | None = None  # the parameters at its first backward(), when recorded
+    order: list[list[int]] | None = None  # the samples of every step, when every step was recorded and verified
+
+    @property
+    def epochs(self) -> float | None:
+        if not self.steps_per_epoch:
+            return None
+        whole, rest = divmod(self.calls, self.steps_per_epoch)
+        return whole if rest == 0 else round(self.calls / self.steps_per_epoch, 2)
+
+
+def run_protocols(outcome: Outcome, verdicts: list[StepVerdict], params: list[str], samples: int) -> list[RunProtocol]:
+    """One protocol per training run, in the order they ran."""
+    calls = list(outcome.runs) or ([outcome.backward_calls] if outcome.backward_calls else [])
+    protocols, start = [], 0
+    for run, count in enumerate(calls):
+        protocol = RunProtocol(run, count, start)
+        steps = [v for v in verdicts if v.run == run and start <= v.index < start + count]
+        protocol.recorded = len([s for s in outcome.trace[start:start + count] if s.run == run])
+        _schedule(protocol, steps, samples)
+        first = outcome.trace[start] if start < len(outcome.trace) and outcome.trace[start].run == run else None
+        if first is not None:
+            initial = param_arrays(first.values, params)
+            protocol.initial = None if any(v is None for v in initial.values()) else initial
+        protocol.rule = fit_rule(outcome, start, min(start + count, len(outcome.trace)), params)
+        protocols.append(protocol)
+        start += count
+    return protocols
+
+
+def _schedule(protocol: RunProtocol, steps: list[StepVerdict], samples: int) -> None:
+    """Samples per step, steps per epoch, order and reduction from the verified steps' batches."""
+    known = [s for s in steps if s.rows is not None and s.status != "unverifiable"]
+    if not known or known[0].index != protocol.first_call:
+        return
+    first = known[0]
+    protocol.samples_per_step, protocol.single, protocol.reduce = len(first.rows), first.single, first.reduce
+    total = 0
+    for k, step in enumerate(known):
+        if step.index != protocol.first_call + k:
+            return
+        total += len(step.rows)
+        if total == samples:
+            protocol.steps_per_epoch = k + 1
+            break
+        if total > samples:
+            return
+    if protocol.steps_per_epoch is None:
+        return
+    per_epoch = protocol.steps_per_epoch
+    in_order = list(range(samples))
+    epochs = [sum((s.rows for s in known[e:e + per_epoch]), []) for e in range(0, len(known) - per_epoch + 1, per_epoch)]
+    protocol.shuffled = any(rows != in_order for rows in epochs)
+    if len(known) == protocol.calls:
+        protocol.order = [s.rows for s in known]
+
+
+def _flat(step, names: list[str], part: str) -> np.ndarray | None:
+    arrays = param_arrays(getattr(step, part), names)
+    if any(a is None for a in arrays.values()):
+        return None
+    return np.concatenate([arrays[n].ravel() for n in names])
+
+
+def fit_rule(outcome: Outcome, start: int, stop: int, params: list[str]) -> UpdateRule:
+    """The update rule between the recorded steps start..stop-1 of one run (see the module's rule)."""
+    values, grads = [], []
+    for step in outcome.trace[start:min(stop, start + FIT_STEPS + 1)]:
+        v, g = _flat(step, params, "values"), _flat(step, params, "grads")
+        if v is None or g is None or v.size != g.size or not (np.all(np.isfinite(v)) and np.all(np.isfinite(g))):
+            break
+        values.append(v)
+        grads.append(g)
+    if len(values) < 2:
+        return UpdateRule(moves=True)
+    deltas = [b - a for a, b in zip(values, values[1:])]
+    grads = grads[:len(deltas)]
+    if all(not np.any(d) for d in deltas):
+        return UpdateRule(moves=False)
+    for fit in (_sgd, _momentum, _adam):
+        rule = fit(values, grads, deltas)
+        if rule is not None:
+            return rule
+    return UpdateRule()
+
+
+def _close(predicted: np.ndarray, delta: np.ndarray, value: np.ndarray) -> bool:
+    return bool(np.linalg.norm(predicted - delta) <= RULE_RTOL * np.linalg.norm(delta) + 1e-6 * np.linalg.norm(value) + 1e-12)
+
+
+def _lr_of(delta: np.ndarray, direction: np.ndarray) -> float | None:
+    """lr such that delta = -lr · direction (least squares)."""
+    norm = float(direction @ direction)
+    return None if norm == 0 else -float(delta @ direction) / norm
+
+
+def _rounded(value: float) -> float:
+    return float(f"{value:.3g}")
+
+
+def _sgd(values, grads, deltas) -> UpdateRule | None:
+    lrs = [_lr_of(d, g) for d, g in zip(deltas, grads)]
+    moving = [lr for lr, d, v in zip(lrs, deltas, values) if lr is not None and np.linalg.norm(d) > 1e-4 * np.linalg.norm(v)]
+    if not moving:
+        return None
+    lr = float(np.median(moving))
+    if all(_close(-lr * g, d, v) for g, d, v in zip(grads, deltas, values)):
+        return UpdateRule("sgd", _rounded(lr))
+    return None
+
+
+def _momentum(values, grads, deltas) -> UpdateRule | None:
+    lr = _lr_of(deltas[0], grads[0])
+    if lr is None or lr == 0 or len(deltas) < 3:
+        return None
+    buffers = [-d / lr for d in deltas]
+    mus = []
+    for t in range(1, len(buffers)):
+        previous = buffers[t - 1]
+        if previous @ previous > 0:
+            mus.append(float((buffers[t] - grads[t]) @ previous / (previous @ previous)))
+    if not mus:
+        return None
+    mu = float(np.median(mus))
+    if not 0 < mu < 1:
+        return None
+    buffer = grads[0]
+    for t, (g, d, v) in enumerate(zip(grads, deltas, values)):
+        buffer = g if t == 0 else mu * buffer + g
+        if not _close(-lr * buffer, d, v):
+            return None
+    return UpdateRule("sgd", _rounded(lr), momentum=_rounded(mu))
+
+
+def _adam(values, grads, deltas) -> UpdateRule | None:
+    g0, d0 = grads[0], deltas[0]
+    mask = np.abs(g0) > 1e-6
+    if not np.any(mask):
+        return None
+    lr = float(np.median(np.abs(d0[mask])))
+    if lr == 0 or not math.isfinite(lr):
+        return None
+    beta1, beta2 = ADAM_BETAS
+    m = np.zeros_like(g0)
+    s = np.zeros_like(g0)
+    for t, (g, d, v) in enumerate(zip(grads, deltas, values), start=1):
+        m = beta1 * m + (1 - beta1) * g
+        s = beta2 * s + (1 - beta2) * g * g
+        step = lr * (m / (1 - beta1 ** t)) / (np.sqrt(s) / math.sqrt(1 - beta2 ** t) + 1e-8)
+        if not _close(-step, d, v):
+            return None
+    return UpdateRule("adam", _rounded(lr))

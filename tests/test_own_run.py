@@ -1,0 +1,171 @@
+"""The student's own run judged step by step: backprop verified at the student's own parameters and batch, each
+deviation from the spec's training named once with its numbers and costing only its facet, the same verdict on
+every grading. Real scripts in the course's style through the fork-server sandbox with the real harness."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.spec import load_spec, parse_spec
+from worker.grading import grade_source
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = Path(__file__).parent / "scripts" / "own_run"
+ASSIGNMENTS = ROOT / "assignments"
+MODULE_SPEC = ASSIGNMENTS / "linear-regression-module" / "assignment.yaml"
+TRACE_LINE = "  - {id: trace,      kind: trace,        points: 30, rtol: 1.0e-4}\n"
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    from worker.sandbox import get_sandbox
+
+    box = get_sandbox("forkserver")
+    yield box
+    box.close()
+
+
+def shipped(assignment: str):
+    return load_spec(ASSIGNMENTS / assignment / "assignment.yaml")
+
+
+def module_spec(training: str | None = None, graded: str | None = None):
+    """The lecture 5 spec, its trace check's points shared with a training check, and other training fields."""
+    text = MODULE_SPEC.read_text()
+    if graded is not None:
+        assert TRACE_LINE in text
+        text = text.replace(TRACE_LINE, "  - {id: trace,      kind: trace,        points: 20, rtol: 1.0e-4}\n"
+                                        f"  - {{id: training,   kind: training,     points: 10{graded}}}\n")
+    if training is not None:
+        text = text.replace("training: {lr: 0.01, epochs: 100, batch: full, optimizer: sgd}", training)
+    return parse_spec(text, base_dir=MODULE_SPEC.parent)
+
+
+def grade(sandbox, spec, script: str | Path):
+    source = script.read_text() if isinstance(script, Path) else (SCRIPTS / script).read_text()
+    result, _ = grade_source(spec, source, sandbox)
+    return result
+
+
+def points(result) -> dict[str, float]:
+    return {c.id: c.points for c in result.checks}
+
+
+def lost(result) -> dict[str, float]:
+    return {c.id: c.max_points - c.points for c in result.checks if c.points < c.max_points}
+
+
+def said(result) -> list[str]:
+    return [d.render("en") for d in result.diagnoses]
+
+
+def test_a_wrong_learning_rate_costs_only_the_learning_rate_points(sandbox):
+    result = grade(sandbox, shipped("backprop-linear"), "linear_lr_005.py")
+    assert lost(result) == {"training": pytest.approx(3.33)}
+    assert said(result) == ["Your learning rate looks like 0.05; the assignment uses 0.01."]
+    trace = next(c for c in result.checks if c.id == "trace")
+    assert trace.message.code == "trace.ok" and trace.message.params == {"steps": 300}
+
+
+def test_a_wrong_learning_rate_without_a_training_check_keeps_the_backprop_points(sandbox):
+    result = grade(sandbox, shipped("linear-regression-module"), "module_lr_005.py")
+    assert set(lost(result)) == {"params", "prediction"}  # judged against the spec's run, as before
+    assert said(result) == ["Your learning rate looks like 0.005; the assignment uses 0.01."]
+
+
+def test_adam_is_named_with_its_learning_rate(sandbox):
+    result = grade(sandbox, module_spec(graded=""), "module_adam.py")
+    assert said(result) == ["You use Adam (lr 0.01); the assignment asks for SGD with lr 0.01."]
+    # the optimizer is one of the six facets graded (the lr is the spec's); params are held against Adam's own run
+    assert lost(result) == {"training": pytest.approx(1.67)}
+
+
+def test_an_optimizer_left_free_is_no_deviation_and_is_replayed(sandbox):
+    spec = module_spec(training="training: {lr: 0.01, epochs: 100, batch: full, optimizer: sgd, free: [optimizer, lr]}")
+    result = grade(sandbox, spec, "module_adam.py")
+    assert result.score == result.max_score and result.diagnoses == []
+
+
+def test_momentum_is_named_with_its_value(sandbox):
+    result = grade(sandbox, module_spec(graded=", facets: [momentum, epochs]"), "module_momentum.py")
+    assert said(result) == ["You use SGD with momentum 0.9; the assignment asks for momentum 0."]
+    assert lost(result) == {"training": 5.0}
+
+
+def test_epochs_come_from_the_exact_number_of_backward_calls(sandbox):
+    result = grade(sandbox, shipped("backprop-linear"), "ten_thousand_epochs.py")
+    assert said(result) == ["You train for 10000 epochs; the assignment asks for 100."]
+    assert lost(result) == {"training": pytest.approx(3.33)}
+
+
+def test_a_thousand_epochs_on_the_module_homework(sandbox):
+    result = grade(sandbox, module_spec(graded=", facets: [epochs]"), "module_1000_epochs.py")
+    assert said(result) == ["You train for 1000 epochs; the assignment asks for 100."]
+    assert lost(result) == {"training": 10.0}  # params: held against the reference trained 1000 epochs
+
+
+def test_several_runs_in_one_script_are_several_runs_not_more_epochs(sandbox):
+    result = grade(sandbox, module_spec(training="training: {lr: 0.01, epochs: 500, batch: full, optimizer: sgd, "
+                                                 "free: [optimizer, lr]}"), "seven_optimisers.py")
+    assert said(result) == ["Your script trains 7 times, from fresh parameters each time; its last run is the one graded."]
+    assert result.score == result.max_score
+    trace = next(c for c in result.checks if c.id == "trace")
+    assert trace.message.params == {"steps": 3500}
+
+
+def test_the_students_own_data_is_named_with_its_sample_counts(sandbox):
+    result = grade(sandbox, shipped("backprop-linear"), "linear_own_data.py")
+    assert said(result) == ["Your data has 4 samples (3 of them the assignment's); the assignment's has 3. "
+                            "Train on the assignment's data."]
+    assert lost(result) == {"training": pytest.approx(3.33)}
+
+
+def test_shuffled_minibatches_are_verified_on_the_samples_each_step_used(sandbox):
+    spec = module_spec(training="training: {lr: 0.01, epochs: 50, batch: 2, optimizer: sgd}")
+    spec = parse_spec(MODULE_SPEC.read_text().replace(
+        "data: {x: [[1.0], [2.0], [3.0]], y: [[2.0], [4.0], [6.0]]}",
+        "data: {x: [[1.0], [2.0], [3.0], [4.0]], y: [[2.0], [4.0], [6.0], [8.0]]}").replace(
+        "training: {lr: 0.01, epochs: 100, batch: full, optimizer: sgd}",
+        "training: {lr: 0.01, epochs: 50, batch: 2, optimizer: sgd}").replace(
+        "mse(y_pred, y, reduction='sum')", "mse(y_pred, y)"), base_dir=MODULE_SPEC.parent)
+    result = grade(sandbox, spec, "shuffled_minibatches.py")
+    trace = next(c for c in result.checks if c.id == "trace")
+    assert trace.passed and trace.message.params == {"steps": 100}
+    # the reference replays the student's own sample order, so the shuffle costs nothing
+    assert result.score == result.max_score and result.diagnoses == []
+
+
+def test_training_inside_a_function_with_no_grad_updates_scores_full_marks(sandbox):
+    result = grade(sandbox, shipped("backprop-quadratic"), "quadratic_in_a_function.py")
+    assert result.score == result.max_score and result.diagnoses == []
+
+
+def test_a_wrong_gradient_is_named_at_the_students_own_parameters(sandbox):
+    source = (ASSIGNMENTS / "backprop-quadratic" / "solution.py").read_text().replace(
+        "w1.data = w1.data - 0.01 * w1.grad.data", "w1.data = w1.data - 0.01 * (w1.grad.data + 0.5)")
+    path = Path("/tmp") / "grader_test_shifted_update.py"
+    path.write_text(source)
+    result = grade(sandbox, shipped("backprop-quadratic"), path)
+    # the gradients are right at every step, at whatever values the odd update leads to
+    assert next(c for c in result.checks if c.id == "trace").passed
+
+
+def test_the_same_script_gets_the_same_verdict_every_time(sandbox):
+    # lecture 7's homework without a spec seed: every grading draws the script's initial weights afresh
+    folder = ASSIGNMENTS / "multiple-dimension-input"
+    text = (folder / "assignment.yaml").read_text()
+    assert "seed: 0\n" in text
+    spec = parse_spec(text.replace("seed: 0\n", ""), base_dir=folder)
+    source = (folder / "mistakes" / "learning_rate.py").read_text()
+    first, _ = grade_source(spec, source, sandbox)
+    again = [grade_source(spec, source, sandbox)[0] for _ in range(2)]
+    from worker.sandbox import get_sandbox
+
+    other = get_sandbox("forkserver")  # another session: a fresh fork server
+    try:
+        again.append(grade_source(spec, source, other)[0])
+    finally:
+        other.close()
+    verdicts = {(r.score, tuple((c.id, c.points) for c in r.checks), tuple(d.code for d in r.diagnoses)) for r in [first, *again]}
+    assert len(verdicts) == 1
