@@ -17,15 +17,6 @@ MODULE_SPEC = ASSIGNMENTS / "linear-regression-module" / "assignment.yaml"
 TRACE_LINE = "  - {id: trace,      kind: trace,        points: 30, rtol: 1.0e-4}\n"
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    from worker.sandbox import get_sandbox
-
-    box = get_sandbox("forkserver")
-    yield box
-    box.close()
-
-
 def shipped(assignment: str):
     return load_spec(ASSIGNMENTS / assignment / "assignment.yaml")
 
