@@ -132,6 +132,8 @@ def _initial(spec: AssignmentSpec, expected: Expected, run: RunProtocol) -> dict
     params = {name: np.asarray(v, dtype=np.float64).tolist() for name, v in expected.problem.params.items()}
     changed = False
     for name in spec.model.student_init:
+        if run.initial[name].size != int(np.prod(spec.model.shape(name))):
+            return None  # another model than the spec's (an extra layer): nothing to replay from
         value = run.initial[name].reshape(spec.model.shape(name))
         if not np.array_equal(value, np.asarray(params[name], dtype=np.float64)):
             params[name], changed = value.tolist(), True

@@ -1,4 +1,4 @@
-# expect: trace.first_divergence_all_samples
+# expect: mistake.optimizer
 # Adam instead of plain SGD.
 import numpy as np
 import torch
