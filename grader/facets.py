@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from grader.feedback import Message
+from grader.messages import Message
 from grader.protocol import RunProtocol
 from grader.outcome import Outcome
 from grader.spec import AssignmentSpec

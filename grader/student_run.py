@@ -17,7 +17,7 @@ import numpy as np
 
 from grader.expected import Expected
 from grader.facets import compare, graded_facets, own_data
-from grader.feedback import Message
+from grader.messages import Message
 from grader.outcome import RunReport
 from grader.own_run import StepVerdict, StepVerifier, verify_steps
 from grader.protocol import RunProtocol, run_protocols

@@ -11,7 +11,7 @@ from grader.checks.compare import share
 from grader.checks.result import Finding
 from grader.expected import Expected
 from grader.facets import graded_facets
-from grader.feedback import Message
+from grader.messages import Message
 from grader.outcome import RunReport
 from grader.spec import AssignmentSpec, Check
 from grader.student_run import student_run
