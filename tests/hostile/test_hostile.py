@@ -43,7 +43,9 @@ SOLUTION = (ASSIGNMENTS / "backprop-linear" / "solution.py").read_text()
 # shared (a fork bomb's teardown took 11 s under a load average of 10; a script that escaped the wall clock
 # would run for its whole 30 s test timeout)
 SLACK_SECONDS = 10.0
-PARSE_SECONDS = 2.0  # what reading a forged outcome may cost outside the sandbox (a loaded machine took 1.1 s)
+# what reading a forged outcome may cost outside the sandbox: 1.1 s on a loaded machine before the outcome held
+# every step's parameters and batches, 2.2 s after (issue 14's recording; a cost to bring down again)
+PARSE_SECONDS = 5.0
 FORKSERVER_LIMITS = {"wall_seconds": 3, "cpu_seconds": 3, "memory_mb": 256, "output_kb": 64}
 BWRAP_LIMITS = {"wall_seconds": 8, "cpu_seconds": 8, "memory_mb": 256, "output_kb": 64}  # bwrap imports torch
 
@@ -442,6 +444,10 @@ def test_a_child_forked_without_exit_does_not_garble_the_report(host, forkserver
     assert got.result.score == 100
 
 
+def quadratic_points(spec, check_id: str) -> float:
+    return next(c.points for c in spec.checks if c.id == check_id)
+
+
 def test_a_huge_number_of_backward_calls_keeps_the_report_under_its_cap(host, forkserver):
     quadratic = spec_with("backprop-quadratic", **{**FORKSERVER_LIMITS, "wall_seconds": 8, "cpu_seconds": 8})
     got = attack("backward_flood", host, forkserver, quadratic)
@@ -449,9 +455,11 @@ def test_a_huge_number_of_backward_calls_keeps_the_report_under_its_cap(host, fo
     assert got.report.outcome_error is None and outcome is not None
     assert outcome.status == "ok" and outcome.backward_calls == 30000 and outcome.trace_truncated
     assert 300 <= len(outcome.trace) < 20000  # the byte budget, under the step cap
-    # earned: it runs, its backprop is right, its first 300 steps are the reference's; it trained too long
-    assert got.points["runs"] == 10 and got.points["gradients"] == 30
-    assert got.codes["trace"] == "trace.too_long" and 0 < got.points["trace"] < 1
+    # earned: it runs, its backprop is right at every step verified; training too long costs the epochs facet
+    assert got.points["runs"] == 10 and got.points["gradients"] == quadratic_points(quadratic, "gradients")
+    assert got.codes["trace"] == "trace.ok" and got.points["trace"] == quadratic_points(quadratic, "trace")
+    assert got.codes["training"] == "training.deviations"
+    assert 0 < got.points["training"] < quadratic_points(quadratic, "training")
     assert "mistake.too_many_epochs" in {d.code for d in got.result.diagnoses}
 
 
@@ -683,7 +691,11 @@ def test_a_segfault_after_training_is_reported_as_killed(host, forkserver, linea
 def test_deep_recursion_is_the_scripts_own_exception(host, forkserver, linear):
     got = attack("deep_recursion", host, forkserver, linear)
     assert got.report.outcome.status == "exception" and got.report.outcome.error.type == "RecursionError"
-    assert got.points == {"runs": 0, "gradients": 30, "trace": 30, "params": 15, "prediction": 15}
+    full = {c.id: c.points for c in linear.checks}
+    # it trained correctly, then recursed: everything but `runs` (the training facet is left to issue 14's
+    # after-a-crash rules, still open for this case)
+    assert {k: v for k, v in got.points.items() if k != "training"} == {
+        **{k: v for k, v in full.items() if k != "training"}, "runs": 0}
 
 
 def test_a_raised_recursion_limit_crashes_only_the_job(host, forkserver, linear):
@@ -714,7 +726,8 @@ def answer_without_training(forkserver, linear) -> GradeResult:
               "def forward(x):\n    return w * x\ndef loss(x, y):\n    return (forward(x) - y) ** 2\n")
     result, _ = grade_source(linear, source, forkserver)
     points = {c.id: c.points for c in result.checks}
-    assert points == {"runs": 10, "gradients": 30, "trace": 0, "params": 15, "prediction": 15}
+    full = {c.id: c.points for c in linear.checks}
+    assert points == {**full, "trace": 0, "training": 0}
     return result
 
 
