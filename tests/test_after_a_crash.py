@@ -121,7 +121,8 @@ def test_a_crash_before_the_functions_exist_names_what_it_never_defined(sandbox)
     result, _ = grade(sandbox, "backprop-linear", source)
     assert codes(result) == {"runs": "runs.exception", "gradients": "check.stopped_before_defined",
                              "trace": "check.stopped_before_training", "params": "check.stopped_before_training",
-                             "prediction": "check.stopped_before_training"}
+                             "prediction": "check.stopped_before_training",
+                             "training": "check.stopped_before_training"}
     assert messages(result)["gradients"] == "Not checked: your script stopped on line 5 before it defined loss."
     assert [d.render("en") for d in result.diagnoses] == [
         "Before it stopped, your script made 0 backward() calls; the last line it printed: loading"]

@@ -57,9 +57,9 @@ def test_a_full_batch_trace_names_all_samples_and_the_hint_names_model_and_crite
     assert n == 1
     result = grade(sandbox, "linear-regression-module", source)
     trace = check(result, "trace")
-    assert trace.message.code == "trace.first_divergence_all_samples"
-    assert "(epoch 1, all samples)" in trace.message.render("en")
-    assert "（第 1 轮，所有样本）" in trace.message.render("zh")
+    # each step is verified at the student's own values (issue 14): the first wrong step, with its samples
+    assert trace.message.code == "trace.wrong_step"
+    assert "The first wrong one is step 1" in trace.message.render("en")
     for lang in ("en", "zh"):
         assert not any("None" in text for text in rendered(result, lang))
     hint = next(d for d in result.diagnoses if d.code == "mistake.wrong_gradient")
