@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
-from grader.models import STATUSES, Submission, WorkerHeartbeat, utcnow
+from grader.models import STATUSES, Submission, WorkerHeartbeat, aggregate_time, utcnow
 from grader.outcome import RunReport
 from grader.service.queue import ALIVE_SECONDS
 
@@ -91,13 +91,8 @@ class DatabaseCollector:
 
 
 def _age(now: dt.datetime, then) -> float:
-    if then is None:
-        return 0.0
-    if isinstance(then, str):  # aggregates skip the column's type on SQLite
-        then = dt.datetime.fromisoformat(then)
-    if then.tzinfo is None:
-        then = then.replace(tzinfo=dt.timezone.utc)
-    return max(0.0, (now - then).total_seconds())
+    then = aggregate_time(then)
+    return 0.0 if then is None else max(0.0, (now - then).total_seconds())
 
 
 def exposition(db) -> bytes:

@@ -36,6 +36,16 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value
 
 
+def aggregate_time(value) -> dt.datetime | None:
+    """An aware UTC datetime from a min()/max() over a UTCDateTime column: SQL aggregates skip the column's type,
+    so SQLite hands back a string or a naive datetime."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
 class Base(so.DeclarativeBase):
     metadata = sa.MetaData(naming_convention={
         "ix": "ix_%(column_0_label)s",

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from grader.db import Database
-from grader.models import Submission, WorkerHeartbeat, utcnow
+from grader.models import Submission, WorkerHeartbeat, aggregate_time, utcnow
 
 HEARTBEAT_SECONDS = 15
 ALIVE_SECONDS = 60
@@ -36,11 +36,8 @@ def queue_health(session: so.Session, now: dt.datetime | None = None, assignment
     where = [] if assignment_id is None else [Submission.assignment_id == assignment_id]
     counts = dict(session.execute(sa.select(Submission.status, sa.func.count()).where(*where)
                                   .group_by(Submission.status)).all())
-    oldest = session.scalar(sa.select(sa.func.min(Submission.enqueued_at)).where(Submission.status == "queued", *where))
-    if isinstance(oldest, dt.datetime) and oldest.tzinfo is None:  # aggregates skip the column's type on SQLite
-        oldest = oldest.replace(tzinfo=dt.timezone.utc)
-    elif isinstance(oldest, str):
-        oldest = dt.datetime.fromisoformat(oldest).replace(tzinfo=dt.timezone.utc)
+    oldest = aggregate_time(session.scalar(
+        sa.select(sa.func.min(Submission.enqueued_at)).where(Submission.status == "queued", *where)))
     workers = list(session.scalars(sa.select(WorkerHeartbeat).where(
         WorkerHeartbeat.last_seen >= now - dt.timedelta(seconds=ALIVE_SECONDS)).order_by(WorkerHeartbeat.name)))
     return QueueHealth(counts.get("queued", 0), counts.get("running", 0), counts.get("failed", 0), oldest, workers, now)

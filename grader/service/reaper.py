@@ -25,7 +25,7 @@ from grader import metrics
 from grader.config import Config
 from grader.db import Database
 from grader.messages import said
-from grader.models import DryRun, Submission, WorkerHeartbeat, utcnow
+from grader.models import DryRun, Submission, WorkerHeartbeat, aggregate_time, utcnow
 from grader.service.attempts import ATTEMPTS_EXHAUSTED, CURABLE, WORKER_LOST
 from grader.service.queue import ALIVE_SECONDS
 from grader.submissions import REQUEUE_REAPER, REQUEUE_RECOVERED, requeue
@@ -90,16 +90,12 @@ def reap(db: Database, config: Config, send: Callable[[int], bool], now: dt.date
 
 def _curable_failures(session, now: dt.datetime) -> list[int]:
     """Failed submissions whose cause a healthy worker may cure, failed before such a worker came up."""
-    healthy_since = session.scalar(
+    healthy_since = aggregate_time(session.scalar(
         sa.select(sa.func.max(WorkerHeartbeat.healthy_since))
         .where(WorkerHeartbeat.healthy.is_(True), WorkerHeartbeat.healthy_since.is_not(None),
-               WorkerHeartbeat.last_seen >= now - dt.timedelta(seconds=ALIVE_SECONDS)))
+               WorkerHeartbeat.last_seen >= now - dt.timedelta(seconds=ALIVE_SECONDS))))
     if healthy_since is None:
         return []
-    if isinstance(healthy_since, str):  # aggregates skip the column's type on SQLite
-        healthy_since = dt.datetime.fromisoformat(healthy_since)
-    if healthy_since.tzinfo is None:
-        healthy_since = healthy_since.replace(tzinfo=dt.timezone.utc)
     candidates = session.execute(
         sa.select(Submission.id, Submission.error_code, Submission.error_params)
         .where(Submission.status == "failed", Submission.error_code.is_not(None),
