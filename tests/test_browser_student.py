@@ -145,7 +145,7 @@ def test_a_student_switches_to_chinese_and_reads_the_diagnosis_in_chinese(live, 
     expect(page.locator(".diagnosis")).to_contain_text("你的梯度从未清零，因此会在各步之间累加")
     expect(page.locator(".diagnosis")).not_to_contain_text("Your gradients")
     expect(page.locator("#status")).to_have_text("已评分")
-    expect(page.locator('tr[data-check="trace"]')).to_contain_text("第一处差异在第 2 步")
+    expect(page.locator('tr[data-check="trace"]')).to_contain_text("第一个错误的是第 2 步")
     expect(page.locator('#lang-switch button[value="zh"]')).to_have_attribute("aria-current", "true")
     shot(page, "11-submission-in-chinese")
 

@@ -66,7 +66,7 @@ def test_requests_without_a_valid_token_are_refused(app, client):
     ({"content": b"\xff\xfe bad"}, 400, "not UTF-8"),
     ({"content": b"   "}, 400, "empty"),
     ({"content": b"x" * (400 * 1024)}, 413, "larger than"),
-    ({"content": b"x" * (210 * 1024)}, 400, "larger than"),
+    ({"content": b"x" * (210 * 1024)}, 413, "larger than"),  # a file over its own cap, as a request over it
     ({"assignment": ""}, 400, "assignment"),
 ])
 def test_bad_uploads_get_a_clear_json_error(app, client, kwargs, status, phrase):

@@ -43,7 +43,7 @@ def test_every_screen_agrees_on_best_and_latest_while_the_newest_is_queued(app):
 
     ta = client_as(app, "tina")
     dashboard = ta.get(f"/staff/assignments/{QUAD}").get_data(as_text=True)
-    assert _cells(dashboard, 'data-student="alice"') == ("100 / 100", "queued")
+    assert _cells(dashboard, 'data-student="alice"') == ("100 / 100", "Queued")
     assert f"/staff/submissions/{queued_id}" in dashboard and f"/staff/submissions/{best_id}" in dashboard
 
     [row] = [r for r in _csv(ta.get(f"/staff/assignments/{QUAD}/gradebook.csv")) if r["username"] == "alice"]

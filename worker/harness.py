@@ -713,6 +713,33 @@ def _ranges(indices: list[int]) -> list[list[int]]:
     return out
 
 
+def _steps_on(previous: list, leaves: list) -> bool:
+    """Whether new leaves continue the previous ones by one gradient step (`w = (w - lr * w.grad).detach()
+    .requires_grad_()` re-creates its leaf at every update): same shapes, and every value moved against the
+    old gradient by one shared factor, within float32 rounding. Fresh parameters for a second run do not."""
+    import torch
+
+    if len(previous) != len(leaves):
+        return False
+    pairs = []
+    with torch.no_grad():
+        for old, new in zip(previous, leaves):
+            if old.shape != new.shape or old.grad is None or old.grad.shape != old.shape:
+                return False
+            old_v, new_v = old.detach().double().ravel(), new.detach().double().ravel()
+            pairs.append((new_v - old_v, old.grad.detach().double().ravel(),
+                          torch.maximum(old_v.abs(), new_v.abs())))
+        step = torch.cat([p[0] for p in pairs]) if pairs else torch.zeros(0)
+        grad = torch.cat([p[1] for p in pairs]) if pairs else torch.zeros(0)
+        size = torch.cat([p[2] for p in pairs]) if pairs else torch.zeros(0)
+        if step.numel() == 0 or not bool(torch.isfinite(step).all() and torch.isfinite(grad).all()):
+            return False
+        norm = float((grad * grad).sum())
+        factor = float((step * grad).sum()) / norm if norm > 0 else 0.0
+        rounding = 8 * 2.0 ** -23 * size + 1e-30
+        return bool(((step - factor * grad).abs() <= 1e-3 * (factor * grad).abs() + rounding).all())
+
+
 class GradientRecorder:
     """Wraps torch.autograd.backward. Per call (up to the bounds; every call is counted): the leaves it
     reaches, their values before the call (before the update that follows), their .grad after it, the loss,
@@ -767,7 +794,8 @@ class GradientRecorder:
 
     def _count_run(self, leaves: list) -> None:
         ids = {id(t) for t in leaves}
-        if not self.runs or (ids and self._previous_ids and not ids & self._previous_ids):
+        fresh = ids and self._previous_ids and not ids & self._previous_ids
+        if not self.runs or (fresh and not _steps_on(self._previous, leaves)):
             if len(self.runs) < MAX_RUNS:
                 self.runs.append(0)
         self.runs[-1] += 1

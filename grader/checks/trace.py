@@ -19,6 +19,7 @@ from grader.expected import Expected
 from grader.messages import Message
 from grader.outcome import Outcome, RunReport
 from grader.own_run import StepVerdict
+from grader.protocol import RunProtocol
 from grader.reference import ReferenceRun, Schedule
 from grader.spec import AssignmentSpec, Check
 from grader.student_run import student_run
@@ -87,7 +88,7 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
     if verified:
         # a run that stopped early is judged on the steps the assignment asks for, not only those it made
         asked = len(verified) if o.status == "ok" else max(len(verified), steps)
-        return _verified(check, verified, asked, len(spec.data.x))
+        return _verified(check, verified, asked, len(spec.data.x), judged.protocols)
     cmp = compare_trace(student, expected.run, check.rtol, check.atol)
     got = o.backward_calls
     points = share(check.points, cmp.matched, max(steps, got))
@@ -107,7 +108,8 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
     return Finding(True, check.points, Message("trace.ok", {"steps": steps}))
 
 
-def _verified(check: Check, verified: list[StepVerdict], asked: int, samples: int) -> Finding:
+def _verified(check: Check, verified: list[StepVerdict], asked: int, samples: int,
+              protocols: list[RunProtocol]) -> Finding:
     """The share of `asked` steps verified right; the first wrong one named with its numbers."""
     right = sum(v.status == "right" for v in verified)
     points = share(check.points, right, asked)
@@ -119,9 +121,17 @@ def _verified(check: Check, verified: list[StepVerdict], asked: int, samples: in
     wrong = next(v for v in verified if v.status != "right")
     param = next(n for n in wrong.expected if not matches(wrong.expected[n], wrong.got.get(n), check.rtol, check.atol))
     first = {"step": wrong.index + 1, "right": right, "steps": len(verified), "param": param,
-             "samples": _samples_words(wrong.rows, samples),
+             "epoch": _epoch_of(wrong, protocols), "samples": _samples_words(wrong.rows, samples),
              **difference(wrong.expected[param], wrong.got.get(param), check.rtol, check.atol)}
     return Finding(False, points, Message("trace.wrong_step", first), {"first": first})
+
+
+def _epoch_of(step: StepVerdict, protocols: list[RunProtocol]) -> int | None:
+    """The 1-based epoch of a step within its training run, when the run's epoch length is known."""
+    protocol = next((p for p in protocols if p.run == step.run), None)
+    if protocol is None or not protocol.steps_per_epoch:
+        return None
+    return (step.index - protocol.first_call) // protocol.steps_per_epoch + 1
 
 
 def _samples_words(rows: list[int] | None, samples: int) -> str:

@@ -9,7 +9,9 @@ import sys
 
 NEEDLES = (b"postgresql://", b"postgresql+", b"redis://:", b"SECRET_KEY=", b"DATABASE_URL=", b"BROKER_URL=",
            b"bpg-secret-")
-VALUE = rb"[^@\s\x00\"'\[\],]+"
+# a value starts with a token character: this script's own source, JSON-escaped in the job it came in,
+# holds `SECRET_KEY=\"` (a quote after a backslash), which is no credential
+VALUE = rb"[A-Za-z0-9_\-][^@\s\x00\"'\[\],\\]*"
 CREDENTIAL = re.compile(rb"postgresql(\+\w+)?://\w+:" + VALUE + rb"@|redis://:" + VALUE + rb"@|"
                         rb"(SECRET_KEY|DATABASE_URL|BROKER_URL)=" + VALUE + rb"|bpg-secret-[0-9a-f]{32}")
 found = set()
