@@ -5,10 +5,11 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from grader.messages import said
 
@@ -57,22 +58,25 @@ class TensorData(_Loose):
     # a tensor too large to record: its norm and fixed random projections (grader.sketch)
     norm: Number = None
     sketch: list[Number] | None = Field(None, max_length=64)
-    _array: np.ndarray | None = PrivateAttr(None)
 
     def array(self) -> np.ndarray | None:
         """Flat float64 values; None when absent. Non-numbers become NaN, so they never match. Computed once
         (read-only: every check and diagnosis reads the same steps)."""
+        return self.values_array
+
+    # a cached_property, not a PrivateAttr: pydantic sets up private attributes on every instance (an outcome
+    # holds thousands of tensors) and reads them through __getattr__; this one lives in the instance's __dict__
+    @cached_property
+    def values_array(self) -> np.ndarray | None:
         if self.data is None:
             return None
-        if self._array is None:
-            data = self.data
-            if all(type(v) is float for v in data):  # what the harness writes: no conversion one by one
-                values = np.array(data, dtype=np.float64)
-            else:
-                values = np.array([_to_float(v) for v in data], dtype=np.float64)
-            values.flags.writeable = False
-            self._array = values
-        return self._array
+        data = self.data
+        if all(type(v) is float for v in data):  # what the harness writes: no conversion one by one
+            values = np.array(data, dtype=np.float64)
+        else:
+            values = np.array([_to_float(v) for v in data], dtype=np.float64)
+        values.flags.writeable = False
+        return values
 
 
 class NamedValue(TensorData):
