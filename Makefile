@@ -26,8 +26,9 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/grader up --port $(or $(PORT),5000) --data-dir $(or $(DATA_DIR),instance)
 
+# one process per core, a test module per process (its module fixtures start once); TEST_ARGS="-n 0" runs serially
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile $(TEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench
