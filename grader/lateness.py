@@ -11,7 +11,8 @@ The rule:
 - The deadline is the student's own: their extension's when a TA granted one, else the assignment's
   (grader.service.deadlines). No deadline: nothing is late. Granting or withdrawing an extension re-prices
   the student's graded work at once: the points stay, the penalty and the score change (an override keeps
-  its score).
+  its score). A student's deadline earlier than the assignment's takes time away: staff must confirm it,
+  after being shown what it costs each graded submission (grader.web.staff.students).
 """
 from __future__ import annotations
 
@@ -78,12 +79,18 @@ def repriced(result, late: Late, submitted_at: dt.datetime | None, deadline: dt.
     return result
 
 
+def price_for(submission, late: Late, deadline: dt.datetime | None) -> tuple[float, float | None]:
+    """(penalty, score) a graded submission's row would have with `deadline`; an override keeps its score."""
+    new = penalty(late, submission.submitted_at, deadline)
+    if submission.override_score is not None or new == submission.late_penalty:
+        return new, submission.score
+    return new, priced(sum(c.points for c in submission.checks), new)
+
+
 def reprice_row(submission, late: Late, deadline: dt.datetime | None) -> bool:
     """A graded submission's row re-priced for a new deadline (an override keeps its score); True if it changed."""
-    new = penalty(late, submission.submitted_at, deadline)
+    new, score = price_for(submission, late, deadline)
     if new == submission.late_penalty:
         return False
-    submission.late_penalty = new
-    if submission.override_score is None:
-        submission.score = priced(sum(c.points for c in submission.checks), new)
+    submission.late_penalty, submission.score = new, score
     return True

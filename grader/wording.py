@@ -36,6 +36,7 @@ DETAIL_LABELS: dict[str, str] = {
     "previous_status": N_("previous status"), "from": N_("from"), "to": N_("to"), "automatic": N_("grader's score"),
     "repriced": N_("re-priced"), "outcome": N_("outcome"), "version": N_("version"), "hash": N_("hash"),
     "files": N_("files"), "dry_run": N_("dry run"),
+    "costs": N_("earlier than the assignment's deadline, confirmed; scores changed"),
 }
 DETAIL_VALUES: dict[str, dict[str, str]] = {
     "which": {"one": N_("this submission"), "all": N_("every submission"), "failed": N_("the failed ones")},

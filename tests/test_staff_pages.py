@@ -304,6 +304,49 @@ def test_an_extension_reprices_late_work_and_opens_after_deadline_checks_later(a
         assert session.scalars(sa.select(DeadlineExtension)).all() == []
 
 
+def test_an_extension_before_the_assignments_deadline_needs_a_confirmation_that_shows_its_cost(app):
+    # the form is pre-filled with the current deadline: one wrong month turns an on-time 100 into a late one
+    deadline = utcnow() + dt.timedelta(days=20)
+    set_deadline(app, QUAD, deadline)
+    on_time = add_graded(app, "alice", submitted_at=utcnow() - dt.timedelta(days=3))
+    with db_of(app).session() as session:
+        points = session.get(Submission, on_time).score
+    ta = client_as(app, "tina")
+    earlier = (utcnow() - dt.timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")
+    refused = _extend(app, ta, "alice", earlier)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "before the assignment&#39;s deadline" in page and 'id="earlier-costs"' in page
+    assert f"submission #{on_time}" in page and "→" in page
+    with db_of(app).session() as session:  # nothing changed yet
+        assert session.scalars(sa.select(DeadlineExtension)).all() == []
+        assert session.get(Submission, on_time).score == points
+        assert session.scalars(sa.select(AuditEntry)).all() == []
+
+    uid = user_id(app, "alice")
+    token = csrf_from(ta, f"/staff/assignments/{QUAD}/students/{uid}")
+    confirmed = ta.post(f"/staff/assignments/{QUAD}/students/{uid}/extension",
+                        data={"csrf_token": token, "deadline": earlier, "reason": "typo on purpose", "earlier": "y"})
+    assert confirmed.status_code == 302
+    with db_of(app).session() as session:
+        s = session.get(Submission, on_time)
+        assert s.late_penalty > 0 and s.score < points
+        entry = session.scalars(sa.select(AuditEntry)).one()
+        assert entry.details["costs"] == [{"id": on_time, "from": points, "to": s.score}]
+    log = ta.get(f"/staff/assignments/{QUAD}/students/{uid}").get_data(as_text=True)
+    assert f"#{on_time}" in log and "confirmed" in log
+
+    # a later date needs no confirmation, and a date after the deadline never asks
+    assert _extend(app, ta, "alice", (deadline + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")).status_code == 302
+
+
+def test_an_earlier_deadline_without_graded_work_still_asks_and_says_only_the_window_closes(app):
+    set_deadline(app, QUAD, utcnow() + dt.timedelta(days=20))
+    refused = _extend(app, client_as(app, "tina"), "bob", (utcnow() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    assert refused.status_code == 400
+    assert "would close earlier" in refused.get_data(as_text=True)
+
+
 def test_an_extension_lets_a_student_submit_after_the_last_late_day(app):
     set_deadline(app, QUAD, utcnow() - dt.timedelta(days=30))
     student = client_as(app, "alice")

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from grader.models import Assignment, DeadlineExtension, Submission, User, utcnow
-from grader.lateness import reprice_row
+from grader.lateness import price_for, reprice_row
 from grader.spec import AssignmentSpec
 
 
@@ -49,6 +49,21 @@ def reprice(session: so.Session, spec: AssignmentSpec, user_id: int, assignment_
                                                        Submission.assignment_id == assignment_id,
                                                        Submission.status == "graded"))
     return sum(reprice_row(s, spec.late, deadline) for s in rows)
+
+
+def costs(session: so.Session, spec: AssignmentSpec, user_id: int, assignment_id: str,
+          deadline: dt.datetime | None) -> list[tuple[Submission, float | None, float | None]]:
+    """What a new deadline would do to a student's graded submissions, changing nothing: (submission, score
+    now, score then) for each whose score would change."""
+    rows = session.scalars(sa.select(Submission).where(Submission.user_id == user_id,
+                                                       Submission.assignment_id == assignment_id,
+                                                       Submission.status == "graded").order_by(Submission.id))
+    out = []
+    for s in rows:
+        _penalty, score = price_for(s, spec.late, deadline)
+        if score != s.score:
+            out.append((s, s.score, score))
+    return out
 
 
 class ExtensionError(ValueError):

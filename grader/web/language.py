@@ -83,6 +83,9 @@ def _detail_value(lang: str, key: str, value) -> str:
         return str(value)
     if isinstance(value, (int, float)):
         return f"#{value}" if key == "dry_run" else decimal(value)
+    if key == "costs" and isinstance(value, list):  # [{"id", "from", "to"}]: what an earlier deadline cost
+        return ", ".join(f"#{c.get('id')} {decimal(c.get('from'))} → {decimal(c.get('to'))}"
+                         for c in value if isinstance(c, dict)) or "—"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "—"
     value = str(value)

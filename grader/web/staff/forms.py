@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
-from wtforms import DateTimeLocalField, FloatField, HiddenField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, FloatField, HiddenField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from grader.web.language import lazy as _
@@ -31,6 +31,8 @@ class ExtensionForm(FlaskForm):
     deadline = DateTimeLocalField(_("New deadline"), format="%Y-%m-%dT%H:%M",
                                   validators=[InputRequired(message=_("Enter the new deadline."))])
     reason = TextAreaField(_("Reason"), validators=REASON)
+    # a date before the assignment's deadline takes time away (one wrong month in the pre-filled form)
+    earlier = BooleanField(_("Yes, give this student a deadline earlier than the assignment's"))
 
 
 class SpecUploadForm(FlaskForm):

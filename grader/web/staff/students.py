@@ -27,7 +27,10 @@ def student_or_404(user_id: int) -> User:
     return user
 
 
-def render_student(a, student, form: ExtensionForm | None = None, revoke: ReasonForm | None = None, status: int = 200):
+def render_student(a, student, form: ExtensionForm | None = None, revoke: ReasonForm | None = None, status: int = 200,
+                   costs: list | None = None):
+    """The student's page; `costs`: set when an earlier deadline awaits confirmation (what it does to each
+    graded submission, from grader.service.deadlines.costs)."""
     session = get_session()
     ext = deadlines.extension_for(session, student.id, a.id)
     subs = session.scalars(sa.select(Submission).where(Submission.user_id == student.id,
@@ -40,7 +43,7 @@ def render_student(a, student, form: ExtensionForm | None = None, revoke: Reason
     granter = session.get(User, ext.granted_by) if ext and ext.granted_by else None
     return render_template("staff/student.html", a=a, student=student, ext=ext, granter=granter, subs=subs,
                            win=window(spec_of(a).late, deadline), form=form, revoke=revoke or ReasonForm(formdata=None),
-                           zone=str(viewer_zone()),
+                           zone=str(viewer_zone()), costs=costs,
                            log=[e for e in audit.entries(session, assignment_id=a.id) if e.student_id == student.id]
                            ), status
 
@@ -67,6 +70,13 @@ def grant_extension(assignment_id: str, user_id: int):
         form.deadline.errors = [_("Enter a date between the years 2000 and 2200.")]
         return render_student(a, student_, form=form, status=400)
     session = get_session()
+    earlier = a.deadline is not None and deadline < a.deadline
+    costs = deadlines.costs(session, spec_of(a), student_.id, a.id, deadline) if earlier else []
+    if earlier and not form.earlier.data:
+        form.deadline.errors = [_("%(when)s is before the assignment's deadline (%(deadline)s): it takes time away "
+                                  "from this student. Check the date, or confirm below.",
+                                  when=local(deadline), deadline=local(a.deadline))]
+        return render_student(a, student_, form=form, status=400, costs=costs)
     before = deadlines.extension_for(session, student_.id, a.id)
     previous = before.deadline.isoformat() if before else (a.deadline.isoformat() if a.deadline else None)
     try:
@@ -76,7 +86,9 @@ def grant_extension(assignment_id: str, user_id: int):
         form.deadline.errors = [str(exc)]
         return render_student(a, student_, form=form, status=400)
     record("extension", assignment_id=a.id, student_id=student_.id, reason=form.reason.data.strip(),
-           details={"from": previous, "to": deadline.isoformat(), "repriced": repriced})
+           details={"from": previous, "to": deadline.isoformat(), "repriced": repriced,
+                    **({"costs": [{"id": sub.id, "from": was, "to": then} for sub, was, then in costs]}
+                       if earlier else {})})
     session.commit()
     flash(_("%(name)s's deadline is now %(when)s.", name=student_.display_name or student_.username,
             when=local(deadline)) + " " + ngettext("%(num)s graded submission re-priced.",
