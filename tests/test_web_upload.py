@@ -76,13 +76,17 @@ def test_logged_out_uploads_go_nowhere(app, client):
     assert submissions(app) == []
 
 
-def test_a_second_submission_within_ten_seconds_is_rate_limited(app, client):
+def test_a_second_submission_within_ten_seconds_is_rate_limited_per_assignment(app, client):
     login(client)
     assert upload(client, code="print(1)\n").status_code == 302
-    response = upload(client, code="print(2)\n", assignment="backprop-linear")
+    response = upload(client, code="print(2)\n")
     assert response.status_code == 429
     assert "Wait" in response.text and "seconds ago" in response.text
     assert len(submissions(app)) == 1
+    # another assignment is not held up by this one's interval
+    assert upload(client, code="print(3)\n", assignment="backprop-linear").status_code == 302
+    assert upload(client, code="print(4)\n", assignment="backprop-linear").status_code == 429
+    assert len(submissions(app)) == 2
 
 
 def test_one_students_rate_limit_does_not_stop_another(app):

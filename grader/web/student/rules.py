@@ -62,7 +62,9 @@ def refusal(session: so.Session, user: User, assignment: Assignment, cfg: Config
                       "days). Ask your TA if you need an extension.",
                       when=local(win.last_moment), days=spec_of(assignment).late.max_days),
                     403)
-    last = session.scalar(sa.select(sa.func.max(Submission.submitted_at)).where(Submission.user_id == user.id))
+    # per assignment: a student finishing one homework is not held up by the one they submitted a minute ago
+    last = session.scalar(sa.select(sa.func.max(Submission.submitted_at)).where(
+        Submission.user_id == user.id, Submission.assignment_id == assignment.id))
     if last is not None and cfg.submit_interval_seconds:
         wait = (last + dt.timedelta(seconds=cfg.submit_interval_seconds) - now).total_seconds()
         if wait > 0:
