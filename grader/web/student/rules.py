@@ -10,6 +10,7 @@ import functools
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from markupsafe import Markup
 
 from grader.config import Config
 from grader.models import Assignment, Submission, User, utcnow
@@ -18,6 +19,7 @@ from grader.service.deadlines import effective_deadline
 from grader.web.db import get_session
 from grader.spec import AssignmentSpec, SpecError, parse_spec
 from grader.web.language import _, current_lang
+from grader.web.markdown import render_markdown
 from grader.web.timezones import local
 
 
@@ -39,11 +41,12 @@ def title_of(assignment: Assignment) -> str:
         return assignment.title
 
 
-def description_of(assignment: Assignment) -> str:
+def description_of(assignment: Assignment) -> Markup:
+    """The assignment's description in the viewer's language, its markdown rendered as safe HTML."""
     try:
-        return spec_of(assignment).description_in(current_lang())
+        return render_markdown(spec_of(assignment).description_in(current_lang()))
     except SpecError:
-        return ""
+        return Markup("")
 
 
 def deadline_for(user_id: int, assignment: Assignment) -> dt.datetime | None:
