@@ -199,7 +199,7 @@ class Outcome(_Loose):
     """What the harness reported. Any field may be forged by the student; none is trusted blindly."""
 
     version: int = 1
-    status: Literal["ok", "exception", "syntax_error", "exit", "os_exit", "harness_error"]
+    status: Literal["ok", "exception", "syntax_error", "exit", "os_exit", "cpu_limit", "harness_error"]
     error: StudentError | None = None
     exit_code: int | None = None
     backward_calls: int = 0
@@ -296,6 +296,7 @@ class RunReport:
     outcome_error: dict | None = None  # why the outcome could not be read, as a message (OutcomeError.reason)
     timed_out: bool = False
     wall_limit: float = 0.0
+    cpu_limit: float = 0.0  # the job's CPU seconds (the soft limit, where the harness reports)
     signal: int | None = None
     exit_code: int | None = None
     wall_seconds: float = 0.0

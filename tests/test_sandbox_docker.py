@@ -34,7 +34,7 @@ def test_the_limits_are_written_out(command):
     # memory and memory+swap equal: no swap; memory_mb on top of the runtime's resident size
     assert option_values(command, "--memory") == option_values(command, "--memory-swap") == ["1024m"]
     assert option_values(command, "--cpus") == ["1"]
-    assert "cpu=15:15" in option_values(command, "--ulimit")
+    assert "cpu=15:17" in option_values(command, "--ulimit")  # SIGXCPU at 15 s for the harness, SIGKILL at 17
     assert "core=0:0" in option_values(command, "--ulimit")
     tmpfs = option_values(command, "--tmpfs")
     assert "/home/student:size=8m,exec,mode=0755,uid=1000,gid=1000" in tmpfs

@@ -146,8 +146,9 @@ def test_a_memory_bomb_is_contained(sandbox):
 
 
 def test_cpu_time_is_limited(sandbox):
+    # the fake harness has no SIGXCPU handler (the real one's report: tests/test_cpu_limit.py), so the hard
+    # limit's SIGKILL ends it, long before the wall clock (a loaded host stretches CPU seconds a little)
     result = run(sandbox, "while True:\n    pass\n", cpu_seconds=1, wall_seconds=30)
-    # SIGKILL at the limit, long before the wall clock (a loaded host stretches one CPU second a little)
     assert result.signal == signal.SIGKILL and not result.timed_out
     assert result.wall_seconds < 25
 

@@ -43,6 +43,7 @@ def report_from(result: SandboxResult, limits: Limits) -> RunReport:
         outcome, error = None, said("outcome.over_limit")
     return RunReport(outcome=outcome, stdout=storable(result.stdout), stderr=storable(result.stderr),
                      outcome_error=error, timed_out=result.timed_out, wall_limit=limits.wall_seconds,
+                     cpu_limit=limits.cpu_seconds,
                      signal=result.signal, exit_code=result.exit_code, wall_seconds=result.wall_seconds,
                      stdout_truncated=result.stdout_truncated)
 

@@ -24,6 +24,7 @@ import itertools
 import json
 import math
 import os
+import signal
 import sys
 import time
 import traceback
@@ -43,6 +44,7 @@ SKETCH_MAX_ELEMENTS = 1 << 22  # beyond this, its norm alone
 MAX_BATCH_CANDIDATES = 4  # variables that could be a step's batch, recorded per step
 MAX_BATCH_ELEMENTS = 1 << 20  # a variable larger than this is not looked at as a batch
 MAX_SCOPE_NAMES = 400  # names looked at per scope when looking for a step's batch
+CPU_LIMIT_EXIT = 152  # the exit status after SIGXCPU was reported (128 + 24, as a shell would say it)
 MAX_RUNS = 1000  # training runs counted separately; calls beyond belong to the last
 
 # The originals, captured before any student code can monkey-patch them.
@@ -1504,6 +1506,20 @@ def run_job(job: dict, outcome_fd: int):
         writer.write(outcome)
 
     job_pid = os.getpid()
+
+    def cpu_spent(signum, frame):
+        # the soft CPU limit (worker/sandbox/rlimits.py): report what ran before the hard limit's SIGKILL; no
+        # probe or prediction (they would run the student's code again, on no CPU time left)
+        if os.getpid() != job_pid:
+            _os_exit(CPU_LIMIT_EXIT)
+        recorder.enabled = False
+        _flush()
+        writer.write({"version": OUTCOME_VERSION, "status": "cpu_limit", "backward_calls": recorder.calls,
+                      "runs": recorder.runs, "trace": recorder.steps, "trace_truncated": recorder.truncated,
+                      "recorder_errors": (setup_errors + recorder.errors)[:5]})
+        _os_exit(CPU_LIMIT_EXIT)
+
+    signal.signal(signal.SIGXCPU, cpu_spent)
 
     def early_exit(code=0):
         # os._exit skips everything; report what we have, then exit as asked. A child the

@@ -3,6 +3,8 @@ line, the calls in the script that led there, and for a module the sandbox lacks
 before a stop (backward() calls, the last line printed) is said once, as a note beside the checks."""
 from __future__ import annotations
 
+import signal
+
 from grader.checks.result import Finding
 from grader.checks.stopped import stopped_early
 from grader.expected import Expected
@@ -39,6 +41,8 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
     if o is None:
         if report.outcome_error:
             return Finding(False, 0.0, Message("runs.bad_outcome", {"reason": report.outcome_error}))
+        if report.signal == signal.SIGXCPU:  # the script took SIGXCPU's handler away: the default ended it
+            return Finding(False, 0.0, Message("runs.cpu_limit", {"seconds": report.cpu_limit}))
         if report.signal:
             return Finding(False, 0.0, Message("runs.killed", {"signal": report.signal, "reason": report.signal_reason()}))
         return Finding(False, 0.0, Message("runs.no_outcome"))
@@ -65,6 +69,8 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
                        details)
     if o.status == "exit":
         return Finding(False, 0.0, Message("runs.exit", {"exit_code": o.exit_code}))
+    if o.status == "cpu_limit":
+        return Finding(False, 0.0, Message("runs.cpu_limit", {"seconds": report.cpu_limit}))
     if o.status == "os_exit":
         return Finding(False, 0.0, Message("runs.os_exit", {"exit_code": o.exit_code}))
     return Finding(False, 0.0, Message("runs.harness_error", {"message": o.error.message if o.error else ""}))

@@ -2,7 +2,8 @@
 the script stopped, instead of judging a run that never happened or comparing with values from a model the
 student never had.
 
-A run stopped early when the script raised, exited with a non-zero status or called os._exit. Each check kind
+A run stopped early when the script raised, exited with a non-zero status, called os._exit or used up its CPU
+time. Each check kind
 names the evidence it judges (grader.checks.kinds):
 - "probes" (the student's functions called at test points after the run): judged whenever the script defined
   what the check calls; a name the harness could not find after a stop was never reached, not missing;
@@ -22,7 +23,7 @@ from grader.messages import Message
 from grader.outcome import Outcome, RunReport
 from grader.spec import AssignmentSpec, Check
 
-STOPPED = ("exception", "exit", "os_exit")
+STOPPED = ("exception", "exit", "os_exit", "cpu_limit")
 # what the harness says when a name the plan asks for is not in the script (worker/harness.py): its sentence,
 # or the same reason as a code once the harness reports codes
 _MISSING_NAME = re.compile(r"defines no (?:function|parameter) named '?([^'\s]+)'?")
@@ -30,7 +31,8 @@ _MISSING_CODES = ("harness.no_function", "harness.no_param")
 
 
 def stopped_early(outcome: Outcome | None) -> bool:
-    """The script raised, exited with a non-zero status or called os._exit: its run did not reach its end."""
+    """The script raised, exited with a non-zero status, called os._exit or used its CPU time: its run did not
+    reach its end."""
     return outcome is not None and outcome.status in STOPPED
 
 
@@ -45,6 +47,8 @@ def unjudged(evidence: str, check: Check, spec: AssignmentSpec, expected: Expect
         return None
     if stopped_early(o):
         line, calls, steps = stop_line(o), o.backward_calls, len(expected.run.steps)
+        if evidence == "probes" and o.status == "cpu_limit":  # no probe ran: the CPU time was spent
+            return Message("check.stopped_cpu_limit")
         if evidence == "probes":
             name = _unreached_name(check, o)
             if name is not None:

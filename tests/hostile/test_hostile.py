@@ -372,9 +372,11 @@ def test_memory_bomb_in_two_processes_gets_memory_error_and_still_earns_its_mark
 @pytest.mark.slow
 def test_cpu_loop_is_killed(host, forkserver, linear):
     got = attack("cpu_loop", host, forkserver, linear)
-    assert got.result.score == 0 and got.report.outcome is None
-    assert got.report.timed_out or got.report.signal == 9
-    assert got.codes["runs"] in ("runs.timeout", "runs.killed")
+    assert got.result.score == 0
+    if got.report.timed_out:  # a loaded host: the wall clock came first
+        assert got.codes["runs"] == "runs.timeout"
+    else:  # the CPU limit, said as such (its SIGXCPU reached the harness)
+        assert got.report.outcome.status == "cpu_limit" and got.codes["runs"] == "runs.cpu_limit"
 
 
 @pytest.mark.slow

@@ -60,7 +60,7 @@ class DockerSandbox:
         boundary = boundary or f"--bpg-outcome-{secrets.token_hex(16)}--"
         memory = f"{limits.memory_mb + RUNTIME_RSS_MB}m"
         disk = f"{limits.disk_mb}m"
-        cpu = max(1, int(limits.cpu_seconds))
+        cpu_soft, cpu_hard = rlimits.cpu_limits(limits)
         limit_values = rlimits.job_rlimits(limits)
         nofile = limit_values[resource.RLIMIT_NOFILE][0]
         fsize = limit_values[resource.RLIMIT_FSIZE][0]
@@ -69,7 +69,7 @@ class DockerSandbox:
             "--network", "none", "--ipc", "private", "--read-only", "--cap-drop", "ALL",
             "--security-opt", "no-new-privileges", "--pids-limit", str(limits.processes),
             "--memory", memory, "--memory-swap", memory, "--cpus", "1",
-            "--ulimit", f"cpu={cpu}:{cpu}", "--ulimit", f"nofile={nofile}:{nofile}",
+            "--ulimit", f"cpu={cpu_soft}:{cpu_hard}", "--ulimit", f"nofile={nofile}:{nofile}",
             "--ulimit", f"fsize={fsize}:{fsize}", "--ulimit", "core=0:0",
             "--tmpfs", f"{rootfs.HOME}:size={disk},exec,mode=0755,uid={rootfs.JOB_UID},gid={rootfs.JOB_UID}",
             "--tmpfs", f"/tmp:size={disk}", "--shm-size", disk,

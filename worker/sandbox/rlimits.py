@@ -12,14 +12,24 @@ MiB = 1024 * 1024
 RUNTIME_AS_MB = 1024
 
 
-def job_rlimits(limits: Limits) -> dict[int, tuple[int, int]]:
+# the hard CPU limit's SIGKILL comes this long after the soft limit's SIGXCPU, which the harness catches to
+# report "used its N s of CPU time" with what ran so far (a script that ignores SIGXCPU is killed at the hard one)
+CPU_GRACE_SECONDS = 2
+
+
+def cpu_limits(limits: Limits) -> tuple[int, int]:
+    """(soft, hard) RLIMIT_CPU seconds of one job."""
     cpu = max(1, int(limits.cpu_seconds))
+    return cpu, cpu + CPU_GRACE_SECONDS
+
+
+def job_rlimits(limits: Limits) -> dict[int, tuple[int, int]]:
     address_space = (limits.memory_mb + RUNTIME_AS_MB) * MiB
     file_size = limits.disk_mb * MiB
     return {
-        # soft == hard: SIGKILL at the limit. (A soft limit's SIGXCPU would not reach the job anyway: the
-        # init of a pid namespace ignores signals it has no handler for.)
-        resource.RLIMIT_CPU: (cpu, cpu),
+        # SIGXCPU at the soft limit reaches the harness's handler (PID 1 of its namespace ignores only the
+        # signals it has no handler for); SIGKILL at the hard one
+        resource.RLIMIT_CPU: cpu_limits(limits),
         resource.RLIMIT_AS: (address_space, address_space),
         resource.RLIMIT_NPROC: (limits.processes, limits.processes),  # threads count too
         resource.RLIMIT_NOFILE: (limits.open_files, limits.open_files),
