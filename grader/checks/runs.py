@@ -13,7 +13,7 @@ from grader.outcome import RunReport
 from grader.spec import AssignmentSpec, Check
 
 
-TRACEBACK_LINES = 8  # the end of the traceback kept with the finding (its calls in the script, then the error)
+TRACEBACK_LINES = 26  # the end of the traceback kept with the finding: its last 8 calls in the script (3 lines each), the error
 LAST_OUTPUT_CHARS = 200
 
 

@@ -25,7 +25,9 @@ from grader.models import Assignment, CheckResultRow, Submission, utcnow
 from grader.scoring import GradeResult
 from grader.submissions import REQUEUE_RETRY, requeue
 
-STDOUT_EXCERPT_CHARS = 8000
+# what is kept of a script's output: as much as the sandbox keeps (a spec's output_kb is at most 256 KB); the
+# pages show its head and tail (grader.web.student.submission), the whole is one link away
+STDOUT_EXCERPT_CHARS = 256 * 1024
 DETAIL_CHARS = 2000
 
 # why grading failed on our side (texts in grader.messages)

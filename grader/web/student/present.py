@@ -35,6 +35,7 @@ class SubmissionView:
     submission: Submission
     checks: list[CheckView] = field(default_factory=list)
     diagnoses: list[str] = field(default_factory=list)
+    traceback: str = ""  # where the script raised: the traceback's last frames in the student's file
     first: dict | None = None  # the first divergent step: step, epoch, sample, param, expected, got
     series: dict | None = None
     plots: list[tuple[str, str]] = field(default_factory=list)  # (name, what it shows)
@@ -78,6 +79,8 @@ def present(s: Submission, staff: bool) -> SubmissionView:
             details = row.details or {}
             if row.kind == "trace" and isinstance(details.get("first"), dict):
                 view.first = details["first"]
+            if row.kind == "runs" and isinstance(details.get("traceback"), str):
+                view.traceback = details["traceback"]  # the frames in the student's own file only (the harness)
             if isinstance(details.get("series"), dict):
                 view.series = details["series"]
         view.checks.append(item)

@@ -21,9 +21,27 @@ LONG_POLL_SECONDS = 25.0  # under the usual 30 s proxy read timeout
 LONG_POLL_STEP_SECONDS = 0.1
 
 
+# the output shown on the page: its first and last lines matter (the prediction after training is printed
+# last), so a long output shows its head and its tail, and links to the whole
+HEAD_CHARS = 6000
+TAIL_CHARS = 6000
+
+
+def output_parts(text: str) -> tuple[str, int, str]:
+    """(head, characters left out, tail) of a script's output as the page shows it; whole lines where it can."""
+    if len(text) <= HEAD_CHARS + TAIL_CHARS:
+        return text, 0, ""
+    head, tail = text[:HEAD_CHARS], text[-TAIL_CHARS:]
+    if "\n" in head:
+        head = head[:head.rindex("\n") + 1]
+    if "\n" in tail[:-1]:
+        tail = tail[tail.index("\n") + 1:]
+    return head, len(text) - len(head) - len(tail), tail
+
+
 @bp.app_context_processor
 def _stdout_cap() -> dict:
-    return {"stdout_cap": STDOUT_EXCERPT_CHARS, "outputs_by_cell": outputs_by_cell}
+    return {"stdout_cap": STDOUT_EXCERPT_CHARS, "outputs_by_cell": outputs_by_cell, "output_parts": output_parts}
 
 
 def owned_submission(submission_id: int) -> Submission:
@@ -78,6 +96,17 @@ def _wait_for_change(submission_id: int, known: str, seconds: float) -> None:
 def source(submission_id: int):
     s = owned_submission(submission_id)
     return render_template("student/source.html", s=s, lines=s.source.split("\n"), cells=shown_cells(s))
+
+
+@bp.get("/submissions/<int:submission_id>/output.txt")
+@login_required
+def output(submission_id: int):
+    """The script's whole kept output, as plain text (never rendered as a page)."""
+    s = owned_submission(submission_id)
+    response = Response(s.stdout_excerpt or "", mimetype="text/plain")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.get("/submissions/<int:submission_id>/plots/<name>.svg")
