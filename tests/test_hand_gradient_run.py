@@ -64,6 +64,15 @@ def test_every_call_of_the_gradient_function_is_a_step_with_w_at_the_call_and_wh
     assert result.score == result.max_score and failed == set() and diagnoses == []
 
 
+def test_a_gradient_function_of_another_name_is_the_one_recorded(sandbox):
+    source = HEAD.replace("def gradient(", "def grad(") + ("for epoch in range(100):\n"
+                                                           "    gradient = grad(x_data, y_data)\n"
+                                                           "    w -= 0.01 * gradient\n")
+    result, report = grade_source(SPEC, source, sandbox)
+    assert report.outcome.hand_calls == 100 and len(report.outcome.hand_trace) == 100
+    assert not any("epochs" in d.render("en") or "learning rate" in d.render("en") for d in result.diagnoses)
+
+
 def test_a_longer_run_is_counted_exactly_beyond_the_recorded_steps_and_named_once(sandbox):
     result, report, failed, diagnoses = grade(sandbox, "for epoch in range(25000):\n"
                                                        "    w -= 0.01 * gradient(x_data, y_data)\n")

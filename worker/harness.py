@@ -887,16 +887,15 @@ class HandGradientRecorder:
             sys.setprofile(None)
 
     def _gradient_code(self, code) -> bool:
-        """Whether `code` is the gradient function's: the spec's name, else the script's function that plays it."""
+        """Whether `code` is the gradient function's: the spec's name, else the script's function that plays it.
+        Decided once per code object: when the gradient function runs, it is defined."""
         known = self._is_gradient.get(code)
         if known is None:
             fn = self.namespace.get(self.function)
-            if fn is None:
+            if not _script_function(fn, self.filename):  # absent, or a number (`gradient = grad(xs, ys)`)
                 name, _ = find_function(self.namespace, self.function, "function", self.filename, self.taken)
                 fn = self.namespace.get(name) if name else None
-            known = isinstance(fn, types.FunctionType) and fn.__code__ is code
-            if known or fn is not None:  # undecided while the function is not yet defined
-                self._is_gradient[code] = known
+            known = self._is_gradient[code] = isinstance(fn, types.FunctionType) and fn.__code__ is code
         return known
 
     def _event(self, frame, event, arg):
