@@ -1,7 +1,8 @@
 """Diagnoses: which known mistake explains a submission, found outside the checks.
 
 A trace that matches a known mistake variant of the reference from its first step on, the state of the
-parameters, a missing backward(); for gradients computed by hand, the final parameters a mistake trains to.
+parameters, a missing backward(); for gradients computed by hand, the run recorded from the calls of the
+gradient function (else the final parameters a mistake trains to).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from grader.checks.stopped import stopped_early
 from grader.checks.trace import compare_trace, student_grads, student_values
 from grader.messages import Message
 from grader.names import NAME_NOTES, extra_params, name_notes
-from grader.outcome import Outcome, RunReport
+from grader.outcome import RunReport
 from grader.reference import ReferenceRun, Variant, mistake_variants
 from grader.spec import AssignmentSpec
 from grader.student_run import student_run, trace_tolerance
@@ -57,7 +58,7 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
     if found:
         return found
     if not autograd:
-        return _hand_gradient_mistakes(spec, ref, o, results)
+        return _hand_gradient_mistakes(spec, ref, report, results)
     if o.backward_calls == 0 and o.status == "ok":
         return [Message("mistake.no_backward")]
     grads_check = next((r for r in results.values() if r.kind == "gradients" and not r.passed), None)
@@ -106,9 +107,11 @@ def _own_run_mistakes(spec, ref: Expected, report: RunReport, values, grads) -> 
     return found + [m for m in judged.deviations if m.code not in codes]
 
 
-def _hand_gradient_mistakes(spec, ref: Expected, o: Outcome, results: dict[str, CheckResult]) -> list[Message]:
-    """Gradients computed by hand leave no trace: judge the function at the probe points, then which known
-    mistake (learning rate, ascent, epochs) trained to the student's final parameters."""
+def _hand_gradient_mistakes(spec, ref: Expected, report: RunReport, results: dict[str, CheckResult]) -> list[Message]:
+    """Gradients computed by hand leave no backward() trace: judge the function at the probe points, then how the
+    run the harness recorded from the calls of the gradient function deviates from the spec (grader.facets);
+    without such a record, which known mistake (learning rate, ascent, epochs) trained to the final parameters."""
+    o = report.outcome
     failing = next((r for r in results.values() if r.kind == "function" and not r.passed
                     and r.message.code == "function.mismatch"), None)
     if failing is not None and failing.message.params.get("returns") == "gradient":
@@ -116,6 +119,9 @@ def _hand_gradient_mistakes(spec, ref: Expected, o: Outcome, results: dict[str, 
         return [Message("mistake.wrong_hand_gradient", {"function": p["function"], "param": p["param"]})]
     if stopped_early(o):
         return []  # the parameters of a run that stopped are not where a training ended
+    judged = student_run(spec, ref, report)
+    if judged is not None and judged.graded is not None:
+        return judged.deviations  # the recorded run says how it trained: nothing is guessed from where it ended
     final = {name: o.final_params[name].array() for name in ref.run.final_params if name in o.final_params}
     if len(final) != len(ref.run.final_params) or any(v is None for v in final.values()):
         return []

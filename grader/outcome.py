@@ -216,6 +216,20 @@ class Outcome(_Loose):
     notes: list[RunNote] = Field(default_factory=list, max_length=64)
     # parameters the script re-created after training, judged as trained (worker/harness.py: _restore_trained)
     replaced: list[str] = Field(default_factory=list, max_length=256)
+    # gradients by hand: the calls of the student's gradient function (exact), the first ones as steps
+    hand_calls: int = Field(0, ge=0)
+    hand_trace: list[TraceStep] = Field(default_factory=list, max_length=MAX_TRACE_STEPS)
+    hand_truncated: bool = False
+
+    def as_trained(self, autograd: bool) -> Outcome:
+        """The outcome whose backward_calls, runs and trace are the training's steps: backward() calls with
+        autograd; by hand, the calls of the gradient function, read as one training run (what the protocol, the
+        facets, the replay and a stop's count of steps then read the same way)."""
+        if autograd:
+            return self
+        calls = self.hand_calls
+        return self.model_copy(update={"trace": self.hand_trace, "backward_calls": calls,
+                                       "runs": [calls] if calls else [], "trace_truncated": self.hand_truncated})
 
 
 class OutcomeError(ValueError):

@@ -101,7 +101,16 @@ def build_plan(spec: AssignmentSpec) -> dict:
         "max_tensor_elements": MAX_TENSOR_ELEMENTS,
         "seed": spec.seed,
         "data_x": spec.data.x if _elements(spec.data.x) <= MAX_DATA_X_ELEMENTS else None,
+        "hand_gradient": hand_gradient(spec),
     }
+
+
+def hand_gradient(spec: AssignmentSpec) -> str | None:
+    """The student's function whose calls make a run without autograd: the one a `function` check holds to the
+    gradient (None when the spec trains with autograd, or checks no such function)."""
+    if spec.training.autograd:
+        return None
+    return next((c.function for c in spec.checks if c.kind == "function" and c.returns == "gradient"), None)
 
 
 def _elements(x: list) -> int:

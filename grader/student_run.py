@@ -1,5 +1,5 @@
 """The student's own run as every check and diagnosis reads it, computed once per report: the verdict of each
-recorded step (grader.own_run), the protocol of each training run (grader.protocol), the facets of the graded
+recorded step (grader.own_run; by hand, each call of the gradient function is a step: Outcome.as_trained), the protocol of each training run (grader.protocol), the facets of the graded
 run (the last: its parameters are the ones left at the end) against the spec (grader.facets), and the
 reference run that final parameters and predictions are held against.
 
@@ -62,8 +62,8 @@ def student_run(spec: AssignmentSpec, expected: Expected, report: RunReport) -> 
 
 
 def _judge(spec: AssignmentSpec, expected: Expected, report: RunReport) -> StudentRun | None:
-    o = report.outcome
-    if o is None or not o.trace or not spec.training.autograd:
+    o = report.outcome.as_trained(spec.training.autograd) if report.outcome is not None else None
+    if o is None or not o.trace:
         return None
     params = list(spec.model.params)
     shapes = {name: spec.model.shape(name) for name in params}

@@ -15,7 +15,8 @@ The plan (built by grader.plan) names what to look at:
    "forward": "forward", "loss": "loss",
    "predict_inputs": [4.0], "probes": [{"params": {"w1": 0.3, ...}, "x": 1.0, "y": 2.0}],
    "max_trace_steps": 20000, "max_tensor_elements": 4096, "seed": null,
-   "data_x": [1.0, 2.0, 3.0]}        # the assignment's x: each step's batch is matched to its rows
+   "data_x": [1.0, 2.0, 3.0],        # the assignment's x: each step's batch is matched to its rows
+   "hand_gradient": "gradient"}      # gradients by hand: the function whose calls are the run's steps
 """
 from __future__ import annotations
 
@@ -844,10 +845,127 @@ class GradientRecorder:
             grads[names.get(id(leaf), f"?{i}")] = None if grad is None else self._data(grad)
         step["grads"] = grads
         self.steps.append(step)
-        batch_bytes = sum(16 + 20 * len(c["rows"]) for c in step.get("batch", ()))
-        self.trace_bytes += 60 + batch_bytes + sum(
-            48 + len(name) + 24 * (len(d.get("data") or ()) + len(d.get("sketch") or ()))
-            for part in (step["values"], grads) for name, d in part.items() if d is not None)
+        self.trace_bytes += _step_bytes(step)
+
+
+def _step_bytes(step: dict) -> int:
+    """About how many bytes of JSON one recorded step takes (a float at most ~24 characters)."""
+    batch_bytes = sum(16 + 20 * len(c["rows"]) for c in step.get("batch", ()))
+    return 60 + batch_bytes + sum(48 + len(name) + 24 * (len(d.get("data") or ()) + len(d.get("sketch") or ()))
+                                  for part in (step["values"], step["grads"]) for name, d in part.items()
+                                  if d is not None)
+
+
+class HandGradientRecorder:
+    """For gradients computed by hand (no backward()): every call of the student's gradient function, counted
+    exactly, and recorded (up to the same bounds as GradientRecorder) as a step of the same shape: the spec's
+    parameters when it is called, what it returns as their gradients, and the samples its arguments hold.
+
+    A profile hook sees the calls: the function is defined only as the script runs, and is looked up by name at
+    every call, so there is nothing to wrap beforehand. Only the outermost call of the function is a step."""
+
+    def __init__(self, namespace: dict, plan: dict, filename: str, batches: BatchFinder | None):
+        self.namespace, self.filename, self.batches = namespace, filename, batches
+        self.function = plan.get("hand_gradient")
+        self.params = list(plan.get("params", []))
+        self.taken = {plan.get("forward", "forward"), plan.get("loss", "loss")}
+        self.max_steps = int(plan.get("max_trace_steps", 20000))
+        self.steps: list[dict] = []
+        self.calls = 0
+        self.truncated = False
+        self.errors: list[str] = []
+        self.seconds = 0.0
+        self.trace_bytes = 0
+        self._is_gradient: dict = {}  # code object -> whether it is the gradient function's
+        self._pending: dict | None = None
+        self._depth = 0
+
+    def install(self) -> None:
+        if self.function:
+            sys.setprofile(self._event)
+
+    def uninstall(self) -> None:
+        if self.function:
+            sys.setprofile(None)
+
+    def _gradient_code(self, code) -> bool:
+        """Whether `code` is the gradient function's: the spec's name, else the script's function that plays it.
+        Decided once per code object: when the gradient function runs, it is defined."""
+        known = self._is_gradient.get(code)
+        if known is None:
+            fn = self.namespace.get(self.function)
+            if not _script_function(fn, self.filename):  # absent, or a number (`gradient = grad(xs, ys)`)
+                name, _ = find_function(self.namespace, self.function, "function", self.filename, self.taken)
+                fn = self.namespace.get(name) if name else None
+            known = self._is_gradient[code] = isinstance(fn, types.FunctionType) and fn.__code__ is code
+        return known
+
+    def _event(self, frame, event, arg):
+        if event == "call":
+            code = frame.f_code
+            if code.co_filename == self.filename and self._gradient_code(code):
+                self._depth += 1
+                if self._depth == 1:
+                    self.calls += 1
+                    self._record(self._call, frame)
+        elif event == "return" and self._depth and self._is_gradient.get(frame.f_code):
+            self._depth -= 1
+            if self._depth == 0 and self._pending is not None:
+                self._record(self._return, arg)
+
+    def _record(self, part, arg) -> None:
+        started = _clock()
+        try:
+            part(arg)
+        except Exception as exc:  # never let recording break the student's run
+            self._pending = None
+            if len(self.errors) < 5:
+                self.errors.append(f"{type(exc).__name__}: {exc}")
+        self.seconds += _clock() - started
+
+    def _call(self, frame) -> None:
+        if (self.calls > self.max_steps or self.trace_bytes >= TRACE_BUDGET_BYTES
+                or self.seconds >= RECORD_SECONDS):
+            self.truncated = True
+            return
+        values = {}
+        for name in self.params:
+            try:
+                values[name] = _one_value(resolve_path(self.namespace, name))
+            except (LookupError, Refusal):
+                continue
+        step = {"values": values, "run": 0}
+        if self.batches is not None:
+            # the samples are what the call is given (gradient(xs, ys)); a function that takes none reads the
+            # script's own variables
+            args = [frame.f_locals[n] for n in frame.f_code.co_varnames[:frame.f_code.co_argcount]]
+            candidates, partial = self.batches.find(None, args)
+            if not candidates and partial is None:
+                candidates, partial = self.batches.find(frame.f_back, [])
+            step["batch"] = candidates
+            if partial is not None:
+                step["unmatched"] = partial
+        self._pending = step
+
+    def _return(self, value) -> None:
+        step, self._pending = self._pending, None
+        items = _returned_values(value)
+        if len(self.params) == 1 and len(items) == 1:
+            step["grads"] = {self.params[0]: items[0]}
+        elif len(items) == len(self.params):
+            step["grads"] = dict(zip(self.params, items))
+        else:
+            return  # a return the spec's parameters cannot be read from: counted, not recorded
+        self.steps.append(step)
+        self.trace_bytes += _step_bytes(step)
+
+
+def _one_value(value) -> dict:
+    """A parameter's value (a number, a tensor, a numpy array) as a step records it."""
+    items = _returned_values(value)
+    if len(items) != 1:
+        raise Refusal("harness.returned_not_number", type=type(value).__name__)
+    return items[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1483,13 +1601,23 @@ def run_job(job: dict, outcome_fd: int):
                                 int(plan.get("max_tensor_elements", 4096)),
                                 _batch_finder(plan, filename, setup_errors))
     recorder.install()
+    by_hand = HandGradientRecorder(namespace, plan, filename, recorder.batches)
 
-    def report(run: dict) -> None:
+    def recorded(run: dict) -> dict:
+        """The outcome's start: how the run ended and what both recorders hold (stopped first: the probes
+        call the student's functions, the gradient function too)."""
         recorder.enabled = False
+        by_hand.uninstall()
         outcome = {"version": OUTCOME_VERSION, **run,
                    "backward_calls": recorder.calls, "runs": recorder.runs, "trace": recorder.steps,
                    "trace_truncated": recorder.truncated,
-                   "recorder_errors": (setup_errors + recorder.errors)[:5]}
+                   "recorder_errors": (setup_errors + recorder.errors + by_hand.errors)[:5]}
+        if by_hand.function:
+            outcome.update(hand_calls=by_hand.calls, hand_trace=by_hand.steps, hand_truncated=by_hand.truncated)
+        return outcome
+
+    def report(run: dict) -> None:
+        outcome = recorded(run)
         if run["status"] not in ("syntax_error", "os_exit"):
             reading, name_notes, renames = names_by_role(namespace, plan, namer, filename)
             if renames:  # parameters settled only after the run: their steps and trained tensors take the spec's names
@@ -1512,11 +1640,8 @@ def run_job(job: dict, outcome_fd: int):
         # probe or prediction (they would run the student's code again, on no CPU time left)
         if os.getpid() != job_pid:
             _os_exit(CPU_LIMIT_EXIT)
-        recorder.enabled = False
         _flush()
-        writer.write({"version": OUTCOME_VERSION, "status": "cpu_limit", "backward_calls": recorder.calls,
-                      "runs": recorder.runs, "trace": recorder.steps, "trace_truncated": recorder.truncated,
-                      "recorder_errors": (setup_errors + recorder.errors)[:5]})
+        writer.write(recorded({"status": "cpu_limit"}))
         _os_exit(CPU_LIMIT_EXIT)
 
     signal.signal(signal.SIGXCPU, cpu_spent)
@@ -1532,7 +1657,9 @@ def run_job(job: dict, outcome_fd: int):
             _os_exit(code if isinstance(code, int) else 1)
 
     os._exit = early_exit
+    by_hand.install()
     run = _run_script(source, filename, namespace)
+    by_hand.uninstall()
     os._exit = _os_exit
     _flush()
     if os.getpid() != job_pid:

@@ -9,7 +9,7 @@ names the evidence it judges (grader.checks.kinds):
   what the check calls; a name the harness could not find after a stop was never reached, not missing;
 - "trace" (the gradients of the training as it ran): judged over the steps that ran, unless none did;
 - "end" (the trained model: final parameters, predictions, accuracy): judged only when the run made at least
-  as many backward() calls as the reference's training (a stop after training, such as an input() at the end,
+  as many backward() calls (by hand: calls of the gradient function) as the reference's training (a stop after training, such as an input() at the end,
   loses only the `runs` points); and final parameters and predictions, with `init: student` parameters, only
   when the run recorded the starting values the reference trains from (else the reference would train from
   zeros the student never had; an accuracy needs no reference).
@@ -46,7 +46,8 @@ def unjudged(evidence: str, check: Check, spec: AssignmentSpec, expected: Expect
     if o is None or not evidence:
         return None
     if stopped_early(o):
-        line, calls, steps = stop_line(o), o.backward_calls, len(expected.run.steps)
+        line, steps = stop_line(o), len(expected.run.steps)
+        calls = o.as_trained(spec.training.autograd).backward_calls  # by hand: the gradient function's calls
         if evidence == "probes" and o.status == "cpu_limit":  # no probe ran: the CPU time was spent
             return Message("check.stopped_cpu_limit")
         if evidence == "probes":
