@@ -7,6 +7,7 @@ the sandbox and every judgement is made outside it.
 
 Entry points:
   preload()                     import the heavy libraries once, before the fork server forks
+  warm_up()                     (fork server only) what a job's first optimizer would import
   run_job(job, outcome_fd)      run one job (job = {"source", "filename", "plan"}); never returns
   python harness.py --outcome-fd N   the same, reading the job JSON from stdin (fresh-process backends)
 
@@ -90,6 +91,15 @@ def preload() -> None:
 
     torch.set_num_threads(1)
     _EXACT_INTS.update({torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8})
+
+
+def warm_up() -> None:
+    """In a process that forks many jobs (the fork server), once: the imports a job's first torch.optim
+    optimizer triggers (torch._dynamo, sympy: some 800 modules, 1.3 s per job of lectures 5-7 otherwise;
+    about 75 MB of address space, shared). A fresh process per job (bwrap, docker) skips this."""
+    import torch
+
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 
 def _headless_switch_backend(switch):

@@ -41,6 +41,8 @@ def _status_field(name: str) -> str:
 def prepare(harness_path: str) -> jobchild.ServerContext:
     harness = load_harness(harness_path)
     harness.preload()
+    if hasattr(harness, "warm_up"):  # what every job would import on its own, paid once here
+        harness.warm_up()
     # Objects that exist now live as long as the server: keep them out of the collector's way, so a
     # job's garbage collections do not touch (and copy-on-write) every page the server holds.
     gc.collect()
