@@ -179,6 +179,7 @@ def test_regrading_one_submission_queues_it_again_with_an_audit_entry(app):
         entry = session.scalars(sa.select(AuditEntry)).one()
         assert (entry.action, entry.actor, entry.submission_id, entry.details["previous_score"]) == \
             ("regrade", "tina", sid, 40.1)
+        assert entry.details["previous_status"] == "graded"  # as it was, not as the requeue left it
 
 
 def test_regrading_an_assignment_queues_all_or_only_the_failed(app):

@@ -81,9 +81,11 @@ def download_notebook(submission_id: int):
 def regrade_submission(submission_id: int):
     s = submission_or_404(submission_id)
     if RegradeForm().validate_on_submit():
+        # what it was before: requeue() updates the loaded row too, so read them first
+        previous = {"previous_score": s.score, "previous_status": s.status}
         requeue(get_session(), [s.id], REQUEUE_REGRADE)
         record("regrade", assignment_id=s.assignment_id, submission_id=s.id, student_id=s.user_id,
-               details={"which": "one", "count": 1, "previous_score": s.score, "previous_status": s.status})
+               details={"which": "one", "count": 1, **previous})
         get_session().commit()
         if send_grades([s.id]):
             flash(_("Queued for grading again."), "ok")
