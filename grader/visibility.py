@@ -6,7 +6,8 @@ The rule: before a check opens to a student, no number or word shown to them dep
   passed (an extension moves it); a `hidden` one never. Staff see every check, always.
 - The score shown is the open checks' points, the late penalty taken off, out of the open checks' maximum; the
   closed checks' maximum is named as points not shown yet (it is the spec's, not the student's). With every
-  check open it is the stored score. A TA's override is staff's word to the student: shown as it is.
+  check open it is the stored score. A TA's override is staff's word to the student: shown as it is, said to
+  be set by staff, beside the grader's own score by the same rule (so it never tells a closed check either).
 - Best and latest compare these shown scores (grader.service.standings takes them), so which submission is
   "best" never tells a closed check's result either.
 - A diagnosis is shown only when every check of the kinds it is drawn from is open (EVIDENCE); the plots and
@@ -65,6 +66,11 @@ class ShownScore:
     points: float  # the open checks' points less the late penalty (or the override)
     max_points: float  # the open checks' maximum
     not_shown: float = 0.0  # the closed checks' maximum
+    graders: "ShownScore | None" = None  # with a TA's override (the points): the grader's own score, as shown
+
+    @property
+    def set_by_staff(self) -> bool:
+        return self.graders is not None
 
 
 def shown_score(s: Submission, staff: bool, deadline: dt.datetime | None,
@@ -72,10 +78,22 @@ def shown_score(s: Submission, staff: bool, deadline: dt.datetime | None,
     """The score this viewer may see of `s` (the module's rule); None unless it is graded."""
     if s.status != "graded" or s.score is None:
         return None
-    closed = [c for c in s.checks if not check_open(c.visibility, staff, deadline, now)]
-    if not closed or s.override_score is not None:
-        return ShownScore(s.score, s.max_score or 0.0)
-    opened = [c for c in s.checks if check_open(c.visibility, staff, deadline, now)]
+    graders = graders_score(s, staff, deadline, now)
+    if s.override_score is None:
+        return graders
+    return ShownScore(s.score, s.max_score or 0.0, graders=graders)
+
+
+def graders_score(s: Submission, staff: bool, deadline: dt.datetime | None,
+                  now: dt.datetime | None = None) -> ShownScore:
+    """The grader's own score of graded `s` (whatever an override says), as this viewer may see it."""
+    opened, closed = [], []
+    for c in s.checks:
+        (opened if check_open(c.visibility, staff, deadline, now) else closed).append(c)
+    if not closed:
+        # the stored score is the grader's unless a TA replaced it
+        points = s.score if s.override_score is None else priced(sum(c.points for c in opened), s.late_penalty or 0.0)
+        return ShownScore(points, s.max_score or 0.0)
     return ShownScore(priced(sum(c.points for c in opened), s.late_penalty or 0.0),
                       sum(c.max_points for c in opened), sum(c.max_points for c in closed))
 

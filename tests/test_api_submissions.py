@@ -68,6 +68,27 @@ def test_a_scripted_client_submits_polls_and_reads_the_result(api):
     assert result["stdout"].endswith("王") and result["page"] == f"/submissions/{body['id']}"
 
 
+def test_an_override_is_said_to_be_set_by_staff_with_its_reason_and_the_graders_open_score(api):
+    set_deadline(api, QUAD, utcnow() + dt.timedelta(days=3))
+    sid = add_graded(api, "alice", mistake=False)
+    client = api.test_client()
+    assert client.get(f"/api/submissions/{sid}", headers=headers(api, "alice")).json["override"] is None
+    from grader.service import audit
+
+    tina = user_id(api, "tina")
+    with db_of(api).session() as session:
+        s = session.get(Submission, sid)
+        s.score = s.override_score = 90.0
+        audit.record(session, tina, "tina", "override", submission_id=sid, reason="oral exam")
+    body = client.get(f"/api/submissions/{sid}", headers=headers(api, "alice")).json
+    assert (body["score"], body["max_score"], body["points_not_shown"]) == (90.0, 100.0, 0.0)
+    # the grader's own score of the checks open to the student: the after_deadline 15 points are not in it
+    assert body["override"] == {"set_by_staff": True, "reason": "oral exam", "graders_score": 85.0,
+                                "graders_max_score": 85.0, "graders_points_not_shown": 15.0}
+    staff = client.get(f"/api/submissions/{sid}", headers=headers(api, "tina")).json["override"]
+    assert (staff["graders_score"], staff["graders_points_not_shown"]) == (100.0, 0.0)
+
+
 def test_wrong_or_missing_tokens_get_401_json(api):
     client = api.test_client()
     for hdrs in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {api.tokens['alice']}"},

@@ -101,6 +101,56 @@ def test_a_ta_sorts_the_dashboard_opens_a_submission_and_regrades_it(live, page)
     assert page.problems == []
 
 
+def test_a_live_regrade_brings_back_the_times_and_the_override_form_and_the_student_reads_the_override(live, page):
+    """Issue 15 items 10 and 11: the staff page, regraded live, shows the new finish time and the override form
+    without a reload; a TA's override there reaches the student as 'score set by staff', with its reason and
+    the grader's own score of what is open to them."""
+    from playwright.sync_api import expect
+
+    from grader.submissions import submit
+
+    with live.pipe.db.session() as session:
+        sara = accounts.create_user(session, "sara", "student", PASSWORD).id
+    sid = submit(live.pipe.db, live.pipe.sender.send, sara, "backprop-quadratic",
+                 (QUADRATIC / "solution.py").read_text(), "hw.py").id
+    live.pipe.wait_graded([sid], 120)
+    live.pipe.processes[0].stop()  # no worker while the regrade is queued: the page must see it finish live
+
+    log_in(page, live, "tina")
+    page.goto(f"{live.url}/staff/submissions/{sid}")
+    first_finish = page.locator("#finished-at time").get_attribute("datetime")
+    page.click("#regrade-one")
+    expect(page.locator("#live")).to_have_attribute("data-status", "queued")
+    expect(page.locator("#finished-at")).to_have_text("—")
+    expect(page.locator("#override-form")).to_have_count(0)
+    marker = page.evaluate("() => (window.__sameDocument = 'yes')")
+    live.pipe.worker("w2")
+    expect(page.locator("#live")).to_have_attribute("data-status", "graded", timeout=90_000)
+    expect(page.locator("#finished-at time")).to_have_count(1)
+    assert page.locator("#finished-at time").get_attribute("datetime") > first_finish
+    expect(page.locator("dd.worker")).to_contain_text("w2@")
+    expect(page.locator("#override-form")).to_be_visible()
+    assert page.evaluate("() => window.__sameDocument") == marker  # no reload
+    shot(page, "staff-08-regraded-live")
+
+    expect(page.locator("#override-reason-note")).to_contain_text("The student reads this reason")
+    page.fill("#override-score", "90")
+    page.fill("#override-form textarea[name=reason]", "Your plot was right: <b>checked by hand</b>")
+    page.click("#override-form button[type=submit]")
+    expect(page.locator(".flash.ok")).to_contain_text("The score is now 90")
+
+    page.context.clear_cookies()
+    log_in(page, live, "sara")
+    page.goto(f"{live.url}/submissions/{sid}")
+    expect(page.locator("#score")).to_have_text(re.compile(r"^90\s*/\s*100$"))
+    expect(page.locator("#set-by-staff")).to_have_text("score set by staff")
+    expect(page.locator("#override-reason")).to_have_text("Your plot was right: <b>checked by hand</b>")
+    # the after_deadline prediction's 15 points stay out of the grader's own score too (grader.visibility)
+    expect(page.locator("#graders-score")).to_have_text(re.compile(r"^85\s*/\s*85\s*\+ 15 points not shown yet$"))
+    shot(page, "student-override")
+    assert page.problems == []
+
+
 def test_an_instructor_fixes_a_broken_spec_dry_runs_it_and_publishes_it(live, page, tmp_path):
     from playwright.sync_api import expect
 

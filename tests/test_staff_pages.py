@@ -179,6 +179,7 @@ def test_regrading_one_submission_queues_it_again_with_an_audit_entry(app):
         entry = session.scalars(sa.select(AuditEntry)).one()
         assert (entry.action, entry.actor, entry.submission_id, entry.details["previous_score"]) == \
             ("regrade", "tina", sid, 40.1)
+        assert entry.details["previous_status"] == "graded"  # as it was, not as the requeue left it
 
 
 def test_regrading_an_assignment_queues_all_or_only_the_failed(app):
@@ -228,6 +229,30 @@ def test_an_override_needs_a_reason_and_is_kept_in_the_audit_log(app):
         assert (s.score, s.override_score) == (40.1, None)
         assert [e.action for e in session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id))] == \
             ["override", "override_cleared"]
+
+
+def test_the_student_sees_an_override_as_set_by_staff_with_its_reason_and_the_graders_open_score(app):
+    set_deadline(app, QUAD, utcnow() + dt.timedelta(days=3))  # the 15-point prediction check stays closed
+    sid = add_graded(app, "alice", mistake=False)
+    ta = client_as(app, "tina")
+    form = ta.get(f"/staff/submissions/{sid}").get_data(as_text=True)
+    assert "The student reads this reason beside the new score" in form
+    ta.post(f"/staff/submissions/{sid}/override", data={"csrf_token": csrf_from(ta, f"/staff/submissions/{sid}"),
+                                                         "score": "90", "reason": "Late by <b>one</b> day, as agreed"})
+    page = client_as(app, "alice").get(f"/submissions/{sid}").get_data(as_text=True)
+    assert re.search(r'id="score">.*90.*/ 100.*</span>\s*<span class="badge late" id="set-by-staff">score set by staff',
+                     page)
+    assert '<span id="override-reason">Late by &lt;b&gt;one&lt;/b&gt; day, as agreed</span>' in page
+    # the grader's own score counts only the checks open to the student (grader.visibility): 85, never 100
+    graders = re.search(r'id="graders-score">(.*?)</p>', page, re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", graders).split() == ["85", "/", "85", "+", "15", "points", "not", "shown", "yet"]
+    # staff see every check: the grader's own score is the whole one
+    staff_page = ta.get(f"/staff/submissions/{sid}").get_data(as_text=True)
+    assert re.sub(r"<[^>]+>", "", re.search(r'id="graders-score">(.*?)</p>', staff_page, re.S).group(1)).split() == \
+        ["100", "/", "100"]
+    # no override, no note
+    plain = add_graded(app, "alice", mistake=False)
+    assert "set-by-staff" not in client_as(app, "alice").get(f"/submissions/{plain}").get_data(as_text=True)
 
 
 def test_an_override_outlives_a_regrade(app):

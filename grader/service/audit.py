@@ -30,3 +30,12 @@ def entries(session: so.Session, *, assignment_id: str | None = None, submission
     if submission_id is not None:
         query = query.where(AuditEntry.submission_id == submission_id)
     return list(session.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)))
+
+
+def override_reason(session: so.Session, submission_id: int) -> str:
+    """The reason of a submission's standing override (its latest `override` entry): written for the student,
+    who reads it beside the score."""
+    query = (sa.select(AuditEntry.reason).where(AuditEntry.submission_id == submission_id,
+                                                AuditEntry.action == "override")
+             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(1))
+    return session.scalar(query) or ""

@@ -13,6 +13,7 @@ from grader.messages import render
 from grader.i18n import choose
 from grader.models import STAFF_ROLES, Assignment, Submission, User
 from grader.visibility import shown
+from grader.service import audit
 from grader.service.accounts import user_for_token
 from grader.service.deadlines import effective_deadline
 from grader.submissions import SubmissionError, UploadTooLarge, accept, enqueue, upload_limit
@@ -137,6 +138,7 @@ def submission_json(s: Submission, staff: bool, lang: str = "en") -> dict:
         "finished_at": s.finished_at.isoformat() if s.finished_at else None,
         "score": score.points if score else None, "max_score": score.max_points if score else None,
         "points_not_shown": score.not_shown if score else None,
+        "override": override_json(s, score),
         "late_penalty": s.late_penalty, "checks": checks,
         "url": url_for("api.get_submission", submission_id=s.id),
         "page": url_for("student.submission", submission_id=s.id),
@@ -145,3 +147,14 @@ def submission_json(s: Submission, staff: bool, lang: str = "en") -> dict:
         "stdout": s.stdout_excerpt if graded else "",
         "error": "grading failed for a reason on our side; staff have been told" if s.status == "failed" else None,
     }
+
+
+def override_json(s: Submission, score) -> dict | None:
+    """A TA's override as the page shows it: that staff set the score, why (written for the student), and the
+    grader's own score by the same visibility rule as `score`; None without one."""
+    if score is None or not score.set_by_staff:
+        return None
+    own = score.graders
+    return {"set_by_staff": True, "reason": audit.override_reason(object_session(s), s.id),
+            "graders_score": own.points, "graders_max_score": own.max_points,
+            "graders_points_not_shown": own.not_shown}

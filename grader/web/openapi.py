@@ -112,6 +112,16 @@ def document() -> dict:
                                    "points_not_shown": {"type": ["number", "null"],
                                                         "description": "The maximum of the checks not open yet "
                                                                        "(hidden, or shown after the deadline)"},
+                                   "override": {
+                                       "type": ["object", "null"],
+                                       "description": "Set when staff replaced the grader's score (`score` is "
+                                                      "theirs): their reason, and the grader's own score of the "
+                                                      "checks open to the caller",
+                                       "properties": {"set_by_staff": {"type": "boolean"},
+                                                      "reason": {"type": "string"},
+                                                      "graders_score": {"type": "number"},
+                                                      "graders_max_score": {"type": "number"},
+                                                      "graders_points_not_shown": {"type": "number"}}},
                                    "late_penalty": {"type": "number", "description": "Fraction taken off, 0–1"},
                                    "checks": {"type": "array", "items": {"$ref": "#/components/schemas/Check"}},
                                    "diagnoses": {"type": "array", "items": {"$ref": "#/components/schemas/Diagnosis"}},

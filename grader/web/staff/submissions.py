@@ -30,15 +30,18 @@ def automatic_score(s) -> float | None:
     return priced(sum(c.points for c in s.checks), s.late_penalty or 0.0)
 
 
+def part_context(s, override: OverrideForm | None = None, clear: ReasonForm | None = None) -> dict:
+    """What staff/_submission_part.html shows: everything on the page that grading changes."""
+    return dict(s=s, view=present(s, staff=True), deadline=effective_deadline(get_session(), s.user_id, s.assignment),
+                auto=automatic_score(s), override=override or OverrideForm(formdata=None),
+                clear=clear or ReasonForm(formdata=None), regrade=RegradeForm(), checks=list(s.checks),
+                failure=failure_text(s))
+
+
 def render_submission(s, override: OverrideForm | None = None, clear: ReasonForm | None = None, status: int = 200):
-    session = get_session()
     return render_template(
-        "staff/submission.html", s=s, view=present(s, staff=True),
-        deadline=effective_deadline(session, s.user_id, s.assignment), auto=automatic_score(s),
-        override=override or OverrideForm(formdata=None), clear=clear or ReasonForm(formdata=None),
-        regrade=RegradeForm(), log=audit.entries(session, submission_id=s.id), lines=s.source.split("\n"),
-        cells=shown_cells(s),
-        checks=list(s.checks), failure=failure_text(s)), status
+        "staff/submission.html", **part_context(s, override, clear),
+        log=audit.entries(get_session(), submission_id=s.id), lines=s.source.split("\n"), cells=shown_cells(s)), status
 
 
 def failure_text(s) -> str | None:
@@ -52,6 +55,13 @@ def failure_text(s) -> str | None:
 @staff_required
 def submission(submission_id: int):
     return render_submission(submission_or_404(submission_id))
+
+
+@bp.get("/submissions/<int:submission_id>/part")
+@staff_required
+def submission_part(submission_id: int):
+    """The part of the page grading changes, rendered afresh: the page swaps it in when a live regrade finishes."""
+    return render_template("staff/_submission_part.html", **part_context(submission_or_404(submission_id)))
 
 
 def _attachment(text: str, name: str, kind: str):
@@ -81,9 +91,11 @@ def download_notebook(submission_id: int):
 def regrade_submission(submission_id: int):
     s = submission_or_404(submission_id)
     if RegradeForm().validate_on_submit():
+        # what it was before: requeue() updates the loaded row too, so read them first
+        previous = {"previous_score": s.score, "previous_status": s.status}
         requeue(get_session(), [s.id], REQUEUE_REGRADE)
         record("regrade", assignment_id=s.assignment_id, submission_id=s.id, student_id=s.user_id,
-               details={"which": "one", "count": 1, "previous_score": s.score, "previous_status": s.status})
+               details={"which": "one", "count": 1, **previous})
         get_session().commit()
         if send_grades([s.id]):
             flash(_("Queued for grading again."), "ok")

@@ -78,16 +78,29 @@ function liveStatus() {
           badge.className = "status status-" + data.status;
         }
         if (data.final) {
-          document.getElementById("results").innerHTML = data.html || "";  // server-rendered, escaped
-          const spinner = live.querySelector(".spinner");
-          if (spinner) spinner.classList.add("hidden");
-          const waiting = document.getElementById("waiting");
-          if (waiting) waiting.remove();
+          const part = live.closest("[data-live-part]");
+          if (part && live.dataset.partUrl) swapPart(part, live.dataset.partUrl, data);
+          else showResults(data);
           return;
         }
         schedule(0);
       })
       .catch(function () { failures += 1; schedule(Math.min(1000 * failures, 10000)); });
+  }
+  function showResults(data) {
+    document.getElementById("results").innerHTML = data.html || "";  // server-rendered, escaped
+    const spinner = live.querySelector(".spinner");
+    if (spinner) spinner.classList.add("hidden");
+    const waiting = document.getElementById("waiting");
+    if (waiting) waiting.remove();
+  }
+  // the staff page: more than the results changes (times, worker, the score's forms), so the server renders
+  // that whole part again; if it does not answer, the results alone
+  function swapPart(part, partUrl, data) {
+    fetch(partUrl, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) { part.outerHTML = html; localTimes(); })  // server-rendered, escaped
+      .catch(function () { showResults(data); });
   }
   function schedule(delay) {
     if (Date.now() - started > 15 * 60 * 1000) return;  // give up after 15 minutes; a reload starts again

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from grader.models import Submission
+from grader.service import audit
 from grader.spec import SpecError
 from grader.visibility import ShownScore, shown, shown_score
 from grader.web.db import get_session
@@ -41,6 +42,7 @@ class SubmissionView:
     plots: list[tuple[str, str]] = field(default_factory=list)  # (name, what it shows)
     score: ShownScore | None = None  # what this viewer may see of the score (grader.visibility)
     diagnosis_codes: list[dict] = field(default_factory=list)  # the shown diagnoses as stored
+    override_reason: str = ""  # why a TA set the score (score.set_by_staff), written for the student
 
     @property
     def final(self) -> bool:
@@ -70,6 +72,8 @@ def present(s: Submission, staff: bool) -> SubmissionView:
         return view
     seen = shown_of(s, staff)
     view.score = seen.score
+    if seen.score is not None and seen.score.set_by_staff:
+        view.override_reason = audit.override_reason(get_session(), s.id)
     for c in seen.checks:
         row = c.row
         item = CheckView(row.check_id, row.kind, row.max_points, c.open, row.visibility)
