@@ -41,29 +41,26 @@ def deadline_of_submission(session: so.Session, submission_id: int) -> dt.dateti
     return row.extended if row.extended is not None else row.deadline
 
 
+def _graded(session: so.Session, user_id: int, assignment_id: str) -> list[Submission]:
+    """A student's graded submissions of one assignment, oldest first: what a deadline change prices."""
+    return list(session.scalars(sa.select(Submission).where(Submission.user_id == user_id,
+                                                            Submission.assignment_id == assignment_id,
+                                                            Submission.status == "graded").order_by(Submission.id)))
+
+
 def reprice(session: so.Session, spec: AssignmentSpec, user_id: int, assignment_id: str,
             deadline: dt.datetime | None) -> int:
     """Re-price a student's graded submissions for a new deadline (grader.lateness.reprice_row). Returns how
     many changed."""
-    rows = session.scalars(sa.select(Submission).where(Submission.user_id == user_id,
-                                                       Submission.assignment_id == assignment_id,
-                                                       Submission.status == "graded"))
-    return sum(reprice_row(s, spec.late, deadline) for s in rows)
+    return sum(reprice_row(s, spec.late, deadline) for s in _graded(session, user_id, assignment_id))
 
 
 def costs(session: so.Session, spec: AssignmentSpec, user_id: int, assignment_id: str,
           deadline: dt.datetime | None) -> list[tuple[Submission, float | None, float | None]]:
     """What a new deadline would do to a student's graded submissions, changing nothing: (submission, score
     now, score then) for each whose score would change."""
-    rows = session.scalars(sa.select(Submission).where(Submission.user_id == user_id,
-                                                       Submission.assignment_id == assignment_id,
-                                                       Submission.status == "graded").order_by(Submission.id))
-    out = []
-    for s in rows:
-        _penalty, score = price_for(s, spec.late, deadline)
-        if score != s.score:
-            out.append((s, s.score, score))
-    return out
+    priced = [(s, price_for(s, spec.late, deadline)[1]) for s in _graded(session, user_id, assignment_id)]
+    return [(s, s.score, score) for s, score in priced if score != s.score]
 
 
 class ExtensionError(ValueError):
