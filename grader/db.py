@@ -10,6 +10,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# What a database that does not answer raises (connection refused, dropped, server gone): an outage to wait
+# out (the worker retries, the web app answers 503), never a reason to fail a submission.
+DATABASE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError)
 
 
 class DatabaseError(RuntimeError):

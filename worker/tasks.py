@@ -24,7 +24,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import (after_setup_logger, after_setup_task_logger, celeryd_init, worker_process_init,
                             worker_process_shutdown)
 
-from grader.db import Database
+from grader.db import DATABASE_DOWN, Database
 from grader import lateness, metrics
 from grader.expected import expected_cache_hits, expected_for
 from grader.logs import grading_context, use_format
@@ -44,7 +44,6 @@ from worker.sandbox import SandboxUnavailable, get_sandbox
 
 log = logging.getLogger(__name__)
 GRADING_QUEUE = "grading"
-DATABASE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError)
 
 
 class _Runtime:

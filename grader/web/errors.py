@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from grader.db import DATABASE_DOWN
 from grader.i18n import N_
 from grader.web.language import _
 
@@ -27,7 +27,6 @@ MESSAGES = {
             "lost; please try again in a minute."),
 }
 RETRY_AFTER_SECONDS = 30
-DATABASE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError)
 log = logging.getLogger(__name__)
 
 
