@@ -110,17 +110,19 @@ def test_duplicate_deliveries_leave_the_live_attempt_alone_and_one_result(pg_url
     assert rows(pipe, [sid])[0][sid].attempt == 1
 
 
-def test_a_burst_of_200_submissions_from_20_users_is_all_graded_consistently(any_db_url, redis_server,
-                                                                             pipeline_factory):
+def test_a_burst_of_60_submissions_from_12_users_is_all_graded_consistently(any_db_url, redis_server,
+                                                                            pipeline_factory):
+    # the pipeline's rate under a 500-submission burst is a benchmark's figure (bench/bench_pipeline.py); this
+    # test asserts what must hold in any burst, and 60 submissions of every shipped script are enough for that
     pipe = pipeline_factory(any_db_url, redis_server)
     pipe.worker(concurrency=2)
     sources = [SOLUTION] + [p.read_text() for p in MISTAKES]
-    ids = [pipe.submit(sources[i % len(sources)], user_index=i % 20) for i in range(200)]
+    ids = [pipe.submit(sources[i % len(sources)], user_index=i % 12) for i in range(60)]
     pipe.wait_graded(ids, 240)
     subs, checks = rows(pipe, ids)
     assert all(s.status == "graded" and s.attempt == 1 for s in subs.values())
     assert all(checks[i] == CHECKS for i in ids)
-    assert collections.Counter(s.user_id for s in subs.values()) == {u: 10 for u in pipe.users}
+    assert collections.Counter(s.user_id for s in subs.values()) == {u: 5 for u in pipe.users[:12]}
     # the same script always gets the same score
     by_source = collections.defaultdict(set)
     for s in subs.values():
