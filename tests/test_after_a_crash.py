@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from grader.spec import load_spec
 from worker.grading import grade_source
 
@@ -35,15 +33,6 @@ for epoch in range(100):
         w.grad.data.zero_()
     print("progress:", epoch, l.item())
 """
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    from worker.sandbox import get_sandbox
-
-    box = get_sandbox("forkserver")
-    yield box
-    box.close()
 
 
 def grade(sandbox, assignment: str, source: str):

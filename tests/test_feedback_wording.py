@@ -4,11 +4,8 @@ reports its most useful attempt, and a wrong gradient points at the assignment's
 graded end to end through the fork-server sandbox."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import re
-
-import pytest
+from pathlib import Path
 
 from grader.messages import Message
 from grader.spec import load_spec
@@ -25,15 +22,6 @@ def solution(assignment: str) -> str:
 def replaced(source: str, old: str, new: str) -> str:
     assert old in source, old
     return source.replace(old, new, 1)
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    from worker.sandbox import get_sandbox
-
-    box = get_sandbox("forkserver")
-    yield box
-    box.close()
 
 
 def grade(sandbox, assignment: str, source: str):

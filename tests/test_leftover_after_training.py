@@ -34,15 +34,6 @@ print('predict (after training)', 4, forward(4).item())
 """
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    from worker.sandbox import get_sandbox
-
-    box = get_sandbox("forkserver")
-    yield box
-    box.close()
-
-
 def grade(sandbox, source: str):
     spec = load_spec(ROOT / "assignments" / "backprop-linear" / "assignment.yaml")
     return grade_source(spec, source, sandbox)[0]
