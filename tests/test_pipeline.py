@@ -134,3 +134,17 @@ def test_a_burst_of_60_submissions_from_12_users_is_all_graded_consistently(any_
         checks_total = session.scalar(sa.select(sa.func.sum(CheckResultRow.points))
                                       .where(CheckResultRow.submission_id.in_(ids)))
     assert total == pytest.approx(checks_total)  # no late penalty: the score is the sum of its checks
+
+
+def test_a_seed_homework_behind_two_endless_loops_is_graded_while_they_still_run(sqlite_url, redis_server,
+                                                                                pipeline_factory):
+    """`grader up` runs a spare process per core: two loops hold two processes (demoted to the lowest priority
+    after 2 s), and a fresh seed homework is graded on the spare one long before the loops' 20 s of CPU."""
+    pipe = pipeline_factory(sqlite_url, redis_server)
+    pipe.worker(concurrency=3)
+    loops = [pipe.submit("while True:\n    pass\n", user_index=i) for i in range(2)]
+    wait_for(lambda: set(pipe.statuses(loops).values()) == {"running"}, 60, "both loops to start")
+    seed = pipe.submit(SOLUTION, user_index=2)
+    wait_for(lambda: pipe.statuses([seed])[seed] == "graded", 60, "the seed homework to be graded")
+    assert set(pipe.statuses(loops).values()) == {"running"}  # it did not wait for either loop
+    assert rows(pipe, [seed])[0][seed].score == 100

@@ -41,7 +41,8 @@ def processes_using(marker: str) -> list[int]:
 class Up:
     def __init__(self, port: int, data: Path, log: Path):
         self.port, self.log = port, log
-        self.proc = subprocess.Popen([GRADER, "up", "--port", str(port), "--data-dir", str(data), "--workers", "2"],
+        self.proc = subprocess.Popen([GRADER, "up", "--port", str(port), "--data-dir", str(data), "--workers", "2",
+                                      "--spare", "1"],
                                      cwd=ROOT,
                                      stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
         wait_for(lambda: "Press Ctrl-C" in self.output() or self.proc.poll() is not None, 90, "grader up")
@@ -95,7 +96,8 @@ def test_grader_up_grades_stops_cleanly_and_keeps_submissions_on_restart(tmp_pat
                  "the submission to be graded")
         result = up.request("GET", f"/api/submissions/{sid}", token)[1]  # the prediction opens after the deadline
         assert (result["score"], result["points_not_shown"]) == (85, 15)
-        wait_for(lambda: len(heartbeats(url)) == 2, 60, "both grading processes to report")  # --workers 2
+        assert "grading: 3 processes (2 + 1 spare for long jobs)" in up.output()
+        wait_for(lambda: len(heartbeats(url)) == 3, 60, "every grading process to report")  # --workers 2 --spare 1
         assert up.stop(signal.SIGINT) == 0
         assert processes_using(str(data)) == [], "grader up left processes behind"
 

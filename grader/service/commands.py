@@ -218,13 +218,16 @@ def reaper(interval: int | None, database_url: str | None) -> None:
 @click.option("--assignments-dir", type=click.Path(file_okay=False), default="assignments", show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Grading processes (each with its own warm sandbox)  [default: the machine's cores]")
-def up(port: int, host: str, data_dir: str, assignments_dir: str, workers: int | None) -> None:
+@click.option("--spare", type=click.IntRange(0, 64), default=None,
+              help="More grading processes, which take fresh work while long jobs (demoted to the lowest "
+                   "priority after 2 s) hold the others  [default: as many as --workers]")
+def up(port: int, host: str, data_dir: str, assignments_dir: str, workers: int | None, spare: int | None) -> None:
     """Run the whole service here: database, broker, a worker, the web app and the reaper."""
     from grader.service.up import UpError, run_up
 
     try:
         status = run_up(port, Path(data_dir), Path(assignments_dir), host=host, echo=lambda m: click.echo(m),
-                        workers=workers or os.cpu_count() or 1)
+                        workers=workers or os.cpu_count() or 1, spare=spare)
     except (UpError, DatabaseError) as exc:
         raise ServiceProblem(str(exc)) from None
     sys.exit(status)

@@ -153,8 +153,12 @@ def private_data_folder(data_dir: Path) -> Path:
 
 
 def run_up(port: int, data_dir: Path, assignments_dir: Path, host: str = "127.0.0.1", echo=print,
-           workers: int = 1) -> int:
-    """Start everything, wait for a signal or a dead child, stop everything. Returns the exit status."""
+           workers: int = 1, spare: int | None = None) -> int:
+    """Start everything, wait for a signal or a dead child, stop everything. Returns the exit status.
+    The worker runs `workers` + `spare` (default: `workers`) grading processes: with as many processes as cores
+    every core is busy, and the spare ones keep a fresh submission from waiting behind long jobs, which the
+    sandbox demotes to the lowest priority (worker.sandbox.privileges.LONG_JOB_SECONDS)."""
+    processes = workers + (workers if spare is None else spare)
     data = private_data_folder(data_dir)
     if not _port_free(host, port):
         raise UpError(f"port {port} on {host} is in use: choose another with --port")
@@ -184,7 +188,7 @@ def run_up(port: int, data_dir: Path, assignments_dir: Path, host: str = "127.0.
                                     "--maxmemory-policy", "noeviction"], env, data / "logs" / "redis.log")
         _wait(lambda: sock.exists(), 10, "redis to start", children["redis"])
         grader = str(Path(sys.executable).with_name("grader"))
-        children["worker"] = _spawn([grader, "worker", "-c", str(workers), "-n", "grader@%h", "--without-gossip",
+        children["worker"] = _spawn([grader, "worker", "-c", str(processes), "-n", "grader@%h", "--without-gossip",
                                      "--without-mingle"], env, data / "logs" / "worker.log")
         children["web"] = _spawn([sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
                                   "--threads", "16", "--access-logfile", "-", "grader.web:create_app()"],
@@ -199,6 +203,7 @@ def run_up(port: int, data_dir: Path, assignments_dir: Path, host: str = "127.0.
                                   daemon=True)
         reaper.start()
         echo(f"Backprop Grader is running at http://{host}:{port}/  (data: {data}, logs: {data / 'logs'})")
+        echo(f"grading: {processes} processes ({workers} + {processes - workers} spare for long jobs)")
         echo("Press Ctrl-C to stop.")
         while not stop.wait(0.5):
             dead = [name for name, proc in children.items() if proc.poll() is not None]

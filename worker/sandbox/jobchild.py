@@ -105,8 +105,11 @@ def run_keeper(ctx: ServerContext, channel_fd: int, sync_w: int, go_r: int, disk
         os.close(sync_w)
         os.close(go_r)
         to_init, init_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        # the host's /proc, for demoting a long job: init's pivot_root gives this mount namespace the job's root
+        proc = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         init_pid = os.fork()
         if init_pid == 0:
+            os.close(proc)  # never the job's
             os.close(channel_fd)
             to_init.close()
             run_init(ctx, init_end.detach(), disk_mb)
@@ -129,16 +132,23 @@ def run_keeper(ctx: ServerContext, channel_fd: int, sync_w: int, go_r: int, disk
         channel.close()
         for fd in (pipes.stdout, pipes.stderr, pipes.outcome, pipes.job):
             os.close(fd)
-        _write_status(pipes.status, _supervise(init_pid, pipes.kill, limits.wall_seconds + BACKSTOP_SECONDS))
+        _write_status(pipes.status, _supervise(init_pid, pipes.kill, limits.wall_seconds + BACKSTOP_SECONDS, proc))
         code = 0
     finally:
         os._exit(code)
 
 
-def _supervise(init_pid: int, kill_fd: int, backstop: float) -> dict:
-    """Wait for init; kill it on a byte or EOF on the kill pipe, or at the backstop."""
+def _supervise(init_pid: int, kill_fd: int, backstop: float, proc: int) -> dict:
+    """Wait for init; kill it on a byte or EOF on the kill pipe, or at the backstop. A job still running after
+    privileges.LONG_JOB_SECONDS is demoted to the lowest priority first."""
     pidfd = os.pidfd_open(init_pid)
-    ready, _, _ = select.select([pidfd, kill_fd], [], [], backstop)
+    ready, _, _ = select.select([pidfd, kill_fd], [], [], min(backstop, privileges.LONG_JOB_SECONDS))
+    if not ready:
+        try:
+            privileges.demote_job(init_pid, proc)
+        except OSError:  # /proc unreadable: the job only keeps its own priority
+            pass
+        ready, _, _ = select.select([pidfd, kill_fd], [], [], max(0.0, backstop - privileges.LONG_JOB_SECONDS))
     killed = None
     if pidfd not in ready:
         killed = "worker" if kill_fd in ready else "backstop"

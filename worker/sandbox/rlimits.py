@@ -37,6 +37,8 @@ def job_rlimits(limits: Limits) -> dict[int, tuple[int, int]]:
         resource.RLIMIT_CORE: (0, 0),
         resource.RLIMIT_MEMLOCK: (0, 0),
         resource.RLIMIT_MSGQUEUE: (0, 0),
+        # no way back up once demoted (privileges.demote_job): nice may only be raised
+        resource.RLIMIT_NICE: (0, 0),
     }
 
 
