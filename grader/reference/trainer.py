@@ -233,8 +233,8 @@ class _Optimizer:
         return state["m"] / (1 - beta1**t) / denom
 
     def _rprop(self, name: str, grad: np.ndarray) -> np.ndarray:
-        """The step along sign(grad) (descent subtracts it): each element's step size grows by 1.2 while its gradient keeps its sign,
-        halves when it flips (and that element then waits one step), within (1e-6, 50)."""
+        """The step along sign(grad) (descent subtracts it): each element's step size grows by 1.2 while its
+        gradient keeps its sign, halves when it flips (and that element then waits one step), within (1e-6, 50)."""
         state = self.state.setdefault(name, {})
         previous = state.get("prev", np.zeros_like(grad))
         size = state.get("size", np.full_like(grad, self.lr, dtype=np.float64))
