@@ -210,3 +210,17 @@ def test_an_own_data_set_many_times_the_assignments_is_named_with_its_size(sandb
                             "Your learning rate looks like 0.001; the assignment uses 0.01."]
     # the steps on the assignment's own samples are verified; the student's other samples are not known
     assert next(c for c in result.checks if c.id == "trace").passed
+
+
+def test_full_batch_steps_on_the_students_own_data_are_verified_on_that_data(sandbox, tmp_path):
+    path = tmp_path / "module_own_data.py"
+    path.write_text((SCRIPTS / "module_adam.py").read_text()
+                    .replace("torch.optim.Adam(", "torch.optim.SGD(")
+                    .replace("x_data = torch.tensor([[1.0], [2.0], [3.0]])", "x_data = torch.tensor([[1.0], [2.0], [3.0], [5.0]])")
+                    .replace("y_data = torch.tensor([[2.0], [4.0], [6.0]])", "y_data = torch.tensor([[2.0], [4.0], [6.0], [9.0]])"))
+    result = grade(sandbox, module_spec(), path)
+    assert said(result) == ["Your data has 4 samples (3 of them the assignment's); the assignment's has 3. "
+                            "Train on the assignment's data."]
+    # every step's gradient is the reference's on the student's own 4 samples, as the harness recorded them
+    trace = next(c for c in result.checks if c.id == "trace")
+    assert trace.passed and trace.message.params == {"steps": 100}
