@@ -192,7 +192,7 @@ def _adaptive(optimizer: str):
         n = len(deltas)
         if optimizer == "lbfgs":  # a closure evaluated again where nothing moved (it converged) ends the fit
             n = next((t for t, d in enumerate(deltas) if not np.any(d)), n)
-            if n < 2:
+            if n < 3:  # its first update is a scaled SGD step: only the quasi-Newton ones tell it apart
                 return None
         predicted = updates(optimizer, lr, values[:n], grads[:n])
         if all(_close(p, d, v) for p, d, v in zip(predicted, deltas[:n], values)):
