@@ -136,6 +136,8 @@ MESSAGES: dict[str, str] = {
     "mistake.learning_rate": N_("Your learning rate looks like {lr}; the assignment uses {expected}."),
     "mistake.optimizer": N_("You use {optimizer} (lr {lr}); the assignment asks for {expected_optimizer} with "
                           "lr {expected_lr}."),
+    "mistake.momentum_plain_sgd": N_("You use SGD with momentum {momentum}; the assignment asks for plain SGD "
+                                   "with lr {expected_lr}."),
     "mistake.momentum": N_("You use SGD with momentum {momentum}; the assignment asks for momentum {expected}."),
     "mistake.batch_size": N_("You update after every {got} samples; the assignment updates after every {expected}."),
     "mistake.own_data": N_("Your data has {samples} samples ({matched} of them the assignment's); the "

@@ -116,6 +116,7 @@ class TraceStep(_Loose):
     run: int = Field(0, ge=0)  # the training run (0-based) this backward() belongs to
     batch: list[BatchCandidate] = Field(default_factory=list, max_length=8)
     unmatched: UnmatchedData | None = None
+    own: list[TensorData] = Field(default_factory=list, max_length=4)  # the inputs of a step on the student's own data
 
 
 class StudentFrame(_Loose):

@@ -4,7 +4,8 @@ student's own parameter values on the student's own batch (local verification), 
 A step is `right` when the student's .grad equals the reference gradient there, on one of the batches the
 harness saw (the step's candidates, smallest first; a batch's loss may also be the sum or the mean of the spec's
 per-sample loss); `accumulated` when it equals that gradient plus the step before's .grad (never zeroed);
-`wrong` otherwise; `unverifiable` when the step's parameters or samples are unknown (the student's own data).
+`wrong` otherwise; `unverifiable` when the step's parameters or samples are unknown. A step on the student's own
+data is verified on the inputs the harness recorded for it (small data sets only), else it is unverifiable.
 How the student trained (optimizer, learning rate, schedule) is inferred from these steps by grader.protocol.
 """
 from __future__ import annotations
@@ -108,6 +109,27 @@ class StepVerifier:
         except (ValueError, ArithmeticError, IndexError):
             return None
 
+    def _on_own_data(self, index: int, params, step: TraceStep, got: dict) -> StepVerdict | None:
+        """A step on the student's own samples, right when some pair of its recorded inputs, read as x and y
+        (the data's row shapes, as many rows each), gives the student's gradient; None when none does."""
+        arrays = [a for a in (as_array(t) for t in step.own) if a is not None and np.all(np.isfinite(a))]
+        x_row, y_row = self.x.shape[1:], self.y.shape[1:]
+        for i, xs in enumerate(arrays):
+            for j, ys in enumerate(arrays):
+                rows = xs.size // max(1, int(np.prod(x_row)))
+                if i == j or rows == 0 or xs.size != rows * int(np.prod(x_row)) or ys.size != rows * int(np.prod(y_row)):
+                    continue
+                x, y = xs.reshape(rows, *x_row), ys.reshape(rows, *y_row)
+                for reduce in REDUCTIONS:
+                    try:
+                        with np.errstate(all="ignore"):
+                            fresh = gradients_at(self._problem(reduce), params, x, y)
+                    except (ValueError, ArithmeticError, IndexError):
+                        continue
+                    if self._same(fresh, got):
+                        return StepVerdict(index, step.run, "right", None, False, reduce, fresh, got)
+        return None
+
     def _same(self, expected: dict[str, np.ndarray], got: dict[str, np.ndarray | None]) -> bool:
         return all(matches(expected[n], got.get(n), self.rtol, self.atol) for n in expected)
 
@@ -126,7 +148,8 @@ class StepVerifier:
             rows, single = self.reference[k][2], self.reference[k][3]
             return StepVerdict(index, step.run, "right", rows, single, None, known, got)
         if not batches:
-            return StepVerdict(index, step.run, "unverifiable", got=got)
+            own = self._on_own_data(index, params, step, got)
+            return own if own is not None else StepVerdict(index, step.run, "unverifiable", got=got)
         computed: dict[tuple, dict | None] = {}
 
         def fresh_for(rows: list[int], single: bool, reduce: str | None):
@@ -162,6 +185,9 @@ class StepVerifier:
         if first is None:  # no batch gives the reference a scalar loss
             rows, single = batches[0]
             return StepVerdict(index, step.run, "unverifiable", rows, single, got=got)
+        own = self._on_own_data(index, params, step, got)  # a loop counter looked like a sample of the data
+        if own is not None:
+            return own
         first.status = "wrong"
         return first
 

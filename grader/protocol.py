@@ -1,6 +1,7 @@
 """How the student trained, inferred from their own recorded run: per training run, the samples per step, steps
 per epoch, epochs (from the exact backward() count, never from the recorded steps), the sample order, and the
-update rule fitted to consecutive steps (SGD with its lr, SGD with momentum, Adam, gradient ascent, no update).
+update rule fitted to consecutive steps (SGD with its lr, SGD with momentum, Adam, Adagrad, RMSprop, Adamax,
+Rprop, LBFGS, gradient ascent, no update).
 
 A rule is accepted only when it predicts every update of the first FIT_STEPS steps it is fitted on: a run
 updated once per epoch, or by an optimizer not listed, has no rule (None), and nothing is said about it.
@@ -14,15 +15,15 @@ import numpy as np
 
 from grader.outcome import Outcome
 from grader.own_run import StepVerdict, param_arrays
+from grader.reference import updates
 
 FIT_STEPS = 30        # consecutive updates a rule must predict
 RULE_RTOL = 0.02      # an update predicted within 2 % (float32 rounding of small updates)
-ADAM_BETAS = (0.9, 0.999)
 
 
 @dataclass
 class UpdateRule:
-    optimizer: str | None = None   # "sgd" | "adam" | None (not recognised)
+    optimizer: str | None = None   # "sgd", "adam", ... (grader.reference.STEP_RULES) | None (not recognised)
     lr: float | None = None        # negative for gradient ascent
     momentum: float = 0.0
     moves: bool = True             # False: the parameters never change
@@ -123,7 +124,7 @@ def fit_rule(outcome: Outcome, start: int, stop: int, params: list[str]) -> Upda
     grads = grads[:len(deltas)]
     if all(not np.any(d) for d in deltas):
         return UpdateRule(moves=False)
-    for fit in (_sgd, _momentum, _adam):
+    for fit in FITS:
         rule = fit(values, grads, deltas)
         if rule is not None:
             return rule
@@ -178,21 +179,29 @@ def _momentum(values, grads, deltas) -> UpdateRule | None:
     return UpdateRule("sgd", _rounded(lr), momentum=_rounded(mu))
 
 
-def _adam(values, grads, deltas) -> UpdateRule | None:
-    g0, d0 = grads[0], deltas[0]
-    mask = np.abs(g0) > 1e-6
-    if not np.any(mask):
-        return None
-    lr = float(np.median(np.abs(d0[mask])))
-    if lr == 0 or not math.isfinite(lr):
-        return None
-    beta1, beta2 = ADAM_BETAS
-    m = np.zeros_like(g0)
-    s = np.zeros_like(g0)
-    for t, (g, d, v) in enumerate(zip(grads, deltas, values), start=1):
-        m = beta1 * m + (1 - beta1) * g
-        s = beta2 * s + (1 - beta2) * g * g
-        step = lr * (m / (1 - beta1 ** t)) / (np.sqrt(s) / math.sqrt(1 - beta2 ** t) + 1e-8)
-        if not _close(-step, d, v):
+def _adaptive(optimizer: str):
+    """A fit of one of the reference's other update rules at torch's defaults: its updates are lr times those
+    at lr 1 (Rprop's too, up to its step-size bounds), so lr comes from the first update and every update is
+    then predicted at that lr."""
+
+    def fit(values, grads, deltas) -> UpdateRule | None:
+        unit = updates(optimizer, 1.0, values[:1], grads[:1])[0]
+        lr = _lr_of(deltas[0], -unit)
+        if lr is None or lr <= 0 or not math.isfinite(lr):
             return None
-    return UpdateRule("adam", _rounded(lr))
+        n = len(deltas)
+        if optimizer == "lbfgs":  # a closure evaluated again where nothing moved (it converged) ends the fit
+            n = next((t for t, d in enumerate(deltas) if not np.any(d)), n)
+            if n < 3:  # its first update is a scaled SGD step: only the quasi-Newton ones tell it apart
+                return None
+        predicted = updates(optimizer, lr, values[:n], grads[:n])
+        if all(_close(p, d, v) for p, d, v in zip(predicted, deltas[:n], values)):
+            return UpdateRule(optimizer, _rounded(lr))
+        return None
+
+    fit.__name__ = f"_{optimizer}"
+    return fit
+
+
+# tried in this order: the first that predicts every update is the rule (SGD's special cases first)
+FITS = (_sgd, _momentum, *(_adaptive(name) for name in ("adam", "adagrad", "rmsprop", "adamax", "rprop", "lbfgs")))

@@ -84,9 +84,38 @@ def test_an_optimizer_left_free_is_no_deviation_and_is_replayed(sandbox):
     assert result.score == result.max_score and result.diagnoses == []
 
 
+def with_optimizer(tmp_path: Path, name: str) -> Path:
+    """module_adam.py with another torch.optim optimizer at its defaults (lr 0.01)."""
+    path = tmp_path / f"module_{name.lower()}.py"
+    path.write_text((SCRIPTS / "module_adam.py").read_text().replace("torch.optim.Adam(", f"torch.optim.{name}("))
+    return path
+
+
+@pytest.mark.parametrize("name", ["Adagrad", "RMSprop", "Adamax", "Rprop"])
+def test_another_optimizer_is_named_once_and_costs_only_its_facet(sandbox, tmp_path, name):
+    result = grade(sandbox, module_spec(graded=""), with_optimizer(tmp_path, name))
+    assert said(result) == [f"You use {name} (lr 0.01); the assignment asks for SGD with lr 0.01."]
+    # the backprop is right at every step, and final parameters are held against the reference's own run of it
+    assert lost(result) == {"training": pytest.approx(1.67)}
+
+
+def test_rmsprop_left_free_is_replayed_and_scores_full_marks(sandbox, tmp_path):
+    spec = module_spec(training="training: {lr: 0.01, epochs: 100, batch: full, optimizer: sgd, free: [optimizer, lr]}")
+    result = grade(sandbox, spec, with_optimizer(tmp_path, "RMSprop"))
+    assert result.score == result.max_score and result.diagnoses == []
+
+
+def test_lbfgs_calls_backward_several_times_per_step_and_is_named_once(sandbox):
+    result = grade(sandbox, module_spec(), "module_lbfgs.py")
+    # its backward() calls count closure evaluations, not epochs: no "epochs", no piled-up gradients
+    assert said(result) == ["You use LBFGS (lr 0.01); the assignment asks for SGD with lr 0.01."]
+    checks = {c.id: c for c in result.checks}
+    assert checks["runs"].passed and checks["gradients"].passed and checks["trace"].passed
+
+
 def test_momentum_is_named_with_its_value(sandbox):
     result = grade(sandbox, module_spec(graded=", facets: [momentum, epochs]"), "module_momentum.py")
-    assert said(result) == ["You use SGD with momentum 0.9; the assignment asks for momentum 0."]
+    assert said(result) == ["You use SGD with momentum 0.9; the assignment asks for plain SGD with lr 0.01."]
     assert lost(result) == {"training": 5.0}
 
 
@@ -166,3 +195,32 @@ def test_the_same_script_gets_the_same_verdict_every_time(sandbox):
         other.close()
     verdicts = {(r.score, tuple((c.id, c.points) for c in r.checks), tuple(d.code for d in r.diagnoses)) for r in [first, *again]}
     assert len(verdicts) == 1
+
+
+def test_an_own_data_set_many_times_the_assignments_is_named_with_its_size(sandbox, tmp_path):
+    # 13 points in a list (more than four times the assignment's 3): lr 0.001 keeps the run from diverging
+    path = tmp_path / "linear_13_points.py"
+    path.write_text((SCRIPTS / "linear_own_data.py").read_text()
+                    .replace("x_data = [1.0, 2.0, 3.0, 4.0]", "x_data = [float(i) for i in range(1, 14)]")
+                    .replace("y_data = [2.0, 4.0, 6.0, 8.0]", "y_data = [2.0 * x for x in x_data]")
+                    .replace("0.01 * w.grad.data", "0.001 * w.grad.data"))
+    result = grade(sandbox, shipped("backprop-linear"), path)
+    assert said(result) == ["Your data has 13 samples (3 of them the assignment's); the assignment's has 3. "
+                            "Train on the assignment's data.",
+                            "Your learning rate looks like 0.001; the assignment uses 0.01."]
+    # the steps on the assignment's own samples are verified; the student's other samples are not known
+    assert next(c for c in result.checks if c.id == "trace").passed
+
+
+def test_full_batch_steps_on_the_students_own_data_are_verified_on_that_data(sandbox, tmp_path):
+    path = tmp_path / "module_own_data.py"
+    path.write_text((SCRIPTS / "module_adam.py").read_text()
+                    .replace("torch.optim.Adam(", "torch.optim.SGD(")
+                    .replace("x_data = torch.tensor([[1.0], [2.0], [3.0]])", "x_data = torch.tensor([[1.0], [2.0], [3.0], [5.0]])")
+                    .replace("y_data = torch.tensor([[2.0], [4.0], [6.0]])", "y_data = torch.tensor([[2.0], [4.0], [6.0], [9.0]])"))
+    result = grade(sandbox, module_spec(), path)
+    assert said(result) == ["Your data has 4 samples (3 of them the assignment's); the assignment's has 3. "
+                            "Train on the assignment's data."]
+    # every step's gradient is the reference's on the student's own 4 samples, as the harness recorded them
+    trace = next(c for c in result.checks if c.id == "trace")
+    assert trace.passed and trace.message.params == {"steps": 100}

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.reference import Problem, Schedule, Variant, train
+from grader.reference import Problem, Schedule, Variant, train, updates
 
 torch = pytest.importorskip("torch")
 
@@ -17,14 +17,21 @@ PROBLEM = Problem(forward="sigmoid(linear(tanh(linear(x, W, b)), V))", loss="bce
                   params={"W": W0.tolist(), "b": B0.tolist(), "V": V0.tolist()}, x=X.tolist(), y=Y.tolist())
 
 
+OTHERS = {"adagrad": torch.optim.Adagrad, "rmsprop": torch.optim.RMSprop, "adamax": torch.optim.Adamax}
+
+
 def torch_run(schedule: Schedule, zero_grad: bool = True):
     params = {name: torch.tensor(value, dtype=torch.float64, requires_grad=True)
               for name, value in (("W", W0), ("b", B0), ("V", V0))}
     kwargs = {"lr": schedule.lr, "weight_decay": schedule.weight_decay}
     if schedule.optimizer == "sgd":
         optimizer = torch.optim.SGD(params.values(), momentum=schedule.momentum, **kwargs)
-    else:
+    elif schedule.optimizer == "adam":
         optimizer = torch.optim.Adam(params.values(), betas=schedule.betas, eps=schedule.eps, **kwargs)
+    elif schedule.optimizer == "rprop":  # at torch's defaults, and without weight decay
+        optimizer = torch.optim.Rprop(params.values(), lr=schedule.lr)
+    else:
+        optimizer = OTHERS[schedule.optimizer](params.values(), **kwargs)
     x, y = torch.tensor(X), torch.tensor(Y)
     size = {"full": len(X), "per-sample": 1}.get(schedule.batch, schedule.batch)
     grads = []
@@ -66,6 +73,39 @@ def test_adam_with_other_betas_and_eps():
     assert_same_run(Schedule(lr=0.05, epochs=4, batch=3, optimizer="adam", betas=(0.5, 0.9), eps=1e-3))
 
 
+@pytest.mark.parametrize("optimizer", ["adagrad", "rmsprop", "adamax", "rprop"])
+@pytest.mark.parametrize("batch", ["per-sample", "full", 3])
+def test_the_other_optimizers_match_torch_at_their_defaults(optimizer, batch):
+    assert_same_run(Schedule(lr=0.05, epochs=4, batch=batch, optimizer=optimizer))
+
+
+@pytest.mark.parametrize("optimizer", ["adagrad", "rmsprop", "adamax"])
+def test_the_other_optimizers_with_weight_decay_match_torch(optimizer):
+    assert_same_run(Schedule(lr=0.05, epochs=2, batch=2, optimizer=optimizer, weight_decay=0.01))
+
+
+def test_lbfgs_updates_match_torch_between_closure_evaluations():
+    """torch's LBFGS makes one update between two evaluations of its closure; steps of 20 iterations chain."""
+    w = torch.tensor(W0.ravel(), dtype=torch.float64, requires_grad=True)
+    x, y = torch.tensor(X), torch.tensor(Y)
+    optimizer = torch.optim.LBFGS([w], lr=0.5, max_iter=5, tolerance_grad=0, tolerance_change=0)
+    values, grads = [], []
+
+    def closure():
+        optimizer.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy(torch.sigmoid(x @ w.reshape(2, 3).T).mean(1, keepdim=True), y)
+        loss.backward()
+        values.append(w.detach().numpy().copy())
+        grads.append(w.grad.numpy().copy())
+        return loss
+
+    for _ in range(3):
+        optimizer.step(closure)
+    ours = updates("lbfgs", 0.5, values, grads)
+    for k in range(len(values) - 1):
+        np.testing.assert_allclose(ours[k], values[k + 1] - values[k], rtol=1e-9, atol=1e-12, err_msg=f"update {k}")
+
+
 def test_gradients_never_zeroed_with_an_optimizer_match_torch_without_zero_grad():
     schedule = Schedule(lr=0.05, epochs=2, batch=2, optimizer="sgd", momentum=0.9)
     assert_same_run(schedule, Variant("mistake.no_zero_grad", zero_grad=False), zero_grad=False)
@@ -85,7 +125,7 @@ def test_the_parameters_after_each_epoch_are_kept():
 
 
 @pytest.mark.parametrize("change, message", [({"batch": 0}, "batch must be"), ({"batch": "mini"}, "batch must be"),
-                                             ({"optimizer": "rmsprop"}, "optimizer must be")])
+                                             ({"optimizer": "lbfgs"}, "optimizer must be")])
 def test_unknown_schedules_are_refused(change, message):
     with pytest.raises(ValueError, match=message):
         train(PROBLEM, Schedule(lr=0.1, epochs=1, **change))

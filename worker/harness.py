@@ -45,6 +45,8 @@ SKETCH_SIZE = 8  # projections recorded for a tensor too large to record whole
 SKETCH_MAX_ELEMENTS = 1 << 22  # beyond this, its norm alone
 MAX_BATCH_CANDIDATES = 4  # variables that could be a step's batch, recorded per step
 MAX_BATCH_ELEMENTS = 1 << 20  # a variable larger than this is not looked at as a batch
+MAX_OWN_INPUTS, MAX_OWN_ELEMENTS = 4, 256  # a step on the student's own data records its inputs up to these
+MAX_OWN_ROWS = 4096  # the longest list looked at as the student's own data set (a tensor: MAX_BATCH_ELEMENTS)
 MAX_SCOPE_NAMES = 400  # names looked at per scope when looking for a step's batch
 CPU_LIMIT_EXIT = 152  # the exit status after SIGXCPU was reported (128 + 24, as a shell would say it)
 MAX_RUNS = 1000  # training runs counted separately; calls beyond belong to the last
@@ -533,6 +535,21 @@ def graph_inputs(tensors, limit: int = 16) -> list:
     return found
 
 
+def _rows_in(candidate: dict) -> int:
+    return sum(stop - start for start, stop in candidate["rows"])
+
+
+def own_inputs(inputs: list) -> list[dict]:
+    """The data a step on the student's own samples was computed from (the graph's saved inputs, small ones
+    only), so the grader can verify the gradient there too: which is x and which is y it finds out itself."""
+    out, total = [], 0
+    for t in inputs:
+        if t.is_floating_point() and len(out) < MAX_OWN_INPUTS and total + t.numel() <= MAX_OWN_ELEMENTS:
+            out.append(_tensor_data(t.detach(), MAX_OWN_ELEMENTS))
+            total += t.numel()
+    return out
+
+
 # node type -> whether it accumulates into a leaf (has .variable); asking a node that has none raises
 # inside getattr, which costs more than the rest of the walk
 _ACCUMULATES: dict[type, bool] = {}
@@ -617,9 +634,10 @@ class BatchFinder:
         # whole data set is looked at again at every step, and converting it each time would cost the most
         self._seen: dict[int, tuple] = {}
 
-    def find(self, frame, inputs: list) -> tuple[list[dict], dict | None]:
+    def find(self, frame, inputs: list, always_partial: bool = False) -> tuple[list[dict], dict | None]:
         """(candidates: {"rows": [[start, stop], ...], "single": bool}, smallest first; the largest
-        variable shaped like samples whose rows are not all the assignment's: {"size", "matched"}).
+        variable shaped like samples whose rows are not all the assignment's: {"size", "matched"}, when no
+        candidate was found or `always_partial`).
         `inputs`: tensors the backward's graph saved that need no grad (x for w * x, nn.Linear's input)."""
         seen, found, partial = set(), [], None
         for scope in (dict(enumerate(inputs)), *self._scopes(frame)):
@@ -634,8 +652,8 @@ class BatchFinder:
                 matched = sum(i is not None for i in indices)
                 if matched == len(indices):
                     found.append((len(indices), single, indices))
-                elif len(indices) > 1 and (partial is None or len(indices) > partial["size"]):
-                    partial = {"size": len(indices), "matched": matched}
+                elif len(indices) > 1 and (partial is None or (len(indices), matched) > (partial["size"], partial["matched"])):
+                    partial = {"size": len(indices), "matched": matched}  # of two as long, x's (y is matched against x)
         found.sort(key=lambda item: item[0])
         candidates, kept = [], set()
         for _, single, indices in found:
@@ -643,7 +661,7 @@ class BatchFinder:
             if key not in kept and len(candidates) < MAX_BATCH_CANDIDATES:
                 kept.add(key)
                 candidates.append({"rows": _ranges(indices), "single": single})
-        return candidates, (None if candidates else partial)
+        return candidates, (None if candidates and not always_partial else partial)
 
     def _scopes(self, frame):
         """The student's own frames, innermost first (training inside a function), ending at the module."""
@@ -673,7 +691,7 @@ class BatchFinder:
             self._remember(value, value._version, rows)
             return rows
         if isinstance(value, (list, tuple)) or hasattr(value, "__array_interface__"):
-            if isinstance(value, (list, tuple)) and (not value or len(value) > self.samples * 4):
+            if isinstance(value, (list, tuple)) and (not value or len(value) > self._longest_sequence()):
                 return None
             is_sequence = isinstance(value, (list, tuple))
             seen = self._seen.get(id(value))
@@ -687,6 +705,11 @@ class BatchFinder:
                 self._remember(value, value[:], rows)
             return rows
         return None
+
+    def _longest_sequence(self) -> int:
+        """The most rows a list is looked at with: a batch has at most 4 times the data set's, but the student's
+        own data set (13 points for the assignment's 3) may be longer, and is named as theirs."""
+        return max(self.samples * 4, MAX_OWN_ROWS)
 
     def _remember(self, value, version, rows) -> None:
         if len(self._seen) >= 64:
@@ -836,10 +859,16 @@ class GradientRecorder:
             loss = _number(tensors[0].item())  # item() reads any one-element tensor, grad or not
         step = {"values": values, "loss": loss, "run": len(self.runs) - 1}
         if self.batches is not None:
-            candidates, partial = self.batches.find(frame, graph_inputs(tensors))
+            inputs = graph_inputs(tensors)
+            candidates, partial = self.batches.find(frame, inputs, always_partial=True)
             step["batch"] = candidates
-            if partial is not None:
+            if partial is not None and not candidates:
                 step["unmatched"] = partial
+            # a data set larger than every batch found is the student's own (a loop counter may look like a sample)
+            if partial is not None and partial["size"] > max((_rows_in(c) for c in candidates), default=0):
+                own = own_inputs(inputs)
+                if own:
+                    step["own"] = own
         return leaves, names, step
 
     def _data(self, t) -> dict:
@@ -861,6 +890,7 @@ class GradientRecorder:
 def _step_bytes(step: dict) -> int:
     """About how many bytes of JSON one recorded step takes (a float at most ~24 characters)."""
     batch_bytes = sum(16 + 20 * len(c["rows"]) for c in step.get("batch", ()))
+    batch_bytes += sum(48 + 24 * len(d["data"]) for d in step.get("own", ()))
     return 60 + batch_bytes + sum(48 + len(name) + 24 * (len(d.get("data") or ()) + len(d.get("sketch") or ()))
                                   for part in (step["values"], step["grads"]) for name, d in part.items()
                                   if d is not None)

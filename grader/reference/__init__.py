@@ -16,6 +16,7 @@ from .trainer import (
     mistake_variants,
     predict,
     train,
+    updates,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "mistake_variants",
     "predict",
     "train",
+    "updates",
 ]

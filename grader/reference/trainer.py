@@ -15,7 +15,8 @@ from .engine import Node, as_array
 from .expr import FUNCTIONS, CompiledExpression, compile_expression
 
 BATCH_MODES = ("per-sample", "full")  # or a whole number: mini-batches of that size, in order
-OPTIMIZERS = ("sgd", "adam")
+OPTIMIZERS = ("sgd", "adam", "adagrad", "rmsprop", "adamax", "rprop")  # one update per backward()
+STEP_RULES = OPTIMIZERS + ("lbfgs",)  # LBFGS evaluates its closure several times per step(): updates() only
 UPDATE_MODES = ("per-step", "per-epoch", "none")
 DATA_NAMES = ("x", "y", "y_pred")
 LR_FACTORS = (10.0, 0.1, 2.0, 0.5)
@@ -35,7 +36,8 @@ class Schedule:
     lr: float
     epochs: int
     batch: str | int = "per-sample"   # "per-sample", "full" or a mini-batch size (batches in order, the last may be short)
-    optimizer: str = "sgd"       # "sgd" or "adam", each exactly as torch.optim defines it
+    optimizer: str = "sgd"       # one of OPTIMIZERS, each exactly as torch.optim defines it (the others at
+                                 #   torch's defaults: Adagrad eps 1e-10, RMSprop alpha 0.99, Rprop etas (0.5, 1.2))
     momentum: float = 0.0        # sgd
     weight_decay: float = 0.0    # both: adds weight_decay * param to the gradient (L2, as torch does)
     betas: tuple[float, float] = (0.9, 0.999)   # adam
@@ -181,9 +183,16 @@ def _ordered(steps: list[tuple[list[int], bool]], x: np.ndarray, y: np.ndarray) 
             else (None, k, x[rows], y[rows], f"mini-batch {k}") for k, (rows, single) in enumerate(steps)]
 
 
+ADAGRAD_EPS = 1e-10
+RMSPROP_ALPHA = 0.99
+RPROP_ETAS, RPROP_STEP_SIZES = (0.5, 1.2), (1e-6, 50.0)
+LBFGS_HISTORY = 100
+
+
 class _Optimizer:
-    """torch.optim.SGD (momentum, weight decay; no dampening, no Nesterov) and torch.optim.Adam (L2 weight
-    decay, no amsgrad), step for step. `sign` +1 climbs the gradient: the gradient-ascent mistake."""
+    """torch.optim.SGD (momentum, weight decay; no dampening, no Nesterov), Adam (L2 weight decay, no amsgrad),
+    and Adagrad, RMSprop, Adamax and Rprop at torch's defaults, step for step. `sign` +1 climbs the gradient: the
+    gradient-ascent mistake."""
 
     def __init__(self, schedule: Schedule, lr: float, sign: int):
         self.s, self.lr, self.sign = schedule, lr, sign
@@ -192,6 +201,8 @@ class _Optimizer:
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         # a diverging mistake (lr x10, ascent) overflows to inf: that is its result, not an error
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if self.s.optimizer == "rprop":  # its step sizes start at lr: the update is not lr times a direction
+                return {name: as_array(params[name] + self.sign * self._rprop(name, grads[name])) for name in params}
             return {name: as_array(params[name] + self.sign * self.lr * self._direction(name, params[name], grads[name]))
                     for name in params}
 
@@ -200,17 +211,89 @@ class _Optimizer:
         if s.weight_decay:
             grad = grad + s.weight_decay * param
         state = self.state.setdefault(name, {})
+        t = state["t"] = state.get("t", 0) + 1
         if s.optimizer == "sgd":
             if not s.momentum:
                 return grad
             state["buf"] = grad.copy() if "buf" not in state else s.momentum * state["buf"] + grad
             return state["buf"]
+        if s.optimizer == "adagrad":
+            state["sum"] = state.get("sum", 0.0) + grad * grad
+            return grad / (np.sqrt(state["sum"]) + ADAGRAD_EPS)
+        if s.optimizer == "rmsprop":
+            state["v"] = RMSPROP_ALPHA * state.get("v", 0.0) + (1 - RMSPROP_ALPHA) * grad * grad
+            return grad / (np.sqrt(state["v"]) + s.eps)
         beta1, beta2 = s.betas
-        t = state["t"] = state.get("t", 0) + 1
         state["m"] = beta1 * state.get("m", 0.0) + (1 - beta1) * grad
+        if s.optimizer == "adamax":
+            state["u"] = np.maximum(beta2 * state.get("u", 0.0), np.abs(grad) + s.eps)
+            return state["m"] / (1 - beta1**t) / state["u"]
         state["v"] = beta2 * state.get("v", 0.0) + (1 - beta2) * grad * grad
         denom = np.sqrt(state["v"]) / np.sqrt(1 - beta2**t) + s.eps
         return state["m"] / (1 - beta1**t) / denom
+
+    def _rprop(self, name: str, grad: np.ndarray) -> np.ndarray:
+        """The step along sign(grad) (descent subtracts it): each element's step size grows by 1.2 while its
+        gradient keeps its sign, halves when it flips (and that element then waits one step), within (1e-6, 50)."""
+        state = self.state.setdefault(name, {})
+        previous = state.get("prev", np.zeros_like(grad))
+        size = state.get("size", np.full_like(grad, self.lr, dtype=np.float64))
+        turn = grad * previous
+        size = np.clip(size * np.where(turn > 0, RPROP_ETAS[1], np.where(turn < 0, RPROP_ETAS[0], 1.0)),
+                       *RPROP_STEP_SIZES)
+        grad = np.where(turn < 0, 0.0, grad)
+        state["prev"], state["size"] = grad, size
+        return np.sign(grad) * size
+
+
+class _LBFGS:
+    """torch.optim.LBFGS's update between two evaluations of its closure (no line search, default history),
+    on one flat vector: the first is lr · min(1, 1/|g|₁) down the gradient, each later one lr along the
+    two-loop quasi-Newton direction of the history of steps and gradient changes."""
+
+    def __init__(self, lr: float):
+        self.lr = lr
+        self.dirs: list[np.ndarray] = []
+        self.steps: list[np.ndarray] = []
+        self.h_diag = 1.0
+        self.previous: tuple[np.ndarray, np.ndarray] | None = None  # the last gradient and the last step
+
+    def update(self, grad: np.ndarray) -> np.ndarray:
+        if self.previous is None:
+            d, t = -grad, min(1.0, 1.0 / max(float(np.abs(grad).sum()), 1e-300)) * self.lr
+        else:
+            old_grad, old_step = self.previous
+            y = grad - old_grad
+            ys = float(y @ old_step)
+            if ys > 1e-10:
+                if len(self.dirs) == LBFGS_HISTORY:
+                    self.dirs.pop(0), self.steps.pop(0)
+                self.dirs.append(y)
+                self.steps.append(old_step)
+                self.h_diag = ys / float(y @ y)
+            q, alphas = -grad, []
+            for y_i, s_i in zip(reversed(self.dirs), reversed(self.steps)):
+                alpha = float(s_i @ q) / float(y_i @ s_i)
+                alphas.append(alpha)
+                q = q - alpha * y_i
+            d = q * self.h_diag
+            for (y_i, s_i), alpha in zip(zip(self.dirs, self.steps), reversed(alphas)):
+                d = d + s_i * (alpha - float(y_i @ d) / float(y_i @ s_i))
+            t = self.lr
+        self.previous = (grad, t * d)
+        return t * d
+
+
+def updates(optimizer: str, lr: float, values: list[np.ndarray], grads: list[np.ndarray]) -> list[np.ndarray]:
+    """The change `optimizer` (one of STEP_RULES, at torch's defaults) makes after each backward() to flat
+    parameters at `values` with gradients `grads`: what a student's recorded run is held against to infer how
+    they trained (grader.protocol)."""
+    if optimizer == "lbfgs":
+        lbfgs = _LBFGS(lr)
+        with np.errstate(all="ignore"):
+            return [lbfgs.update(np.asarray(g, dtype=np.float64)) for g in grads]
+    stepper = _Optimizer(Schedule(lr=lr, epochs=1, optimizer=optimizer), lr, -1)
+    return [stepper.step({"p": v}, {"p": g})["p"] - v for v, g in zip(values, grads)]
 
 
 def gradients_at(problem: Problem, params: dict[str, np.ndarray | float | list], x, y) -> dict[str, np.ndarray]:
