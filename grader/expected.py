@@ -51,7 +51,7 @@ def schedule_of(spec: AssignmentSpec) -> Schedule:
     """The reference's training schedule: the spec's `training`."""
     t = spec.training
     return Schedule(lr=t.lr, epochs=t.epochs, batch=t.batch, optimizer=t.optimizer, momentum=t.momentum,
-                    weight_decay=t.weight_decay, betas=tuple(t.betas), eps=t.eps)
+                    nesterov=t.nesterov, weight_decay=t.weight_decay, betas=tuple(t.betas), eps=t.eps)
 
 
 def problem_of(spec: AssignmentSpec, student_init: dict | None = None) -> tuple[Problem, Schedule]:

@@ -16,7 +16,7 @@ from grader.spec import AssignmentSpec
 
 FACETS = ("data", "optimizer", "lr", "momentum", "batch", "epochs")
 OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adamax": "Adamax",
-                   "rprop": "Rprop", "lbfgs": "LBFGS"}  # as torch.optim spells them
+                   "rprop": "Rprop", "lbfgs": "LBFGS", "adamw": "AdamW"}  # as torch.optim spells them
 # optimizers whose step() evaluates a closure several times: the backward() calls do not count the epochs
 SEVERAL_CALLS_PER_STEP = {"lbfgs"}
 LR_RTOL = 0.02  # the inferred lr carries float32 rounding; 0.0101 for 0.01 is the same choice
@@ -69,16 +69,15 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
         judge("lr", None)
     else:
         same_optimizer = rule.optimizer == t.optimizer
-        judge("optimizer", same_optimizer,
-              Message("mistake.optimizer", {"optimizer": OPTIMIZER_NAMES[rule.optimizer], "lr": rule.lr,
-                                            "expected_optimizer": OPTIMIZER_NAMES[t.optimizer], "expected_lr": t.lr}))
+        judge("optimizer", same_optimizer and _same_weight_decay(rule, t), _optimizer_message(rule, t, same_optimizer))
         if rule.lr is not None and rule.lr < 0:
             judge("lr", False, Message("mistake.gradient_ascent"))
         else:  # with another optimizer the lr is named in the optimizer's message
             judge("lr", math.isclose(rule.lr, t.lr, rel_tol=LR_RTOL),
                   Message("mistake.learning_rate", {"lr": rule.lr, "expected": t.lr}) if same_optimizer else None)
         if rule.optimizer == "sgd" and t.optimizer == "sgd":
-            judge("momentum", abs(rule.momentum - t.momentum) <= 0.01, _momentum_message(rule.momentum, t))
+            judge("momentum", abs(rule.momentum - t.momentum) <= 0.01 and rule.nesterov == t.nesterov,
+                  _momentum_message(rule, t))
         elif t.optimizer == "sgd":  # another optimizer has no SGD momentum: it is the optimizer's deviation
             judge("momentum", t.momentum == 0)
     if run.samples_per_step is not None and data is None:
@@ -97,11 +96,37 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
     return state, messages
 
 
-def _momentum_message(momentum: float, t) -> Message:
-    """Momentum named once: against plain SGD the assignment's lr is the number it asks for."""
+def _same_weight_decay(rule, t) -> bool:
+    """The weight decay is part of the optimizer facet; it is read from the run for plain SGD and AdamW only (with
+    the others a decay is not told apart, and nothing is said)."""
+    if not (rule.optimizer == "adamw" or (rule.optimizer == "sgd" and not rule.momentum)):
+        return True
+    return math.isclose(rule.weight_decay, t.weight_decay, rel_tol=LR_RTOL, abs_tol=1e-6)
+
+
+def _optimizer_message(rule, t, same_optimizer: bool) -> Message:
+    """Another optimizer named with its lr (and its weight decay, if any); the same one with another decay."""
+    names = {"optimizer": OPTIMIZER_NAMES[rule.optimizer]}
+    if same_optimizer:
+        return Message("mistake.weight_decay", {**names, "weight_decay": rule.weight_decay, "expected": t.weight_decay})
+    expected = {"lr": rule.lr, "expected_optimizer": OPTIMIZER_NAMES[t.optimizer], "expected_lr": t.lr}
+    if rule.weight_decay:
+        return Message("mistake.optimizer_decay", {**names, **expected, "weight_decay": rule.weight_decay})
+    return Message("mistake.optimizer", {**names, **expected})
+
+
+def _momentum_message(rule, t) -> Message:
+    """Momentum named once: against plain SGD the assignment's lr is the number it asks for; Nesterov's named."""
+    numbers = {"momentum": rule.momentum, "expected": t.momentum}
+    if rule.nesterov and not t.nesterov:
+        if t.momentum == 0:
+            return Message("mistake.nesterov_plain_sgd", {"momentum": rule.momentum, "expected_lr": t.lr})
+        return Message("mistake.nesterov", numbers)
+    if t.nesterov and not rule.nesterov:
+        return Message("mistake.nesterov_expected", numbers)
     if t.momentum == 0:
-        return Message("mistake.momentum_plain_sgd", {"momentum": momentum, "expected_lr": t.lr})
-    return Message("mistake.momentum", {"momentum": momentum, "expected": t.momentum})
+        return Message("mistake.momentum_plain_sgd", {"momentum": rule.momentum, "expected_lr": t.lr})
+    return Message("mistake.momentum", numbers)
 
 
 def _epochs_on_own_data(run: RunProtocol, samples: int) -> int | float | None:

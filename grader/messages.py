@@ -139,6 +139,16 @@ MESSAGES: dict[str, str] = {
     "mistake.momentum_plain_sgd": N_("You use SGD with momentum {momentum}; the assignment asks for plain SGD "
                                    "with lr {expected_lr}."),
     "mistake.momentum": N_("You use SGD with momentum {momentum}; the assignment asks for momentum {expected}."),
+    "mistake.nesterov_plain_sgd": N_("You use SGD with Nesterov momentum {momentum}; the assignment asks for plain "
+                                   "SGD with lr {expected_lr}."),
+    "mistake.nesterov": N_("You use SGD with Nesterov momentum {momentum}; the assignment asks for momentum "
+                           "{expected} without Nesterov."),
+    "mistake.nesterov_expected": N_("You use SGD with momentum {momentum} without Nesterov; the assignment asks for "
+                                    "Nesterov momentum {expected}."),
+    "mistake.optimizer_decay": N_("You use {optimizer} (lr {lr}, weight_decay {weight_decay}); the assignment asks "
+                                  "for {expected_optimizer} with lr {expected_lr}."),
+    "mistake.weight_decay": N_("You use {optimizer} with weight_decay {weight_decay}; the assignment asks for "
+                               "weight_decay {expected}."),
     "mistake.batch_size": N_("You update after every {got} samples; the assignment updates after every {expected}."),
     "mistake.own_data": N_("Your data has {samples} samples ({matched} of them the assignment's); the "
                          "assignment's has {expected}. Train on the assignment's data."),

@@ -1,7 +1,7 @@
 """How the student trained, inferred from their own recorded run: per training run, the samples per step, steps
 per epoch, epochs (from the exact backward() count, never from the recorded steps), the sample order, and the
-update rule fitted to consecutive steps (SGD with its lr, SGD with momentum, Adam, Adagrad, RMSprop, Adamax,
-Rprop, LBFGS, gradient ascent, no update).
+update rule fitted to consecutive steps (SGD with its lr, with momentum, Nesterov momentum or weight decay, Adam,
+AdamW, Adagrad, RMSprop, Adamax, Rprop, LBFGS, gradient ascent, no update).
 
 A rule is accepted only when it predicts every update of the first FIT_STEPS steps it is fitted on: a run
 updated once per epoch, or by an optimizer not listed, has no rule (None), and nothing is said about it.
@@ -26,6 +26,8 @@ class UpdateRule:
     optimizer: str | None = None   # "sgd", "adam", ... (grader.reference.STEP_RULES) | None (not recognised)
     lr: float | None = None        # negative for gradient ascent
     momentum: float = 0.0
+    nesterov: bool = False
+    weight_decay: float = 0.0      # SGD's (L2, added to the gradient) or AdamW's (decoupled)
     moves: bool = True             # False: the parameters never change
 
     @property
@@ -145,7 +147,31 @@ def _rounded(value: float) -> float:
     return float(f"{value:.3g}")
 
 
+def _predicts(optimizer: str, lr: float, values, grads, deltas, **options) -> bool:
+    """Whether the reference's rule at lr (and options) predicts every update."""
+    predicted = updates(optimizer, lr, values[:len(deltas)], grads[:len(deltas)], **options)
+    return all(_close(p, d, v) for p, d, v in zip(predicted, deltas, values))
+
+
+def _weight_decay(units, values, deltas) -> tuple[float, float] | None:
+    """(lr, weight decay) when delta = lr·unit − lr·decay·value predicts the updates clearly better than
+    delta = lr·unit alone (a decay small beside the steps also fits within RULE_RTOL, at a slightly wrong lr:
+    AdamW at its default decay read as Adam), else None. SGD's unit is −grad, AdamW's its Adam step at lr 1."""
+    u, v, d = (np.concatenate(list(a)) for a in (units, values[:len(units)], deltas))
+    if not u @ u > 0:
+        return None
+    plain = float(np.linalg.norm(d - (d @ u) / (u @ u) * u))
+    (lr, decay), *_ = np.linalg.lstsq(np.stack([u, -v], axis=1), d, rcond=None)
+    decayed = float(np.linalg.norm(d - lr * u + decay * v))
+    if lr <= 0 or decay <= 0 or plain <= 4 * decayed + 1e-5 * float(np.linalg.norm(d)):
+        return None
+    return float(lr), float(decay / lr)
+
+
 def _sgd(values, grads, deltas) -> UpdateRule | None:
+    decayed = _weight_decay([-g for g in grads[:len(deltas)]], values, deltas)
+    if decayed is not None and _predicts("sgd", decayed[0], values, grads, deltas, weight_decay=decayed[1]):
+        return UpdateRule("sgd", _rounded(decayed[0]), weight_decay=_rounded(decayed[1]))
     lrs = [_lr_of(d, g) for d, g in zip(deltas, grads)]
     moving = [lr for lr, d, v in zip(lrs, deltas, values) if lr is not None and np.linalg.norm(d) > 1e-4 * np.linalg.norm(v)]
     if not moving:
@@ -154,6 +180,18 @@ def _sgd(values, grads, deltas) -> UpdateRule | None:
     if all(_close(-lr * g, d, v) for g, d, v in zip(grads, deltas, values)):
         return UpdateRule("sgd", _rounded(lr))
     return None
+
+
+def _nesterov(values, grads, deltas) -> UpdateRule | None:
+    """SGD with Nesterov momentum: its buffer b_t = mu·b_{t-1} + g_t and update −lr·(g_t + mu·b_t) give, for t ≥ 1,
+    −d_t = lr·g_t − mu·d_{t-1} + lr·mu·(g_t − g_{t-1}): linear in lr, mu and lr·mu, fitted by least squares."""
+    if len(deltas) < 3:
+        return None
+    rows = [np.stack([grads[t], -deltas[t - 1], grads[t] - grads[t - 1]], axis=1) for t in range(1, len(deltas))]
+    (lr, mu, _), *_ = np.linalg.lstsq(np.concatenate(rows), -np.concatenate(deltas[1:]), rcond=None)
+    if not (lr > 0 and 0 < mu < 1) or not _predicts("sgd", lr, values, grads, deltas, momentum=mu, nesterov=True):
+        return None
+    return UpdateRule("sgd", _rounded(lr), momentum=_rounded(mu), nesterov=True)
 
 
 def _momentum(values, grads, deltas) -> UpdateRule | None:
@@ -194,8 +232,12 @@ def _adaptive(optimizer: str):
             n = next((t for t, d in enumerate(deltas) if not np.any(d)), n)
             if n < 3:  # its first update is a scaled SGD step: only the quasi-Newton ones tell it apart
                 return None
-        predicted = updates(optimizer, lr, values[:n], grads[:n])
-        if all(_close(p, d, v) for p, d, v in zip(predicted, deltas[:n], values)):
+        if optimizer == "adam":  # AdamW is Adam with a decoupled decay: tried first, as a decay also fits Adam
+            units = updates("adam", 1.0, values[:n], grads[:n])
+            decayed = _weight_decay(units, values, deltas)
+            if decayed is not None and _predicts("adamw", decayed[0], values, grads, deltas, weight_decay=decayed[1]):
+                return UpdateRule("adamw", _rounded(decayed[0]), weight_decay=_rounded(decayed[1]))
+        if _predicts(optimizer, lr, values[:n], grads[:n], deltas[:n]):
             return UpdateRule(optimizer, _rounded(lr))
         return None
 
@@ -204,4 +246,4 @@ def _adaptive(optimizer: str):
 
 
 # tried in this order: the first that predicts every update is the rule (SGD's special cases first)
-FITS = (_sgd, _momentum, *(_adaptive(name) for name in ("adam", "adagrad", "rmsprop", "adamax", "rprop", "lbfgs")))
+FITS = (_sgd, _momentum, _nesterov, *(_adaptive(name) for name in ("adam", "adagrad", "rmsprop", "adamax", "rprop", "lbfgs")))

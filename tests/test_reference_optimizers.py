@@ -25,9 +25,10 @@ def torch_run(schedule: Schedule, zero_grad: bool = True):
               for name, value in (("W", W0), ("b", B0), ("V", V0))}
     kwargs = {"lr": schedule.lr, "weight_decay": schedule.weight_decay}
     if schedule.optimizer == "sgd":
-        optimizer = torch.optim.SGD(params.values(), momentum=schedule.momentum, **kwargs)
-    elif schedule.optimizer == "adam":
-        optimizer = torch.optim.Adam(params.values(), betas=schedule.betas, eps=schedule.eps, **kwargs)
+        optimizer = torch.optim.SGD(params.values(), momentum=schedule.momentum, nesterov=schedule.nesterov, **kwargs)
+    elif schedule.optimizer in ("adam", "adamw"):
+        adam = torch.optim.Adam if schedule.optimizer == "adam" else torch.optim.AdamW
+        optimizer = adam(params.values(), betas=schedule.betas, eps=schedule.eps, **kwargs)
     elif schedule.optimizer == "rprop":  # at torch's defaults, and without weight decay
         optimizer = torch.optim.Rprop(params.values(), lr=schedule.lr)
     else:
@@ -67,6 +68,25 @@ def assert_same_run(schedule: Schedule, variant: Variant = Variant(), zero_grad:
 def test_optimizers_and_batches_match_torch_optim_step_for_step(optimizer, batch, momentum, weight_decay, lr):
     assert_same_run(Schedule(lr=lr, epochs=3, batch=batch, optimizer=optimizer, weight_decay=weight_decay,
                              momentum=momentum if optimizer == "sgd" else 0.0))
+
+
+@pytest.mark.parametrize("batch", ["per-sample", "full", 3])
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_nesterov_momentum_matches_torch(batch, weight_decay):
+    assert_same_run(Schedule(lr=0.05, epochs=3, batch=batch, momentum=0.9, nesterov=True, weight_decay=weight_decay))
+
+
+@pytest.mark.parametrize("batch", ["per-sample", "full", 3])
+@pytest.mark.parametrize("weight_decay", [0.01, 0.1])
+def test_adamw_decays_the_parameters_apart_from_the_gradient_as_torch_does(batch, weight_decay):
+    assert_same_run(Schedule(lr=0.05, epochs=3, batch=batch, optimizer="adamw", weight_decay=weight_decay))
+
+
+def test_the_update_rules_take_the_schedules_options():
+    values, grads = [np.array([1.0, -2.0])] * 2, [np.array([0.5, 0.25]), np.array([0.25, 0.5])]
+    plain = updates("sgd", 0.1, values, grads)
+    decayed = updates("sgd", 0.1, values, grads, weight_decay=0.5)
+    np.testing.assert_allclose(decayed[0] - plain[0], -0.1 * 0.5 * values[0])
 
 
 def test_adam_with_other_betas_and_eps():

@@ -15,7 +15,7 @@ from .engine import Node, as_array
 from .expr import FUNCTIONS, CompiledExpression, compile_expression
 
 BATCH_MODES = ("per-sample", "full")  # or a whole number: mini-batches of that size, in order
-OPTIMIZERS = ("sgd", "adam", "adagrad", "rmsprop", "adamax", "rprop")  # one update per backward()
+OPTIMIZERS = ("sgd", "adam", "adamw", "adagrad", "rmsprop", "adamax", "rprop")  # one update per backward()
 STEP_RULES = OPTIMIZERS + ("lbfgs",)  # LBFGS evaluates its closure several times per step(): updates() only
 UPDATE_MODES = ("per-step", "per-epoch", "none")
 DATA_NAMES = ("x", "y", "y_pred")
@@ -39,9 +39,11 @@ class Schedule:
     optimizer: str = "sgd"       # one of OPTIMIZERS, each exactly as torch.optim defines it (the others at
                                  #   torch's defaults: Adagrad eps 1e-10, RMSprop alpha 0.99, Rprop etas (0.5, 1.2))
     momentum: float = 0.0        # sgd
-    weight_decay: float = 0.0    # both: adds weight_decay * param to the gradient (L2, as torch does)
-    betas: tuple[float, float] = (0.9, 0.999)   # adam
-    eps: float = 1e-8            # adam
+    nesterov: bool = False       # sgd with momentum: steps along grad + momentum * buffer
+    weight_decay: float = 0.0    # adds weight_decay * param to the gradient (L2, as torch does); adamw decays the
+                                 #   parameter itself by lr * weight_decay before its Adam step (decoupled)
+    betas: tuple[float, float] = (0.9, 0.999)   # adam, adamw, adamax
+    eps: float = 1e-8            # adam, adamw, adamax, rmsprop
 
 
 @dataclass(frozen=True)
@@ -190,8 +192,8 @@ LBFGS_HISTORY = 100
 
 
 class _Optimizer:
-    """torch.optim.SGD (momentum, weight decay; no dampening, no Nesterov), Adam (L2 weight decay, no amsgrad),
-    and Adagrad, RMSprop, Adamax and Rprop at torch's defaults, step for step. `sign` +1 climbs the gradient: the
+    """torch.optim.SGD (momentum, Nesterov, weight decay; no dampening), Adam (L2 weight decay, no amsgrad), AdamW
+    (decoupled weight decay), and Adagrad, RMSprop, Adamax and Rprop at torch's defaults, step for step. `sign` +1 climbs the gradient: the
     gradient-ascent mistake."""
 
     def __init__(self, schedule: Schedule, lr: float, sign: int):
@@ -203,12 +205,15 @@ class _Optimizer:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if self.s.optimizer == "rprop":  # its step sizes start at lr: the update is not lr times a direction
                 return {name: as_array(params[name] + self.sign * self._rprop(name, grads[name])) for name in params}
+            if self.s.optimizer == "adamw":  # decoupled: the parameter shrinks first, its gradient stays as it is
+                return {name: as_array(params[name] * (1 - self.lr * self.s.weight_decay) + self.sign * self.lr
+                                       * self._direction(name, params[name], grads[name])) for name in params}
             return {name: as_array(params[name] + self.sign * self.lr * self._direction(name, params[name], grads[name]))
                     for name in params}
 
     def _direction(self, name: str, param: np.ndarray, grad: np.ndarray) -> np.ndarray:
         s = self.s
-        if s.weight_decay:
+        if s.weight_decay and s.optimizer != "adamw":
             grad = grad + s.weight_decay * param
         state = self.state.setdefault(name, {})
         t = state["t"] = state.get("t", 0) + 1
@@ -216,7 +221,7 @@ class _Optimizer:
             if not s.momentum:
                 return grad
             state["buf"] = grad.copy() if "buf" not in state else s.momentum * state["buf"] + grad
-            return state["buf"]
+            return grad + s.momentum * state["buf"] if s.nesterov else state["buf"]
         if s.optimizer == "adagrad":
             state["sum"] = state.get("sum", 0.0) + grad * grad
             return grad / (np.sqrt(state["sum"]) + ADAGRAD_EPS)
@@ -284,15 +289,16 @@ class _LBFGS:
         return t * d
 
 
-def updates(optimizer: str, lr: float, values: list[np.ndarray], grads: list[np.ndarray]) -> list[np.ndarray]:
-    """The change `optimizer` (one of STEP_RULES, at torch's defaults) makes after each backward() to flat
-    parameters at `values` with gradients `grads`: what a student's recorded run is held against to infer how
-    they trained (grader.protocol)."""
+def updates(optimizer: str, lr: float, values: list[np.ndarray], grads: list[np.ndarray], **options
+            ) -> list[np.ndarray]:
+    """The change `optimizer` (one of STEP_RULES, at torch's defaults but for the Schedule `options` given:
+    momentum, nesterov, weight_decay) makes after each backward() to flat parameters at `values` with gradients
+    `grads`: what a student's recorded run is held against to infer how they trained (grader.protocol)."""
     if optimizer == "lbfgs":
         lbfgs = _LBFGS(lr)
         with np.errstate(all="ignore"):
             return [lbfgs.update(np.asarray(g, dtype=np.float64)) for g in grads]
-    stepper = _Optimizer(Schedule(lr=lr, epochs=1, optimizer=optimizer), lr, -1)
+    stepper = _Optimizer(Schedule(lr=lr, epochs=1, optimizer=optimizer, **options), lr, -1)
     return [stepper.step({"p": v}, {"p": g})["p"] - v for v, g in zip(values, grads)]
 
 

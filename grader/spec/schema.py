@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from grader.i18n import LANGUAGES, normalize
 from grader.outcome import MAX_TENSOR_ELEMENTS
 from grader.reference.expr import FUNCTIONS
-from grader.reference.trainer import BATCH_MODES
+from grader.reference.trainer import BATCH_MODES, OPTIMIZERS
 
 # \Z, not $: "$" also matches before a final newline, and "runs\n" is no safe id
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
@@ -154,8 +154,9 @@ class Training(Strict):
     lr: float = Field(gt=0, le=100)
     epochs: int = Field(ge=1, le=100_000)
     batch: str | int = "per-sample"  # per-sample, full, or a mini-batch size
-    optimizer: Literal["sgd", "adam"] = "sgd"
+    optimizer: str = "sgd"  # one the reference trains (grader.reference.trainer.OPTIMIZERS), as torch.optim does
     momentum: float = Field(0.0, ge=0, lt=1)
+    nesterov: bool = False
     weight_decay: float = Field(0.0, ge=0, le=1)
     betas: list[float] = Field([0.9, 0.999], min_length=2, max_length=2)
     eps: float = Field(1e-8, gt=0, le=1)
@@ -174,6 +175,14 @@ class Training(Strict):
         raise ValueError(f"expected per-sample, full or a mini-batch size (a whole number from 1 to 100000), "
                          f"got {describe(value)}")
 
+    @field_validator("optimizer")
+    @classmethod
+    def _optimizer(cls, optimizer: str) -> str:
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"expected one of {', '.join(OPTIMIZERS)} (torch.optim's names in lower case), "
+                             f"got {describe(optimizer)}")
+        return optimizer
+
     @field_validator("betas")
     @classmethod
     def _betas(cls, betas: list[float]) -> list[float]:
@@ -186,8 +195,17 @@ class Training(Strict):
         # judged by value, not by the fields given: a spec dumped to JSON and read back gives them all
         if self.optimizer != "sgd" and self.momentum:
             raise ValueError("momentum belongs to optimizer: sgd (Adam has betas)")
-        if self.optimizer != "adam" and (self.betas != [0.9, 0.999] or self.eps != 1e-8):
-            raise ValueError("betas and eps belong to optimizer: adam")
+        if self.nesterov and not (self.optimizer == "sgd" and self.momentum):
+            raise ValueError("nesterov needs optimizer: sgd with a momentum above 0")
+        if self.optimizer not in ("adam", "adamw", "adamax") and self.betas != [0.9, 0.999]:
+            raise ValueError("betas belong to optimizer: adam, adamw or adamax")
+        if self.optimizer not in ("adam", "adamw", "adamax", "rmsprop") and self.eps != 1e-8:
+            raise ValueError("eps belongs to optimizer: adam, adamw, adamax or rmsprop")
+        if self.optimizer == "rprop" and self.weight_decay:
+            raise ValueError("optimizer: rprop has no weight_decay")
+        if self.optimizer == "adamw" and not self.weight_decay:
+            raise ValueError("optimizer: adamw with weight_decay 0 is adam: say optimizer: adam, or give its "
+                             "weight_decay (torch's default is 0.01)")
         return self
 
 
