@@ -171,6 +171,8 @@ MESSAGES: dict[str, str] = {
     "note.stopped_after_silent": N_("Before it stopped, your script made {calls} backward() calls and printed "
                                   "nothing."),
     "note.name_read_as": N_("We read your {yours} as {ours}: the assignment's name for it."),
+    "note.loss_stand_in": N_("Your script has no loss object {ours}: your model's gradients were probed with the "
+                             "assignment's loss, {loss}; the loss your training computes is checked step by step."),
     "names.undecided": N_("Your script has no {ours}, and {candidates} could each be it (the same shape, and nothing "
                           "else told them apart), so none was graded as {ours}: name it {ours}, as the "
                           "assignment does."),

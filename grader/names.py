@@ -11,7 +11,7 @@ from grader.messages import Message
 from grader.outcome import Outcome
 from grader.spec import AssignmentSpec
 
-NAME_NOTES = ("name_read_as", "name_undecided")
+NAME_NOTES = ("name_read_as", "name_undecided", "loss_stand_in")
 
 
 def name_notes(outcome: Outcome) -> list[Message]:
@@ -20,6 +20,8 @@ def name_notes(outcome: Outcome) -> list[Message]:
     for note in outcome.notes:
         if note.code == "name_read_as":
             messages.append(Message("note.name_read_as", {"yours": note.yours, "ours": note.ours}))
+        elif note.code == "loss_stand_in":
+            messages.append(Message("note.loss_stand_in", {"ours": note.ours, "loss": note.yours}))
         elif note.code == "name_undecided":
             messages.append(Message("names.undecided", {"ours": note.ours, "candidates": ", ".join(note.candidates)}))
     return messages

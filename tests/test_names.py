@@ -10,7 +10,8 @@ import torch
 
 from grader.spec import load_spec
 from worker.grading import grade_source
-from worker.harness import find_function, match_by_shape
+from grader.plan import build_plan
+from worker.harness import STAND_IN_NAME, find_function, match_by_shape, stand_in_loss
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).parent / "corpus"
@@ -51,6 +52,19 @@ def test_the_one_loss_object_plays_the_loss_and_two_are_listed():
     assert find_function(namespace, "criterion", "loss", __file__, {"model"}) == ("critizer", [])
     namespace["Loss"] = torch.nn.L1Loss()
     assert find_function(namespace, "criterion", "loss", __file__, {"model"}) == (None, ["Loss", "critizer"])
+
+
+def test_the_specs_torch_loss_stands_in_for_a_script_without_a_loss_object():
+    plans = {name: build_plan(load_spec(ROOT / "assignments" / name / "assignment.yaml"))["loss_stand_in"]
+             for name in ("logistic-regression", "multiple-dimension-input", "backprop-quadratic")}
+    assert plans == {"logistic-regression": {"kind": "bce", "reduction": "sum"},
+                     "multiple-dimension-input": {"kind": "bce", "reduction": "mean"},
+                     "backprop-quadratic": None}  # a loss written out is the student's own function to define
+    namespace: dict = {}
+    assert stand_in_loss(namespace, plans["logistic-regression"]) == "torch.nn.BCELoss(reduction='sum')"
+    loss = namespace[STAND_IN_NAME](torch.tensor([0.25, 0.5]), torch.tensor([0.0, 1.0]))
+    assert loss.item() == pytest.approx(-torch.log(torch.tensor([0.75, 0.5])).sum().item())
+    assert stand_in_loss({}, None) is None and stand_in_loss({}, {"kind": "os.system", "reduction": "sum"}) is None
 
 
 def test_a_function_imported_from_elsewhere_is_not_taken_for_the_students():

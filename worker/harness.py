@@ -1231,6 +1231,23 @@ def _param_path(plan: dict, name: str) -> str:
     return (plan.get("aliases") or {}).get(name, name)
 
 
+STAND_IN_NAME = "__grader_loss__"
+STAND_IN_LOSSES = {"mse": "MSELoss", "bce": "BCELoss"}
+
+
+def stand_in_loss(namespace: dict, loss: dict | None) -> str | None:
+    """For a script with no loss object (it calls torch's functional loss in its loop), the spec's own torch loss
+    (plan `loss_stand_in`) kept under STAND_IN_NAME for the gradient probes, so they still judge the student's
+    model; its training loss is judged step by step apart. Returns how the note shows it, or None."""
+    import torch
+
+    if not loss or loss.get("kind") not in STAND_IN_LOSSES or loss.get("reduction") not in ("sum", "mean"):
+        return None
+    cls = STAND_IN_LOSSES[loss["kind"]]
+    namespace[STAND_IN_NAME] = getattr(torch.nn, cls)(reduction=loss["reduction"])
+    return f"torch.nn.{cls}(reduction='{loss['reduction']}')"
+
+
 def names_by_role(namespace: dict, plan: dict, namer: LeafNamer, filename: str) -> tuple[dict, list[dict], dict]:
     """The plan as the reading after the run uses it, with the student's own names for the spec's parameters
     and functions where the script lacks the spec's (see LeafNamer and find_function); the notes that tell
@@ -1256,6 +1273,11 @@ def names_by_role(namespace: dict, plan: dict, namer: LeafNamer, filename: str) 
                 notes.append({"code": "name_read_as", "ours": name, "yours": found})
             elif candidates:
                 notes.append({"code": "name_undecided", "ours": name, "candidates": candidates[:8]})
+            elif role == "loss":
+                stand_in = stand_in_loss(namespace, plan.get("loss_stand_in"))
+                if stand_in is not None:
+                    renamed[name] = STAND_IN_NAME
+                    notes.append({"code": "loss_stand_in", "ours": name, "yours": stand_in})
         for key in ("forward", "loss"):
             plan[key] = renamed.get(plan.get(key, key), plan.get(key, key))
         for probe in probes:
