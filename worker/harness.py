@@ -1248,7 +1248,8 @@ def stand_in_loss(namespace: dict, loss: dict | None) -> str | None:
     return f"torch.nn.{cls}(reduction='{loss['reduction']}')"
 
 
-def names_by_role(namespace: dict, plan: dict, namer: LeafNamer, filename: str) -> tuple[dict, list[dict], dict]:
+def names_by_role(namespace: dict, plan: dict, namer: LeafNamer, filename: str, finished: bool = True
+                  ) -> tuple[dict, list[dict], dict]:
     """The plan as the reading after the run uses it, with the student's own names for the spec's parameters
     and functions where the script lacks the spec's (see LeafNamer and find_function); the notes that tell
     the student which name was read as which, or which names fit a role equally; and the trace's renames
@@ -1273,7 +1274,7 @@ def names_by_role(namespace: dict, plan: dict, namer: LeafNamer, filename: str) 
                 notes.append({"code": "name_read_as", "ours": name, "yours": found})
             elif candidates:
                 notes.append({"code": "name_undecided", "ours": name, "candidates": candidates[:8]})
-            elif role == "loss":
+            elif role == "loss" and finished:  # a script cut short is told what it never defined
                 stand_in = stand_in_loss(namespace, plan.get("loss_stand_in"))
                 if stand_in is not None:
                     renamed[name] = STAND_IN_NAME
@@ -1335,7 +1336,7 @@ def _function(namespace: dict, name: str):
 def _call_with_numbers(fn, *args, integer_last: bool = False):
     """Call a student function with plain numbers (or lists), as the assignment's data are; a script
     written for tensor inputs (torch.pow(x, 2), an nn.Module, a torch loss) gets tensors instead, of
-    torch's default dtype, and class labels (`integer_last`) as int64 as CrossEntropyLoss wants them."""
+    torch's default dtype (float64 where the model refuses float32), and class labels (`integer_last`) as int64 as CrossEntropyLoss wants them."""
     import torch
 
     def plain(a):
@@ -1351,12 +1352,20 @@ def _call_with_numbers(fn, *args, integer_last: bool = False):
             raise
         first = exc  # e.g. F.mse_loss(y_pred, y) on a float y; a script wrong either way hears of its first error
     last = len(args) - 1
+
+    def tensors(dtype):
+        return (torch.tensor(a, dtype=torch.int64 if integer_last and i == last else dtype) if plain(a) else a
+                for i, a in enumerate(args))
+
     try:
-        return fn(*(torch.tensor(a, dtype=torch.int64 if integer_last and i == last else None) if plain(a) else a
-                    for i, a in enumerate(args)))
-    except Exception:
+        return fn(*tensors(None))
+    except Exception as exc:
+        try:  # a model made float64 (model.double()) refuses float32 inputs; its error is the float32 one
+            return fn(*tensors(torch.float64))
+        except Exception:
+            pass
         if first is None:
-            raise
+            raise exc from None
         raise first from None
 
 
@@ -1681,7 +1690,7 @@ def run_job(job: dict, outcome_fd: int):
     def report(run: dict) -> None:
         outcome = recorded(run)
         if run["status"] not in ("syntax_error", "os_exit"):
-            reading, name_notes, renames = names_by_role(namespace, plan, namer, filename)
+            reading, name_notes, renames = names_by_role(namespace, plan, namer, filename, run["status"] == "ok")
             if renames:  # parameters settled only after the run: their steps and trained tensors take the spec's names
                 recorder.steps[:] = renamed_steps(recorder.steps, renames)
                 trained.tensors = {renames.get(k, k): v for k, v in trained.tensors.items()}
