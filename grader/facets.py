@@ -84,6 +84,8 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
         expected = spec_samples_per_step(spec)
         if t.batch == "per-sample" and run.samples_per_step == samples > 1:
             message = Message("mistake.full_batch", {"reduce": run.reduce or "sum"})
+        elif t.batch == "full" and run.samples_per_step == 1 < samples:
+            message = Message("mistake.per_sample_updates", {"expected": samples})
         else:
             message = Message("mistake.batch_size", {"got": run.samples_per_step, "expected": expected})
         judge("batch", run.samples_per_step == expected, message)

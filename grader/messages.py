@@ -83,6 +83,9 @@ MESSAGES: dict[str, str] = {
     "function.mismatch_value": N_("{matched} of {probes} test points match. First difference: with {at}, "
                                 "{function}({args}){index} should return {expected}, yours returns {got}."),
     "function.error": N_("Calling your {function}() at a test point failed: {error}"),
+    "function.per_sample": N_("Your {function}() returns one value per sample ({samples} of them) where the "
+                              "assignment asks for one over the whole batch, their mean: {function}(xs, ys) takes "
+                              "the lists of all samples and returns a single number."),
     # accuracy
     "accuracy.ok": N_("Your model classifies {right} of the {samples} samples right ({percent}%; at least "
                       "{needed}% needed)."),
@@ -149,6 +152,8 @@ MESSAGES: dict[str, str] = {
                                   "for {expected_optimizer} with lr {expected_lr}."),
     "mistake.weight_decay": N_("You use {optimizer} with weight_decay {weight_decay}; the assignment asks for "
                                "weight_decay {expected}."),
+    "mistake.per_sample_updates": N_("You update after every sample (stochastic gradient descent); this assignment "
+                                   "updates once per epoch, with the gradient over all {expected} samples."),
     "mistake.batch_size": N_("You update after every {got} samples; the assignment updates after every {expected}."),
     "mistake.own_data": N_("Your data has {samples} samples ({matched} of them the assignment's); the "
                          "assignment's has {expected}. Train on the assignment's data."),
