@@ -116,7 +116,8 @@ def test_the_student_pages_are_all_chinese(app):
         walk.check(f"submission {sid}", c.get(f"/submissions/{sid}"))
         walk.check(f"status {sid}", c.get(f"/submissions/{sid}/status"))
     page = c.get(f"/submissions/{graded}").get_data(as_text=True)
-    for src in re.findall(r'<img src="([^"]+)"[^>]*data-plot=', page):
+    assert page.count("<svg") == 4  # the plots, inline
+    for src in re.findall(r'<a class="plot-file" href="([^"]+)"', page):
         svg = c.get(html.unescape(src)).get_data(as_text=True)
         walk.check(f"plot {src}", c.get(html.unescape(src)))
         assert "<text" in svg

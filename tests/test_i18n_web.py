@@ -258,13 +258,14 @@ def test_plots_are_labelled_in_the_viewer_s_language_and_cached_per_language(app
     sid = add_graded(app, "alice")
     login(client, "alice")
     page = client.get(f"/submissions/{sid}").get_data(as_text=True)
-    src = html.unescape(re.search(r'<img src="([^"]+)"[^>]*data-plot="loss"', page).group(1))
+    src = html.unescape(re.search(r'data-plot="loss".*?<a class="plot-file" href="([^"]+)"', page, re.S).group(1))
     assert "lang=en" in src  # the URL names the language, so a browser's cached English plot is not reused
     english = client.get(src).get_data(as_text=True)
     assert "Loss per step" in english and "yours" in english
     switch(client, "zh")
     page = client.get(f"/submissions/{sid}").get_data(as_text=True)
-    src = html.unescape(re.search(r'<img src="([^"]+)"[^>]*data-plot="grad-w1"', page).group(1))
+    src = html.unescape(re.search(r'data-plot="grad-w1".*?<a class="plot-file" href="([^"]+)"', page, re.S).group(1))
+    assert "w1 的梯度（每步）" in page  # inline in the page too
     assert "lang=zh" in src
     chinese = client.get(src).get_data(as_text=True)
     assert "w1 的梯度（每步）" in chinese and "参考实现" in chinese and "Gradient of" not in chinese

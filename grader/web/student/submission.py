@@ -6,6 +6,7 @@ import time
 import sqlalchemy as sa
 from flask import Response, abort, jsonify, render_template, request
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from grader.models import Submission
 from grader.service.attempts import STDOUT_EXCERPT_CHARS
@@ -109,6 +110,20 @@ def output(submission_id: int):
     return response
 
 
+def _plot_svg(view, name: str) -> bytes | None:
+    s = view.submission
+    return plots.render_cached(s.id, s.finished_at.isoformat() if s.finished_at else "", name, view.series,
+                               current_lang())
+
+
+@bp.app_template_global()
+def inline_plot(view, name: str) -> Markup:
+    """A plot inside the page (and inside the live status's results), so it arrives with the score, not in a
+    second round of requests. grader.web.plots writes it from escaped text and numbers only."""
+    svg = _plot_svg(view, name) if view.series and name in dict(view.plots) else None
+    return Markup(svg.decode()) if svg else Markup()
+
+
 @bp.get("/submissions/<int:submission_id>/plots/<name>.svg")
 @login_required
 def plot(submission_id: int, name: str):
@@ -116,11 +131,10 @@ def plot(submission_id: int, name: str):
     view = present(s, current_user.is_staff)
     if not view.series or name not in dict(view.plots):
         abort(404)
-    svg = plots.render_cached(s.id, s.finished_at.isoformat() if s.finished_at else "", name, view.series,
-                              current_lang())
+    svg = _plot_svg(view, name)
     if svg is None:
         abort(404)
-    response = Response(svg, mimetype="image/svg+xml")
+    response = Response(b'<?xml version="1.0" encoding="utf-8"?>\n' + svg, mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = SVG_POLICY
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
