@@ -3,7 +3,8 @@ the student's own parameter values on the student's own batch (grader.own_run).
 
 The check earns the share of verified steps that are right: it judges the backprop alone, so a wrong learning
 rate, another optimizer or another number of epochs (named by the diagnoses, costing their facets' points)
-never costs it. When no step can be verified (the samples of no step are known), it falls back to the steps
+never costs it, and a run that stopped early is judged on the steps it made (the stop costs `runs` and the
+trained model's checks). When no step can be verified (the samples of no step are known), it falls back to the steps
 of the reference run: the share that match from the first step on, up to the first that differs (each step
 depends on every step before it), divided by the longer length.
 """
@@ -15,6 +16,7 @@ import numpy as np
 
 from grader.checks.compare import as_array, difference, matches, share
 from grader.checks.result import Finding
+from grader.checks.stopped import stopped_early
 from grader.expected import Expected
 from grader.messages import Message
 from grader.outcome import Outcome, RunReport
@@ -91,6 +93,8 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
         return _verified(check, verified, len(spec.data.x), judged.protocols)
     cmp = compare_trace(student, expected.run, check.rtol, check.atol)
     got = o.backward_calls
+    if stopped_early(o) and got < steps:  # here too, only the steps that ran (a crash is `runs`' to charge)
+        steps = got
     points = share(check.points, cmp.matched, max(steps, got))
     if cmp.first is not None:
         i, param, exp, got_value = cmp.first
