@@ -141,3 +141,9 @@ def test_only_a_top_level_binding_after_the_training_statement_is_a_re_creation(
     assert rebinding(source, "w", 4) == {"line": 7, "text": "for w in [0.0, 1.0]"}
     assert rebinding(source, "w", 8) is None
     assert rebinding(source, "model", 4) is None
+
+
+def test_a_model_copied_after_training_holds_what_was_trained_and_gets_no_note(sandbox):
+    result, report = grade_module(sandbox, "import copy\n" + MODULE_TRAINED + "model = copy.deepcopy(model)\n")
+    assert report.outcome.replaced == [] and result.diagnoses == []
+    assert result.score == result.max_score

@@ -1184,6 +1184,8 @@ def _restore_trained(namespace: dict, plan: dict, trained: dict[str, object], st
         start = _start_value(steps, path)
         if start is None or _holds(kept, start):
             continue
+        if _holds(current, _flat(kept)):
+            continue  # the trained values under a new object (`model = copy.deepcopy(model)`): nothing to say
         root = where.split(".")[0]
         again = rebinding(source, root, line) if root in namespace else None
         if again is None and not _holds(current, start):
@@ -1303,20 +1305,25 @@ def _start_value(steps: list[dict], path: str) -> list | None:
     return data if isinstance(data, list) else None
 
 
-def _holds(value, data: list) -> bool:
-    """Whether a tensor or number holds exactly these values."""
+def _flat(value) -> list[float] | None:
+    """A tensor's or a number's values, flat; None for anything else."""
     import torch
 
     try:
         if isinstance(value, torch.Tensor):
-            flat = value.detach().reshape(-1).double().tolist()
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            flat = [float(value)]
-        else:
-            return False
+            return value.detach().reshape(-1).double().tolist()
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return [float(value)]
     except Exception:
-        return False
-    return len(flat) == len(data) and all(isinstance(b, float) and a == b for a, b in zip(flat, data))
+        return None
+    return None
+
+
+def _holds(value, data: list | None) -> bool:
+    """Whether a tensor or number holds exactly these values."""
+    flat = _flat(value)
+    return (flat is not None and data is not None and len(flat) == len(data)
+            and all(isinstance(b, float) and a == b for a, b in zip(flat, data)))
 
 
 def _param_path(plan: dict, name: str) -> str:
