@@ -86,7 +86,8 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
         if t.batch == "per-sample" and run.samples_per_step == samples > 1:
             message = Message("mistake.full_batch", {"reduce": run.reduce or "sum"})
         else:
-            message = Message("mistake.batch_size", {"got": run.samples_per_step, "expected": expected})
+            message = Message("mistake.batch_size", {"got": run.samples_per_step, "samples": samples,
+                                                    "expected": expected})
         judge("batch", run.samples_per_step == expected, message)
     epochs = run.epochs if data is None else _epochs_on_own_data(run, data["samples"])
     if rule.optimizer in SEVERAL_CALLS_PER_STEP:

@@ -50,6 +50,7 @@ MESSAGES: dict[str, str] = {
     "gradients.unavailable": N_("Your gradients could not be probed: {reason}"),
     # trace
     "trace.ok": N_("All {steps} gradient steps of your training match the reference."),
+    "trace.ok_runs": N_("All gradient steps of your {runs} runs match the reference."),
     "trace.first_divergence": N_("{matched} of {steps} steps match. The first difference is at step {step} "
                                "(epoch {epoch}, sample {sample}): {param}.grad{index} should be {expected}, "
                                "yours is {got}."),
@@ -139,11 +140,12 @@ MESSAGES: dict[str, str] = {
     "mistake.momentum_plain_sgd": N_("You use SGD with momentum {momentum}; the assignment asks for plain SGD "
                                    "with lr {expected_lr}."),
     "mistake.momentum": N_("You use SGD with momentum {momentum}; the assignment asks for momentum {expected}."),
-    "mistake.batch_size": N_("You update after every {got} samples; the assignment updates after every {expected}."),
+    "mistake.batch_size": N_("Your batches hold {got} of the {samples} samples; the assignment's batch holds "
+                           "{expected}."),
     "mistake.own_data": N_("Your data has {samples} samples ({matched} of them the assignment's); the "
                          "assignment's has {expected}. Train on the assignment's data."),
-    "note.training_runs": N_("Your script trains {runs} times, from fresh parameters each time; its last run is "
-                           "the one graded."),
+    "note.training_runs": N_("Your script trains in {runs} runs, from fresh parameters each time; its last run "
+                           "is the one graded."),
     "mistake.too_few_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
     "mistake.too_many_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
     "mistake.non_leaf_param": N_("{param} was replaced by the result of an operation (as in w = w - lr * w.grad), "
@@ -156,6 +158,10 @@ MESSAGES: dict[str, str] = {
                                "check {forward} and {loss} against the assignment."),
     "note.replaced_after_training": N_("You re-create {param} after training; we judged the {param} you "
                                      "trained."),
+    "note.replaced_after_training_at": N_("You re-create {name} after training, on line {line} ({code}); we judged "
+                                        "the {name} you trained."),
+    "note.replaced_after_training_at_in_cell": N_("You re-create {name} after training, in cell {cell}, line {line} "
+                                                "({code}); we judged the {name} you trained."),
     "note.stopped_after": N_("Before it stopped, your script made {calls} backward() calls; the last line it "
                            "printed: {last}"),
     "note.stopped_after_silent": N_("Before it stopped, your script made {calls} backward() calls and printed "
