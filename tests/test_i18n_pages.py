@@ -24,7 +24,7 @@ CHECK_IDS = {"runs", "gradients", "trace", "params", "prediction", "secret"}  # 
 # English a Chinese page may show: the product, the switch's own name for English, units, formats, time zones,
 # terms the translations keep on purpose (评分进程（worker）, Python 文件, the assignments folder, the
 # solution and mistakes files, a spec's id) and Python's own literals
-ALLOWED = {"Backprop", "Grader", "English", "KB", "Python", "NUL", "UTF", "CSV", "JSON", "CPU", "UTC", "worker",
+ALLOWED = {"Backprop", "Grader", "English", "KB", "Python", "NUL", "UTF", "CSV", "JSON", "SVG", "CPU", "UTC", "worker",
            "assignments", "solution", "mistakes", "id", "expect", "None", "nan", "inf",
            "Jupyter", "API", "grader", "submit"} | CHECK_IDS  # a product's name, a command (`grader submit`)
 CODE = re.compile(r"\S*[\d._()=\[\]/#<>*+\\-]\S*")  # a token with code in it: w.grad.zero_(), hw.py, v2, a-b

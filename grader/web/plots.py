@@ -179,8 +179,9 @@ def _figure(series: dict, key: str, title: str, ylabel: str, log: bool, lang: st
         out.append(f'<text x="{px(x):.1f}" y="{bottom + 15}" text-anchor="middle">{_number_label(x)}</text>')
     scale = y_scale(sy, ry, log)
     if scale is None:
+        nothing = escape(gettext(lang, N_("no finite values")))  # (outside the f-string: Babel reads no f-strings)
         out.append(f'<text x="{(LEFT + right) / 2:.0f}" y="{(TOP + bottom) / 2:.0f}" text-anchor="middle">'
-                   f'{escape(gettext(lang, N_("no finite values")))}</text>')
+                   f'{nothing}</text>')
     else:
         def py(y: float) -> float:
             return bottom - scale(y) * (bottom - TOP)
@@ -202,8 +203,8 @@ def _figure(series: dict, key: str, title: str, ylabel: str, log: bool, lang: st
                        'stroke-dasharray="5 3" stroke-linejoin="round"/>')
     out.append(f'<rect x="{LEFT}" y="{TOP}" width="{right - LEFT}" height="{bottom - TOP}" fill="none" '
                'stroke="#888888"/>')
-    out.append(f'<text x="{(LEFT + right) / 2:.0f}" y="{HEIGHT - 8}" text-anchor="middle">'
-               f'{escape(gettext(lang, N_("step (backward() call)")))}</text>')
+    xlabel = escape(gettext(lang, N_("step (backward() call)")))
+    out.append(f'<text x="{(LEFT + right) / 2:.0f}" y="{HEIGHT - 8}" text-anchor="middle">{xlabel}</text>')
     out.append(f'<text transform="translate(14 {(TOP + bottom) / 2:.0f}) rotate(-90)" text-anchor="middle">'
                f'{escape(ylabel)}</text>')
     for row, (label, color, dash, width) in enumerate(((gettext(lang, N_("reference")), REFERENCE, "", 2.2),
