@@ -66,7 +66,9 @@ function liveStatus() {
   const started = Date.now();
   let failures = 0;
   function poll() {
-    const ask = url + (url.indexOf("?") < 0 ? "?" : "&") + "wait=25&known=" + encodeURIComponent(live.dataset.status);
+    const place = document.getElementById("queue-place");
+    let ask = url + (url.indexOf("?") < 0 ? "?" : "&") + "wait=25&known=" + encodeURIComponent(live.dataset.status);
+    if (place && place.dataset.place) ask += "&place=" + encodeURIComponent(place.dataset.place);
     fetch(ask, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (data) {
@@ -76,6 +78,11 @@ function liveStatus() {
         if (badge) {
           badge.textContent = data.status_label;
           badge.className = "status status-" + data.status;
+        }
+        if (place) {  // "3rd in the queue, about 2 s", until it starts
+          place.textContent = data.queue_note || "";
+          place.dataset.place = data.place || "";
+          place.classList.toggle("hidden", !data.queue_note);
         }
         if (data.final) {
           const part = live.closest("[data-live-part]");
