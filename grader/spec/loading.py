@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from grader.spec.data_files import CsvProblem, read_text, resolve_data_files
 from grader.spec.problems import SpecError, SpecProblem, problem_at, validation_problems
 from grader.spec.schema import SLUG, AssignmentSpec
-from grader.spec.semantics import name_problems
+from grader.spec.semantics import name_problems, raw_expression_problems
 from grader.spec.trial import model_problems, reference_problems
 from grader.spec.yaml_lines import FieldPath, LineLoader, field_lines, field_name, line_for
 
@@ -67,7 +67,9 @@ def _parse(text: str, source: str, base_dir: str | Path | None) -> tuple[Assignm
     try:
         spec = AssignmentSpec.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(problems + validation_problems(exc, lines, source)) from None
+        problems += validation_problems(exc, lines, source)
+        known = {p.field for p in problems if p.field}
+        raise SpecError(problems + raw_expression_problems(data, lines, source, known)) from None
     if not file_problems:  # the model cannot be tried on data that did not load
         names = name_problems(spec, lines, source)
         problems += names
