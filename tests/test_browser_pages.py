@@ -150,6 +150,8 @@ def test_a_student_watches_their_place_in_the_queue_and_sees_no_form_once_closed
     set_deadline(site.app, QUAD, utcnow() - dt.timedelta(days=5))
     page.goto(f"{site.url}/assignments/{QUAD}")
     expect(page.locator("#closed")).to_contain_text("closed on")
+    # the browser re-writes times in its own zone in the server's format: the zone as an offset, never "CST"
+    expect(page.locator(".meta time").first).to_have_text(re.compile(r"^[A-Z][a-z]{2} \d{1,2}, \d{4} \d{2}:\d{2} UTC\+8$"))
     assert page.locator("#upload-form").count() == 0
     shot(page, "pages-05-closed-assignment")
 

@@ -12,7 +12,6 @@ from grader.submissions import Sender, largest_upload, sender_app
 from grader.web import (api, auth, db as web_db, errors, health, language, metrics_view, security, staff, student,
                         timezones)
 from grader.web.forms import MAX_FORM_OVERHEAD
-from grader.web.staff.manage import MAX_REQUEST_BYTES as MAX_SPEC_REQUEST_BYTES
 
 
 
@@ -63,5 +62,3 @@ def _upload_cap() -> None:
     file against its own cap); every other request keeps MAX_CONTENT_LENGTH."""
     if request.endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
         request.max_content_length = largest_upload(current_app.config["GRADER"].max_upload_bytes) + MAX_FORM_OVERHEAD
-    elif request.endpoint == "staff.upload" and request.method == "POST":  # a spec with its files (each capped)
-        request.max_content_length = MAX_SPEC_REQUEST_BYTES

@@ -46,8 +46,6 @@ MAX_MISTAKES = 40
 _MISTAKE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,80}\.py$")
 _DATA_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,80}\.(csv|gz)$")
 MAX_DATA_FILES = 8
-# the management upload's request: a spec, its solution and mistakes, data files, and what a refusal kept
-MAX_REQUEST_BYTES = 512 * 1024  # above one full data file (200 KB) sent twice: chosen, and kept by a refusal
 
 
 @dataclass
