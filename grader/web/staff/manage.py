@@ -203,6 +203,7 @@ def _received(form: SpecUploadForm, kept: Kept) -> tuple[Kept, str | None]:
     pasted = (form.text.data or "").replace("\r\n", "\n")
     if _has_file(form.spec.data):
         if pasted.strip() and pasted != kept.text:  # the kept text was sent back in the text box: the file wins
+            got.text = pasted
             return got, _("Upload assignment.yaml or paste it, not both.")
         text, problem = _read_upload(form.spec.data, SPEC_NAME)
         if problem:
