@@ -188,6 +188,10 @@ MESSAGES: dict[str, str] = {
                                     "of the loss again, by the chain rule, and check it at a few points."),
     "mistake.no_backward": N_("Your script never calls backward(): compute the loss, then call l.backward()."),
 
+    # how runs ended, counted beside the diagnoses on the dashboard (grader.service.gradebook.RUN_ENDINGS)
+    "runs.ended_syntax_error": N_("The script has a syntax error, so it never ran."),
+    "runs.ended_crashed": N_("The script stopped before the end: an exception, a limit or an exit."),
+
     # ---- reasons and values written into another message's parameters (a parameter {"code", "params"})
     "reason.not_run": N_("the script did not run"),
     "reason.no_result": N_("no result"),
@@ -248,6 +252,41 @@ MESSAGES: dict[str, str] = {
     "failure.unexpected": N_("Grading stopped on an unexpected error: {detail}"),
     "failure.attempts": N_("Grading did not finish after {attempts} attempts. The last one: {cause}"),
 }
+
+# a diagnosis in a few words, where a list names many (the dashboard's filter); a code without one shows its sentence
+TITLES: dict[str, str] = {
+    "mistake.no_zero_grad": N_("Gradients never zeroed"),
+    "mistake.update_per_epoch": N_("One update per epoch"),
+    "mistake.gradient_ascent": N_("Gradient ascent"),
+    "mistake.zero_before_update": N_("Gradient zeroed before the update"),
+    "mistake.full_batch": N_("Full-batch updates"),
+    "mistake.learning_rate": N_("Wrong learning rate"),
+    "mistake.optimizer": N_("Wrong optimizer"),
+    "mistake.momentum": N_("Wrong momentum"),
+    "mistake.batch_size": N_("Wrong batch size"),
+    "mistake.own_data": N_("Trained on other data"),
+    "mistake.too_few_epochs": N_("Too few epochs"),
+    "mistake.too_many_epochs": N_("Too many epochs"),
+    "mistake.non_leaf_param": N_("Parameter replaced by a non-leaf tensor"),
+    "mistake.not_tensor_param": N_("Parameter is not a tensor"),
+    "mistake.missing_param": N_("Missing parameter"),
+    "mistake.wrong_init": N_("Wrong initial value"),
+    "mistake.wrong_gradient": N_("Wrong gradient"),
+    "mistake.wrong_hand_gradient": N_("Wrong hand-derived gradient"),
+    "mistake.no_backward": N_("backward() never called"),
+    "runs.ended_syntax_error": N_("Syntax error"),
+    "runs.ended_crashed": N_("Crashed before the end"),
+}
+
+
+def title(code: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A diagnosis code's few words (TITLES) in `lang`; else its sentence if it needs no parameters, else the code."""
+    if code in TITLES:
+        return translations(lang).gettext(TITLES[code])
+    if code in MESSAGES and not placeholders(MESSAGES[code]):
+        return render(code, {}, lang)
+    return code
+
 
 # parameters a message may leave out: `index` names a tensor's entry, and a scalar has none
 # (`forward` and `loss`: mistake.wrong_gradient rows stored before it named the assignment's own functions)
