@@ -5,6 +5,7 @@ The wiring entry: the only module of grader that imports worker (the sandbox, th
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import click
 
 from grader import cli_report
 from grader.cli_submit import submit as submit_command
+from grader.config import database_url_in
 from grader.i18n import N_, gettext
 from grader.scoring import GradeResult
 from grader.selfcheck import check_assignments
@@ -196,9 +198,13 @@ def assignments_check(directory: str, sandbox: str) -> None:
 @click.command("worker", context_settings={"ignore_unknown_options": True})
 @click.option("--concurrency", "-c", type=int, default=None, help="Worker processes [env GRADER_WORKER_CONCURRENCY].")
 @click.option("--loglevel", default="INFO", show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="The data folder of `grader up`: its grader.db [env GRADER_DATA_DIR].")
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
-def worker_command(concurrency: int | None, loglevel: str, celery_args: tuple[str, ...]) -> None:
+def worker_command(concurrency: int | None, loglevel: str, data_dir: str | None, celery_args: tuple[str, ...]) -> None:
     """A Celery grading worker with our settings; extra arguments go to `celery worker`."""
+    if data_dir is not None:  # the Celery app reads its settings from the environment when it is imported
+        os.environ["GRADER_DATABASE_URL"] = database_url_in(data_dir)
     service_commands._config()  # report a bad setting before Celery starts
     # imported here, not above: the Celery app reads the settings when imported, which no other command needs
     from worker.celery_app import app, config

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import contextvars
 import ipaddress
+from pathlib import Path
 from typing import Mapping
 
-from pydantic import NonNegativeInt, PositiveInt, ValidationError
+from pydantic import NonNegativeInt, PositiveInt, ValidationError, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from grader.i18n import LANGUAGES, normalize
@@ -16,6 +17,15 @@ INSECURE_KEYS = {"", "dev", "change-me", "changeme", "secret"}
 PREFIX = "GRADER_"
 # the environment from_env() reads when it is given one (a child process's, a test's) instead of os.environ
 _ENVIRON: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar("grader_environ", default=None)
+
+
+DATA_DIR = "instance"  # `grader up`'s data folder when none is named
+
+
+def database_url_in(data_dir: str | Path) -> str:
+    """The database of a data folder (`grader up --data-dir`, GRADER_DATA_DIR): its grader.db, found by its absolute
+    path, so every command and process that names the folder opens the same file."""
+    return f"sqlite:///{Path(data_dir).resolve() / 'grader.db'}"
 
 
 class ConfigError(ValueError):
@@ -45,7 +55,10 @@ class Config(BaseSettings):
 
     env: str = "development"
     secret_key: str = ""
-    database_url: str = "sqlite:///instance/grader.db"
+    # the database: GRADER_DATABASE_URL, else the data folder's grader.db (database_url_in); the folder is
+    # GRADER_DATA_DIR, else `instance` in the working directory, as for `grader up`
+    data_dir: str = DATA_DIR
+    database_url: str = ""
     broker_url: str = "redis://127.0.0.1:6379/0"
     assignments_dir: str = "assignments"
     sandbox: str = "forkserver"
@@ -82,6 +95,13 @@ class Config(BaseSettings):
     proxy_hops: NonNegativeInt = 0
     # a session ends this long after its login (and at once on logout or a new password)
     session_hours: PositiveInt = 12
+
+    @model_validator(mode="before")
+    @classmethod
+    def _database_in_data_dir(cls, values):
+        if isinstance(values, dict) and not values.get("database_url"):
+            values = {**values, "database_url": database_url_in(values.get("data_dir") or DATA_DIR)}
+        return values
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,

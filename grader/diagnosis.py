@@ -18,7 +18,7 @@ from grader.checks.stopped import stopped_early
 from grader.checks.trace import compare_trace, student_grads, student_values
 from grader.messages import Message
 from grader.names import NAME_NOTES, extra_params, name_notes
-from grader.outcome import RunReport
+from grader.outcome import Outcome, RunReport
 from grader.reference import ReferenceRun, Variant, mistake_variants
 from grader.spec import AssignmentSpec
 from grader.student_run import student_run, trace_tolerance
@@ -32,9 +32,19 @@ def run_notes(report: RunReport) -> list[Message]:
     training judged as trained), how it read the script's names (grader.names), and what ran before a stop."""
     if report.outcome is None:
         return []
-    replaced = [Message("note.replaced_after_training", {"param": name}) for name in report.outcome.replaced]
+    replaced = replaced_notes(report.outcome)
     notes = [Message(f"note.{n.code}", {"lines": n.lines}) for n in report.outcome.notes if n.code not in NAME_NOTES]
     return notes + name_notes(report.outcome) + replaced + stopped_notes(report)
+
+
+def replaced_notes(outcome: Outcome) -> list[Message]:
+    """One note per re-creation after training: with its line and code where the harness found the statement,
+    else per parameter."""
+    notes = [Message("note.replaced_after_training_at", {"name": r.name, "line": r.line, "code": r.text})
+             for r in outcome.recreated if r.line and set(r.params) & set(outcome.replaced)]
+    placed = {p for r in outcome.recreated if r.line for p in r.params}
+    return notes + [Message("note.replaced_after_training", {"param": name})
+                    for name in outcome.replaced if name not in placed]
 
 
 def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: dict[str, CheckResult]) -> list[Message]:

@@ -87,7 +87,8 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
         elif t.batch == "full" and run.samples_per_step == 1 < samples:
             message = Message("mistake.per_sample_updates", {"expected": samples})
         else:
-            message = Message("mistake.batch_size", {"got": run.samples_per_step, "expected": expected})
+            message = Message("mistake.batch_size", {"got": run.samples_per_step, "samples": samples,
+                                                    "expected": expected})
         judge("batch", run.samples_per_step == expected, message)
     epochs = run.epochs if data is None else _epochs_on_own_data(run, data["samples"])
     if rule.optimizer in SEVERAL_CALLS_PER_STEP:

@@ -50,6 +50,7 @@ MESSAGES: dict[str, str] = {
     "gradients.unavailable": N_("Your gradients could not be probed: {reason}"),
     # trace
     "trace.ok": N_("All {steps} gradient steps of your training match the reference."),
+    "trace.ok_runs": N_("All gradient steps of your {runs} runs match the reference."),
     "trace.first_divergence": N_("{matched} of {steps} steps match. The first difference is at step {step} "
                                "(epoch {epoch}, sample {sample}): {param}.grad{index} should be {expected}, "
                                "yours is {got}."),
@@ -154,11 +155,12 @@ MESSAGES: dict[str, str] = {
                                "weight_decay {expected}."),
     "mistake.per_sample_updates": N_("You update after every sample (stochastic gradient descent); this assignment "
                                    "updates once per epoch, with the gradient over all {expected} samples."),
-    "mistake.batch_size": N_("You update after every {got} samples; the assignment updates after every {expected}."),
+    "mistake.batch_size": N_("Your batches hold {got} of the {samples} samples; the assignment's batch holds "
+                           "{expected}."),
     "mistake.own_data": N_("Your data has {samples} samples ({matched} of them the assignment's); the "
                          "assignment's has {expected}. Train on the assignment's data."),
-    "note.training_runs": N_("Your script trains {runs} times, from fresh parameters each time; its last run is "
-                           "the one graded."),
+    "note.training_runs": N_("Your script trains in {runs} runs, from fresh parameters each time; its last run "
+                           "is the one graded."),
     "mistake.too_few_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
     "mistake.too_many_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
     "mistake.non_leaf_param": N_("{param} was replaced by the result of an operation (as in w = w - lr * w.grad), "
@@ -171,6 +173,10 @@ MESSAGES: dict[str, str] = {
                                "check {forward} and {loss} against the assignment."),
     "note.replaced_after_training": N_("You re-create {param} after training; we judged the {param} you "
                                      "trained."),
+    "note.replaced_after_training_at": N_("You re-create {name} after training, on line {line} ({code}); we judged "
+                                        "the {name} you trained."),
+    "note.replaced_after_training_at_in_cell": N_("You re-create {name} after training, in cell {cell}, line {line} "
+                                                "({code}); we judged the {name} you trained."),
     "note.stopped_after": N_("Before it stopped, your script made {calls} backward() calls; the last line it "
                            "printed: {last}"),
     "note.stopped_after_silent": N_("Before it stopped, your script made {calls} backward() calls and printed "
@@ -198,6 +204,10 @@ MESSAGES: dict[str, str] = {
     "mistake.wrong_hand_gradient": N_("Your {function}() does not return d loss / d {param}: derive the gradient "
                                     "of the loss again, by the chain rule, and check it at a few points."),
     "mistake.no_backward": N_("Your script never calls backward(): compute the loss, then call l.backward()."),
+
+    # how runs ended, counted beside the diagnoses on the dashboard (grader.service.gradebook.RUN_ENDINGS)
+    "runs.ended_syntax_error": N_("The script has a syntax error, so it never ran."),
+    "runs.ended_crashed": N_("The script stopped before the end: an exception, a limit or an exit."),
 
     # ---- reasons and values written into another message's parameters (a parameter {"code", "params"})
     "reason.not_run": N_("the script did not run"),
@@ -259,6 +269,41 @@ MESSAGES: dict[str, str] = {
     "failure.unexpected": N_("Grading stopped on an unexpected error: {detail}"),
     "failure.attempts": N_("Grading did not finish after {attempts} attempts. The last one: {cause}"),
 }
+
+# a diagnosis in a few words, where a list names many (the dashboard's filter); a code without one shows its sentence
+TITLES: dict[str, str] = {
+    "mistake.no_zero_grad": N_("Gradients never zeroed"),
+    "mistake.update_per_epoch": N_("One update per epoch"),
+    "mistake.gradient_ascent": N_("Gradient ascent"),
+    "mistake.zero_before_update": N_("Gradient zeroed before the update"),
+    "mistake.full_batch": N_("Full-batch updates"),
+    "mistake.learning_rate": N_("Wrong learning rate"),
+    "mistake.optimizer": N_("Wrong optimizer"),
+    "mistake.momentum": N_("Wrong momentum"),
+    "mistake.batch_size": N_("Wrong batch size"),
+    "mistake.own_data": N_("Trained on other data"),
+    "mistake.too_few_epochs": N_("Too few epochs"),
+    "mistake.too_many_epochs": N_("Too many epochs"),
+    "mistake.non_leaf_param": N_("Parameter replaced by a non-leaf tensor"),
+    "mistake.not_tensor_param": N_("Parameter is not a tensor"),
+    "mistake.missing_param": N_("Missing parameter"),
+    "mistake.wrong_init": N_("Wrong initial value"),
+    "mistake.wrong_gradient": N_("Wrong gradient"),
+    "mistake.wrong_hand_gradient": N_("Wrong hand-derived gradient"),
+    "mistake.no_backward": N_("backward() never called"),
+    "runs.ended_syntax_error": N_("Syntax error"),
+    "runs.ended_crashed": N_("Crashed before the end"),
+}
+
+
+def title(code: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A diagnosis code's few words (TITLES) in `lang`; else its sentence if it needs no parameters, else the code."""
+    if code in TITLES:
+        return translations(lang).gettext(TITLES[code])
+    if code in MESSAGES and not placeholders(MESSAGES[code]):
+        return render(code, {}, lang)
+    return code
+
 
 # parameters a message may leave out: `index` names a tensor's entry, and a scalar has none
 # (`forward` and `loss`: mistake.wrong_gradient rows stored before it named the assignment's own functions)

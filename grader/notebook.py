@@ -240,6 +240,7 @@ IN_CELL = {
     "check.stopped_before_defined": "check.stopped_before_defined_in_cell",
     "check.stopped_before_training": "check.stopped_before_training_in_cell",
     "check.stopped_during_training": "check.stopped_during_training_in_cell",
+    "note.replaced_after_training_at": "note.replaced_after_training_at_in_cell",
 }
 LINES_IN_CELLS = {"note.notebook_magics_ignored": "note.notebook_magics_ignored_in_cells"}
 

@@ -197,6 +197,16 @@ class RunNote(_Loose):
     candidates: list[str] = Field(default_factory=list, max_length=8)
 
 
+class Recreation(_Loose):
+    """A top-level statement after training that bound the name of trained parameters again (`model = Model()`):
+    the name, its line and that line's code; the spec's parameters judged as trained for it."""
+
+    name: str = Field("", max_length=200)
+    line: int = Field(0, ge=0)
+    text: str = Field("", max_length=200)
+    params: list[str] = Field(default_factory=list, max_length=256)
+
+
 class Outcome(_Loose):
     """What the harness reported. Any field may be forged by the student; none is trusted blindly."""
 
@@ -218,6 +228,7 @@ class Outcome(_Loose):
     notes: list[RunNote] = Field(default_factory=list, max_length=64)
     # parameters the script re-created after training, judged as trained (worker/harness.py: _restore_trained)
     replaced: list[str] = Field(default_factory=list, max_length=256)
+    recreated: list[Recreation] = Field(default_factory=list, max_length=64)  # where, of those with a line
     # gradients by hand: the calls of the student's gradient function (exact), the first ones as steps
     hand_calls: int = Field(0, ge=0)
     hand_trace: list[TraceStep] = Field(default_factory=list, max_length=MAX_TRACE_STEPS)

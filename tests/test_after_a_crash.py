@@ -77,7 +77,8 @@ def test_a_crash_mid_training_keeps_what_ran_and_judges_no_trained_model(sandbox
     assert report.outcome.backward_calls == 151
     assert said["gradients"].startswith("All 8 gradient probes match")  # loss() was defined: judged
     passed = {c.id: c.points for c in result.checks}
-    assert 0 < passed["trace"] < 30  # the 151 steps that ran, matched
+    # the 151 steps that ran, all right: the crash costs `runs` and the trained model, never the backprop
+    assert passed["trace"] == next(c.max_points for c in result.checks if c.id == "trace")
     assert codes(result)["params"] == codes(result)["prediction"] == "check.stopped_during_training"
     assert said["params"] == (f"Not checked: your script stopped on line {line} after 151 of the 300 backward() "
                               f"calls of the training, so there is no trained model to check.")

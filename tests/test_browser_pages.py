@@ -12,7 +12,7 @@ import pytest
 from browser_helpers import CHROMIUM, CHROMIUM_ARGS, SHOTS, LiveServer, require_browser, shot
 from grader.models import CheckResultRow, Submission, utcnow
 from test_visibility import QUAD, no_leak, the_issues_submission
-from web_helpers import PASSWORD, add_graded, db_of, make_app, set_deadline
+from web_helpers import PASSWORD, add_graded, db_of, make_app, never_ran, set_deadline, set_user
 
 pytestmark = pytest.mark.slow
 
@@ -122,3 +122,61 @@ def test_logging_out_ends_a_copy_of_the_session_in_another_browser(site, browser
     stolen.goto(f"{site.url}/assignments")
     expect(stolen).to_have_url(re.compile(r"/login\?next="))
     shot(stolen, "pages-03-copied-cookie-after-logout")
+
+
+def test_a_student_watches_their_place_in_the_queue_and_sees_no_form_once_closed_and_no_plot_of_a_run_that_never_ran(
+        site, browser):
+    from playwright.sync_api import expect
+
+    import sqlalchemy as sa
+
+    ahead = add_graded(site.app, "wang", status="queued", submitted_at=utcnow() - dt.timedelta(seconds=30))
+    mine = add_graded(site.app, status="queued", submitted_at=utcnow() - dt.timedelta(seconds=10))
+    page = new_page(browser)
+    log_in(page, site)
+    page.goto(f"{site.url}/submissions/{mine}")
+    expect(page.locator("#queue-place")).to_have_text("2nd in the queue, about 4 s")
+    with db_of(site.app).session() as session:  # a worker takes the one ahead: the page moves up by itself
+        session.execute(sa.update(Submission).where(Submission.id == ahead).values(status="running"))
+    expect(page.locator("#queue-place")).to_have_text("1st in the queue, about 4 s", timeout=20_000)
+    shot(page, "pages-04-queue-place")
+
+    broken = add_graded(site.app)
+    never_ran(site.app, broken)
+    page.goto(f"{site.url}/submissions/{broken}")
+    expect(page.locator('tr[data-check="runs"]')).to_contain_text("Syntax error on line 3")
+    assert page.locator("img.plot").count() == 0
+
+    set_deadline(site.app, QUAD, utcnow() - dt.timedelta(days=5))
+    page.goto(f"{site.url}/assignments/{QUAD}")
+    expect(page.locator("#closed")).to_contain_text("closed on")
+    # the browser re-writes times in its own zone in the server's format: the zone as an offset, never "CST"
+    expect(page.locator(".meta time").first).to_have_text(re.compile(r"^[A-Z][a-z]{2} \d{1,2}, \d{4} \d{2}:\d{2} UTC\+8$"))
+    assert page.locator("#upload-form").count() == 0
+    shot(page, "pages-05-closed-assignment")
+
+
+def test_a_ta_reads_the_dashboard_in_words_and_names(site, browser):
+    from playwright.sync_api import expect
+
+    add_graded(site.app, "alice", mistake=False)
+    never_ran(site.app, add_graded(site.app, "wang"))
+    set_user(site.app, "alice", display_name="张伟")
+    set_user(site.app, "bob", display_name="李娜")
+    page = new_page(browser)
+    log_in(page, site, "tina")
+    page.goto(f"{site.url}/staff/assignments/{QUAD}")
+    full = page.locator('#histogram g[data-bin="10"]')
+    expect(full.locator("text.bin-label")).to_have_text("100")
+    assert full.get_attribute("data-count") == "1"
+    expect(page.locator('#histogram [data-axis="x"]')).to_have_text("Best score (points)")
+    expect(page.locator('#diagnoses tr[data-diagnosis="runs.ended_syntax_error"]')).to_contain_text("never ran")
+    options = page.locator("select[name=diagnosis] option").all_inner_texts()
+    assert "Syntax error" in options and not any("." in o for o in options), options
+    expect(page.locator("#gradebook tbody tr").first).to_have_attribute("data-student", "bob")  # li before wang, zhang
+    page.locator('a[data-sort="username"]').click()
+    expect(page.locator("#gradebook tbody tr").first).to_have_attribute("data-student", "alice")
+    page.select_option("select[name=show]", "below_full")
+    page.click("#filters button[type=submit]")
+    expect(page.locator("#gradebook tbody tr")).to_have_count(1)  # wang: bob submitted nothing
+    shot(page, "pages-06-dashboard-words")

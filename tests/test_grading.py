@@ -149,7 +149,8 @@ def test_script_that_raises_keeps_its_partial_trace(sandbox, linear):
     assert result.checks[0].message.params["line"] == 19
     assert report.outcome.backward_calls == 33
     trace = next(c for c in result.checks if c.kind == "trace")
-    assert trace.message.code == "trace.too_short" and 0 < trace.points < trace.max_points
+    # judged on the 33 steps that ran: the stop costs `runs` and the trained model's checks, not the backprop
+    assert trace.message.code == "trace.ok" and trace.points == trace.max_points
 
 
 def test_os_exit_still_reports(sandbox, linear):

@@ -127,3 +127,16 @@ def test_grader_grade_says_why_a_notebook_is_refused(tmp_path):
                                     "--assignments-dir", str(ROOT / "assignments"), "--lang", "en"])
     assert out.exit_code == 2
     assert "notebook format 3" in out.output
+
+
+def test_a_model_re_created_in_a_later_cell_is_judged_as_trained_and_the_cell_named(sandbox):
+    spec = load_spec(ROOT / "assignments" / "linear-regression-module" / "assignment.yaml")
+    cells = script_cells((ROOT / "assignments" / "linear-regression-module" / "solution.py").read_text())
+    cells.append("# a fresh model to compare with\nmodel = LinearModel()\nprint(model(x_data))")
+    result, _ = grade_notebook_text(spec, jupyter_notebook(cells), sandbox)
+    assert result.score == result.max_score
+    notes = [d for d in result.diagnoses if d.code.startswith("note.replaced")]
+    cell = len(cells) + 1  # the notebook starts with a markdown cell
+    assert [d.render("en") for d in notes] == [
+        f"You re-create model after training, in cell {cell}, line 2 (model = LinearModel()); we judged "
+        "the model you trained."]

@@ -125,3 +125,24 @@ def test_a_forged_record_longer_than_the_harness_keeps_is_refused():
         parse_outcome(json.dumps(raw).encode())
     ok = parse_outcome(json.dumps({**raw, "hand_trace": [step]}).encode())
     assert ok.as_trained(False).runs == [1] and ok.as_trained(True) is ok
+
+
+def test_a_w_rebound_by_a_loop_after_training_by_hand_is_judged_as_trained_with_its_line(sandbox):
+    loop = ("for epoch in range(100):\n"
+            "    w -= 0.01 * gradient(x_data, y_data)\n"
+            "print('predict (after training)', 4, forward(4))\n"
+            "for w in [0.0, 2.0, 4.0]:  # lecture 2: try every w\n"
+            "    print(w, cost(x_data, y_data))\n")
+    result, report, failed, diagnoses = grade(sandbox, loop)
+    line = len(HEAD.splitlines()) + 4
+    assert failed == set() and result.score == result.max_score  # not "w should be 1.99994; yours is 4"
+    assert diagnoses == [f"You re-create w after training, on line {line} (for w in [0.0, 2.0, 4.0]); we judged "
+                         "the w you trained."]
+    assert report.outcome.replaced == ["w"]
+
+
+def test_a_w_changed_inside_the_training_statement_is_no_leftover(sandbox):
+    _, report, _, diagnoses = grade(sandbox, "for epoch in range(100):\n"
+                                             "    w -= 0.01 * gradient(x_data, y_data)\n"
+                                             "    print(epoch, w)\n")
+    assert report.outcome.replaced == [] and diagnoses == []

@@ -153,3 +153,14 @@ def test_feedback_accepts_the_tags_browsers_and_locales_write():
     assert chinese != MESSAGES["runs.ok"]
     assert render("runs.ok", {}, "zh-CN") == render("runs.ok", {}, "zh_Hans_CN") == chinese
     assert render("runs.ok", {}, None) == MESSAGES["runs.ok"]
+
+
+CJK = "\u4e00-\u9fff"
+HALF_WIDTH_AFTER_CHINESE = re.compile(rf"(?<=[{CJK}])[,;:!?]|(?<=[{CJK}])\.(?![A-Za-z0-9])|[,;:](?=[{CJK}])")
+
+
+@pytest.mark.parametrize("lang", [lang for lang in OTHER_LANGUAGES if lang.startswith("zh")])
+def test_chinese_sentences_use_full_width_punctuation(lang):
+    bad = [m.string for m in catalog(lang) if m.id and isinstance(m.string, str)
+           and HALF_WIDTH_AFTER_CHINESE.search(m.string)]
+    assert not bad, bad

@@ -24,7 +24,7 @@ CHECK_IDS = {"runs", "gradients", "trace", "params", "prediction", "secret"}  # 
 # English a Chinese page may show: the product, the switch's own name for English, units, formats, time zones,
 # terms the translations keep on purpose (评分进程（worker）, Python 文件, the assignments folder, the
 # solution and mistakes files, a spec's id) and Python's own literals
-ALLOWED = {"Backprop", "Grader", "English", "KB", "Python", "NUL", "UTF", "CSV", "JSON", "CPU", "UTC", "worker",
+ALLOWED = {"Backprop", "Grader", "English", "KB", "Python", "NUL", "UTF", "CSV", "JSON", "SVG", "CPU", "UTC", "worker",
            "assignments", "solution", "mistakes", "id", "expect", "None", "nan", "inf",
            "Jupyter", "API", "grader", "submit"} | CHECK_IDS  # a product's name, a command (`grader submit`)
 CODE = re.compile(r"\S*[\d._()=\[\]/#<>*+\\-]\S*")  # a token with code in it: w.grad.zero_(), hw.py, v2, a-b
@@ -116,7 +116,8 @@ def test_the_student_pages_are_all_chinese(app):
         walk.check(f"submission {sid}", c.get(f"/submissions/{sid}"))
         walk.check(f"status {sid}", c.get(f"/submissions/{sid}/status"))
     page = c.get(f"/submissions/{graded}").get_data(as_text=True)
-    for src in re.findall(r'<img src="([^"]+)"[^>]*data-plot=', page):
+    assert page.count("<svg") == 4  # the plots, inline
+    for src in re.findall(r'<a class="plot-file" href="([^"]+)"', page):
         svg = c.get(html.unescape(src)).get_data(as_text=True)
         walk.check(f"plot {src}", c.get(html.unescape(src)))
         assert "<text" in svg

@@ -199,9 +199,9 @@ def test_deadlines_and_numbers_are_written_the_viewer_s_way(app, client):
     set_deadline(app, "backprop-quadratic", dt.datetime(2026, 12, 10, 15, 59, tzinfo=dt.timezone.utc))
     set_user(app, "alice", timezone="Asia/Shanghai", language="zh")
     login(client, "alice")
-    assert "2026年12月10日 23:59 CST" in text_of(client.get("/assignments"))
+    assert "2026年12月10日 23:59 UTC+8" in text_of(client.get("/assignments"))
     set_user(app, "alice", timezone="America/New_York", language="en")
-    assert "Dec 10, 2026 10:59 EST" in text_of(client.get("/assignments"))
+    assert "Dec 10, 2026 10:59 UTC−5" in text_of(client.get("/assignments"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,13 +258,14 @@ def test_plots_are_labelled_in_the_viewer_s_language_and_cached_per_language(app
     sid = add_graded(app, "alice")
     login(client, "alice")
     page = client.get(f"/submissions/{sid}").get_data(as_text=True)
-    src = html.unescape(re.search(r'<img src="([^"]+)"[^>]*data-plot="loss"', page).group(1))
+    src = html.unescape(re.search(r'data-plot="loss".*?<a class="plot-file" href="([^"]+)"', page, re.S).group(1))
     assert "lang=en" in src  # the URL names the language, so a browser's cached English plot is not reused
     english = client.get(src).get_data(as_text=True)
     assert "Loss per step" in english and "yours" in english
     switch(client, "zh")
     page = client.get(f"/submissions/{sid}").get_data(as_text=True)
-    src = html.unescape(re.search(r'<img src="([^"]+)"[^>]*data-plot="grad-w1"', page).group(1))
+    src = html.unescape(re.search(r'data-plot="grad-w1".*?<a class="plot-file" href="([^"]+)"', page, re.S).group(1))
+    assert "w1 的梯度（每步）" in page  # inline in the page too
     assert "lang=zh" in src
     chinese = client.get(src).get_data(as_text=True)
     assert "w1 的梯度（每步）" in chinese and "参考实现" in chinese and "Gradient of" not in chinese
@@ -298,3 +299,16 @@ def test_spec_translations_name_only_languages_the_grader_speaks():
     assert spec.description_in("fr") == spec.description
     with pytest.raises(SpecError, match=r"translations: 'fr' is not a language"):
         parse_spec(text.replace("translations:\n  zh:", "translations:\n  fr:"), "a.yaml")
+
+
+def test_chinese_pages_write_full_width_colons_and_one_date_format_with_the_zone_as_an_offset(app, client):
+    set_deadline(app, "backprop-quadratic", dt.datetime(2026, 12, 10, 15, 59, tzinfo=dt.timezone.utc))
+    set_user(app, "alice", timezone="Asia/Shanghai", language="zh")
+    login(client, "alice")
+    sid = add_graded(app, "alice")
+    page = text_of(client.get(f"/submissions/{sid}"))
+    assert "状态：" in page and "得分：" in page and "状态:" not in page and "得分:" not in page
+    deadline = text_of(client.get("/assignments/backprop-quadratic"))
+    assert re.search(r"截止时间：\s*2026年12月10日 23:59 UTC\+8", deadline) and "CST" not in deadline
+    set_user(app, "alice", timezone="Asia/Kolkata", language="en")
+    assert re.search(r"Deadline:\s*Dec 10, 2026 21:29 UTC\+5:30", text_of(client.get("/assignments/backprop-quadratic")))

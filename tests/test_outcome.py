@@ -245,6 +245,8 @@ def test_an_oversized_outcome_is_refused_before_it_is_parsed():
     {"status": "ok", "trace": [{"grads": {f"p{i}": None for i in range(257)}}]},
     {"status": "ok", "final_params": {"w": {"shape": [1] * 9}}},
     {"status": "ok", "final_params": {"w": {"data": [0] * ((1 << 20) + 1)}}},
+    {"status": "ok", "recreated": [{"name": "model", "line": 3, "text": "x" * 201}]},
+    {"status": "ok", "recreated": [{"name": "model", "line": 3}] * 65},
 ])
 def test_oversized_lists_are_refused(fields):
     raw = json.dumps(fields, separators=(",", ":")).encode()
@@ -415,3 +417,13 @@ def test_a_trace_longer_than_the_harness_records_is_refused():
     assert len(parse_outcome(most).trace) == MAX_TRACE_STEPS
     with pytest.raises(OutcomeError, match="schema"):
         parse_outcome(json.dumps({"status": "ok", "trace": [step] * (MAX_TRACE_STEPS + 1)}).encode())
+
+
+def test_a_forged_re_creation_names_only_parameters_judged_as_trained_and_only_with_a_line():
+    from grader.diagnosis import replaced_notes
+
+    forged = parse_outcome(encode({"status": "ok", "replaced": ["w"], "recreated": [
+        {"name": "model", "line": 9, "text": "model = Model()", "params": ["model.linear.weight"]},
+        {"name": "w", "line": 0, "params": ["w"]}]}))
+    assert [m.code for m in replaced_notes(forged)] == ["note.replaced_after_training"]
+    assert "recreated" in refused(encode({"status": "ok", "recreated": [{"line": -1}]}))

@@ -1,6 +1,8 @@
 """Broken specs that used to load (or crash) and are now refused by file, line and field."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import test_spec_tensors as tensors
 
@@ -85,3 +87,15 @@ def test_a_data_file_that_is_a_symbolic_link_is_refused_without_reading_it(tmp_p
     lines = refusal(tmp_path, tensors.SPEC)
     assert lines == [f"SPEC:{tensors.L_DATA}: data.csv: d.csv is a symbolic link: put the file itself next to the spec"]
     assert not any("hunter2" in line for line in lines)
+
+
+def test_a_spec_with_several_problems_reports_all_of_them_in_one_pass(tmp_path, app):
+    """A schema problem (the learning rate) used to hide the expressions' problems until it was fixed."""
+    broken = edit(("lr: 0.01", "lr: -1"), ('"w * x"', '"w * q"'), ('"(y_pred - y)**2"', '"(y_pred - y)**2 +"'))
+    lines = refusal(tmp_path, broken)
+    assert any(f"SPEC:{L_LR}: training.lr: must be greater than 0" in line for line in lines), lines
+    assert any(f"SPEC:{L_FORWARD}: model.forward: unknown name \"q\"" in line for line in lines), lines
+    assert any(f"SPEC:{L_LOSS}: model.loss: not a valid expression" in line for line in lines), lines
+    page = upload(client_as(app, "ivan"), file=broken.encode()).get_data(as_text=True)
+    fields = set(re.findall(r'<tr class="problem" data-line="\d+" data-field="([^"]+)">', page))
+    assert fields >= {"training.lr", "model.forward", "model.loss"}, fields

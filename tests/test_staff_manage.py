@@ -166,3 +166,55 @@ def test_uploads_over_the_size_limit_get_a_page_not_a_500(app):
     assert response.status_code == 413 and "larger than" in response.get_data(as_text=True)
     assert response.mimetype == "text/html"
 
+
+
+LECTURE7 = ASSIGNMENTS / "multiple-dimension-input"
+LECTURE7_COPY = (LECTURE7 / "assignment.yaml").read_text().replace("id: multiple-dimension-input", "id: lecture7-copy")
+
+
+def post_manage(c, data: dict, files: dict[str, list[tuple[bytes, str]]] | None = None):
+    body = {"csrf_token": csrf_from(c, "/staff/manage"), **data}
+    for field, items in (files or {}).items():
+        body[field] = [(io.BytesIO(content), name) for content, name in items]
+    return c.post("/staff/manage", data=body, content_type="multipart/form-data")
+
+
+def test_a_spec_uploaded_with_its_gzip_data_file_is_stored_with_the_data_inside(app):
+    from grader.spec import parse_spec
+
+    c = client_as(app, "ivan")
+    gz = (LECTURE7 / "diabetes.csv.gz").read_bytes()
+    without = post_manage(c, {"text": LECTURE7_COPY})
+    assert without.status_code == 400 and 'data-field="data.csv"' in without.get_data(as_text=True)
+    saved = post_manage(c, {"text": LECTURE7_COPY}, {"data": [(gz, "diabetes.csv.gz")]})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]
+    with db_of(app).session() as session:
+        stored = session.get(Assignment, "lecture7-copy").spec_yaml
+    spec = parse_spec(stored)  # no folder needed: the CSV's text is inside the stored spec
+    assert spec.data.csv == "diabetes.csv.gz" and len(spec.data.x) > 0
+    bad_name = post_manage(c, {"text": LECTURE7_COPY}, {"data": [(b"1,2\n", "notes.txt")]})
+    assert bad_name.status_code == 400 and "ending in .csv or .gz" in bad_name.get_data(as_text=True)
+
+
+def test_a_refused_upload_keeps_the_spec_and_the_files_for_the_next_try(app):
+    c = client_as(app, "ivan")
+    gz = (LECTURE7 / "diabetes.csv.gz").read_bytes()
+    solution = (LECTURE7 / "solution.py").read_bytes()
+    broken = LECTURE7_COPY.replace("lr: 0.1,", "lr: fast,")
+    refused = post_manage(c, {}, {"spec": [(broken.encode(), "assignment.yaml")], "solution": [(solution, "solution.py")],
+                                  "mistakes": [(b"# expect: mistake.no_zero_grad\n", "m1.py")],
+                                  "data": [(gz, "diabetes.csv.gz")]})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and 'data-field="training.lr"' in page
+    assert "lr: fast," in re.search(r"<textarea[^>]*name=\"text\"[^>]*>(.*?)</textarea>", page, re.S).group(1)
+    kept_line = re.search(r'id="kept-files">(.*?)</p>', page, re.S).group(1)
+    assert all(n in kept_line for n in ("solution.py", "mistakes/m1.py", "data/diabetes.csv.gz")), kept_line
+    kept = re.search(r'name="kept" type="hidden" value="([^"]*)"', page).group(1)
+    # the next try fixes the text box only
+    fixed = post_manage(c, {"text": LECTURE7_COPY, "kept": kept})
+    assert fixed.status_code == 302, fixed.get_data(as_text=True)[:3000]
+    with db_of(app).session() as session:
+        names = set(session.scalars(sa.select(AssignmentFile.name).where(AssignmentFile.assignment_id == "lecture7-copy")))
+    assert names == {"solution.py", "mistakes/m1.py"}
+    # a mangled `kept` is nothing kept, never a 500
+    assert post_manage(c, {"text": "id: [", "kept": "%%%not-base64"}).status_code == 400

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from grader.models import AuditEntry, DeadlineExtension, Submission, utcnow
-from web_helpers import add_graded, client_as, csrf_from, db_of, login, set_deadline, user_id
+from web_helpers import add_graded, client_as, csrf_from, db_of, login, never_ran, set_deadline, set_user, user_id
 
 QUAD = "backprop-quadratic"
 
@@ -446,3 +446,67 @@ def test_queue_health_counts_waiting_running_failed_and_live_workers(app):
     page = client_as(app, "tina").get("/staff/").get_data(as_text=True)
     assert 'data-queue="oldest">5 min<' in page and 'data-queue="workers" class="">1<' in page
     assert "gone@host/2" not in page
+
+
+def test_the_histogram_gives_full_marks_a_bar_labelled_100_and_has_axis_titles(app):
+    add_graded(app, "alice", mistake=False)  # 100
+    add_graded(app, "wang", mistake=True)  # 40.1
+    page = client_as(app, "tina").get(f"/staff/assignments/{QUAD}").get_data(as_text=True)
+    bars = dict(re.findall(r'data-count="(\d+)" data-low="([\d.]+)"', page)[::-1])
+    full = re.search(r'<g data-bin="10" data-count="(\d)" data-low="100">', page)
+    assert full and full.group(1) == "1"  # the 100 is in the bar labelled 100, not in the one labelled 90
+    assert re.search(r'<g data-bin="9" data-count="0" data-low="90">', page)
+    assert re.search(r'<g data-bin="4" data-count="1" data-low="40">', page) and bars
+    assert 'data-axis="x"' in page and "Best score (points)" in page and 'data-axis="y"' in page
+
+
+def test_the_class_summary_counts_syntax_errors_and_crashes_and_the_filter_names_diagnoses_in_words(app):
+    add_graded(app, "alice", mistake=True)
+    never_ran(app, add_graded(app, "wang"), "runs.syntax_error")
+    never_ran(app, add_graded(app, "bob"), "runs.exception")
+    ta = client_as(app, "tina")
+    page = ta.get(f"/staff/assignments/{QUAD}").get_data(as_text=True)
+    assert re.search(r'data-diagnosis="runs.ended_syntax_error">\s*<td class="num pct">33', page)
+    assert re.search(r'data-diagnosis="runs.ended_crashed">\s*<td class="num pct">33', page)
+    options = dict(re.findall(r'<option value="((?:mistake|runs)\.[a-z_]+)"[^>]*>([^<]+)</option>', page))
+    assert options == {"mistake.no_zero_grad": "Gradients never zeroed", "runs.ended_syntax_error": "Syntax error",
+                       "runs.ended_crashed": "Crashed before the end"}
+    assert re.findall(r'<tr data-student="([^"]+)"',
+                      ta.get(f"/staff/assignments/{QUAD}?diagnosis=runs.ended_syntax_error").get_data(as_text=True)) == ["wang"]
+    set_user(app, "tina", language="zh")
+    zh = ta.get(f"/staff/assignments/{QUAD}").get_data(as_text=True)
+    zh_options = dict(re.findall(r'<option value="((?:mistake|runs)\.[a-z_]+)"[^>]*>([^<]+)</option>', zh))
+    assert zh_options.keys() == options.keys() and not any(v.isascii() for v in zh_options.values()), zh_options
+
+
+def test_below_full_marks_leaves_out_students_who_submitted_nothing(app):
+    add_graded(app, "alice", mistake=False)
+    add_graded(app, "wang", mistake=True)
+    page = client_as(app, "tina").get(f"/staff/assignments/{QUAD}?show=below_full").get_data(as_text=True)
+    assert re.findall(r'<tr data-student="([^"]+)"', page) == ["wang"]  # bob submitted nothing: "Nothing submitted"
+
+
+def test_names_sort_by_pinyin_and_a_username_sort_is_offered(app):
+    set_user(app, "alice", display_name="张伟")  # zhang: code points put 张 before 李 and 王
+    set_user(app, "bob", display_name="李娜")  # li
+    ta = client_as(app, "tina")
+
+    def order(query: str) -> list[str]:
+        page = ta.get(f"/staff/assignments/{QUAD}?{query}").get_data(as_text=True)
+        return re.findall(r'<tr data-student="([^"]+)"', page)
+
+    assert order("sort=name&dir=asc") == ["bob", "wang", "alice"]  # li, wang, zhang
+    assert order("sort=name&dir=desc") == ["alice", "wang", "bob"]
+    assert order("sort=username&dir=asc") == ["alice", "bob", "wang"]
+    assert 'data-sort="username"' in ta.get(f"/staff/assignments/{QUAD}").get_data(as_text=True)
+
+
+def test_the_audit_log_names_the_student_an_entry_is_on(app):
+    ta = client_as(app, "tina")
+    alice = user_id(app, "alice")
+    assert _extend(app, ta, "alice", (utcnow() + dt.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")).status_code == 302
+    for url in (f"/staff/assignments/{QUAD}/audit", f"/staff/assignments/{QUAD}"):
+        page = ta.get(url).get_data(as_text=True)
+        cell = re.search(r'<a [^>]*class="audit-student">(.*?)</a>', page, re.S)
+        assert cell and "Alice" in cell.group(1) and "alice" in cell.group(1), url
+        assert f"student {alice}" not in page

@@ -54,3 +54,28 @@ def test_plots_draw_the_loss_and_each_gradient_even_when_the_run_diverged():
         assert svg is not None and b"<svg" in svg and b"reference" in svg and b"yours" in svg
     assert plots.render(series, "grad-missing") is None
     assert plots.render({"loss": "broken"}, "loss") is None
+
+
+def test_a_plot_is_well_formed_svg_of_escaped_text_and_no_style_or_script():
+    from xml.etree import ElementTree
+
+    series = {"stride": 1, "loss": {"student": [3.0, 1.0, 0.5], "reference": [3.0, 1.2, 0.4]},
+              "grads": {'<script>alert("x")</script>': {"student": [1.0, -2.0, float("nan"), 0.5],
+                                                        "reference": [1.0, -1.0, 0.3, 0.2]}}}
+    svg = plots.render(series, 'grad-<script>alert("x")</script>')
+    root = ElementTree.fromstring(svg)  # well-formed: it can be inlined in a page or served alone
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert b"<script" not in svg and b"<style" not in svg and b"&lt;script&gt;" in svg
+    assert b" on" not in svg.lower().replace(b" only", b"")  # no event handler attribute
+    # the student's line breaks at the value that is not finite: two pieces, and one for the reference
+    assert len(root.findall("{http://www.w3.org/2000/svg}polyline")) == 3
+
+
+def test_a_positive_loss_is_drawn_on_decades_and_a_blown_up_gradient_on_a_symmetric_log_scale():
+    loss = plots.y_scale([10.0, 1.0, 0.01, 0.001], [10.0, 2.0, 0.1, 0.01], log=True)
+    assert loss.kind == "log" and [label for _, label in plots.y_ticks(loss)][:2] == ["10⁻³", "10⁻²"]
+    wild = plots.y_scale([1.0, -10.0, 1e10, -1e38], [1.0, 0.5, -0.2, 0.1], log=False)
+    assert wild.kind == "symlog" and 0 < wild(0.0) < 1 and wild(-1e38) == 0 and wild(1e10) == 1
+    tame = plots.y_scale([1.0, 0.5], [1.0, 0.4], log=False)
+    assert tame.kind == "linear" and all(0 <= tame(v) <= 1 for v in (1.0, 0.5, 0.4))
+    assert plots.y_scale([float("nan")], [], log=True) is None

@@ -49,4 +49,4 @@ def test_the_late_window_end_is_a_time_tag_in_the_viewers_zone(app, client):
     client.set_cookie("tz", "Asia/Shanghai")
     page = client.get("/assignments/backprop-quadratic").text
     # deadline 2026-12-10 23:59 +08:00, 10 minutes' grace, 3 late days
-    assert 'accepted until <time datetime="2026-12-13T16:09:00+00:00">Dec 14, 2026 00:09 CST</time>' in page
+    assert 'accepted until <time datetime="2026-12-13T16:09:00+00:00">Dec 14, 2026 00:09 UTC+8</time>' in page

@@ -5,7 +5,7 @@ import datetime as dt
 import re
 
 from grader.models import utcnow
-from web_helpers import add_graded, login, set_deadline, set_user, upload
+from web_helpers import add_graded, db_of, login, never_ran, set_deadline, set_user, upload
 
 XSS = "<script>alert('x')</script>"
 
@@ -178,9 +178,9 @@ def test_deadlines_show_in_the_chosen_time_zone_else_the_browsers(app, client):
     login(client)
     # the seed deadline is 2026-12-10T23:59+08:00
     client.set_cookie("tz", "America/New_York")
-    assert "Dec 10, 2026 10:59 EST" in client.get("/assignments").text
+    assert "Dec 10, 2026 10:59 UTC−5" in client.get("/assignments").text
     set_user(app, "alice", timezone="Asia/Shanghai")
-    assert "Dec 10, 2026 23:59 CST" in client.get("/assignments").text
+    assert "Dec 10, 2026 23:59 UTC+8" in client.get("/assignments").text
     client.set_cookie("tz", "Not/AZone")
     set_user(app, "alice", timezone=None)
     assert "Dec 10, 2026 15:59 UTC" in client.get("/assignments").text
@@ -214,3 +214,46 @@ def test_the_status_long_poll_answers_as_soon_as_the_result_is_written(app, clie
     assert time.monotonic() - started < 15  # answered when the row changed, long before the 20 s wait
     # a status the page does not know yet, or no wait, answers at once
     assert client.get(f"/submissions/{sid}/status?known=queued&wait=20").json["status"] == "running"
+
+
+def test_queued_work_shows_its_place_in_the_queue_and_an_estimate(app, client):
+    import sqlalchemy as sa
+
+    from grader.models import Submission
+
+    login(client)
+    earlier = add_graded(app, "wang", status="queued", submitted_at=utcnow() - dt.timedelta(seconds=30))
+    mine = add_graded(app, "alice", status="queued", submitted_at=utcnow() - dt.timedelta(seconds=10))
+    page = client.get(f"/submissions/{mine}").get_data(as_text=True)
+    # one submission ahead, no worker seen and no run timed yet: two runs of the default 2 s
+    assert re.search(r'id="queue-place" data-place="2">2nd in the queue, about 4 s<', page)
+    body = client.get(f"/submissions/{mine}/status").json
+    assert (body["place"], body["queue_note"]) == (2, "2nd in the queue, about 4 s")
+    with db_of(app).session() as session:  # the one ahead starts: the long poll answers with the new place
+        session.execute(sa.update(Submission).where(Submission.id == earlier).values(status="running"))
+    body = client.get(f"/submissions/{mine}/status?known=queued&place=2&wait=20").json
+    assert (body["status"], body["place"], body["queue_note"]) == ("queued", 1, "1st in the queue, about 4 s")
+    with db_of(app).session() as session:
+        session.execute(sa.update(Submission).where(Submission.id == mine).values(status="running"))
+    assert client.get(f"/submissions/{mine}/status").json["queue_note"] == ""
+    assert 'id="queue-place" data-place=""' in client.get(f"/submissions/{mine}").get_data(as_text=True)
+
+
+def test_a_closed_assignment_shows_why_instead_of_the_upload_form(app, client):
+    login(client)
+    set_deadline(app, "backprop-quadratic", utcnow() - dt.timedelta(days=5))  # past its 3 late days
+    page = client.get("/assignments/backprop-quadratic").get_data(as_text=True)
+    assert 'id="upload-form"' not in page and "<textarea" not in page
+    closed = re.search(r'<p class="error" id="closed">(.*?)</p>', page, re.S).group(1)
+    assert "closed on" in closed and "3 late days" in closed and "extension" in closed
+    set_deadline(app, "backprop-quadratic", utcnow() + dt.timedelta(days=1))
+    assert 'id="upload-form"' in client.get("/assignments/backprop-quadratic").get_data(as_text=True)
+
+
+def test_a_script_that_never_ran_shows_no_plots(app, client):
+    login(client)
+    sid = add_graded(app)
+    never_ran(app, sid)
+    page = client.get(f"/submissions/{sid}").get_data(as_text=True)
+    assert "Syntax error on line 3" in page and 'class="plot"' not in page
+    assert client.get(f"/submissions/{sid}/plots/loss.svg").status_code == 404

@@ -202,3 +202,19 @@ def set_user(app, name: str, **fields) -> None:
         user = session.query(User).filter_by(username=name).one()
         for key, value in fields.items():
             setattr(user, key, value)
+
+
+def never_ran(app, sid: int, code: str = "runs.syntax_error") -> None:
+    """Make a graded submission one whose script never ran: its runs check failed with `code`, nothing traced."""
+    with db_of(app).session() as session:
+        for row in session.query(CheckResultRow).filter_by(submission_id=sid):
+            if row.kind == "runs":
+                row.passed, row.points, row.message_code = False, 0, code
+                row.message_params = {"line": 3, "message": "invalid syntax", "type": "ValueError"}
+            if row.kind == "trace":
+                series = dict(row.details["series"])
+                series["steps"] = {**series["steps"], "student": 0}
+                series["loss"] = {**series["loss"], "student": []}
+                series["grads"] = {p: {**g, "student": []} for p, g in series["grads"].items()}
+                row.details = {"series": series}
+        session.get(Submission, sid).diagnoses = []

@@ -21,6 +21,7 @@ The plan (built by grader.plan) names what to look at:
 """
 from __future__ import annotations
 
+import ast
 import difflib
 import itertools
 import json
@@ -782,8 +783,11 @@ class GradientRecorder:
     which samples the batch held (BatchFinder) and the training run it belongs to. A call that reaches none of
     the leaves the previous call reached starts a new run (a second model or fresh parameters)."""
 
-    def __init__(self, namer: LeafNamer, max_steps: int, max_elements: int, batches: BatchFinder | None = None):
+    def __init__(self, namer: LeafNamer, max_steps: int, max_elements: int, batches: BatchFinder | None = None,
+                 filename: str = ""):
         self.namer = namer
+        self.filename = filename
+        self.line: int | None = None  # the script's top-level line at the last backward() (script_line)
         self.max_steps = max_steps
         self.max_elements = max_elements
         self.batches = batches
@@ -844,6 +848,8 @@ class GradientRecorder:
         if isinstance(tensors, torch.Tensor):
             tensors = [tensors]
         tensors = list(tensors)
+        frame = sys._getframe(2)
+        self.line = script_line(frame, self.filename)
         leaves = reachable_leaves(tensors)
         self._count_run(leaves)
         record = (self.calls <= self.max_steps and self.trace_bytes < TRACE_BUDGET_BYTES
@@ -851,7 +857,6 @@ class GradientRecorder:
         if not record:
             self.truncated = True
             return None
-        frame = sys._getframe(2)
         names = self.namer.names_for(leaves, frame)
         values = {names.get(id(leaf), f"?{i}"): self._data(leaf) for i, leaf in enumerate(leaves)}
         loss = None
@@ -902,9 +907,14 @@ class HandGradientRecorder:
     parameters when it is called, what it returns as their gradients, and the samples its arguments hold.
 
     A profile hook sees the calls: the function is defined only as the script runs, and is looked up by name at
-    every call, so there is nothing to wrap beforehand. Only the outermost call of the function is a step."""
+    every call, so there is nothing to wrap beforehand. Only the outermost call of the function is a step.
 
-    def __init__(self, namespace: dict, plan: dict, filename: str, batches: BatchFinder | None):
+    The same hook keeps the parameters as the training left them (`trained`): at the first event of the script's
+    top level outside the top-level statement of the last call (a number rebound later, `for w in ...` after the
+    loop, is then judged as trained: _restore_trained)."""
+
+    def __init__(self, namespace: dict, plan: dict, filename: str, batches: BatchFinder | None,
+                 statements: list[tuple[int, int]] | None = None):
         self.namespace, self.filename, self.batches = namespace, filename, batches
         self.function = plan.get("hand_gradient")
         self.params = list(plan.get("params", []))
@@ -919,6 +929,10 @@ class HandGradientRecorder:
         self._is_gradient: dict = {}  # code object -> whether it is the gradient function's
         self._pending: dict | None = None
         self._depth = 0
+        self.statements = statements or []  # the script's top-level statements as (first, last) lines
+        self.line: int | None = None  # the script's top-level line at the last call (script_line)
+        self.trained: dict[str, object] = {}
+        self._span: tuple[int, int] | None = None  # the top-level statement of the last call, until `trained` is read
 
     def install(self) -> None:
         if self.function:
@@ -941,6 +955,10 @@ class HandGradientRecorder:
         return known
 
     def _event(self, frame, event, arg):
+        if self._span is not None and frame.f_code.co_name == "<module>" and frame.f_code.co_filename == self.filename \
+                and not self._span[0] <= frame.f_lineno <= self._span[1]:
+            self._span = None
+            self._record(self._keep_trained, None)
         if event == "call":
             code = frame.f_code
             if code.co_filename == self.filename and self._gradient_code(code):
@@ -963,7 +981,17 @@ class HandGradientRecorder:
                 self.errors.append(f"{type(exc).__name__}: {exc}")
         self.seconds += _clock() - started
 
+    def _keep_trained(self, _) -> None:
+        self.trained = {}
+        for name in self.params:
+            try:
+                self.trained[name] = resolve_path(self.namespace, name)
+            except LookupError:
+                continue
+
     def _call(self, frame) -> None:
+        self.line = script_line(frame, self.filename)
+        self._span = statement_span(self.statements, self.line)
         if (self.calls > self.max_steps or self.trace_bytes >= TRACE_BUDGET_BYTES
                 or self.seconds >= RECORD_SECONDS):
             self.truncated = True
@@ -1158,46 +1186,143 @@ class TrainedNames:
         return names
 
 
-def _restore_trained(namespace: dict, plan: dict, trained: TrainedNames, recorder) -> list[str]:
-    """Bind each parameter the script re-created after training (`w = torch.Tensor([1.0])` after the loop)
-    back to the tensor its training used, so that everything read after the run judges what was trained;
-    returns their names.
+def _restore_trained(namespace: dict, plan: dict, trained: dict[str, object], steps: list[dict], line: int | None,
+                     source: str) -> tuple[list[str], list[dict]]:
+    """Bind each parameter the script re-created after training (`w = torch.Tensor([1.0])` or `model = Model()`
+    after the loop, `for w in np.arange(...)` after training by hand) back to what its training left (`trained`:
+    the tensor the last backward() reached under that name, or by hand the value the training left), so that
+    everything read after the run judges what was trained. Returns their names, and each re-creation whose
+    line is known ({"name", "line", "text", "params"}).
 
-    Re-created means: the name now holds something other than the tensor the last backward() reached under
-    that name, whose value is the run's starting value again while the trained tensor's is not. A script that
-    re-creates its leaf at every update (`w = (w - lr * w.grad).detach()`) holds the updated value, which is
-    not the start: it keeps its own tensor."""
-    import torch
-
-    last_leaves = {id(t) for t in getattr(recorder, "_previous", ())}
-    replaced = []
+    Re-created means: the name now holds something other than what the training left, which moved from the
+    run's starting value, and either the script binds the name's root again in a top-level statement after the
+    one the training ran in (rebinding), or the name holds the starting value again. A script that re-creates
+    its leaf at every update (`w = (w - lr * w.grad).detach()`) holds the updated value, not the start, and binds
+    it inside the training's own statement: it keeps its own tensor."""
+    replaced, recreated = [], {}
     for path in plan.get("params", []):
-        tensor = trained.tensors.get(path)
-        if tensor is None or id(tensor) not in last_leaves:
-            continue  # not what the final backward() reached under this name
+        kept = trained.get(path)
+        if kept is None:
+            continue
         where = _param_path(plan, path)  # the script's own name for it (names by role)
         try:
             current = resolve_path(namespace, where)
         except LookupError:
             current = None
-        if current is tensor:
+        if current is kept:
             continue
-        start = _start_value(recorder.steps, path)
-        if start is None or not _holds(current, start) or _holds(tensor, start):
+        start = _start_value(steps, path)
+        if start is None or _holds(kept, start):
+            continue
+        if _holds(current, _flat(kept)):
+            continue  # the trained values under a new object (`model = copy.deepcopy(model)`): nothing to say
+        root = where.split(".")[0]
+        again = rebinding(source, root, line) if root in namespace else None
+        if again is None and not _holds(current, start):
             continue
         try:
             if "." in where:
                 holder, _, attribute = where.rpartition(".")
-                setattr(resolve_path(namespace, holder), attribute, tensor)
+                setattr(resolve_path(namespace, holder), attribute, kept)
             elif where in namespace:
-                namespace[where] = tensor
+                namespace[where] = kept
             else:
                 continue
         except Exception:  # the holder refuses the attribute: judge what the script left
             continue
-        if resolve_path(namespace, where) is tensor and isinstance(tensor, torch.Tensor):
+        if resolve_path(namespace, where) is kept:
             replaced.append(path)
-    return replaced
+            if again is not None:
+                recreated.setdefault((root, again["line"]), {"name": root, **again, "params": []})["params"].append(path)
+    return replaced, list(recreated.values())
+
+
+def script_line(frame, filename: str) -> int | None:
+    """The line the script's top level is running (where a loop or a call that trains sits): from `frame` up."""
+    for _ in range(200):
+        if frame is None:
+            return None
+        code = frame.f_code
+        if code.co_name == "<module>" and code.co_filename == filename:
+            return frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
+def _script_tree(source: str):
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        try:
+            return ast.parse(_without_notebook_magics(source)[0])
+        except (SyntaxError, ValueError, RecursionError):
+            return None
+    except RecursionError:
+        return None
+
+
+def top_level_statements(source: str) -> list[tuple[int, int]]:
+    """The script's top-level statements as (first line, last line)."""
+    tree = _script_tree(source)
+    return [(node.lineno, node.end_lineno or node.lineno) for node in tree.body] if tree is not None else []
+
+
+def statement_span(statements: list[tuple[int, int]], line: int | None) -> tuple[int, int] | None:
+    if line is None:
+        return None
+    return next(((a, b) for a, b in statements if a <= line <= b), (line, line))
+
+
+_NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp, ast.SetComp,
+               ast.DictComp, ast.GeneratorExp)
+
+
+def _binding_line(statement, name: str) -> int | None:
+    """The first line where `statement` binds `name` in the script's global scope (not inside a def or a class)."""
+    lines, stack = [], [statement]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == name:
+            lines.append(node.lineno)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            lines += [node.lineno for a in node.names if (a.asname or a.name.split(".")[0]) == name]
+        if isinstance(node, _NEW_SCOPES):
+            if getattr(node, "name", None) == name:
+                lines.append(node.lineno)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return min(lines) if lines else None
+
+
+def rebinding(source: str, name: str, line: int | None) -> dict | None:
+    """Where the script binds `name` again at its top level, in a statement after the top-level statement that
+    holds `line`: {"line", "text" (that line's code, without its comment or colon)}; None when it does not."""
+    tree = _script_tree(source) if line is not None else None
+    if tree is None:
+        return None
+    after = next((node.end_lineno for node in tree.body if node.lineno <= line <= (node.end_lineno or node.lineno)), line)
+    for node in tree.body:
+        if node.lineno > after:
+            found = _binding_line(node, name)
+            if found is not None:
+                return {"line": found, "text": _code_of_line(source, found)}
+    return None
+
+
+def _code_of_line(source: str, line: int) -> str:
+    """A line of the script as a note quotes it: stripped, without a comment or a compound statement's colon."""
+    import io
+    import tokenize
+
+    text = source.splitlines()[line - 1] if 0 < line <= len(source.splitlines()) else ""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT:
+                text = text[:token.start[1]]
+                break
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return text.strip().rstrip(":").strip()[:200]
 
 
 def _start_value(steps: list[dict], path: str) -> list | None:
@@ -1210,20 +1335,25 @@ def _start_value(steps: list[dict], path: str) -> list | None:
     return data if isinstance(data, list) else None
 
 
-def _holds(value, data: list) -> bool:
-    """Whether a tensor or number holds exactly these values."""
+def _flat(value) -> list[float] | None:
+    """A tensor's or a number's values, flat; None for anything else."""
     import torch
 
     try:
         if isinstance(value, torch.Tensor):
-            flat = value.detach().reshape(-1).double().tolist()
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            flat = [float(value)]
-        else:
-            return False
+            return value.detach().reshape(-1).double().tolist()
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return [float(value)]
     except Exception:
-        return False
-    return len(flat) == len(data) and all(isinstance(b, float) and a == b for a, b in zip(flat, data))
+        return None
+    return None
+
+
+def _holds(value, data: list | None) -> bool:
+    """Whether a tensor or number holds exactly these values."""
+    flat = _flat(value)
+    return (flat is not None and data is not None and len(flat) == len(data)
+            and all(isinstance(b, float) and a == b for a, b in zip(flat, data)))
 
 
 def _param_path(plan: dict, name: str) -> str:
@@ -1670,9 +1800,10 @@ def run_job(job: dict, outcome_fd: int):
     recorder = GradientRecorder(trained,
                                 int(plan.get("max_trace_steps", 20000)),
                                 int(plan.get("max_tensor_elements", 4096)),
-                                _batch_finder(plan, filename, setup_errors))
+                                _batch_finder(plan, filename, setup_errors), filename)
     recorder.install()
-    by_hand = HandGradientRecorder(namespace, plan, filename, recorder.batches)
+    by_hand = HandGradientRecorder(namespace, plan, filename, recorder.batches,
+                                   top_level_statements(source) if plan.get("hand_gradient") else None)
 
     def recorded(run: dict) -> dict:
         """The outcome's start: how the run ended and what both recorders hold (stopped first: the probes
@@ -1687,6 +1818,13 @@ def run_job(job: dict, outcome_fd: int):
             outcome.update(hand_calls=by_hand.calls, hand_trace=by_hand.steps, hand_truncated=by_hand.truncated)
         return outcome
 
+    def _trained() -> tuple[dict, list[dict], int | None]:
+        """What the training left of each parameter, its recorded steps and its last top-level line."""
+        if by_hand.function and by_hand.calls:
+            return by_hand.trained, by_hand.steps, by_hand.line
+        last = {id(t) for t in recorder._previous}  # what the final backward() reached under each name
+        return ({name: t for name, t in trained.tensors.items() if id(t) in last}, recorder.steps, recorder.line)
+
     def report(run: dict) -> None:
         outcome = recorded(run)
         if run["status"] not in ("syntax_error", "os_exit"):
@@ -1696,7 +1834,7 @@ def run_job(job: dict, outcome_fd: int):
                 trained.tensors = {renames.get(k, k): v for k, v in trained.tensors.items()}
             outcome["trace"] = recorder.steps
             outcome["notes"] = (outcome.get("notes") or []) + name_notes
-            outcome["replaced"] = _restore_trained(namespace, reading, trained, recorder)
+            outcome["replaced"], outcome["recreated"] = _restore_trained(namespace, reading, *_trained(), source)
             outcome["final_params"] = _read_final_params(namespace, reading)
             outcome["predictions"] = _predictions(namespace, reading)
             outcome["batch_predictions"] = _batch_predictions(namespace, reading)  # before probes move the params

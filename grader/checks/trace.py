@@ -3,7 +3,8 @@ the student's own parameter values on the student's own batch (grader.own_run).
 
 The check earns the share of verified steps that are right: it judges the backprop alone, so a wrong learning
 rate, another optimizer or another number of epochs (named by the diagnoses, costing their facets' points)
-never costs it. When no step can be verified (the samples of no step are known), it falls back to the steps
+never costs it, and a run that stopped early is judged on the steps it made (the stop costs `runs` and the
+trained model's checks). When no step can be verified (the samples of no step are known), it falls back to the steps
 of the reference run: the share that match from the first step on, up to the first that differs (each step
 depends on every step before it), divided by the longer length.
 """
@@ -15,6 +16,7 @@ import numpy as np
 
 from grader.checks.compare import as_array, difference, matches, share
 from grader.checks.result import Finding
+from grader.checks.stopped import stopped_early
 from grader.expected import Expected
 from grader.messages import Message
 from grader.outcome import Outcome, RunReport
@@ -86,11 +88,13 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
     judged = student_run(spec, expected, report)
     verified = [v for v in judged.verdicts if v.status != "unverifiable"] if judged else []
     if verified:
-        # a run that stopped early is judged on the steps the assignment asks for, not only those it made
-        asked = len(verified) if o.status == "ok" else max(len(verified), steps)
-        return _verified(check, verified, asked, len(spec.data.x), judged.protocols)
+        # judged on the steps that ran: a crash costs the `runs` check and the trained model's checks, and the
+        # number of epochs is the training facet's (issue 14, item 5)
+        return _verified(check, verified, len(spec.data.x), judged.protocols)
     cmp = compare_trace(student, expected.run, check.rtol, check.atol)
     got = o.backward_calls
+    if stopped_early(o) and got < steps:  # here too, only the steps that ran (a crash is `runs`' to charge)
+        steps = got
     points = share(check.points, cmp.matched, max(steps, got))
     if cmp.first is not None:
         i, param, exp, got_value = cmp.first
@@ -108,15 +112,14 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
     return Finding(True, check.points, Message("trace.ok", {"steps": steps}))
 
 
-def _verified(check: Check, verified: list[StepVerdict], asked: int, samples: int,
-              protocols: list[RunProtocol]) -> Finding:
-    """The share of `asked` steps verified right; the first wrong one named with its numbers."""
+def _verified(check: Check, verified: list[StepVerdict], samples: int, protocols: list[RunProtocol]) -> Finding:
+    """The share of the verified steps that are right; the first wrong one named with its numbers."""
     right = sum(v.status == "right" for v in verified)
-    points = share(check.points, right, asked)
-    if right == len(verified) == asked:
+    points = share(check.points, right, len(verified))
+    if right == len(verified):
+        if len(protocols) > 1:  # several runs: their steps summed are no count the student would recognise
+            return Finding(True, check.points, Message("trace.ok_runs", {"runs": len(protocols)}))
         return Finding(True, check.points, Message("trace.ok", {"steps": right}))
-    if right == len(verified):  # right as far as it went
-        return Finding(False, points, Message("trace.too_short", {"got": len(verified), "expected": asked}))
     # a step "accumulated" is wrong too (its .grad holds earlier steps' gradients): the diagnosis says why
     wrong = next(v for v in verified if v.status != "right")
     param = next(n for n in wrong.expected if not matches(wrong.expected[n], wrong.got.get(n), check.rtol, check.atol))

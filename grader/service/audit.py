@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from grader.models import AuditEntry, utcnow
+from grader.models import AuditEntry, User, utcnow
 
 ACTIONS = ("override", "override_cleared", "extension", "extension_revoked", "regrade", "spec_saved",
            "spec_published", "published", "unpublished", "draft_discarded", "dry_run")
@@ -30,6 +30,15 @@ def entries(session: so.Session, *, assignment_id: str | None = None, submission
     if submission_id is not None:
         query = query.where(AuditEntry.submission_id == submission_id)
     return list(session.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)))
+
+
+def student_names(session: so.Session, log: list[AuditEntry]) -> dict[int, tuple[str, str]]:
+    """{student id: (name, username)} of the students a log's entries are about: the log names people, not ids."""
+    ids = {e.student_id for e in log if e.student_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(sa.select(User.id, User.display_name, User.username).where(User.id.in_(ids)))
+    return {r.id: (r.display_name or r.username, r.username) for r in rows}
 
 
 def override_reason(session: so.Session, submission_id: int) -> str:

@@ -3,6 +3,7 @@ which imports the worker, is wired in grader.cli)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -14,13 +15,14 @@ from typing import Iterator
 import click
 import sqlalchemy as sa
 
-from grader.config import Config, ConfigError
+from grader.config import DATA_DIR, Config, ConfigError, database_url_in
 from grader.logs import use_format
 from grader.db import Database, DatabaseError, upgrade
 from grader.models import ROLES, Assignment
 from grader.service import accounts, catalog, export
 from grader.service.regrade import select_ids
 from grader.service.reaper import reap_forever
+from grader.service.up import private_data_folder
 from grader.spec import SpecError
 from grader.submissions import REQUEUE_REGRADE, Sender, requeue, sender_app
 
@@ -36,8 +38,23 @@ def _config(**overrides) -> Config:
         raise ServiceProblem(str(exc)) from None
 
 
-database_option = click.option("--database-url", envvar="GRADER_DATABASE_URL", default=None,
-                               help="SQLAlchemy URL [env GRADER_DATABASE_URL; default sqlite:///instance/grader.db]")
+def database_option(command):
+    """The database a command works on, found as `grader up` finds it: `--data-dir` (its grader.db) or
+    `--database-url`, else GRADER_DATABASE_URL, else GRADER_DATA_DIR, else ./instance (grader.config). The
+    command receives `database_url` (None: the settings decide)."""
+
+    @functools.wraps(command)
+    def with_database(*args, data_dir: str | None, database_url: str | None, **kwargs):
+        if data_dir is not None and database_url is not None:
+            raise click.UsageError("give --data-dir or --database-url, not both")
+        return command(*args, database_url=database_url_in(data_dir) if data_dir is not None else database_url,
+                       **kwargs)
+
+    with_database = click.option("--database-url", default=None,
+                                 help="SQLAlchemy URL [env GRADER_DATABASE_URL].")(with_database)
+    return click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+                        help=f"The data folder of `grader up`: its grader.db [env GRADER_DATA_DIR; default {DATA_DIR}]."
+                        )(with_database)
 
 
 @contextlib.contextmanager
@@ -64,8 +81,11 @@ def db_group() -> None:
 @db_group.command("upgrade")
 @database_option
 def db_upgrade(database_url: str | None) -> None:
-    """Apply every migration (creates the database on first use)."""
+    """Apply every migration (creates the database, and its data folder, on first use)."""
     url = _config(database_url=database_url).database_url
+    folder = Path(url.removeprefix("sqlite:///")).parent if url.startswith("sqlite:///") else None
+    if folder is not None and url == database_url_in(folder) and not folder.exists():
+        private_data_folder(folder)  # a new data folder, made as `grader up` makes it (0700)
     try:
         upgrade(url)
     except DatabaseError as exc:
@@ -213,8 +233,8 @@ def reaper(interval: int | None, database_url: str | None) -> None:
 @click.command("up")
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address the web app listens on.")
-@click.option("--data-dir", type=click.Path(file_okay=False), default="instance", show_default=True,
-              help="SQLite database, secret key and logs.")
+@click.option("--data-dir", type=click.Path(file_okay=False), envvar="GRADER_DATA_DIR", default=DATA_DIR,
+              show_default=True, help="SQLite database, secret key and logs [env GRADER_DATA_DIR].")
 @click.option("--assignments-dir", type=click.Path(file_okay=False), default="assignments", show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Grading processes (each with its own warm sandbox)  [default: the machine's cores]")

@@ -2,8 +2,11 @@
 each diagnosis.
 
 Rules: best, latest and the counts are grader.service.standings' (stated there); the diagnosis shares count,
-among students with a graded submission, those whose newest graded submission carries the diagnosis; the
-histogram bins each such student's best score.
+among students with a graded submission, those whose newest graded submission carries the diagnosis, or whose
+newest graded run ended in a syntax error or a crash (RUN_ENDINGS: a script that never ran has no diagnosis,
+yet it is the commonest thing a TA must see); the histogram bins each such student's best score, full marks in
+a bar of their own. "Below full marks" means submitted and not at full marks: who submitted nothing is
+"nothing submitted". Names sort by their pinyin (Chinese characters) and then as written.
 """
 from __future__ import annotations
 
@@ -13,13 +16,24 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from pypinyin import lazy_pinyin
 
-from grader.models import DeadlineExtension, Submission, User
+from grader.models import CheckResultRow, DeadlineExtension, Submission, User
 from grader.service.standings import Standing, standings
 
-SORTS = ("name", "best", "latest", "submissions", "last", "late")
+SORTS = ("name", "username", "best", "latest", "submissions", "last", "late")
 FILTERS = ("all", "submitted", "missing", "late", "below_full", "extended", "failed")
-BINS = 10
+BINS = 10  # of width max/10, and one more for full marks
+# how a newest graded run ended, counted beside the diagnoses: the `runs` check's codes, by what they mean
+SYNTAX_ERROR, CRASHED = "runs.ended_syntax_error", "runs.ended_crashed"
+RUN_ENDINGS = {"runs.syntax_error": SYNTAX_ERROR, "runs.syntax_error_in_cell": SYNTAX_ERROR}
+
+
+def run_ending(runs_code: str | None) -> str | None:
+    """SYNTAX_ERROR or CRASHED for a `runs` check's message code that is not a run to the end; None otherwise."""
+    if runs_code is None or runs_code == "runs.ok":
+        return None
+    return RUN_ENDINGS.get(runs_code, CRASHED)
 
 
 @dataclass(kw_only=True)
@@ -43,10 +57,18 @@ class Histogram:
     def peak(self) -> int:
         return max(self.counts or [0])
 
+    @property
+    def width(self) -> float:
+        return self.max_score / (len(self.counts) - 1)
+
+    def low(self, i: int) -> float:
+        """The bar's lowest score: the last bar holds full marks only."""
+        return self.max_score if i == len(self.counts) - 1 else i * self.width
+
     def label(self, i: int) -> str:
-        width = self.max_score / len(self.counts)
-        low, high = i * width, (i + 1) * width
-        return f"{low:g}–{high:g}"
+        if i == len(self.counts) - 1:
+            return f"{self.max_score:g}"
+        return f"{self.low(i):g}–<{self.low(i) + self.width:g}"
 
 
 @dataclass
@@ -71,6 +93,12 @@ def gradebook(session: so.Session, assignment_id: str) -> Gradebook:
         found_codes = [d for d in (diagnoses or []) if isinstance(d, dict) and isinstance(d.get("code"), str)]
         newest_graded[submission_id].diagnoses = [d["code"] for d in found_codes]
         newest_graded[submission_id].diagnosis_params = {d["code"]: d.get("params") or {} for d in found_codes}
+    for submission_id, code in session.execute(
+            sa.select(CheckResultRow.submission_id, CheckResultRow.message_code)
+            .where(CheckResultRow.submission_id.in_(newest_graded), CheckResultRow.kind == "runs")):
+        ending = run_ending(code)
+        if ending:
+            newest_graded[submission_id].diagnoses.append(ending)
     for ext in session.scalars(sa.select(DeadlineExtension).where(DeadlineExtension.assignment_id == assignment_id)):
         if ext.user_id in rows:
             rows[ext.user_id].extension = ext.deadline
@@ -78,9 +106,9 @@ def gradebook(session: so.Session, assignment_id: str) -> Gradebook:
     top = max((r.max_score or 0 for r in graded), default=0)
     histogram = None
     if graded and top > 0:
-        counts = [0] * BINS
+        counts = [0] * (BINS + 1)
         for r in graded:
-            counts[min(BINS - 1, int(r.best / top * BINS))] += 1
+            counts[max(0, min(BINS, int(r.best / top * BINS)))] += 1
         histogram = Histogram(top, counts)
     tally = Counter(code for r in graded for code in set(r.diagnoses) if code)
     shares = [(code, n, n / len(graded)) for code, n in tally.most_common()]
@@ -101,16 +129,23 @@ def _matches(row: StudentRow, query: str, show: str, diagnosis: str) -> bool:
         "submitted": row.submissions > 0,
         "missing": row.submissions == 0,
         "late": row.late > 0,
-        "below_full": row.best is None or (row.max_score is not None and row.best < row.max_score),
+        "below_full": row.submissions > 0 and (row.best is None or (row.max_score is not None
+                                                                      and row.best < row.max_score)),
         "extended": row.extension is not None,
         "failed": row.failed > 0,
     }.get(show, True)
 
 
+def name_key(name: str) -> tuple[str, str]:
+    """How names sort: Chinese characters by their pinyin (李 among the l's), everything else as written."""
+    return " ".join(lazy_pinyin(name)).casefold(), name.casefold()
+
+
 def _key(sort: str):
     low = float("-inf")
     return {
-        "name": lambda r: (r.display_name.casefold(), r.username),
+        "name": lambda r: (name_key(r.display_name), r.username),
+        "username": lambda r: (r.username.casefold(), r.username),
         "best": lambda r: (r.best if r.best is not None else low, r.username),
         "latest": lambda r: (r.latest_score if r.latest_score is not None else low, r.username),
         "submissions": lambda r: (r.submissions, r.username),

@@ -15,6 +15,9 @@ from grader.models import Submission, WorkerHeartbeat, aggregate_time, utcnow
 
 HEARTBEAT_SECONDS = 15
 ALIVE_SECONDS = 60
+# an estimate's grading time per submission: the mean of the last RECENT_JOBS runs, DEFAULT_JOB_SECONDS before any
+RECENT_JOBS = 20
+DEFAULT_JOB_SECONDS = 2.0
 
 
 @dataclass
@@ -61,3 +64,39 @@ def beat(db: Database, name: str, task_done: bool = False, healthy: bool = True,
             row.healthy_since = None
         if task_done:
             row.tasks += 1
+
+
+@dataclass
+class Place:
+    """Where a queued submission stands: `position` 1 starts next; `seconds`, about how long until it is graded."""
+
+    position: int
+    seconds: float
+
+
+def position_in_queue(session: so.Session, submission: Submission) -> int:
+    """1 + the queued submissions sent before this one (the workers take the oldest first)."""
+    earlier = sa.or_(Submission.enqueued_at < submission.enqueued_at,
+                     sa.and_(Submission.enqueued_at == submission.enqueued_at, Submission.id < submission.id))
+    return 1 + session.scalar(sa.select(sa.func.count()).select_from(Submission)
+                              .where(Submission.status == "queued", earlier))
+
+
+def place_in_queue(session: so.Session, submission: Submission, now: dt.datetime | None = None) -> Place | None:
+    """The submission's Place, None unless it is queued. The estimate: the jobs ahead of it (queued before it, and
+    running) shared among the healthy workers seen in the last minute (at least one), each taking as long as the
+    recent runs took on average, and then its own run."""
+    if submission.status != "queued":
+        return None
+    now = now or utcnow()
+    position = position_in_queue(session, submission)
+    running = session.scalar(sa.select(sa.func.count()).select_from(Submission).where(Submission.status == "running"))
+    workers = session.scalar(sa.select(sa.func.count()).select_from(WorkerHeartbeat).where(
+        WorkerHeartbeat.healthy.is_(True), WorkerHeartbeat.last_seen >= now - dt.timedelta(seconds=ALIVE_SECONDS)))
+    recent = session.execute(sa.select(Submission.started_at, Submission.finished_at).where(
+        Submission.status == "graded", Submission.started_at.is_not(None), Submission.finished_at.is_not(None))
+        .order_by(Submission.finished_at.desc()).limit(RECENT_JOBS)).all()
+    took = [(r.finished_at - r.started_at).total_seconds() for r in recent]
+    per_job = sum(took) / len(took) if took else DEFAULT_JOB_SECONDS
+    rounds = (position - 1 + running) // max(1, workers) + 1
+    return Place(position, max(1.0, rounds * per_job))

@@ -9,6 +9,7 @@ from grader.spec.loading import (
     MAX_SPEC_BYTES,
     SPEC_FILENAME,
     bundle_spec,
+    bundle_text,
     check_spec,
     find_spec,
     load_spec,
@@ -39,5 +40,5 @@ __all__ = [
     "FUNCTIONS_IN_EXPRESSIONS", "MAX_CSV_BYTES", "MAX_SPEC_BYTES", "MAX_YAML_DEPTH", "MAX_YAML_NODES", "PARAM_NAME", "SLUG", "SPEC_FILENAME",
     "AssignmentSpec", "Check", "CheckKind", "Data", "Functions", "Late", "Limits", "Model", "Param",
     "PredictionInput", "Probes", "SpecError", "SpecProblem", "Training",
-    "bundle_spec", "check_spec", "find_spec", "load_spec", "parse_spec", "spec_hash",
+    "bundle_spec", "bundle_text", "check_spec", "find_spec", "load_spec", "parse_spec", "spec_hash",
 ]

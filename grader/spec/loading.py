@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from grader.spec.data_files import CsvProblem, read_text, resolve_data_files
 from grader.spec.problems import SpecError, SpecProblem, problem_at, validation_problems
 from grader.spec.schema import SLUG, AssignmentSpec
-from grader.spec.semantics import name_problems
+from grader.spec.semantics import name_problems, raw_expression_problems
 from grader.spec.trial import model_problems, reference_problems
 from grader.spec.yaml_lines import FieldPath, LineLoader, field_lines, field_name, line_for
 
@@ -67,7 +67,9 @@ def _parse(text: str, source: str, base_dir: str | Path | None) -> tuple[Assignm
     try:
         spec = AssignmentSpec.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(problems + validation_problems(exc, lines, source)) from None
+        problems += validation_problems(exc, lines, source)
+        known = {p.field for p in problems if p.field}
+        raise SpecError(problems + raw_expression_problems(data, lines, source, known)) from None
     if not file_problems:  # the model cannot be tried on data that did not load
         names = name_problems(spec, lines, source)
         problems += names
@@ -158,16 +160,20 @@ def bundle_spec(path: str | Path) -> str:
     only this text). Raises SpecError as parse_spec does (the reference is not trained: load_spec does that)."""
     path = Path(path)
     _load(path, train=False)
-    text = path.read_text(encoding="utf-8")
+    return bundle_text(path.read_text(encoding="utf-8"), path.parent, str(path))
+
+
+def bundle_text(text: str, base_dir: Path, source: str = "<spec>") -> str:
+    """bundle_spec of spec text whose data files lie in `base_dir` (an instructor's upload, with its files)."""
     raw = yaml.safe_load(text)
     blocks = [raw.get("data")] + [c.get("data") for c in raw.get("checks") or [] if isinstance(c, dict)]
     blocks = [b for b in blocks if isinstance(b, dict) and "csv" in b and "text" not in b]
     if not blocks:
         return text
     for block in blocks:
-        block["text"] = read_text(block["csv"], path.parent)  # a .gz file's text, not its bytes
+        block["text"] = read_text(block["csv"], base_dir)  # a .gz file's text, not its bytes
     bundled = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True, width=120)
-    parse_spec(bundled, str(path))  # the bundle must say what the folder says
+    parse_spec(bundled, source)  # the bundle must say what the folder says
     return bundled
 
 

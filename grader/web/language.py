@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from babel import numbers
+from babel import Locale, numbers
 from flask import Flask, current_app, g, request
 from flask_babel import Babel, get_locale, gettext, lazy_gettext, ngettext
 from flask_login import current_user
 from markupsafe import Markup
 
 from grader import wording
-from grader.i18n import DOMAIN, LANGUAGES, TRANSLATIONS_DIR, choose
-from grader.messages import is_message, render
+from grader.i18n import DOMAIN, LANGUAGES, N_, TRANSLATIONS_DIR, choose
+from grader.messages import is_message, render, title
 from grader.web.timezones import local
 
 LANG_COOKIE = "lang"
@@ -58,6 +58,31 @@ def said_text(stored: dict | str | None) -> str:
     if is_message(stored):
         return feedback(stored["code"], stored["params"])
     return "" if stored is None else str(stored)
+
+
+def diagnosis_title(code: str) -> str:
+    """A diagnosis in a few words, in the viewer's language (grader.messages.TITLES)."""
+    return title(code, current_lang())
+
+
+# a queued submission's place, by the language's ordinal category (CLDR: 1st, 2nd, 3rd, 4th; Chinese has one form)
+QUEUE_PLACE = {"one": N_("%(n)sst in the queue, about %(time)s"), "two": N_("%(n)snd in the queue, about %(time)s"),
+               "few": N_("%(n)srd in the queue, about %(time)s"), "other": N_("%(n)sth in the queue, about %(time)s")}
+
+
+def about(seconds: float) -> str:
+    """A rough duration: whole seconds under a minute, else whole minutes."""
+    if seconds < 60:
+        return gettext("%(n)s s", n=max(1, round(seconds)))
+    return gettext("%(n)s min", n=round(seconds / 60))
+
+
+def queue_note(place) -> str:
+    """"3rd in the queue, about 2 s" for a grader.service.queue.Place; "" for None (not queued)."""
+    if place is None:
+        return ""
+    form = Locale.parse(current_lang()).ordinal_form(place.position)
+    return gettext(QUEUE_PLACE.get(form, QUEUE_PLACE["other"]), n=place.position, time=about(place.seconds))
 
 
 def word(code: str | None) -> str:
@@ -123,5 +148,6 @@ def init_app(app: Flask) -> None:
     # after Babel: its own `_` would not escape parameters the way _markup does
     app.jinja_env.globals.update(_=_markup, ngettext=ngettext, feedback=feedback, said_text=said_text, current_lang=current_lang,
                                  word=word, status_word=status_word, audit_details=audit_details,
+                                 diagnosis_title=diagnosis_title, queue_note=queue_note,
                                  languages=LANGUAGES)
     app.jinja_env.filters.update(number=wording.number, decimal=decimal, percent=percent)

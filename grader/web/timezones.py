@@ -33,15 +33,28 @@ def viewer_zone() -> dt.tzinfo:
     return UTC
 
 
+def zone_label(shown: dt.datetime) -> str:
+    """The zone as its offset, "UTC+8", "UTC−3:30", "UTC": an abbreviation is ambiguous (CST is China's, and
+    Central America's, and Cuba's). static/app.js writes the same label in the browser."""
+    offset = shown.utcoffset() or dt.timedelta(0)
+    minutes = round(offset.total_seconds() / 60)
+    if minutes == 0:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes > 0 else '−'}{hours}" + (f":{rest:02d}" if rest else "")
+
+
 def local(moment: dt.datetime | None) -> str:
-    """A moment in the viewer's zone, written the way their language writes dates (Dec 14, 2026 00:09 CST;
-    2026年12月14日 00:09 CST): 24-hour times, and the zone always named, since deadlines cross zones."""
+    """A moment in the viewer's zone, written the way their language writes dates (Dec 14, 2026 00:09 UTC+8;
+    2026年12月14日 00:09 UTC+8): one format per language on every page, flash and audit detail (the browser's
+    re-rendering in static/app.js writes the same), 24-hour times, and the zone always named, since deadlines
+    cross zones."""
     if moment is None:
         return ""
     shown = moment.astimezone(viewer_zone())
     locale = get_locale()
     day = format_date(shown, "medium", locale=locale)
-    return f"{day} {format_time(shown, 'HH:mm', locale=locale)} {shown.tzname() or ''}".strip()
+    return f"{day} {format_time(shown, 'HH:mm', locale=locale)} {zone_label(shown)}"
 
 
 def time_tag(moment: dt.datetime | None) -> Markup:

@@ -10,6 +10,7 @@ from grader.models import STAFF_ROLES, Assignment, Submission
 from grader.service import audit
 from grader.web.auth import role_required
 from grader.web.db import get_session, sender
+from grader.web.staff import bp
 
 staff_required = role_required(*STAFF_ROLES)
 instructor_required = role_required("instructor")
@@ -45,3 +46,9 @@ def send_task(name: str, args: list) -> bool:
 
 def send_grades(ids: list[int]) -> int:
     return sum(1 for i in ids if sender().send(i))
+
+
+@bp.app_template_global("audit_names")
+def _audit_names(log) -> dict[int, tuple[str, str]]:
+    # a global, not a context value: the audit table is an imported macro. It names the student an entry is on.
+    return audit.student_names(get_session(), log)

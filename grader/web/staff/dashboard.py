@@ -60,7 +60,7 @@ def assignment(assignment_id: str):
 
     def sort_url(key: str) -> str:
         # the sorted column flips; another starts high to low, except names
-        desc = (not args["desc"]) if key == args["sort"] else key != "name"
+        desc = (not args["desc"]) if key == args["sort"] else key not in ("name", "username")
         params = {k: v for k, v in (("q", args["q"]), ("show", args["show"]), ("diagnosis", args["diagnosis"])) if v
                   and v != "all"}
         return url_for("staff.assignment", assignment_id=a.id, sort=key, dir="desc" if desc else "asc", **params)

@@ -40,6 +40,9 @@ class SpecUploadForm(FlaskForm):
     text = TextAreaField(_("…or the spec as text"), validators=[Optional(), Length(max=200_000)])
     solution = FileField(_("solution.py (optional)"))
     mistakes = MultipleFileField(_("mistakes/*.py (optional, several)"))
+    data = MultipleFileField(_("Data files the spec names: .csv or .csv.gz (optional, several)"))
+    # what a refused upload received, sent back with the form so that the next try need not choose it again
+    kept = HiddenField()
 
 
 class SpecEditForm(FlaskForm):

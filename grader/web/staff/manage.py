@@ -6,12 +6,19 @@ Rules: a new assignment starts unpublished. Saving a changed spec of an unpublis
 (version + 1); of a published one, it becomes a draft that students do not see until "publish changes".
 The dry run grades the draft (else the spec) with the files uploaded beside it, else those in the assignments
 folder; it runs as the worker task DRY_RUN_TASK (the web never imports the sandbox) and writes its result
-into the database, which the page polls.
+into the database, which the page polls. Data files uploaded with a spec (CSV, gzip) are read as a folder
+beside it would be, and their text is stored inside the spec (grader.spec.bundle_text), as `grader assignments
+load` stores a folder's. A refused upload sends back what it received (Kept: the spec as text, the files) so
+that the next try changes only what was wrong.
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -25,7 +32,8 @@ from grader.models import Assignment, AssignmentFile, DryRun, Submission, utcnow
 from grader.service import audit, catalog
 from grader.source_text import MAX_SOURCE_BYTES
 from grader.task_names import DRY_RUN_TASK
-from grader.spec import SLUG, AssignmentSpec, SpecError, SpecProblem, check_spec, parse_spec, spec_hash
+from grader.spec import (MAX_CSV_BYTES, SLUG, AssignmentSpec, SpecError, SpecProblem, bundle_text, check_spec,
+                         parse_spec, spec_hash)
 from grader.web.db import get_session
 from grader.web.staff import bp
 from grader.web.staff.common import assignment_or_404, instructor_required, record, send_task
@@ -36,6 +44,8 @@ SPEC_NAME = "assignment.yaml"
 MAX_FILE_BYTES = MAX_SOURCE_BYTES  # a spec, a solution or a mistake: no larger than a student's script
 MAX_MISTAKES = 40
 _MISTAKE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,80}\.py$")
+_DATA_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,80}\.(csv|gz)$")
+MAX_DATA_FILES = 8
 
 
 @dataclass
@@ -50,10 +60,16 @@ def problems_of(records: list[SpecProblem]) -> list[Problem]:
     return [Problem(p.line, p.field or "", p.message) for p in records]
 
 
-def validate(text: str, assignment_id: str | None = None, train: bool = True
+def validate(text: str, assignment_id: str | None = None, train: bool = True, base_dir: Path | None = None
              ) -> tuple[AssignmentSpec | None, list[Problem]]:
     """The spec, or its problems. A spec coming in (`train`) is also checked by training the reference once;
-    a draft that came in that way is only parsed when it is published."""
+    a draft that came in that way is only parsed when it is published. Its data files are in `base_dir` (an
+    upload's), else in the assignments folder's folder of its id."""
+    if base_dir is not None:
+        try:
+            return (check_spec if train else parse_spec)(text, SPEC_NAME, base_dir=base_dir), []
+        except SpecError as exc:
+            return None, problems_of(exc.problems)
     folder = Path(current_app.config["GRADER"].assignments_dir)
     base = folder / assignment_id if assignment_id and SLUG.match(assignment_id) else None
     try:
@@ -68,7 +84,11 @@ def validate(text: str, assignment_id: str | None = None, train: bool = True
 
 def _read_upload(storage, what: str) -> tuple[str | None, str | None]:
     """(text, None) or (None, a sentence saying what is wrong)."""
-    data = storage.stream.read(MAX_FILE_BYTES + 1)
+    return _text_of(storage.stream.read(MAX_FILE_BYTES + 1), what)
+
+
+def _text_of(data: bytes, what: str) -> tuple[str | None, str | None]:
+    """An uploaded file's text, or (None, a sentence saying what is wrong)."""
     if len(data) > MAX_FILE_BYTES:
         return None, _("%(what)s is larger than %(kb)s KB.", what=what, kb=MAX_FILE_BYTES // 1024)
     try:
@@ -111,9 +131,12 @@ def manage():
 
 
 def render_manage(form: SpecUploadForm, problems: list[Problem] | None = None, text: str = "", error: str = "",
-                  status: int = 200):
+                  status: int = 200, kept: "Kept | None" = None):
     rows = get_session().scalars(sa.select(Assignment).order_by(Assignment.id)).all()
+    if kept is not None:  # a refused upload: the form comes back holding what it received
+        form.text.data, form.kept.data = kept.text, kept.encoded()
     return render_template("staff/manage.html", assignments=rows, form=form, problems=problems or [], error=error,
+                           kept=sorted(kept.files) if kept else [],
                            text_lines=text.split("\n") if problems else [],
                            bad_lines={p.line for p in problems or [] if p.line}), status
 
@@ -151,43 +174,107 @@ SAVED = {"created": N_("Saved as a new, unpublished assignment. Run the dry run,
          "unchanged": N_("Nothing changed: the spec is the one already saved.")}
 
 
+@dataclass
+class Kept:
+    """What an upload received: the spec's text and the files by name (solution.py, mistakes/N.py, data/N)."""
+
+    text: str = ""
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    def encoded(self) -> str:
+        return base64.b64encode(json.dumps({"text": self.text, "files": {
+            n: base64.b64encode(b).decode() for n, b in self.files.items()}}).encode()).decode()
+
+    @classmethod
+    def decoded(cls, value: str | None) -> "Kept":
+        """The form's `kept` field; nothing for a missing or mangled one (it came back through a browser, and
+        every file in it is checked again like a new one)."""
+        try:
+            raw = json.loads(base64.b64decode(value or "", validate=True) or b"{}")
+            return cls(str(raw.get("text", "")), {str(n): base64.b64decode(b) for n, b in raw.get("files", {}).items()})
+        except (ValueError, TypeError, AttributeError, binascii.Error):
+            return cls()
+
+
+def _received(form: SpecUploadForm, kept: Kept) -> tuple[Kept, str | None]:
+    """The spec's text and the files of this upload over those kept from the last one (a file of the same name
+    replaces the kept one), or a sentence saying what is wrong."""
+    got = Kept(kept.text, dict(kept.files))
+    pasted = (form.text.data or "").replace("\r\n", "\n")
+    if _has_file(form.spec.data):
+        if pasted.strip() and pasted != kept.text:  # the kept text was sent back in the text box: the file wins
+            got.text = pasted
+            return got, _("Upload assignment.yaml or paste it, not both.")
+        text, problem = _read_upload(form.spec.data, SPEC_NAME)
+        if problem:
+            return got, problem
+        got.text = text
+    else:
+        got.text = pasted
+    if _has_file(form.solution.data):
+        got.files["solution.py"] = form.solution.data.stream.read(MAX_FILE_BYTES + 1)
+    mistakes = [m for m in (form.mistakes.data or []) if _has_file(m)]
+    if len(mistakes) > MAX_MISTAKES:
+        return got, _("At most %(n)s mistake files at once.", n=MAX_MISTAKES)
+    for m in mistakes:
+        name = Path(m.filename.replace("\\", "/")).name
+        if not _MISTAKE_NAME.match(name):
+            return got, _("%(name)s: a mistake file needs a plain name ending in .py.", name=name)
+        got.files[f"mistakes/{name}"] = m.stream.read(MAX_FILE_BYTES + 1)
+    data = [d for d in (form.data.data or []) if _has_file(d)]
+    for d in data:
+        name = Path(d.filename.replace("\\", "/")).name
+        if not _DATA_NAME.match(name):
+            return got, _("%(name)s: a data file needs a plain name ending in .csv or .gz.", name=name)
+        got.files[f"data/{name}"] = d.stream.read(MAX_CSV_BYTES + 1)
+    if sum(n.startswith("data/") for n in got.files) > MAX_DATA_FILES:
+        return got, _("At most %(n)s data files.", n=MAX_DATA_FILES)
+    return got, None
+
+
+def _sources(files: dict[str, bytes]) -> tuple[dict[str, str], str | None]:
+    """The solution's and mistakes' text (the dry run's files), or a sentence saying what is wrong."""
+    sources = {}
+    for name, data in files.items():
+        if name.startswith("data/"):
+            if len(data) > MAX_CSV_BYTES:
+                return {}, _("%(what)s is larger than %(kb)s KB.", what=name[5:], kb=MAX_CSV_BYTES // 1024)
+            continue
+        text, problem = _text_of(data, name.removeprefix("mistakes/"))
+        if problem:
+            return {}, problem
+        sources[name] = text
+    return sources, None
+
+
 @bp.post("/manage")
 @instructor_required
 def upload():
     form = SpecUploadForm()
+    kept = Kept.decoded(form.kept.data)
     if not form.validate_on_submit():
-        return render_manage(form, error=_("The form was incomplete; please try again."), status=400)
-    if _has_file(form.spec.data) and (form.text.data or "").strip():
-        return render_manage(form, error=_("Upload assignment.yaml or paste it, not both."), status=400)
-    if _has_file(form.spec.data):
-        text, problem = _read_upload(form.spec.data, SPEC_NAME)
-        if problem:
-            return render_manage(form, error=problem, status=400)
+        return render_manage(form, error=_("The form was incomplete; please try again."), status=400, kept=kept)
+    got, problem = _received(form, kept)
+    if problem:
+        return render_manage(form, error=problem, status=400, kept=got)
+    if not got.text.strip():
+        return render_manage(form, error=_("Choose an assignment.yaml file or paste the spec."), status=400, kept=got)
+    files, problem = _sources(got.files)
+    if problem:
+        return render_manage(form, error=problem, status=400, kept=got)
+    data = {n.removeprefix("data/"): b for n, b in got.files.items() if n.startswith("data/")}
+    text = got.text
+    if data:  # read as a folder beside the spec would be, then stored inside it
+        with tempfile.TemporaryDirectory(prefix="grader-spec-") as folder:
+            for name, content in data.items():
+                (Path(folder) / name).write_bytes(content)
+            spec, problems = validate(text, base_dir=Path(folder))
+            if spec is not None:
+                text = bundle_text(text, Path(folder), SPEC_NAME)
     else:
-        text = (form.text.data or "").replace("\r\n", "\n")
-    if not text.strip():
-        return render_manage(form, error=_("Choose an assignment.yaml file or paste the spec."), status=400)
-    files: dict[str, str] = {}
-    if _has_file(form.solution.data):
-        source, problem = _read_upload(form.solution.data, "solution.py")
-        if problem:
-            return render_manage(form, error=problem, status=400)
-        files["solution.py"] = source
-    mistakes = [m for m in (form.mistakes.data or []) if _has_file(m)]
-    if len(mistakes) > MAX_MISTAKES:
-        return render_manage(form, error=_("At most %(n)s mistake files at once.", n=MAX_MISTAKES), status=400)
-    for m in mistakes:
-        name = Path(m.filename.replace("\\", "/")).name
-        if not _MISTAKE_NAME.match(name):
-            return render_manage(form, error=_("%(name)s: a mistake file needs a plain name ending in .py.",
-                                               name=name), status=400)
-        source, problem = _read_upload(m, name)
-        if problem:
-            return render_manage(form, error=problem, status=400)
-        files[f"mistakes/{name}"] = source
-    spec, problems = validate(text)
+        spec, problems = validate(text)
     if spec is None:
-        return render_manage(form, problems=problems, text=text, status=400)
+        return render_manage(form, problems=problems, text=text, status=400, kept=got)
     row, outcome = save_spec(text, spec, files or None)
     get_session().commit()
     flash(_(SAVED[outcome], version=row.version) if outcome == "updated" else _(SAVED[outcome]), "ok")

@@ -25,14 +25,24 @@ function localTimes() {
     document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
   }
   if (document.body.dataset.tzChosen) return;
-  // the page's language (the viewer's setting), not the browser's, so a page never mixes two languages
-  const fmt = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
-    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
-  });
+  // the page's language (the viewer's setting), not the browser's, so a page never mixes two languages; the
+  // server's format (grader/web/timezones.py: the medium date, 24-hour time, the zone as UTC+8), so a page
+  // never mixes two formats either
+  const lang = document.documentElement.lang || undefined;
+  const day = new Intl.DateTimeFormat(lang, {year: "numeric", month: "short", day: "numeric"});
+  const time = new Intl.DateTimeFormat(lang, {hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
   document.querySelectorAll("time[datetime]").forEach(function (el) {
     const when = new Date(el.getAttribute("datetime"));
-    if (!isNaN(when)) { el.textContent = fmt.format(when); el.title = zone; }
+    if (!isNaN(when)) { el.textContent = day.format(when) + " " + time.format(when) + " " + zoneLabel(when); el.title = zone; }
   });
+}
+
+// "UTC+8", "UTC−3:30", "UTC": the browser's offset at that moment, as the server writes it
+function zoneLabel(when) {
+  const minutes = -when.getTimezoneOffset();
+  if (minutes === 0) return "UTC";
+  const hours = Math.floor(Math.abs(minutes) / 60), rest = Math.abs(minutes) % 60;
+  return "UTC" + (minutes > 0 ? "+" : "\u2212") + hours + (rest ? ":" + String(rest).padStart(2, "0") : "");
 }
 
 // Upload: refuse what the server would refuse before sending it (the server checks again).
@@ -66,7 +76,9 @@ function liveStatus() {
   const started = Date.now();
   let failures = 0;
   function poll() {
-    const ask = url + (url.indexOf("?") < 0 ? "?" : "&") + "wait=25&known=" + encodeURIComponent(live.dataset.status);
+    const place = document.getElementById("queue-place");
+    let ask = url + (url.indexOf("?") < 0 ? "?" : "&") + "wait=25&known=" + encodeURIComponent(live.dataset.status);
+    if (place && place.dataset.place) ask += "&place=" + encodeURIComponent(place.dataset.place);
     fetch(ask, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (data) {
@@ -76,6 +88,11 @@ function liveStatus() {
         if (badge) {
           badge.textContent = data.status_label;
           badge.className = "status status-" + data.status;
+        }
+        if (place) {  // "3rd in the queue, about 2 s", until it starts
+          place.textContent = data.queue_note || "";
+          place.dataset.place = data.place || "";
+          place.classList.toggle("hidden", !data.queue_note);
         }
         if (data.final) {
           const part = live.closest("[data-live-part]");

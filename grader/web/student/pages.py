@@ -17,7 +17,7 @@ from grader.web.forms import UploadForm
 from grader.web.language import _, current_lang
 from grader.web.student import bp
 from grader.web.student.present import scores_of_user, shown_scores
-from grader.web.student.rules import deadline_for, description_of, refusal, spec_of, title_of
+from grader.web.student.rules import closed_sentence, deadline_for, description_of, refusal, spec_of, title_of
 
 
 def visible_assignment(assignment_id: str) -> Assignment:
@@ -54,8 +54,10 @@ def render_assignment(assignment: Assignment, form: UploadForm, error: str | Non
     recent = get_session().scalars(
         sa.select(Submission).where(Submission.user_id == current_user.id, Submission.assignment_id == assignment.id)
         .order_by(Submission.submitted_at.desc()).limit(5)).all()
+    win = window(spec.late, deadline_for(current_user.id, assignment))
+    closed = closed_sentence(assignment, win) if win.state == "closed" and not current_user.is_staff else None
     return render_template("student/assignment.html", assignment=assignment, spec=spec, form=form, error=error,
-                           win=window(spec.late, deadline_for(current_user.id, assignment)), recent=recent,
+                           win=win, closed=closed, recent=recent,
                            shown=shown_scores(recent, current_user.is_staff),
                            max_kb=current_app.config["GRADER"].max_upload_bytes // 1024,
                            max_bytes=current_app.config["GRADER"].max_upload_bytes,

@@ -90,7 +90,8 @@ def present(s: Submission, staff: bool) -> SubmissionView:
         view.checks.append(item)
     view.diagnosis_codes = seen.diagnoses
     view.diagnoses = [feedback(d.get("code", ""), d.get("params") or {}) for d in seen.diagnoses]
-    if view.series:
+    # a script that never ran (a syntax error, a crash before its first backward()) has no line of its own to plot
+    if view.series and (view.series.get("steps") or {}).get("student"):
         view.plots = [("loss", "loss")] + [(f"grad-{p}", p) for p in view.series.get("grads", {})]
     return view
 

@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from grader.config import Config
 from grader.models import Assignment, Submission, User, utcnow
-from grader.lateness import window
+from grader.lateness import Window, window
 from grader.service.deadlines import effective_deadline
 from grader.web.db import get_session
 from grader.spec import AssignmentSpec, SpecError, parse_spec
@@ -54,6 +54,16 @@ def deadline_for(user_id: int, assignment: Assignment) -> dt.datetime | None:
     return effective_deadline(get_session(), user_id, assignment)
 
 
+def closed_sentence(assignment: Assignment, win: Window) -> str:
+    """Why a closed assignment takes no more work (its page says it in place of the upload form)."""
+    days = spec_of(assignment).late.max_days
+    if not days:
+        return _("Submissions for this assignment closed at the deadline, %(when)s: it takes no late work. Ask "
+                 "your TA if you need an extension.", when=local(win.last_moment))
+    return _("Submissions for this assignment closed on %(when)s (the deadline plus %(days)s late days). Ask your "
+             "TA if you need an extension.", when=local(win.last_moment), days=days)
+
+
 def refusal(session: so.Session, user: User, assignment: Assignment, cfg: Config,
             now: dt.datetime | None = None) -> tuple[str, int] | None:
     """Why this student may not submit now, with the HTTP status to answer; None when they may."""
@@ -61,10 +71,7 @@ def refusal(session: so.Session, user: User, assignment: Assignment, cfg: Config
     if user.role == "student":
         win = window(spec_of(assignment).late, deadline_for(user.id, assignment), now)
         if win.state == "closed":
-            return (_("Submissions for this assignment closed on %(when)s (the deadline plus %(days)s late "
-                      "days). Ask your TA if you need an extension.",
-                      when=local(win.last_moment), days=spec_of(assignment).late.max_days),
-                    403)
+            return closed_sentence(assignment, win), 403
     # per assignment: a student finishing one homework is not held up by the one they submitted a minute ago
     last = session.scalar(sa.select(sa.func.max(Submission.submitted_at)).where(
         Submission.user_id == user.id, Submission.assignment_id == assignment.id))

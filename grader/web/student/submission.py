@@ -6,16 +6,18 @@ import time
 import sqlalchemy as sa
 from flask import Response, abort, jsonify, render_template, request
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from grader.models import Submission
 from grader.service.attempts import STDOUT_EXCERPT_CHARS
+from grader.service.queue import place_in_queue, position_in_queue
 from grader.web import plots
 from grader.web.db import database, get_session
 from grader.web.notebook_view import outputs_by_cell, shown_cells
 from grader.web.security import SVG_POLICY
 from grader.web.student import bp
 from grader.web.student.present import present
-from grader.web.language import current_lang, status_word
+from grader.web.language import current_lang, queue_note, status_word
 
 LONG_POLL_SECONDS = 25.0  # under the usual 30 s proxy read timeout
 LONG_POLL_STEP_SECONDS = 0.1
@@ -56,37 +58,45 @@ def owned_submission(submission_id: int) -> Submission:
 @login_required
 def submission(submission_id: int):
     view = present(owned_submission(submission_id), current_user.is_staff)
-    return render_template("student/submission.html", view=view, s=view.submission)
+    place = place_in_queue(get_session(), view.submission)
+    return render_template("student/submission.html", view=view, s=view.submission, place=place)
 
 
 @bp.get("/submissions/<int:submission_id>/status")
 @login_required
 def status(submission_id: int):
-    """The submission's status; with ?known=STATUS&wait=S, answers when the status differs from STATUS or
-    after S seconds (at most LONG_POLL_SECONDS): the page learns of a result as it is written."""
+    """The submission's status; with ?known=STATUS&wait=S, answers when the status differs from STATUS (or, with
+    &place=N, its place in the queue differs from N) or after S seconds (at most LONG_POLL_SECONDS): the page
+    learns of a result as it is written, and of its way up the queue."""
     s = owned_submission(submission_id)
     known, wait = request.args.get("known"), request.args.get("wait", type=float)
     if known == s.status and wait and s.status in ("queued", "running"):
         get_session().rollback()  # hold no transaction (on SQLite: no write lock) while waiting
-        _wait_for_change(submission_id, known, min(max(wait, 0.0), LONG_POLL_SECONDS))
+        _wait_for_change(submission_id, known, request.args.get("place", type=int),
+                         min(max(wait, 0.0), LONG_POLL_SECONDS))
         s = owned_submission(submission_id)
     view = present(s, current_user.is_staff)
     shown = view.score  # grader.visibility: never a closed check's points
+    place = place_in_queue(get_session(), s)
     body = {"id": s.id, "status": s.status, "status_label": status_word(s.status), "final": view.final,
             "score": shown.points if shown else None, "max_score": shown.max_points if shown else None,
-            "points_not_shown": shown.not_shown if shown else None, "html": None}
+            "points_not_shown": shown.not_shown if shown else None, "html": None,
+            "place": place.position if place else None, "queue_note": queue_note(place)}
     if view.final:
         body["html"] = render_template("student/_results.html", view=view, s=s)
     return jsonify(body)
 
 
-def _wait_for_change(submission_id: int, known: str, seconds: float) -> None:
-    """Return when the submission's status is no longer `known`, or after `seconds`; each look is its own short
-    transaction."""
+def _wait_for_change(submission_id: int, known: str, known_place: int | None, seconds: float) -> None:
+    """Return when the submission's status is no longer `known` (or its place in the queue no longer
+    `known_place`), or after `seconds`; each look is its own short transaction."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         with database().session() as session:
-            if session.scalar(sa.select(Submission.status).where(Submission.id == submission_id)) != known:
+            s = session.get(Submission, submission_id)
+            if s is None or s.status != known:
+                return
+            if known_place is not None and s.status == "queued" and position_in_queue(session, s) != known_place:
                 return
         time.sleep(LONG_POLL_STEP_SECONDS)
 
@@ -109,6 +119,20 @@ def output(submission_id: int):
     return response
 
 
+def _plot_svg(view, name: str) -> bytes | None:
+    s = view.submission
+    return plots.render_cached(s.id, s.finished_at.isoformat() if s.finished_at else "", name, view.series,
+                               current_lang())
+
+
+@bp.app_template_global()
+def inline_plot(view, name: str) -> Markup:
+    """A plot inside the page (and inside the live status's results), so it arrives with the score, not in a
+    second round of requests. grader.web.plots writes it from escaped text and numbers only."""
+    svg = _plot_svg(view, name) if view.series and name in dict(view.plots) else None
+    return Markup(svg.decode()) if svg else Markup()
+
+
 @bp.get("/submissions/<int:submission_id>/plots/<name>.svg")
 @login_required
 def plot(submission_id: int, name: str):
@@ -116,11 +140,10 @@ def plot(submission_id: int, name: str):
     view = present(s, current_user.is_staff)
     if not view.series or name not in dict(view.plots):
         abort(404)
-    svg = plots.render_cached(s.id, s.finished_at.isoformat() if s.finished_at else "", name, view.series,
-                              current_lang())
+    svg = _plot_svg(view, name)
     if svg is None:
         abort(404)
-    response = Response(svg, mimetype="image/svg+xml")
+    response = Response(b'<?xml version="1.0" encoding="utf-8"?>\n' + svg, mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = SVG_POLICY
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
