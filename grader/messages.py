@@ -153,8 +153,8 @@ MESSAGES: dict[str, str] = {
                                   "for {expected_optimizer} with lr {expected_lr}."),
     "mistake.weight_decay": N_("You use {optimizer} with weight_decay {weight_decay}; the assignment asks for "
                                "weight_decay {expected}."),
-    "mistake.per_sample_updates": N_("You update after every sample (stochastic gradient descent); this assignment "
-                                   "updates once per epoch, with the gradient over all {expected} samples."),
+    "mistake.per_sample_updates": N_("You update after every sample (stochastic gradient descent, batches of 1); "
+                                   "this assignment updates once per epoch, on one batch of all {expected} samples."),
     "mistake.batch_size": N_("Your batches hold {got} of the {samples} samples; the assignment's batch holds "
                            "{expected}."),
     "mistake.own_data": N_("Your data has {samples} samples ({matched} of them the assignment's); the "

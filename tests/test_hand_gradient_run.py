@@ -94,8 +94,8 @@ def test_an_update_per_sample_by_hand_is_a_batch_deviation_with_the_epochs_right
     _, _, _, diagnoses = grade(sandbox, "for epoch in range(100):\n"
                                         "    for x, y in zip(x_data, y_data):\n"
                                         "        w -= 0.01 * gradient([x], [y])\n")
-    assert diagnoses == ["You update after every sample (stochastic gradient descent); this assignment updates "
-                         "once per epoch, with the gradient over all 3 samples."]
+    assert diagnoses == ["You update after every sample (stochastic gradient descent, batches of 1); this "
+                         "assignment updates once per epoch, on one batch of all 3 samples."]
 
 
 def test_climbing_the_gradient_by_hand_is_named(sandbox):
