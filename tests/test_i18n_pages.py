@@ -57,7 +57,7 @@ class Walk:
             shown = " ".join(str(body.get(k) or "") for k in ("error", "status_label", "html"))
         else:
             shown = response.get_data(as_text=True)
-        words = english_words(shown, self.data)
+        words = english_words(shown, self.data) + half_width_colons(shown)
         if words:
             self.left[label] = words
         return shown
@@ -80,6 +80,17 @@ def english_words(page: str, data: list[str] = ()) -> list[str]:
         text = text.replace(item, " ")
     text = CODE.sub(" ", text)
     return sorted({w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in ALLOWED})
+
+
+def half_width_colons(page: str) -> list[str]:
+    """Labels a Chinese page ends with ": " instead of "：" (code and the instructor's text aside)."""
+    page = re.sub(r"<(pre|code|script|style|textarea)\b.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r'<div class="description">.*?</div>', " ", page, flags=re.S)
+    page = re.sub(r'<table class="list codes">.*?</table>', " ", page, flags=re.S)
+    page = re.sub(r'<tr class="problem".*?</tr>', " ", page, flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    # after a Chinese word, or its number ("第 3 行: "); a colon after data ("OSError: ...") is the data's own
+    return [f"half-width colon after {m.group(1)!r}" for m in re.finditer(r"([\u4e00-\u9fff）」]+ ?#?\d*) ?: ", text)]
 
 
 def client_of(app, name: str):
