@@ -112,9 +112,11 @@ def test_parameter_and_seed_errors_name_file_line_and_field(tmp_path, old, new, 
 @pytest.mark.parametrize("old, new, expected", [
     ("batch: 2", "batch: 0", "training.batch: expected per-sample, full or a mini-batch size"),
     ("batch: 2", "batch: mini", "training.batch: expected one of 'per-sample' or 'full', got 'mini'"),
-    ("optimizer: adam", "optimizer: rmsprop", "training.optimizer: expected one of 'sgd' or 'adam', got 'rmsprop'"),
+    ("optimizer: adam", "optimizer: lbfgs", "training.optimizer: expected one of sgd, adam, adamw, adagrad, rmsprop, "
+     "adamax, rprop (torch.optim's names in lower case), got 'lbfgs'"),
     ("optimizer: adam", "optimizer: adam, momentum: 0.9", "training: momentum belongs to optimizer: sgd"),
-    ("optimizer: adam", "optimizer: sgd, betas: [0.5, 0.9]", "training: betas and eps belong to optimizer: adam"),
+    ("optimizer: adam", "optimizer: sgd, betas: [0.5, 0.9]", "training: betas belong to optimizer: adam, adamw or adamax"),
+    ("optimizer: adam", "optimizer: sgd, eps: 1.0e-6", "training: eps belongs to optimizer: adam, adamw, adamax or rmsprop"),
     ("optimizer: adam", "optimizer: adam, betas: [0.5]", "training.betas: needs at least 2 items, got 1"),
     ("optimizer: adam", "optimizer: adam, betas: [0.5, 1.5]", "training.betas: each beta must be at least 0 and below 1"),
     ("optimizer: adam", "optimizer: sgd, momentum: 1.0", "training.momentum: must be less than 1, got 1.0"),
