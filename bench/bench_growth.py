@@ -65,28 +65,6 @@ def _cases(tmp: Path) -> list[tuple[str, Path, str]]:
     return cases
 
 
-def _phases(spec, source: str, box) -> dict[str, float]:
-    """One grading, timed by phase (seconds) plus the outcome's size (bytes) and the score's share."""
-    from grader.expected import expected_for
-    from grader.plan import build_plan
-    from grader.scoring import score
-    from worker.grading import limits_for, report_from
-    from worker.sandbox import Job
-
-    limits = limits_for(spec)
-    t0 = time.perf_counter()
-    result = box.run(Job(source=source, plan=build_plan(spec)), limits)
-    t1 = time.perf_counter()
-    report = report_from(result, limits)
-    t2 = time.perf_counter()
-    expected = expected_for(spec, report)
-    t3 = time.perf_counter()
-    graded = score(spec, expected, report)
-    t4 = time.perf_counter()
-    return {"graded": t4 - t0, "sandbox": t1 - t0, "parse": t2 - t1, "expected": t3 - t2, "score": t4 - t3,
-            "bytes": len(result.outcome_raw or b""), "share": graded.score / graded.max_score}
-
-
 def _reference_cost(spec, source: str, box) -> tuple[float, float]:
     """The expected values of an `init: student` spec for one student: cold (cache cleared), then warm."""
     from grader.expected import _expected_cached, expected_for
@@ -111,6 +89,7 @@ def _reference_cost(spec, source: str, box) -> tuple[float, float]:
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
+    from bench import graded_in_phases
     from grader.spec import load_spec
     from worker.sandbox import get_sandbox
 
@@ -120,8 +99,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for label, spec_path, source in _cases(Path(tmp)):
                 spec = load_spec(spec_path)
-                _phases(spec, source, box)  # warm-up: the fork server and the expected-values cache
-                runs = [_phases(spec, source, box) for _ in range(RUNS)]
+                graded_in_phases(spec, source, box)  # warm-up: the fork server and the expected-values cache
+                runs = [graded_in_phases(spec, source, box) for _ in range(RUNS)]
                 rows.append((label, {k: statistics.median(r[k] for r in runs) for k in runs[0]}))
                 if spec.model.student_init and runs[0]["share"] == 1.0:  # a reference for this script's model
                     reference.append((label, *_reference_cost(spec, source, box)))

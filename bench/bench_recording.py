@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,35 +17,24 @@ RUNS = 40
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from grader.expected import expected_for
-    from grader.plan import build_plan
-    from grader.scoring import score
+    from bench import graded_in_phases
     from grader.spec import load_spec
-    from worker.grading import grade_source, limits_for, report_from
-    from worker.sandbox import Job, get_sandbox
+    from worker.grading import grade_source
+    from worker.sandbox import get_sandbox
 
     folder = ROOT / "assignments" / "backprop-quadratic"
     spec, source = load_spec(folder / "assignment.yaml"), (folder / "solution.py").read_text()
-    job, limits = Job(source=source, plan=build_plan(spec)), limits_for(spec)
     box = get_sandbox("forkserver")
     phases: dict[str, list[float]] = {"graded": [], "sandbox": [], "parse": [], "expected": [], "score": []}
     size = 0
     try:
         grade_source(spec, source, box)  # warm-up: starts the fork server, caches the spec's expected values
         for _ in range(RUNS):
-            t0 = time.perf_counter()
-            result = box.run(job, limits)
-            t1 = time.perf_counter()
-            report = report_from(result, limits)
-            t2 = time.perf_counter()
-            expected = expected_for(spec, report)
-            t3 = time.perf_counter()
-            graded = score(spec, expected, report)
-            t4 = time.perf_counter()
-            assert graded.score == graded.max_score, graded.score
-            size = len(result.outcome_raw or b"")
-            for name, seconds in zip(phases, (t4 - t0, t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
-                phases[name].append(seconds)
+            timed = graded_in_phases(spec, source, box)
+            assert timed["share"] == 1.0, timed["share"]
+            size = timed["bytes"]
+            for name in phases:
+                phases[name].append(timed[name])
     finally:
         box.close()
     p50 = {name: statistics.median(times) * 1000 for name, times in phases.items()}

@@ -144,10 +144,7 @@ def _supervise(init_pid: int, kill_fd: int, backstop: float, proc: int) -> dict:
     pidfd = os.pidfd_open(init_pid)
     ready, _, _ = select.select([pidfd, kill_fd], [], [], min(backstop, privileges.LONG_JOB_SECONDS))
     if not ready:
-        try:
-            privileges.demote_job(init_pid, proc)
-        except OSError:  # /proc unreadable: the job only keeps its own priority
-            pass
+        privileges.demote_job(init_pid, proc)  # a /proc it cannot read demotes nothing: it never raises
         ready, _, _ = select.select([pidfd, kill_fd], [], [], max(0.0, backstop - privileges.LONG_JOB_SECONDS))
     killed = None
     if pidfd not in ready:
