@@ -266,3 +266,11 @@ def test_the_migration_rewrites_english_rows_into_codes(sqlite_url):
                         said("selfcheck.mistake_not_caught", code="mistake.no_zero_grad",
                              found=said("selfcheck.no_diagnosis")), None]
     assert all(is_message(p) for p in result["problems"] + problems[:2])
+
+
+def test_plain_text_writes_a_score_one_way():
+    """grader.wording.points: the CLI's reports, the staff's flashes, the histogram's bars and the CSVs."""
+    from grader.wording import number, points
+
+    assert [points(v) for v in (100.0, 40.1, 0, 33.33333333, 45.08)] == ["100", "40.1", "0", "33.3333", "45.08"]
+    assert number(0.1234567) == "0.123457" and number(None) == "—"  # feedback's numbers: their own rule
