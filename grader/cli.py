@@ -94,7 +94,8 @@ def result_text(result: GradeResult, title: str, path: str, lang: str = "en") ->
     lines = [f"{path} — {title}", cli_report.score_line(lang, result.score, result.max_score, result.late_penalty)]
     for c in result.checks:
         mark, hidden = cli_report.check_mark(lang, c.passed), cli_report.hidden_note(lang, c.visibility)
-        lines.append(f"  {mark}  {c.id:<14} {points(c.points):>6}/{points(c.max_points):<4} {c.message.render(lang)}{hidden}")
+        earned = f"{points(c.points):>6}/{points(c.max_points):<4}"
+        lines.append(f"  {mark}  {c.id:<14} {earned} {c.message.render(lang)}{hidden}")
     if result.diagnoses:
         lines.append(cli_report.diagnosis_heading(lang))
         lines += [f"  - {d.render(lang)}" for d in result.diagnoses]

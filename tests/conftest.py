@@ -1,8 +1,9 @@
 """Every shared fixture of the suite (test modules import helpers by name, never fixtures).
 
 - Sandboxes: `sandbox`, the real fork server running worker/harness.py, started once for the whole session
-  and shared by every module that grades scripts (`task_runtime` points worker.tasks' runtime at it); `forkserver_sandbox` and `bwrap_sandbox`, one each per
-  session, running tests/sandbox_fake_harness.py (a stand-in whose behaviour the sandbox tests control).
+  and shared by every module that grades scripts (`task_runtime` points worker.tasks' runtime at it);
+  `forkserver_sandbox` and `bwrap_sandbox`, one each per session, running tests/sandbox_fake_harness.py (a
+  stand-in whose behaviour the sandbox tests control).
   The hostile suite starts its own fork server: it must start after the suite has planted secrets in the
   environment, and it counts that server's restarts.
 - Services (tests/service_helpers.py): a PostgreSQL cluster per session and a database per test, Redis per

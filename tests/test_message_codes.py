@@ -150,7 +150,7 @@ def test_no_code_path_that_renders_reads_english_back():
 
 
 def literal_patterns() -> list[tuple[str, str]]:
-    """(where, pattern) of every regular expression grader/ and worker/ write as a literal (re.compile, re.search…)."""
+    """(where, pattern) of every regular expression grader/ and worker/ write as a literal (re.compile, …)."""
     found = []
     for path in SOURCES:
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
