@@ -21,6 +21,7 @@ from grader.service import commands as service_commands
 from grader.spec import SpecError, find_spec, load_spec
 from grader.submissions import SubmissionError, Upload, accept_notebook, read_source, script_name
 from grader.notebook import cell_outputs, is_notebook_name
+from grader.wording import points
 from worker.grading import grade_upload, script_grader
 from worker.sandbox import SandboxUnavailable, get_sandbox
 
@@ -93,7 +94,8 @@ def result_text(result: GradeResult, title: str, path: str, lang: str = "en") ->
     lines = [f"{path} — {title}", cli_report.score_line(lang, result.score, result.max_score, result.late_penalty)]
     for c in result.checks:
         mark, hidden = cli_report.check_mark(lang, c.passed), cli_report.hidden_note(lang, c.visibility)
-        lines.append(f"  {mark}  {c.id:<14} {c.points:>6g}/{c.max_points:<4g} {c.message.render(lang)}{hidden}")
+        earned = f"{points(c.points):>6}/{points(c.max_points):<4}"
+        lines.append(f"  {mark}  {c.id:<14} {earned} {c.message.render(lang)}{hidden}")
     if result.diagnoses:
         lines.append(cli_report.diagnosis_heading(lang))
         lines += [f"  - {d.render(lang)}" for d in result.diagnoses]
