@@ -15,10 +15,11 @@ from grader import cli_report
 from grader.cli_submit import submit as submit_command
 from grader.config import database_url_in
 from grader.i18n import N_, gettext
+from grader.messages import said
 from grader.scoring import GradeResult
 from grader.selfcheck import check_assignments
 from grader.service import commands as service_commands
-from grader.spec import SpecError, find_spec, load_spec
+from grader.spec import SpecError, SpecProblem, find_spec, load_spec
 from grader.submissions import SubmissionError, Upload, accept_notebook, read_source, script_name
 from grader.notebook import cell_outputs, is_notebook_name
 from grader.wording import points
@@ -116,7 +117,7 @@ def grade(paths: tuple[str, ...], assignment_id: str, assignments_dir: str, as_j
     try:
         spec = load_spec(find_spec(assignments_dir, assignment_id))
     except SpecError as exc:
-        raise UsageProblem(str(exc)) from None
+        raise UsageProblem("\n".join(exc.text_lines(lang))) from None
     files = _collect(paths)
     if not files:
         raise UsageProblem(gettext(lang, N_("no .py or .ipynb files to grade")))
@@ -177,18 +178,20 @@ def assignments() -> None:
 @assignments.command("check")
 @click.argument("directory", type=click.Path())
 @click.option("--sandbox", type=click.Choice(SANDBOXES), default="forkserver", show_default=True)
-def assignments_check(directory: str, sandbox: str) -> None:
+@cli_report.lang_option
+def assignments_check(directory: str, sandbox: str, lang: str | None) -> None:
     """Validate every spec under DIRECTORY; grade each solution (full marks) and mistake (less, with its diagnosis)."""
+    lang = lang or cli_report.language_from_env()
     if not Path(directory).is_dir():
-        raise UsageProblem(f"{directory}: not a folder")
+        raise UsageProblem(SpecProblem(directory, None, None, said("spec.not_a_folder")).text(lang))
     try:
         box = get_sandbox(sandbox)
     except SandboxUnavailable as exc:
         raise UsageProblem(str(exc)) from None
     try:
-        problems = check_assignments(Path(directory), script_grader(box), echo=click.echo)
+        problems = check_assignments(Path(directory), script_grader(box), echo=click.echo, lang=lang)
     except SandboxUnavailable as exc:
-        raise UsageProblem(f"the sandbox failed: {exc}") from None
+        raise UsageProblem(gettext(lang, N_("the sandbox failed: %(error)s"), error=exc)) from None
     finally:
         box.close()
     if problems:

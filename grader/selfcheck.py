@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from grader.i18n import DEFAULT_LANGUAGE
+from grader.i18n import DEFAULT_LANGUAGE, N_, gettext
 from grader.messages import render, said
 from grader.scoring import GradeResult
-from grader.spec import SPEC_FILENAME, AssignmentSpec, SpecError, load_spec
+from grader.spec import SPEC_FILENAME, AssignmentSpec, SpecError, SpecProblem, load_spec
 
 # (spec, source, the file's name) → its grade, on time: how a self-check runs one script
 GradeScript = Callable[[AssignmentSpec, str, str], GradeResult]
@@ -103,23 +103,25 @@ def check_sources(spec: AssignmentSpec, solution: str | None, mistakes: list[tup
     return files
 
 
-def check_assignments(directory: Path, grade: GradeScript, echo: Callable[[str], None] = print) -> list[str]:
-    """Problems found, one line each; an empty list means every assignment is sound."""
+def check_assignments(directory: Path, grade: GradeScript, echo: Callable[[str], None] = print,
+                      lang: str = DEFAULT_LANGUAGE) -> list[str]:
+    """Problems found, one line each, in `lang`; an empty list means every assignment is sound."""
     problems: list[str] = []
     paths = spec_paths(directory)
     if not paths:
-        return [f"{directory}: no */{SPEC_FILENAME} found"]
+        return [SpecProblem(str(directory), None, None, said("spec.no_specs")).text(lang)]
     for path in paths:
         try:
             spec = load_spec(path)
         except SpecError as exc:
-            problems += exc.lines
+            problems += exc.text_lines(lang)
             continue
         folder = path.parent
         solution = folder / "solution.py"
         mistakes = [(m.name, m.read_text("utf-8")) for m in sorted((folder / "mistakes").glob("*.py"))]
         files = check_sources(spec, solution.read_text("utf-8") if solution.is_file() else None, mistakes, grade)
-        problems += [line for f in files for line in f.problem_lines(DEFAULT_LANGUAGE, where=f"{folder}/")]
+        problems += [line for f in files for line in f.problem_lines(lang, where=f"{folder}/")]
         caught = sum(1 for f in files if f.kind == "mistake" and f.ok)
-        echo(f"{spec.id}: spec valid; solution checked; {caught}/{len(mistakes)} mistakes caught")
+        echo(gettext(lang, N_("%(id)s: spec valid; solution checked; %(caught)s/%(mistakes)s mistakes caught"),
+                     id=spec.id, caught=caught, mistakes=len(mistakes)))
     return problems

@@ -21,10 +21,11 @@ from grader.outcome import HARNESS_CODES, OTHER_SIGNAL, SIGNAL_REASONS, RunNote
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted(p for folder in ("grader", "worker") for p in (ROOT / folder).rglob("*.py"))
 FAMILIES = ("runs", "gradients", "trace", "final_params", "predictions", "function", "accuracy", "check", "mistake",
-            "note", "reason", "value", "signal", "outcome", "harness", "selfcheck", "dry_run", "failure", "names", "training")
+            "note", "reason", "value", "signal", "outcome", "harness", "selfcheck", "dry_run", "failure", "names", "training",
+            "spec")
 CODE = re.compile(rf"^(?:{'|'.join(FAMILIES)})\.[a-z_]+$")
 # calls whose first argument is a message code and whose other arguments (a dict, or keywords) are its parameters
-MAKERS = {"Message", "said", "Refusal", "OutcomeError"}
+MAKERS = {"Message", "said", "Refusal", "OutcomeError", "refused"}
 OTHER_LANGUAGES = [lang for lang in LANGUAGES if lang != "en"]
 
 

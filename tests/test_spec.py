@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.messages import said
 from grader.spec import (
     MAX_SPEC_BYTES,
     MAX_YAML_DEPTH,
@@ -161,17 +162,20 @@ def test_parse_spec_names_its_source(tmp_path):
     assert caught.value.lines == [f"<spec>:{L_LR}: training.lr: expected a number, got 'fast'"]
 
 
-def test_a_spec_error_carries_each_problem_as_file_line_field_and_message():
+def test_a_spec_error_carries_each_problem_as_file_line_field_and_a_message_code():
     with pytest.raises(SpecError) as caught:
         parse_spec(edit(("lr: 0.01", "lr: fast"), ("epochs: 100", "epochs: -1")), "assignment.yaml")
     assert caught.value.problems == [
-        SpecProblem("assignment.yaml", L_LR, "training.lr", "expected a number, got 'fast'"),
-        SpecProblem("assignment.yaml", L_EPOCHS, "training.epochs", "must be at least 1, got -1")]
+        SpecProblem("assignment.yaml", L_LR, "training.lr", said("spec.expected_number", got="'fast'")),
+        SpecProblem("assignment.yaml", L_EPOCHS, "training.epochs", said("spec.at_least", bound=1, got="-1"))]
+    assert [p.problem() for p in caught.value.problems] == ["expected a number, got 'fast'",
+                                                            "must be at least 1, got -1"]
     assert str(caught.value) == "\n".join(caught.value.lines)  # the readable lines, as before
+    assert caught.value.text_lines("zh") != caught.value.lines  # ... and in the reader's language
     with pytest.raises(SpecError) as caught:
         parse_spec("[1, 2]", "assignment.yaml")
-    assert caught.value.problems == [SpecProblem("assignment.yaml", 1, None, "the spec must be a mapping of keys "
-                                                                           "(id, title, model, ...)")]
+    assert caught.value.problems == [SpecProblem("assignment.yaml", 1, None, said("spec.not_mapping"))]
+    assert caught.value.lines == ["assignment.yaml:1: the spec must be a mapping of keys (id, title, model, ...)"]
 
 
 def test_the_spec_hash_follows_the_text():

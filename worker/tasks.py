@@ -17,7 +17,6 @@ import os
 import random
 import threading
 import time
-from dataclasses import asdict
 
 import sqlalchemy as sa
 from celery.exceptions import SoftTimeLimitExceeded
@@ -304,7 +303,7 @@ def dry_run(self, dry_run_id: int) -> str:
         status = "done"
     except SpecError as exc:
         # the spec's own problems as records (file, line, field, problem), as the spec pages show them
-        result, status = {"ok": False, "problems": [], "spec_problems": [asdict(p) for p in exc.problems],
+        result, status = {"ok": False, "problems": [], "spec_problems": [p.as_dict() for p in exc.problems],
                           "files": []}, "done"
     except (SandboxUnavailable, OSError, SoftTimeLimitExceeded) as exc:
         runtime.reset_sandbox()

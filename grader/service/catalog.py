@@ -13,8 +13,10 @@ from pathlib import Path
 
 import sqlalchemy.orm as so
 
+from grader.messages import said
 from grader.models import Assignment, utcnow
-from grader.spec import SPEC_FILENAME, AssignmentSpec, SpecError, bundle_spec, load_spec, parse_spec, spec_hash
+from grader.spec import (SPEC_FILENAME, AssignmentSpec, SpecError, SpecProblem, bundle_spec, load_spec, parse_spec,
+                         spec_hash)
 
 
 @dataclass
@@ -27,11 +29,11 @@ class LoadReport:
 def read_specs(directory: Path) -> list[tuple[str, str]]:
     """(id, YAML text) of every valid spec under directory; SpecError listing every problem otherwise."""
     if not directory.is_dir():
-        raise SpecError([f"{directory}: not a folder"])
+        raise SpecError([SpecProblem(str(directory), None, None, said("spec.not_a_folder"))])
     single = directory / SPEC_FILENAME
     paths = [single] if single.is_file() else sorted(directory.glob(f"*/{SPEC_FILENAME}"))
     if not paths:
-        raise SpecError([f"{directory}: no */assignment.yaml found"])
+        raise SpecError([SpecProblem(str(directory), None, None, said("spec.no_specs"))])
     found, errors = [], []
     for path in paths:
         try:

@@ -18,7 +18,8 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 
-from grader.spec.schema import Strict, describe
+from grader.messages import render, said
+from grader.spec.schema import Strict, describe, refused
 
 MAX_CSV_BYTES = 200 * 1024
 MAX_ROWS = 100_000
@@ -28,10 +29,11 @@ MAX_ALIAS_UP = 2  # `../../dataset/x.csv` at most: the harness nests the working
 
 
 class CsvProblem(ValueError):
-    """A data block that cannot be loaded: where (field path), and why."""
+    """A data block that cannot be loaded: where (field path), and why (a message, grader.messages.said)."""
 
-    def __init__(self, path: tuple, field: str | None, message: str = "", validation: ValidationError | None = None):
-        super().__init__(message)
+    def __init__(self, path: tuple, field: str | None, message: dict | None = None,
+                 validation: ValidationError | None = None):
+        super().__init__(render(message["code"], message["params"]) if message else str(validation))
         self.path, self.field, self.message, self.validation = path, field, message, validation
 
 
@@ -48,7 +50,7 @@ class CsvSource(Strict):
     @classmethod
     def _plain_name(cls, name: str) -> str:
         if not FILE_NAME.match(name) or ".." in name:
-            raise ValueError(f"expected a plain file name next to the spec, like diabetes.csv, got {describe(name)}")
+            raise refused("spec.csv_name", got=describe(name))
         return name
 
     @field_validator("aliases")
@@ -60,29 +62,28 @@ class CsvSource(Strict):
     @classmethod
     def _columns(cls, value: int | list[int]) -> int | list[int]:
         if isinstance(value, list) and (len(value) != 2 or not 0 <= value[0] < value[1]):
-            raise ValueError(f"expected a column or a range [start, stop) of columns, like [0, 8], got {value}")
+            raise refused("spec.csv_columns", got=str(value))
         if isinstance(value, int) and value < 0:
-            raise ValueError(f"a column number starts at 0, got {value}")
+            raise refused("spec.csv_column_negative", got=value)
         return value
 
     @field_validator("delimiter")
     @classmethod
     def _delimiter(cls, value: str) -> str:
         if value in "0123456789.-+eE\n\r\"'":
-            raise ValueError(f"{value!r} cannot separate numbers")
+            raise refused("spec.csv_delimiter", delimiter=repr(value))
         return value
 
 
 def alias_path(alias: str) -> str:
-    """`alias` as the normalised relative path the harness writes (`./data/d.csv` → `data/d.csv`); ValueError
+    """`alias` as the normalised relative path the harness writes (`./data/d.csv` → `data/d.csv`); a refusal
     for an absolute path, `..` past MAX_ALIAS_UP or anywhere but the start, or a part that is not a plain name."""
     path = posixpath.normpath(alias) if isinstance(alias, str) and alias else ""
     parts = path.split("/")
     up = next((i for i, part in enumerate(parts) if part != ".."), len(parts))
     if (alias.startswith("/") or up > MAX_ALIAS_UP or up == len(parts)
             or not all(FILE_NAME.match(part) and part != ".." for part in parts[up:])):
-        raise ValueError(f"expected a relative path like ../dataset/diabetes.csv.gz (at most {MAX_ALIAS_UP} "
-                         f"levels up, plain names), got {describe(alias)}")
+        raise refused("spec.alias_path", up=MAX_ALIAS_UP, got=describe(alias))
     return path
 
 
@@ -117,8 +118,8 @@ def load_csv(block: dict, base_dir: Path | None, where: tuple) -> dict:
         columns = getattr(source, field)
         stop = columns[1] if isinstance(columns, list) else columns + 1
         if stop > width:
-            raise CsvProblem(where, field, f"{source.csv} has {width} columns (0 to {width - 1}); "
-                                           f"{field} asks for columns up to {stop - 1}")
+            raise CsvProblem(where, field, said("spec.csv_too_few_columns", csv=source.csv, width=width,
+                                                last=width - 1, field=field, needed=stop - 1))
 
     def pick(row: list[float], columns: int | list[int]):
         return row[columns[0]:columns[1]] if isinstance(columns, list) else row[columns]
@@ -134,26 +135,25 @@ def read_text(name: str, base_dir: Path) -> str:
 
 def _read(name: str, base_dir: Path | None, where: tuple) -> str:
     if base_dir is None:
-        raise CsvProblem(where, "csv", f"{name} cannot be read: this spec was given without its folder "
-                                       f"(put the file's content under `text:`)")
+        raise CsvProblem(where, "csv", said("spec.csv_no_folder", csv=name))
     path = base_dir / name
     try:
         if path.is_symlink():  # it may point anywhere, and a refusal quotes the file's cells
-            raise CsvProblem(where, "csv", f"{name} is a symbolic link: put the file itself next to the spec")
+            raise CsvProblem(where, "csv", said("spec.csv_symlink", csv=name))
         if not path.is_file():
-            raise CsvProblem(where, "csv", f"no file {name} next to the spec")
+            raise CsvProblem(where, "csv", said("spec.csv_missing", csv=name))
         with path.open("rb") as file:
             raw = file.read(MAX_CSV_BYTES + 1)
     except OSError as exc:
-        raise CsvProblem(where, "csv", f"cannot read {name}: {exc.strerror or exc}") from None
+        raise CsvProblem(where, "csv", said("spec.csv_cannot_read", csv=name, error=str(exc.strerror or exc))) from None
     if name.endswith(".gz"):
         raw = _gunzipped(raw, name, where)
     if len(raw) > MAX_CSV_BYTES:
-        raise CsvProblem(where, "csv", f"{name} is larger than {MAX_CSV_BYTES // 1024} KB")
+        raise CsvProblem(where, "csv", said("spec.csv_too_large", csv=name, kb=MAX_CSV_BYTES // 1024))
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CsvProblem(where, "csv", f"{name} is not UTF-8 text (byte {exc.start})") from None
+        raise CsvProblem(where, "csv", said("spec.csv_not_text", csv=name, byte=exc.start)) from None
 
 
 def _gunzipped(raw: bytes, name: str, where: tuple) -> bytes:
@@ -162,7 +162,7 @@ def _gunzipped(raw: bytes, name: str, where: tuple) -> bytes:
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip header and trailer
         return inflater.decompress(raw, MAX_CSV_BYTES + 1)
     except zlib.error:
-        raise CsvProblem(where, "csv", f"{name} is not a gzip file (its name ends in .gz)") from None
+        raise CsvProblem(where, "csv", said("spec.csv_not_gzip", csv=name)) from None
 
 
 def _rows(text: str, source: CsvSource, where: tuple) -> list[list[float]]:
@@ -176,18 +176,18 @@ def _rows(text: str, source: CsvSource, where: tuple) -> list[list[float]]:
             try:
                 value = float(cell.strip())
             except ValueError:
-                raise CsvProblem(where, "csv", f"{source.csv} line {number}, column {column}: "
-                                               f"{describe(cell.strip())} is not a number") from None
+                raise CsvProblem(where, "csv", said("spec.csv_not_number", csv=source.csv, line=number,
+                                                    column=column, cell=describe(cell.strip()))) from None
             if not math.isfinite(value):
-                raise CsvProblem(where, "csv", f"{source.csv} line {number}, column {column}: "
-                                               f"{cell.strip()} is not a finite number")
+                raise CsvProblem(where, "csv", said("spec.csv_not_finite", csv=source.csv, line=number,
+                                                    column=column, cell=cell.strip()))
             row.append(value)
         if rows and len(row) != len(rows[0]):
-            raise CsvProblem(where, "csv", f"{source.csv} line {number} has {len(row)} columns, "
-                                           f"the lines before it {len(rows[0])}")
+            raise CsvProblem(where, "csv", said("spec.csv_ragged", csv=source.csv, line=number, columns=len(row),
+                                                before=len(rows[0])))
         rows.append(row)
         if len(rows) > MAX_ROWS:
-            raise CsvProblem(where, "csv", f"{source.csv} has more than {MAX_ROWS} rows")
+            raise CsvProblem(where, "csv", said("spec.csv_too_many_rows", csv=source.csv, rows=MAX_ROWS))
     if not rows:
-        raise CsvProblem(where, "csv", f"{source.csv} holds no rows of numbers")
+        raise CsvProblem(where, "csv", said("spec.csv_no_rows", csv=source.csv))
     return rows

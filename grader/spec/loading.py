@@ -13,12 +13,13 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from grader.messages import said
 from grader.spec.data_files import CsvProblem, read_text, resolve_data_files
 from grader.spec.problems import SpecError, SpecProblem, problem_at, validation_problems
 from grader.spec.schema import SLUG, AssignmentSpec
 from grader.spec.semantics import name_problems, raw_expression_problems
 from grader.spec.trial import model_problems, reference_problems
-from grader.spec.yaml_lines import FieldPath, LineLoader, field_lines, field_name, line_for
+from grader.spec.yaml_lines import FieldPath, LineLoader, YAMLRefusal, field_lines, field_name, line_for
 
 MAX_SPEC_BYTES = 256 * 1024
 SPEC_FILENAME = "assignment.yaml"
@@ -27,7 +28,7 @@ SPEC_FILENAME = "assignment.yaml"
 def _yaml(text: str, source: str):
     """The spec's root node and values; SpecError (with the line) when it is not YAML we accept."""
     if len(text.encode("utf-8", "replace")) > MAX_SPEC_BYTES:
-        raise SpecError([SpecProblem(source, None, None, f"the spec is larger than {MAX_SPEC_BYTES // 1024} KB")])
+        raise SpecError([SpecProblem(source, None, None, said("spec.too_large", kb=MAX_SPEC_BYTES // 1024))])
     try:
         loader = LineLoader(text)  # one parse gives both the lines (nodes) and the values
         try:
@@ -37,24 +38,34 @@ def _yaml(text: str, source: str):
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        if exc.problem and exc.context:  # e.g. "while parsing a flow sequence", where it began
-            where = f" on line {exc.context_mark.line + 1}" if exc.context_mark else ""
-            problem = f"{exc.problem} ({exc.context}{where})"
-        if "could not determine a constructor" in str(exc):
-            problem = "YAML tags that build objects are not allowed (" + (exc.problem or "").strip() + ")"
-        raise SpecError([SpecProblem(source, mark.line + 1 if mark else None, None, problem)]) from None
+        raise SpecError([SpecProblem(source, mark.line + 1 if mark else None, None, _yaml_problem(exc))]) from None
     except yaml.reader.ReaderError as exc:  # a character YAML never allows (NUL, a control character)
         line = text.count("\n", 0, exc.position) + 1
-        raise SpecError([SpecProblem(source, line, None, f"the character U+{exc.character:04X} is not allowed in "
-                                     f"YAML (remove it, or write it as an escape inside double quotes)")]) from None
+        raise SpecError([SpecProblem(source, line, None, said("spec.yaml_character", code=f"{exc.character:04X}"))
+                         ]) from None
     except yaml.YAMLError as exc:
-        raise SpecError([SpecProblem(source, None, None, f"invalid YAML: {exc}")]) from None
+        raise SpecError([SpecProblem(source, None, None, said("spec.yaml_error", error=str(exc)))]) from None
     if data is None:
-        raise SpecError([SpecProblem(source, 1, None, "the spec is empty")])
+        raise SpecError([SpecProblem(source, 1, None, said("spec.empty"))])
     if not isinstance(data, dict):
-        raise SpecError([SpecProblem(source, 1, None, "the spec must be a mapping of keys (id, title, model, ...)")])
+        raise SpecError([SpecProblem(source, 1, None, said("spec.not_mapping"))])
     return node, data
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> dict:
+    """What PyYAML (or our loader) refused, as a message; PyYAML's own words are its parameters."""
+    if isinstance(exc, YAMLRefusal):
+        return exc.message
+    if "could not determine a constructor" in str(exc):
+        return said("spec.yaml_tag", problem=(exc.problem or "").strip())
+    if exc.problem and exc.context:  # e.g. "while parsing a flow sequence", where it began
+        if exc.context_mark:
+            return said("spec.yaml_in_context", problem=exc.problem, context=exc.context,
+                        line=exc.context_mark.line + 1)
+        return said("spec.yaml_with_context", problem=exc.problem, context=exc.context)
+    if exc.problem or exc.context:
+        return said("spec.yaml", problem=exc.problem or exc.context)
+    return said("spec.yaml_invalid")
 
 
 def _parse(text: str, source: str, base_dir: str | Path | None) -> tuple[AssignmentSpec, dict[FieldPath, int]]:
@@ -130,13 +141,14 @@ def _read(path: Path) -> str:
         with path.open("rb") as file:
             raw = file.read(MAX_SPEC_BYTES + 1)
     except OSError as exc:
-        raise SpecError([SpecProblem(str(path), None, None, f"cannot read: {exc.strerror or exc}")]) from None
+        raise SpecError([SpecProblem(str(path), None, None, said("spec.cannot_read", error=str(exc.strerror or exc)))
+                         ]) from None
     if len(raw) > MAX_SPEC_BYTES:
-        raise SpecError([SpecProblem(str(path), None, None, f"the spec is larger than {MAX_SPEC_BYTES // 1024} KB")])
+        raise SpecError([SpecProblem(str(path), None, None, said("spec.too_large", kb=MAX_SPEC_BYTES // 1024))])
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SpecError([SpecProblem(str(path), None, None, f"not UTF-8 text (byte {exc.start})")]) from None
+        raise SpecError([SpecProblem(str(path), None, None, said("spec.not_text", byte=exc.start))]) from None
 
 
 def _load(path: Path, train: bool) -> AssignmentSpec:
@@ -144,8 +156,8 @@ def _load(path: Path, train: bool) -> AssignmentSpec:
     spec = (check_spec if train else parse_spec)(text, str(path), path.parent)
     if path.name == SPEC_FILENAME and spec.id != path.parent.name:
         line = line_for(field_lines(yaml.compose(text, Loader=LineLoader))[0], ("id",))
-        raise SpecError([SpecProblem(str(path), line, "id",
-                                     f"{spec.id!r} does not match its folder name {path.parent.name!r}")])
+        raise SpecError([SpecProblem(str(path), line, "id", said("spec.id_not_folder", id=repr(spec.id),
+                                                                 folder=repr(path.parent.name)))])
     return spec
 
 
@@ -184,13 +196,20 @@ def spec_hash(text: str) -> str:
 def find_spec(assignments_dir: str | Path, assignment_id: str) -> Path:
     """The path of an assignment's spec; SpecError when the id is unknown or unsafe."""
     if not isinstance(assignment_id, str) or not SLUG.match(assignment_id):
-        raise SpecError([f"{assignment_id!r} is not a valid assignment id{_known(assignments_dir)}"])
+        raise SpecError([_not_found(assignments_dir, assignment_id, valid=False)])
     path = Path(assignments_dir) / assignment_id / SPEC_FILENAME
     if not path.is_file():
-        raise SpecError([f"unknown assignment {assignment_id!r}{_known(assignments_dir)}"])
+        raise SpecError([_not_found(assignments_dir, assignment_id, valid=True)])
     return path
 
 
-def _known(assignments_dir: str | Path) -> str:
+def _not_found(assignments_dir: str | Path, assignment_id, valid: bool) -> dict:
+    """Why there is no spec for the id, with the ids there are (or the folder that has none)."""
     known = sorted(p.parent.name for p in Path(assignments_dir).glob(f"*/{SPEC_FILENAME}"))
-    return f" (known: {', '.join(known)})" if known else f" (no assignments under {assignments_dir})"
+    name = repr(assignment_id)
+    if known:
+        return (said("spec.unknown_assignment", id=name, known=", ".join(known)) if valid
+                else said("spec.invalid_id", id=name, known=", ".join(known)))
+    folder = str(assignments_dir)
+    return (said("spec.unknown_assignment_none_known", id=name, folder=folder) if valid
+            else said("spec.invalid_id_none_known", id=name, folder=folder))

@@ -1,15 +1,22 @@
-"""What is wrong with a spec, as records: the file, the line, the field and the problem.
+"""What is wrong with a spec, as records: the file, the line, the field and the problem, a message code and its
+parameters ("spec.*" in grader.messages), worded only when shown.
 
-`SpecError` carries the records (pages mark the lines and fields from them); its text is one
-`file:line: field: problem` line per record. Pydantic's errors become records here, in words an instructor
-reads without knowing pydantic.
+`SpecError` carries the records: pages mark the lines and fields from them and word each problem in the viewer's
+language, a dry run stores them, the CLI prints them in its own; its text is one `file:line: field: problem`
+line per record, in English. Pydantic's errors become records here: each error type a spec meets has a code
+with pydantic's context as its parameters (`greater_than_equal` → spec.at_least {bound, got}); a refusal of
+our own validators is a code already (grader.spec.schema.refused); a rare type is said in pydantic's own
+words (spec.invalid_value).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 
 from pydantic import ValidationError
 
+from grader.i18n import DEFAULT_LANGUAGE
+from grader.messages import MESSAGES, is_message, render, said
 from grader.spec.schema import describe
 from grader.spec.yaml_lines import FieldPath, field_name, line_for
 
@@ -17,73 +24,105 @@ from grader.spec.yaml_lines import FieldPath, field_name, line_for
 @dataclass(frozen=True)
 class SpecProblem:
     """One problem of a spec. A problem of the whole file has no line or field; one of no file (an unknown
-    assignment id) has no file either."""
+    assignment id) has no file either. `message` is a message as grader.messages.said writes it; a dry run
+    stored before problems were codes holds English text there instead, shown as it is."""
 
     file: str | None
     line: int | None
     field: str | None
-    message: str
+    message: dict | str
+
+    def problem(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The problem in `lang`."""
+        if is_message(self.message):
+            return render(self.message["code"], self.message["params"], lang)
+        return str(self.message)
+
+    def text(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """`file:line: field: problem` in `lang`."""
+        where = ":".join(str(part) for part in (self.file, self.line) if part is not None)
+        return ": ".join(part for part in (where, self.field, self.problem(lang)) if part)
 
     def __str__(self) -> str:
-        where = ":".join(str(part) for part in (self.file, self.line) if part is not None)
-        return ": ".join(part for part in (where, self.field, self.message) if part)
+        return self.text()
+
+    def __hash__(self) -> int:  # the message is a dict: a problem found twice is reported once (SpecError)
+        return hash((self.file, self.line, self.field, json.dumps(self.message, sort_keys=True, default=str)))
+
+    def as_dict(self) -> dict:
+        """As a dry run's result stores it: file, line, field and message."""
+        return asdict(self)
 
 
-def problem_at(source: str, lines: dict[FieldPath, int], path: FieldPath, message: str) -> SpecProblem:
+def problem_at(source: str, lines: dict[FieldPath, int], path: FieldPath, message: dict) -> SpecProblem:
     """A problem of one field, on the line the field starts on."""
     return SpecProblem(source, line_for(lines, path), field_name(path), message)
 
 
 class SpecError(ValueError):
-    """A spec the grader refuses, with every problem found. A bare sentence (no file, line or field) may be
-    given as a str."""
+    """A spec the grader refuses, with every problem found. A problem of no file, line or field (an unknown
+    assignment id) may be given as a bare message."""
 
-    def __init__(self, problems: list[SpecProblem | str]):
+    def __init__(self, problems: list[SpecProblem | dict]):
         self.problems = list(dict.fromkeys(p if isinstance(p, SpecProblem) else SpecProblem(None, None, None, p)
                                            for p in problems))
         super().__init__("\n".join(self.lines))
 
+    def text_lines(self, lang: str = DEFAULT_LANGUAGE) -> list[str]:
+        """One 'file:line: field: problem' line per problem, in `lang`."""
+        return [p.text(lang) for p in self.problems]
+
     @property
     def lines(self) -> list[str]:
-        """One 'file:line: field: problem' line per problem."""
-        return [str(p) for p in self.problems]
+        """One 'file:line: field: problem' line per problem, in English."""
+        return self.text_lines()
 
 
-def _message(error: dict) -> str:
-    """A pydantic error in words an instructor reads without knowing pydantic."""
-    kind, value = error["type"], error.get("input")
-    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
-        wanted = "a whole number" if kind.startswith("int") else "a number"
-        return f"expected {wanted}, got {describe(value)}"
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        words = {"greater_than_equal": ("at least", "ge"), "less_than_equal": ("at most", "le"),
-                 "greater_than": ("greater than", "gt"), "less_than": ("less than", "lt")}[kind]
-        bound = error["ctx"][words[1]]
-        bound = int(bound) if isinstance(bound, float) and bound.is_integer() else bound
-        return f"must be {words[0]} {bound}, got {describe(value)}"
-    if kind == "string_pattern_mismatch":  # only names of Python functions have a pattern
-        return f"expected a Python name (letters, digits and _), got {describe(value)}"
-    if kind == "finite_number":
-        return f"expected a finite number, got {describe(value)}"
-    if kind in ("too_short", "too_long"):
-        bound = error["ctx"]["min_length" if kind == "too_short" else "max_length"]
-        many = "at least" if kind == "too_short" else "at most"
-        got = error["ctx"].get("actual_length")
-        return f"needs {many} {bound} item{'s' if bound != 1 else ''}" + ("" if got is None else f", got {got}")
-    if kind == "extra_forbidden":
-        return "unknown key (check the spelling; see the README's spec reference)"
-    if kind == "missing":
-        return "required but missing"
+# pydantic's error types a spec meets → the code that says them, with the value as the spec has it ({got})
+EXPECTED = {"float_parsing": "spec.expected_number", "float_type": "spec.expected_number",
+            "int_parsing": "spec.expected_whole_number", "int_type": "spec.expected_whole_number",
+            "int_from_float": "spec.expected_whole_number",
+            "string_pattern_mismatch": "spec.expected_python_name",  # only names of Python functions have a pattern
+            "finite_number": "spec.expected_finite", "string_type": "spec.expected_text",
+            "list_type": "spec.expected_list", "dict_type": "spec.expected_mapping",
+            "model_type": "spec.expected_mapping", "bool_type": "spec.expected_bool",
+            "datetime_type": "spec.expected_datetime", "datetime_parsing": "spec.expected_datetime",
+            "datetime_from_date_parsing": "spec.expected_datetime"}
+# ... with a bound from pydantic's context: (code, its key in ctx)
+BOUNDS = {"greater_than_equal": ("spec.at_least", "ge"), "less_than_equal": ("spec.at_most", "le"),
+          "greater_than": ("spec.greater_than", "gt"), "less_than": ("spec.less_than", "lt")}
+# ... with a length: (code, code when the bound is 1, its key in ctx)
+LENGTHS = {"too_short": ("spec.too_few_items", "spec.too_few_items_one", "min_length"),
+           "too_long": ("spec.too_many_items", "spec.too_many_items_one", "max_length"),
+           "string_too_short": ("spec.text_too_short", "spec.text_too_short_one", "min_length"),
+           "string_too_long": ("spec.text_too_long", "spec.text_too_long_one", "max_length")}
+WITHOUT_VALUE = {"extra_forbidden": "spec.unknown_key", "missing": "spec.missing"}
+
+
+def _message(error: dict) -> dict:
+    """A pydantic error as a message: words an instructor reads without knowing pydantic."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    got = describe(error.get("input"))
+    if kind.startswith("spec.") and kind in MESSAGES:  # one of our validators refused it (schema.refused)
+        return said(kind, **ctx)
+    if kind in EXPECTED:
+        return said(EXPECTED[kind], got=got)
+    if kind in BOUNDS:
+        code, key = BOUNDS[kind]
+        bound = ctx[key]
+        return said(code, bound=int(bound) if isinstance(bound, float) and bound.is_integer() else bound, got=got)
+    if kind in LENGTHS:  # text quotes the value, a list says how many items it has (when pydantic counted them)
+        many, one, key = LENGTHS[kind]
+        count = got if kind.startswith("string") else ctx.get("actual_length")
+        if count is not None:
+            return said(one if ctx[key] == 1 else many, bound=ctx[key], got=count)
+    if kind in WITHOUT_VALUE:
+        return said(WITHOUT_VALUE[kind])
     if kind == "literal_error":
-        return f"expected one of {error['ctx']['expected']}, got {describe(value)}"
-    if kind in ("string_type", "list_type", "dict_type", "model_type", "bool_type", "datetime_type",
-                "datetime_parsing", "datetime_from_date_parsing"):
-        wanted = {"string_type": "text", "list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping",
-                  "bool_type": "true or false"}.get(kind, "a date and time like 2026-12-10T23:59:00+08:00")
-        return f"expected {wanted}, got {describe(value)}"
+        return said("spec.expected_one_of", expected=str(ctx["expected"]), got=got)
     if kind == "value_error":
-        return str(error["ctx"]["error"])
-    return error["msg"][0].lower() + error["msg"][1:] + f", got {describe(value)}"
+        return said("spec.refused", problem=str(ctx["error"]))
+    return said("spec.invalid_value", problem=error["msg"][0].lower() + error["msg"][1:], got=got)
 
 
 UNION_LABELS = ("float", "int", "str", "Param", "PredictionInput", "literal['student']")

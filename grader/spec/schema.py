@@ -7,8 +7,10 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from grader.i18n import LANGUAGES, normalize
+from grader.messages import render
 from grader.outcome import MAX_TENSOR_ELEMENTS
 from grader.reference.expr import FUNCTIONS
 from grader.reference.trainer import BATCH_MODES, OPTIMIZERS
@@ -34,13 +36,19 @@ def describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def refused(code: str, /, **params) -> PydanticCustomError:
+    """A validator's refusal as a message code and its parameters (grader.messages): pydantic keeps them as the
+    error's type and context, and grader.spec.problems reads them back from there."""
+    return PydanticCustomError(code, render(code, params), params)
+
+
 def shape_of(value: Value) -> tuple[int, ...]:
     """The shape of a number or a (rectangular) nested list."""
     if not isinstance(value, list):
         return ()
     inner = {shape_of(item) for item in value}
     if len(inner) > 1:
-        raise ValueError("the rows of a matrix need the same length")
+        raise refused("spec.ragged_matrix")
     return (len(value), *(inner.pop() if inner else ()))
 
 
@@ -71,7 +79,7 @@ class Data(Strict):
     @model_validator(mode="after")
     def _same_length(self) -> "Data":
         if len(self.x) != len(self.y):
-            raise ValueError(f"x has {len(self.x)} samples but y has {len(self.y)}")
+            raise refused("spec.samples_differ", x=len(self.x), y=len(self.y))
         return self
 
 
@@ -87,19 +95,19 @@ class Param(Strict):
         if shape is None:
             return shape
         if any(size < 1 for size in shape):
-            raise ValueError(f"every size in a shape must be at least 1, got {shape}")
+            raise refused("spec.shape_size", shape=shape)
         if math.prod(shape) > MAX_TENSOR_ELEMENTS:
-            raise ValueError(f"a parameter may have at most {MAX_TENSOR_ELEMENTS} elements, {shape} has {math.prod(shape)}")
+            raise refused("spec.shape_too_large", max=MAX_TENSOR_ELEMENTS, shape=shape, elements=math.prod(shape))
         return shape
 
     @model_validator(mode="after")
     def _init_fits(self) -> "Param":
         if self.init == "student":
             if self.shape is None:
-                raise ValueError("init: student needs a shape, e.g. {shape: [8, 6], init: student}")
+                raise refused("spec.student_init_shape", example="{shape: [8, 6], init: student}")
             return self
         if isinstance(self.init, list) and self.shape is not None and list(shape_of(self.init)) != self.shape:
-            raise ValueError(f"init has shape {list(shape_of(self.init))} but shape is {self.shape}")
+            raise refused("spec.init_shape", init=list(shape_of(self.init)), shape=self.shape)
         return self
 
 
@@ -114,14 +122,14 @@ class Model(Strict):
         reserved = FUNCTIONS_IN_EXPRESSIONS | {"x", "y", "y_pred"}
         for name, value in params.items():
             if not PARAM_NAME.match(name):
-                raise ValueError(f"parameter name {name!r} is not a Python name")
+                raise refused("spec.param_name", name=repr(name))
             if name in reserved:
-                raise ValueError(f"parameter name {name!r} is reserved")
+                raise refused("spec.param_reserved", name=repr(name))
             if not isinstance(value, Param):
                 try:
                     shape_of(value)
-                except ValueError as exc:
-                    raise ValueError(f"{name}: {exc}") from None
+                except ValueError:
+                    raise refused("spec.param_ragged", name=name) from None
         return params
 
     def shape(self, name: str) -> tuple[int, ...]:
@@ -171,41 +179,38 @@ class Training(Strict):
         if value in BATCH_MODES or (type(value) is int and 1 <= value <= 100_000):
             return value
         if isinstance(value, str):
-            raise ValueError(f"expected one of 'per-sample' or 'full', got {describe(value)}")
-        raise ValueError(f"expected per-sample, full or a mini-batch size (a whole number from 1 to 100000), "
-                         f"got {describe(value)}")
+            raise refused("spec.batch_word", got=describe(value))
+        raise refused("spec.batch", got=describe(value))
 
     @field_validator("optimizer")
     @classmethod
     def _optimizer(cls, optimizer: str) -> str:
         if optimizer not in OPTIMIZERS:
-            raise ValueError(f"expected one of {', '.join(OPTIMIZERS)} (torch.optim's names in lower case), "
-                             f"got {describe(optimizer)}")
+            raise refused("spec.optimizer", optimizers=", ".join(OPTIMIZERS), got=describe(optimizer))
         return optimizer
 
     @field_validator("betas")
     @classmethod
     def _betas(cls, betas: list[float]) -> list[float]:
         if not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"each beta must be at least 0 and below 1, got {betas}")
+            raise refused("spec.betas", betas=str(betas))
         return betas
 
     @model_validator(mode="after")
     def _optimizer_fields(self) -> "Training":
         # judged by value, not by the fields given: a spec dumped to JSON and read back gives them all
         if self.optimizer != "sgd" and self.momentum:
-            raise ValueError("momentum belongs to optimizer: sgd (Adam has betas)")
+            raise refused("spec.momentum_sgd_only")
         if self.nesterov and not (self.optimizer == "sgd" and self.momentum):
-            raise ValueError("nesterov needs optimizer: sgd with a momentum above 0")
+            raise refused("spec.nesterov_needs_momentum")
         if self.optimizer not in ("adam", "adamw", "adamax") and self.betas != [0.9, 0.999]:
-            raise ValueError("betas belong to optimizer: adam, adamw or adamax")
+            raise refused("spec.betas_adam_only")
         if self.optimizer not in ("adam", "adamw", "adamax", "rmsprop") and self.eps != 1e-8:
-            raise ValueError("eps belongs to optimizer: adam, adamw, adamax or rmsprop")
+            raise refused("spec.eps_optimizers")
         if self.optimizer == "rprop" and self.weight_decay:
-            raise ValueError("optimizer: rprop has no weight_decay")
+            raise refused("spec.rprop_weight_decay")
         if self.optimizer == "adamw" and not self.weight_decay:
-            raise ValueError("optimizer: adamw with weight_decay 0 is adam: say optimizer: adam, or give its "
-                             "weight_decay (torch's default is 0.01)")
+            raise refused("spec.adamw_no_decay")
         return self
 
 
@@ -258,20 +263,22 @@ class Check(Strict):
     @classmethod
     def _slug(cls, value: str) -> str:
         if not SLUG.match(value):
-            raise ValueError(f"{value!r} is not a safe id (lowercase letters, digits, '-' and '_')")
+            raise refused("spec.unsafe_id", id=repr(value))
         return value
 
     @model_validator(mode="after")
     def _kind_fields(self) -> "Check":
         if self.kind == "predictions" and not self.inputs:
-            raise ValueError("a predictions check needs `inputs`")
+            raise refused("spec.predictions_need_inputs")
         if self.kind == "function" and not self.function:
-            raise ValueError("a function check needs `function`: the name of the student's function")
+            raise refused("spec.function_needs_function")
         if self.kind == "accuracy" and self.threshold is None:
-            raise ValueError("an accuracy check needs `threshold`: the share of samples to classify right, e.g. 0.7")
+            raise refused("spec.accuracy_needs_threshold")
         for field, (default, kinds) in KIND_FIELDS.items():
             if getattr(self, field) != default and self.kind not in kinds:
-                raise ValueError(f"`{field}` belongs to {' and '.join(kinds)} checks, not {self.kind}")
+                if len(kinds) == 1:
+                    raise refused("spec.field_of_kind", field=field, kinds=kinds[0], kind=self.kind)
+                raise refused("spec.field_of_two_kinds", field=field, first=kinds[0], second=kinds[1], kind=self.kind)
         return self
 
     @property
@@ -314,7 +321,7 @@ class AssignmentSpec(Strict):
     def _languages(cls, value: dict[str, SpecText]) -> dict[str, SpecText]:
         for code in value:
             if code not in LANGUAGES:
-                raise ValueError(f"{code!r} is not a language the grader speaks (one of {', '.join(LANGUAGES)})")
+                raise refused("spec.language", language=repr(code), languages=", ".join(LANGUAGES))
         return value
 
     def title_in(self, lang: str | None) -> str:
@@ -329,7 +336,7 @@ class AssignmentSpec(Strict):
     @classmethod
     def _slug(cls, value: str) -> str:
         if not SLUG.match(value):
-            raise ValueError(f"{value!r} is not a safe id (lowercase letters, digits, '-' and '_')")
+            raise refused("spec.unsafe_id", id=repr(value))
         return value
 
     @field_validator("deadline", mode="before")
@@ -337,17 +344,17 @@ class AssignmentSpec(Strict):
     def _date_and_time(cls, value: Any) -> Any:
         # lax datetime parsing would take a number as a Unix time and a bare date as naive midnight
         if isinstance(value, (bool, int, float)) or type(value) is dt.date:
-            raise ValueError(f"expected a date and time like 2026-12-10T23:59:00+08:00, got {describe(value)}")
+            raise refused("spec.expected_datetime", got=describe(value))
         return value
 
     @field_validator("deadline")
     @classmethod
     def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
         if value is not None and value.tzinfo is None:
-            raise ValueError("the deadline needs a time zone offset, e.g. 2026-12-10T23:59:00+08:00")
+            raise refused("spec.deadline_timezone")
         # late days are added to it and it is stored in UTC: year 9999 or 0001 would overflow
         if value is not None and not 2000 <= value.year <= 2999:
-            raise ValueError(f"expected a deadline between the years 2000 and 2999, got {value.isoformat()}")
+            raise refused("spec.deadline_year", got=value.isoformat())
         return value
 
     @property

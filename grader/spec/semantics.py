@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from grader.messages import said
 from grader.reference import ExpressionError, compile_expression
 from grader.spec.problems import SpecProblem, problem_at
 from grader.spec.schema import AssignmentSpec
@@ -21,13 +22,13 @@ def expression_problems(params: Iterable[str], expressions: dict[str, str], line
         try:
             compiled = compile_expression(text, allowed[field])
         except ExpressionError as exc:
-            problems.append(problem_at(source, lines, ("model", field), str(exc)))
+            problems.append(problem_at(source, lines, ("model", field), said("spec.expression", error=str(exc))))
             used = None
             continue
         if used is not None:
             used |= set(compiled.names)
         if field == "loss" and "y_pred" not in compiled.names:
-            problems.append(problem_at(source, lines, ("model", "loss"), "the loss never uses y_pred"))
+            problems.append(problem_at(source, lines, ("model", "loss"), said("spec.loss_without_prediction")))
     return problems, used
 
 
@@ -47,15 +48,15 @@ def name_problems(spec: AssignmentSpec, lines: dict[FieldPath, int], source: str
     seen: set[str] = set()
     for i, check in enumerate(spec.checks):
         if check.id in seen:
-            problems.append(problem_at(source, lines, ("checks", i, "id"), f"duplicate check id {check.id!r}"))
+            problems.append(problem_at(source, lines, ("checks", i, "id"), said("spec.duplicate_check_id",
+                                                                                  id=repr(check.id))))
         seen.add(check.id)
     found, used = expression_problems(spec.model.params, {"forward": spec.model.forward, "loss": spec.model.loss},
                                       lines, source)
     problems += found
     # a parameter no expression uses has no gradient: torch leaves its .grad None, the reference a zero
     for name in [] if used is None else [p for p in spec.model.params if p not in used]:
-        problems.append(problem_at(source, lines, ("model", "params", name),
-                                   "declared but used in neither model.forward nor model.loss"))
+        problems.append(problem_at(source, lines, ("model", "params", name), said("spec.param_unused")))
     if spec.functions.forward == spec.functions.loss:
-        problems.append(problem_at(source, lines, ("functions",), "forward and loss need different names"))
+        problems.append(problem_at(source, lines, ("functions",), said("spec.same_function_names")))
     return problems

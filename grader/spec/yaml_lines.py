@@ -7,10 +7,20 @@ from __future__ import annotations
 
 import yaml
 
+from grader.messages import render, said
+
 MAX_YAML_DEPTH = 32  # a spec needs about 6 levels
 MAX_YAML_NODES = 200_000  # every alias counted as the copy it stands for; 256 KB without aliases stays below
 
 FieldPath = tuple  # ("checks", 0, "rtol"): keys and list positions from the top of the spec
+
+
+class YAMLRefusal(yaml.MarkedYAMLError):
+    """What the loader refuses, at its mark: a message (grader.messages.said); its problem is the English text."""
+
+    def __init__(self, message: dict, mark):
+        super().__init__(problem=render(message["code"], message["params"]), problem_mark=mark)
+        self.message = message
 
 
 class LineLoader(yaml.SafeLoader):
@@ -28,14 +38,13 @@ class LineLoader(yaml.SafeLoader):
             node = self.anchors.get(event.anchor)
             if node is not None:
                 if id(node) not in self._sizes:
-                    raise yaml.composer.ComposerError(
-                        None, None, f"the alias *{event.anchor} is used inside its own anchor", event.start_mark)
+                    raise YAMLRefusal(said("spec.alias_in_own_anchor", anchor=event.anchor), event.start_mark)
                 self._count(self._sizes[id(node)], event.start_mark)
             return super().compose_node(parent, index)
         mark = self.peek_event().start_mark
         self._depth += 1
         if self._depth > MAX_YAML_DEPTH:
-            raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_YAML_DEPTH} levels deep", mark)
+            raise YAMLRefusal(said("spec.too_deep", levels=MAX_YAML_DEPTH), mark)
         before = self._nodes
         self._count(1, mark)
         node = super().compose_node(parent, index)
@@ -48,14 +57,13 @@ class LineLoader(yaml.SafeLoader):
         try:
             return super().construct_yaml_timestamp(node)
         except (ValueError, OverflowError) as exc:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{node.value!r} is not a real date and time ({exc})", node.start_mark) from None
+            raise YAMLRefusal(said("spec.not_a_date", value=repr(node.value), error=str(exc)),
+                              node.start_mark) from None
 
     def _count(self, nodes: int, mark) -> None:
         self._nodes += nodes
         if self._nodes > MAX_YAML_NODES:
-            raise yaml.composer.ComposerError(
-                None, None, f"the spec expands to more than {MAX_YAML_NODES} values (aliases included)", mark)
+            raise YAMLRefusal(said("spec.too_many_values", values=MAX_YAML_NODES), mark)
 
 
 LineLoader.add_constructor("tag:yaml.org,2002:timestamp", LineLoader.construct_yaml_timestamp)
@@ -63,7 +71,7 @@ LineLoader.add_constructor("tag:yaml.org,2002:timestamp", LineLoader.construct_y
 
 def field_lines(node: yaml.Node, path: FieldPath = (), lines: dict | None = None, problems: list | None = None
                 ) -> tuple[dict[FieldPath, int], list[tuple[int, FieldPath, str]]]:
-    """Map each field path to the line it starts on; collect duplicate keys as (line, path, problem)."""
+    """Map each field path to the line it starts on; collect duplicate keys as (line, path, problem as a message)."""
     lines = {} if lines is None else lines
     problems = [] if problems is None else problems
     lines[path] = node.start_mark.line + 1
@@ -72,7 +80,8 @@ def field_lines(node: yaml.Node, path: FieldPath = (), lines: dict | None = None
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
             if key in seen:
-                problems.append((key_node.start_mark.line + 1, path + (key,), f"duplicate key {key!r}"))
+                problems.append((key_node.start_mark.line + 1, path + (key,),
+                                 said("spec.duplicate_key", key=repr(key))))
             seen.add(key)
             lines[path + (key,)] = key_node.start_mark.line + 1
             field_lines(value_node, path + (key,), lines, problems)

@@ -52,11 +52,11 @@ MAX_DATA_FILES = 8
 class Problem:
     line: int | None
     field: str
-    message: str
+    message: dict | str  # a stored message (grader.messages.said), worded in the viewer's language; or page text
 
 
 def problems_of(records: list[SpecProblem]) -> list[Problem]:
-    """A SpecError's records as the page marks them: line, field, message."""
+    """A SpecError's records as the page marks them: line, field, message (the template words it)."""
     return [Problem(p.line, p.field or "", p.message) for p in records]
 
 
