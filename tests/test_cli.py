@@ -107,6 +107,30 @@ def test_assignments_check_reports_a_broken_spec_with_file_line_and_field(tmp_pa
     assert_no_traceback(proc)
 
 
+def test_assignments_check_says_a_broken_spec_in_the_language_asked_for(tmp_path):
+    folder = tmp_path / "broken"
+    shutil.copytree(ROOT / "assignments" / "backprop-linear", folder)
+    spec = folder / "assignment.yaml"
+    text = spec.read_text().replace("id: backprop-linear", "id: broken").replace("lr: 0.01", "lr: fast")
+    spec.write_text(text)
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "lr: fast" in l)
+    proc = grader("assignments", "check", str(tmp_path), "--lang", "zh")
+    assert proc.returncode == 1
+    assert f"{spec}:{line}: training.lr: 应为数字，实际为 'fast'" in proc.stderr
+    assert "expected a number" not in proc.stderr
+    by_env = subprocess.run([GRADER, "assignments", "check", str(tmp_path)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "GRADER_LANGUAGE": "zh"})
+    assert by_env.returncode == 1 and f"{spec}:{line}: training.lr: 应为数字" in by_env.stderr
+    assert_no_traceback(proc)
+
+
+def test_grade_names_an_unknown_assignment_in_the_language_asked_for():
+    proc = grader("grade", str(SOLUTION), "--assignment", "no-such-thing", "--lang", "zh")
+    assert proc.returncode == 2
+    assert "未知的作业 'no-such-thing'（已有：" in proc.stderr and "backprop-linear" in proc.stderr
+    assert "unknown assignment" not in proc.stderr
+
+
 def test_assignments_check_catches_a_mistake_that_is_not_diagnosed(tmp_path):
     folder = tmp_path / "backprop-linear"
     shutil.copytree(ROOT / "assignments" / "backprop-linear", folder)

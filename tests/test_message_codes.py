@@ -275,3 +275,61 @@ def test_plain_text_writes_a_score_one_way():
 
     assert [points(v) for v in (100.0, 40.1, 0, 33.33333333, 45.08)] == ["100", "40.1", "0", "33.3333", "45.08"]
     assert number(0.1234567) == "0.123457" and number(None) == "—"  # feedback's numbers: their own rule
+
+
+# ---------------------------------------------------------------------------------------------
+# a spec's problems (grader.spec): every record a refusal carries is a code, worded in each language
+
+def broken_specs() -> list[str]:
+    from test_spec import VALID, edit
+
+    return [
+        "id: [unclosed", "!!python/object:os.system x", "- a\n- b", "", "a: &x [*x]", "x: 1\nx: 2\n", "\x07",
+        "a: " + "[" * 40 + "]" * 40, "d: 2026-02-30T00:00:00Z",
+        edit(("lr: 0.01", "lr: fast"), ("epochs: 100", "epochs: -1"), ("title: \"Demo\"", "title: \"\"")),
+        edit(("id: demo", "id: Demo!"), ("epochs: 100", "epochs: 1.5"), ("2026-12-10T23:59:00+08:00", "2026-12-10")),
+        edit(("params: {w: 1.0}", "params: {w: 1.0, b: 0.0, x: 1, 'a b': [[1], [1, 2]]}"), ("lr: 0.01", "lr: 1000")),
+        edit(('forward: "w * x"', 'forward: "w * q"'), ('loss: "(y_pred - y)**2"', 'loss: "(w - y)**2"')),
+        edit(("  epochs: 100", "  epochs: 100\n  optimizer: adamw\n  momentum: 0.5\n  betas: [0.9, 1.5]")),
+        edit(("  epochs: 100", "  epochs: 100\n  batch: 0")), edit(("  epochs: 100", "  epochs: 100\n  batch: some")),
+        edit(("    kind: runs\n", "    kind: runs\n    inputs: [1.0]\n    probes: {seed: -1}\n    colour: red\n")),
+        edit(("    inputs: [4.0]\n", "")), edit(("kind: predictions", "kind: accuracy")),
+        edit(("  - id: prediction", "  - id: runs")), edit(("y: [2.0, 4.0, 6.0]", "y: [2.0, 4.0]")),
+        edit(("y: [2.0, 4.0, 6.0]", "y: [2.0, 4.0, 1e999]")),
+        edit(("data:\n  x: [1.0, 2.0, 3.0]\n  y: [2.0, 4.0, 6.0]", "data: {csv: ../d.csv, x: [3, 1], y: -1}")),
+        edit(("data:\n  x: [1.0, 2.0, 3.0]\n  y: [2.0, 4.0, 6.0]", "data: {csv: d.csv, x: 0, y: 5, text: '1,2\\n3,x\\n'}")),
+        edit(("data:\n  x: [1.0, 2.0, 3.0]\n  y: [2.0, 4.0, 6.0]", "data: {csv: d.csv, x: 0, y: 1}")),
+        edit(('forward: "w * x"', 'forward: "w * x * 1e300"')), edit(("lr: 0.01", "lr: 10")),
+        VALID + "translations: {fr: {title: Démo}}\nfunctions: {forward: f, loss: f}\n",
+    ]
+
+
+def test_every_problem_of_a_broken_spec_is_a_code_that_renders_in_every_language():
+    from grader.spec import SpecError, check_spec, find_spec
+
+    codes = set()
+    for text in broken_specs():
+        with pytest.raises(SpecError) as caught:
+            check_spec(text, "assignment.yaml")
+        for problem in caught.value.problems:
+            assert is_message(problem.message) and problem.message["code"].startswith("spec."), problem
+            codes.add(problem.message["code"])
+            shown = {lang: render(problem.message["code"], problem.message["params"], lang, strict=True)
+                     for lang in LANGUAGES}
+            assert all(OTHER_LANGUAGES) and all(shown[lang] != shown["en"] for lang in OTHER_LANGUAGES), shown
+            json.dumps(problem.as_dict())  # a dry run stores it
+    with pytest.raises(SpecError) as caught:
+        find_spec(ROOT / "assignments", "no-such-assignment")
+    assert caught.value.problems[0].message["code"] == "spec.unknown_assignment"
+    assert "backprop-linear" in caught.value.text_lines("zh")[0] and "未知的作业" in caught.value.text_lines("zh")[0]
+    assert len(codes) > 30, sorted(codes)  # the corpus reaches the YAML, the schema, the data, names and the reference
+
+
+def test_a_pydantic_error_without_a_code_of_its_own_keeps_pydantics_words():
+    from grader.spec.problems import _message
+
+    rare = {"type": "multiple_of", "loc": ("x",), "msg": "Input should be a multiple of 2", "input": 3,
+            "ctx": {"multiple_of": 2}}
+    assert _message(rare) == said("spec.invalid_value", problem="input should be a multiple of 2", got="3")
+    assert render("spec.invalid_value", _message(rare)["params"], "en") == "input should be a multiple of 2, got 3"
+    assert render("spec.invalid_value", _message(rare)["params"], "zh") == "input should be a multiple of 2，实际为 3"

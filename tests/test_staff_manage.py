@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from grader.messages import said
 from grader.models import Assignment, AssignmentFile, AuditEntry, DryRun, utcnow
+from grader.spec import SpecProblem
 from service_helpers import ASSIGNMENTS
 from web_helpers import add_graded, client_as, csrf_from, db_of
 
@@ -43,6 +44,44 @@ def test_a_broken_spec_is_refused_with_each_problem_by_line_and_field(app):
     assert f'<tr id="S{line}" class="bad">' in page  # the source, that line marked
     with db_of(app).session() as session:
         assert session.get(Assignment, "linear-copy") is None
+
+
+def test_a_broken_spec_on_the_chinese_page_says_each_problem_in_chinese_on_its_line(app):
+    c = client_as(app, "ivan")
+    c.set_cookie("lang", "zh")
+    broken = NEW.replace("lr: 0.01", "lr: fast").replace("epochs: 100", "epochs: 0")
+    line = next(i for i, l in enumerate(broken.split("\n"), 1) if "lr: fast" in l)
+    response = upload(c, file=broken.encode())
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and '<html lang="zh"' in page
+    row = re.search(r'<tr class="problem" data-line="(\d+)" data-field="training.lr">(.*?)</tr>', page, re.S)
+    assert row and int(row.group(1)) == line
+    assert "应为数字，实际为 &#39;fast&#39;" in row.group(2)
+    assert re.search(r'data-field="training.epochs">.*?必须至少为 1，实际为 0', page, re.S)
+    assert "expected a number" not in page and "must be at least" not in page
+    assert f'<tr id="S{line}" class="bad">' in page
+
+
+def test_a_dry_runs_spec_problems_are_worded_for_the_viewer_and_old_english_rows_still_show(app):
+    c = client_as(app, "ivan")
+    token = csrf_from(c, "/staff/manage/backprop-quadratic")
+    c.post("/staff/manage/backprop-quadratic/dry-run", data={"csrf_token": token})
+    run_id = app.extensions["grader.sender"].tasks[0][1][0]
+    problem = SpecProblem("assignment backprop-quadratic", 7, "training.lr", said("spec.expected_number", got="'fast'"))
+    legacy = {"file": None, "line": None, "field": None,  # as migration 0009 left a dry run's English line
+              "message": "assignment.yaml:9: training.epochs: must be at least 1, got 0"}
+    with db_of(app).session() as session:
+        run = session.get(DryRun, run_id)
+        run.status, run.finished_at = "done", utcnow()
+        run.result = {"ok": False, "problems": [], "files": [], "spec_problems": [problem.as_dict(), legacy]}
+    path = f"/staff/manage/backprop-quadratic/dry-runs/{run_id}"
+    english = c.get(path).json["html"]
+    assert "training.lr</code>: expected a number, got &#39;fast&#39;" in english and "Line 7: " in english
+    assert "assignment.yaml:9: training.epochs: must be at least 1, got 0" in english
+    c.set_cookie("lang", "zh")
+    chinese = c.get(path).json["html"]
+    assert "应为数字，实际为 &#39;fast&#39;" in chinese and "expected a number" not in chinese
+    assert "assignment.yaml:9: training.epochs: must be at least 1, got 0" in chinese  # shown as it is
 
 
 def test_yaml_syntax_errors_and_hostile_text_are_messages_not_500s(app):
