@@ -517,10 +517,23 @@ def _value(value, lang: str, key: str | None = None, strict: bool = False) -> st
     return number(value)
 
 
+def located(problem: dict, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A problem with its place, {"file", "line", "field", "message"} (a spec's: grader.spec.SpecProblem), as
+    `file:line: field: problem` in `lang`; a message stored as text (a row older than codes) is shown as it is."""
+    message = problem.get("message")
+    words = render(message["code"], message["params"], lang) if is_message(message) else str(message or "")
+    where = ":".join(str(part) for part in (problem.get("file"), problem.get("line")) if part is not None)
+    return ": ".join(part for part in (where, problem.get("field"), words) if part)
+
+
 def render_failure(code: str, params: dict, lang: str = DEFAULT_LANGUAGE) -> str:
     """Why grading failed on our side (grader.service.attempts); "failure.attempts" stores its last cause as a
-    code and parameters of their own ("cause", "cause_params"), said in the same language."""
+    code and parameters of their own ("cause", "cause_params"), said in the same language; "failure.spec" the
+    spec's problems as records ("problems"), each said with its place (a row older than them has "detail")."""
     if code == "failure.attempts":
-        cause = said(str(params.get("cause") or "failure.worker_lost"), **(params.get("cause_params") or {}))
+        cause = render_failure(str(params.get("cause") or "failure.worker_lost"), params.get("cause_params") or {},
+                               lang)
         return render(code, {"attempts": params.get("attempts", "?"), "cause": cause}, lang)
+    if code == "failure.spec" and "problems" in params:
+        return render(code, {"detail": "; ".join(located(p, lang) for p in params["problems"])}, lang)
     return render(code, params, lang)

@@ -81,3 +81,32 @@ def test_a_grade_task_parses_its_spec_without_training_the_reference(linear_task
         assert graded.status == "graded" and graded.score == graded.max_score
     # the solution matches the reference run: that one run is all its checks and diagnoses need
     assert trains == ["grader.expected"]
+
+
+def test_a_grade_task_whose_stored_spec_is_broken_fails_with_its_problems_as_records(linear_task):
+    """No retry can fix the instructor's spec: the submission fails at once, and the staff read its problems,
+    each with its line and field, in their own language."""
+    import sqlalchemy as sa
+
+    from grader.messages import render_failure
+    from grader.models import Assignment
+    from grader.service import attempts
+    from worker.tasks import grade
+
+    db, submission_id = linear_task
+    with db.session() as session:
+        session.execute(sa.update(Assignment).where(Assignment.id == "backprop-linear")
+                        .values(spec_yaml=Assignment.spec_yaml + "\nfunctions: {forward: f, loss: f}\n"))
+    assert grade.apply(args=[submission_id]).get() == "spec broken"
+    with db.session() as session:
+        failed = session.get(Submission, submission_id)
+        assert failed.status == "failed" and failed.error_code == attempts.SPEC_BROKEN
+        problems = failed.error_params["problems"]
+    assert [(p["field"], p["message"]["code"]) for p in problems] == [("functions", "spec.same_function_names")]
+    english = render_failure(attempts.SPEC_BROKEN, failed.error_params, "en")
+    assert english.endswith(f"assignment backprop-linear:{problems[0]['line']}: functions: forward and loss need "
+                            "different names")
+    chinese = render_failure(attempts.SPEC_BROKEN, failed.error_params, "zh")
+    assert "forward 和 loss 需要使用不同的名称" in chinese and "different names" not in chinese
+    # a row stored before the problems were records still says what it said
+    assert render_failure(attempts.SPEC_BROKEN, {"detail": "x:1: lr: bad"}, "en").endswith("x:1: lr: bad")

@@ -43,6 +43,7 @@ from worker.sandbox import SandboxUnavailable, get_sandbox
 
 log = logging.getLogger(__name__)
 GRADING_QUEUE = "grading"
+MAX_SPEC_PROBLEMS = 20  # of a broken stored spec, kept with the failed submission (the staff page lists them)
 
 
 class _Runtime:
@@ -252,7 +253,8 @@ def _grade(claim: attempts.Claim, worker: str) -> str:
     try:
         spec = parse_spec(claim.spec_yaml, f"assignment {claim.assignment_id}")
     except SpecError as exc:  # the instructor's stored spec: no retry can fix it; a regrade after the fix will
-        attempts.give_up(runtime.db, submission_id, attempts.SPEC_BROKEN, {"detail": str(exc)})
+        attempts.give_up(runtime.db, submission_id, attempts.SPEC_BROKEN,
+                         {"problems": [p.as_dict() for p in exc.problems[:MAX_SPEC_PROBLEMS]]})
         return "spec broken"
     try:
         cached_before = expected_cache_hits()

@@ -33,7 +33,7 @@ DETAIL_CHARS = 2000
 # why grading failed on our side (texts in grader.messages)
 SANDBOX_FAILED = "failure.sandbox"  # {worker, detail}: the worker's sandbox could not run the job
 TIMED_OUT = "failure.timeout"  # {worker, detail}: the task ran past its soft time limit
-SPEC_BROKEN = "failure.spec"  # {detail}: the assignment's stored spec could not be read
+SPEC_BROKEN = "failure.spec"  # {problems}: the stored spec's problems as records (a SpecProblem's as_dict)
 WORKER_LOST = "failure.worker_lost"  # {worker}: the attempt's lease ran out (its worker died)
 INFRASTRUCTURE = "failure.infrastructure"  # {detail}: the database or broker stayed unreachable
 UNEXPECTED = "failure.unexpected"  # {detail}: a bug of ours ended the task

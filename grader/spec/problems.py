@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pydantic import ValidationError
 
 from grader.i18n import DEFAULT_LANGUAGE
-from grader.messages import MESSAGES, is_message, render, said
+from grader.messages import MESSAGES, is_message, located, render, said
 from grader.spec.schema import describe
 from grader.spec.yaml_lines import FieldPath, field_name, line_for
 
@@ -40,8 +40,7 @@ class SpecProblem:
 
     def text(self, lang: str = DEFAULT_LANGUAGE) -> str:
         """`file:line: field: problem` in `lang`."""
-        where = ":".join(str(part) for part in (self.file, self.line) if part is not None)
-        return ": ".join(part for part in (where, self.field, self.problem(lang)) if part)
+        return located(self.as_dict(), lang)
 
     def __str__(self) -> str:
         return self.text()
