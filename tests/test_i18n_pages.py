@@ -11,7 +11,7 @@ import re
 import pytest
 
 from grader.messages import render, said
-from grader.spec import parse_spec
+from grader.spec import SpecProblem, parse_spec
 from grader.models import Assignment, DryRun, Submission, utcnow
 from grader.outcome import OTHER_SIGNAL, SIGNAL_REASONS
 from grader.selfcheck import FileCheck
@@ -72,7 +72,6 @@ def english_words(page: str, data: list[str] = ()) -> list[str]:
     page = re.sub(r'<select[^>]*name="timezone".*?</select>', " ", page, flags=re.S)  # IANA zone names
     page = re.sub(r'<div class="description">.*?</div>', " ", page, flags=re.S)  # the instructor's text
     page = re.sub(r'<table class="list codes">.*?</table>', " ", page, flags=re.S)  # "checks as stored": codes
-    page = re.sub(r'<tr class="problem".*?</tr>', " ", page, flags=re.S)  # spec errors: English on purpose
     attributes = re.findall(r'\b(?:title|placeholder|aria-label|alt|data-too-large|data-wrong-type)="([^"]*)"', page)
     text = html.unescape(re.sub(r"<[^>]+>", " ", page) + " " + " ".join(attributes))
     text = re.sub(r"`[^`]*`", " ", text)  # a command quoted in a sentence
@@ -87,7 +86,6 @@ def half_width_colons(page: str) -> list[str]:
     page = re.sub(r"<(pre|code|script|style|textarea)\b.*?</\1>", " ", page, flags=re.S)
     page = re.sub(r'<div class="description">.*?</div>', " ", page, flags=re.S)
     page = re.sub(r'<table class="list codes">.*?</table>', " ", page, flags=re.S)
-    page = re.sub(r'<tr class="problem".*?</tr>', " ", page, flags=re.S)
     text = html.unescape(re.sub(r"<[^>]+>", " ", page))
     # after a Chinese word, or its number ("第 3 行: "); a colon after data ("OSError: ...") is the data's own
     return [f"half-width colon after {m.group(1)!r}" for m in re.finditer(r"([\u4e00-\u9fff）」]+ ?#?\d*) ?: ", text)]
@@ -255,7 +253,7 @@ def test_the_staff_pages_forms_and_flashes_are_chinese(app):
 # the instructor
 
 
-def test_the_instructor_pages_are_chinese_except_the_spec_errors(app):
+def test_the_instructor_pages_are_chinese_the_spec_errors_too(app):
     walk, c = Walk(app), client_of(app, "ivan")
     spec = (ASSIGNMENTS / QUADRATIC / "assignment.yaml").read_text()
     walk.check("manage", c.get("/staff/manage"))
@@ -265,7 +263,7 @@ def test_the_instructor_pages_are_chinese_except_the_spec_errors(app):
         return c.post("/staff/manage", data={"csrf_token": token, **data}, content_type="multipart/form-data")
 
     broken = walk.check("broken spec", upload_spec(text="id: new-one\ntitle: 3\n"), 400)
-    assert "required but missing" in broken  # the spec's own problems stay English, each by line and field
+    assert "必填，但缺失" in broken and "required but missing" not in broken  # each by line and field
     walk.check("nothing", upload_spec(), 400)
     walk.check("both", upload_spec(text="id: x", spec=(io.BytesIO(b"id: x"), "assignment.yaml")), 400)
     walk.check("not UTF-8", upload_spec(spec=(io.BytesIO(b"\xff\xfe"), "assignment.yaml")), 400)
@@ -327,11 +325,16 @@ def test_a_dry_run_s_problems_are_said_in_chinese(app):
     sandbox = _dry_run(app, "failed", {"ok": False, "files": [], "problems": [
         said("dry_run.sandbox_failed", error="OSError: gone")]})
     queue = _dry_run(app, "failed", {"ok": False, "files": [], "problems": [said("dry_run.queue_unavailable")]})
-    walk, c = Walk(app, data=("OSError: gone",)), client_of(app, "ivan")  # an exception's own text
+    spec_problems = [SpecProblem("assignment x", 12, "training.lr", said("spec.expected_number", got="'fast'")),
+                     SpecProblem("assignment x", 4, "data", said("spec.samples_differ", x=3, y=2))]
+    broken = _dry_run(app, "done", {"ok": False, "files": [], "problems": [],
+                                    "spec_problems": [p.as_dict() for p in spec_problems]})
+    walk, c = Walk(app, data=("OSError: gone", "'fast'")), client_of(app, "ivan")  # an exception's text, a value
     fragment = walk.check("done", c.get(f"/staff/manage/{QUADRATIC}/dry-runs/{done}"))
     assert "第一处差异在第 2 步" in html.unescape(fragment)  # the solution's failed check, in words
     walk.check("sandbox failed", c.get(f"/staff/manage/{QUADRATIC}/dry-runs/{sandbox}"))
     walk.check("queue unavailable", c.get(f"/staff/manage/{QUADRATIC}/dry-runs/{queue}"))
+    assert "应为数字" in html.unescape(walk.check("broken spec", c.get(f"/staff/manage/{QUADRATIC}/dry-runs/{broken}")))
     from grader.service.reaper import end_lost_dry_runs
 
     lost = _dry_run(app, "running", {}, age=dt.timedelta(days=1))
