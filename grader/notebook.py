@@ -5,14 +5,19 @@ Rules, each written only here:
   nbformat 4 and its schema, extra keys allowed as Colab writes them). Cells are numbered 1, 2, ... over all cells,
   markdown and raw included, top to bottom, as the source view shows them; only code cells run.
 - The size cap counts the code cells' text (UTF-8); outputs, attachments and widget state are never run, and a
-  stored notebook is cut down to its cells' sources when the file as uploaded is over the cap (stored_text).
+  stored notebook is cut down to its cells' sources and counts when the file as uploaded is over the cap
+  (stored_text).
 - The program is the code cells in order, each preceded by one line of ours that prints a marker carrying a token
   drawn for this run; a few lines of ours come first (an IPython stand-in when IPython is not installed, so that
   `from IPython.display import display` works). A line map turns every program line back into (cell, line).
-- IPython syntax: % and ! lines are left as they are, and worker/harness.py blanks them when the program does not
-  compile otherwise (its note is located here, by cell); a cell that starts with a cell magic whose body is not
-  Python (%%bash, %%writefile, ...) is left out; pip and conda installs are never run, and a note says so.
-  A bare expression at the end of a cell prints nothing, as in any program.
+- IPython syntax: % and ! lines and `name?` help lines are left as they are, and worker/harness.py makes them Python
+  when the program does not compile otherwise (`%time statement` runs the statement, the others do nothing; its note
+  is located here, by cell); a cell that starts with a cell magic whose body is not Python (%%bash, %%writefile, ...)
+  is left out; pip and conda installs are never run, and a note says so. `google.colab` is a stand-in that does
+  nothing (drive.mount mounts no Drive), and a note says so. A bare expression at the end of a cell prints nothing,
+  as in any program.
+- A syntax error that Python finds on a line of ours (a cell left a `for` line without its body) is the last line of
+  the cell above it; the line numbers in Python's own words name cells too.
 - The student's output is untrusted: a marker counts only when it carries this run's token and a cell number after
   the last one counted; anything else is output. A forged marker can only move the student's own output between
   their own cells.
@@ -37,29 +42,60 @@ CELL_MAGICS_NOT_PYTHON = ("bash", "sh", "script", "writefile", "file", "html", "
                           "markdown", "svg", "perl", "ruby", "sql", "system")
 _INSTALL = re.compile(r"^\s*[!%]\s*(?:pip3?|conda|mamba|python3?\s+-m\s+pip|uv\s+pip)\s+install\b(?P<what>.*)$")
 _CELL_MAGIC = re.compile(r"^\s*%%\s*(?P<name>\w+)")
+_COLAB = re.compile(r"^[ \t]*(?:from[ \t]+google\.colab\b|import[ \t]+google\.colab\b)", re.MULTILINE)
 
-# The grader's own first lines: display() and IPython.display for a notebook's imports, when IPython is absent.
-# They run in the student's namespace; every name they leave starts with __grader.
+# The grader's own first lines: display() and IPython.display for a notebook's imports, when IPython is absent, and
+# google.colab, when Colab's own module is absent. They run in the student's namespace; every name they leave starts
+# with __grader. IPython.get_ipython() answers None, as it does in a plain Python: no shell runs here, and a library
+# that finds one (matplotlib's pyplot) would hook itself into it; its version is one whose matplotlib needs nothing
+# more of it.
 _PROLOGUE = '''\
 def __grader_notebook__():
     import importlib.util, sys, types
-    if importlib.util.find_spec("IPython") is not None:
-        return
-    class Shown:
-        def __init__(self, data=None, *args, **kwargs):
-            self.data = data
-        def __repr__(self):
-            return f"<IPython.core.display.{type(self).__name__} object>"
-    shown = types.ModuleType("IPython.display")
-    shown.display = globals().get("display") or (lambda *objects, **kwargs: print(*objects))
-    shown.clear_output = lambda *args, **kwargs: None
-    for name in ("HTML", "Markdown", "Image", "Latex", "Math", "SVG", "JSON", "Javascript", "Audio", "Video"):
-        setattr(shown, name, type(name, (Shown,), {}))
-    ipython = types.ModuleType("IPython")
-    ipython.display = shown
-    ipython.get_ipython = globals().get("get_ipython") or (lambda: None)
-    sys.modules.setdefault("IPython", ipython)
-    sys.modules.setdefault("IPython.display", shown)
+    def found(name):
+        try:
+            return importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            return False
+    def nothing(*args, **kwargs):
+        return None
+    if not found("IPython"):
+        class Shown:
+            def __init__(self, data=None, *args, **kwargs):
+                self.data = data
+            def __repr__(self):
+                return f"<IPython.core.display.{type(self).__name__} object>"
+        shown = types.ModuleType("IPython.display")
+        shown.display = globals().get("display") or (lambda *objects, **kwargs: print(*objects))
+        shown.clear_output = nothing
+        for name in ("HTML", "Markdown", "Image", "Latex", "Math", "SVG", "JSON", "Javascript", "Audio", "Video"):
+            setattr(shown, name, type(name, (Shown,), {}))
+        ipython = types.ModuleType("IPython")
+        ipython.display, ipython.get_ipython = shown, nothing
+        ipython.version_info, ipython.__version__ = (9, 0, 0, ""), "9.0.0"  # matplotlib reads it
+        sys.modules.setdefault("IPython", ipython)
+        sys.modules.setdefault("IPython.display", shown)
+    if not found("google.colab"):
+        try:
+            import google
+        except ImportError:
+            google = types.ModuleType("google")
+            google.__path__ = []
+            sys.modules.setdefault("google", google)
+        colab = types.ModuleType("google.colab")
+        colab.__path__ = []
+        parts = {"drive": {"mount": nothing, "flush_and_unmount": nothing},
+                 "files": {"upload": lambda *args, **kwargs: {}, "download": nothing},
+                 "output": {"clear": nothing, "enable_custom_widget_manager": nothing,
+                            "disable_custom_widget_manager": nothing},
+                 "patches": {"cv2_imshow": globals().get("display") or print}}
+        for part, names in parts.items():
+            module = types.ModuleType("google.colab." + part)
+            module.__dict__.update(names)
+            setattr(colab, part, module)
+            sys.modules.setdefault("google.colab." + part, module)
+        google.colab = colab
+        sys.modules.setdefault("google.colab", colab)
 __grader_notebook__()
 del __grader_notebook__
 def __grader_cell__(number, _sys=__import__("sys")):
@@ -151,15 +187,16 @@ def _text(source) -> str:
 
 
 def stored_text(text: str, max_bytes: int) -> str:
-    """The notebook as stored: as uploaded when it fits `max_bytes`, else only its cells' sources (outputs,
-    attachments and widget state dropped, as Jupyter's "clear outputs" would), which the code cap keeps small."""
+    """The notebook as stored: as uploaded when it fits `max_bytes`, else only its cells' sources and execution
+    counts (outputs, attachments and widget state dropped), which the code cap keeps small; the counts stay for the
+    note on a session run out of order."""
     if len(text.encode("utf-8")) <= max_bytes:
         return text
     notebook = nbformat.from_dict(json.loads(text))
     for cell in notebook.cells:
         cell.pop("attachments", None)
         if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
+            cell.outputs = []
     notebook.metadata.pop("widgets", None)
     return nbformat.writes(notebook)
 
@@ -186,6 +223,13 @@ class Program:
             return None
         return self.places[line - 1]
 
+    def place_before(self, line: int | None) -> tuple[int, int] | None:
+        """place(), and for a line of ours between cells (where Python puts a syntax error that a cell left open,
+        such as a `for` line with no body) the last line of the cell above it."""
+        if not isinstance(line, int) or not 1 <= line <= len(self.places):
+            return None
+        return next((p for p in reversed(self.places[:line]) if p is not None), None)
+
 
 def program(notebook: Notebook, token: str | None = None) -> Program:
     """The code cells as one program with a marker before each (module rules)."""
@@ -200,10 +244,17 @@ def program(notebook: Notebook, token: str | None = None) -> Program:
         if magic and magic.group("name") in CELL_MAGICS_NOT_PYTHON:
             skipped.append(cell.number)
             continue
-        for number, line in enumerate(cell.source.splitlines() or [""], 1):
+        for number, line in enumerate(source_lines(cell.source), 1):
             lines.append(line)
             places.append((cell.number, number))
     return Program("\n".join(lines) + "\n", token, places, skipped)
+
+
+def source_lines(source: str) -> list[str]:
+    """A cell's lines as Python counts them: \\n, \\r\\n and \\r end a line; U+2028, a form feed or a vertical tab
+    (str.splitlines() ends lines there too) may sit inside a string or a comment."""
+    lines = re.split(r"\r\n|\r|\n", source)
+    return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
 
 
 def split_output(stdout: str, where: Program) -> tuple[str, list[tuple[int, int]]]:
@@ -245,16 +296,33 @@ IN_CELL = {
 LINES_IN_CELLS = {"note.notebook_magics_ignored": "note.notebook_magics_ignored_in_cells"}
 
 
+_LINE_IN_MESSAGE = re.compile(r"\bline (\d+)")
+
+
 def locate(message: Message, where: Program) -> Message:
-    """The message with its program line turned into a cell and a line in it, under its in-cell code."""
+    """The message with its program line turned into a cell and a line in it, under its in-cell code; a syntax
+    error's own words name cells too (Python's "after 'for' statement on line 30")."""
     if message.code in IN_CELL:
-        place = where.place(message.params.get("line"))
+        syntax = message.code == "runs.syntax_error"
+        place = (where.place_before if syntax else where.place)(message.params.get("line"))
         if place is not None:
-            return Message(IN_CELL[message.code], {**message.params, "cell": place[0], "line": place[1]})
+            params = {**message.params, "cell": place[0], "line": place[1]}
+            if syntax and isinstance(params.get("message"), str):
+                params["message"] = _LINE_IN_MESSAGE.sub(lambda found: _line_words(found, place[0], where),
+                                                         params["message"])
+            return Message(IN_CELL[message.code], params)
     if message.code in LINES_IN_CELLS:
         cells = sorted({p[0] for p in map(where.place, message.params.get("lines") or []) if p is not None})
         return Message(LINES_IN_CELLS[message.code], {"cells": cell_list(cells)})
     return message
+
+
+def _line_words(found: re.Match, cell: int, where: Program) -> str:
+    """A program line in Python's words as the cell's line ("line 2"), or another cell's ("cell 4, line 1")."""
+    place = where.place_before(int(found.group(1)))
+    if place is None:
+        return found.group(0)
+    return f"line {place[1]}" if place[0] == cell else f"cell {place[0]}, line {place[1]}"
 
 
 def locate_traceback(text: str, filename: str, where: Program) -> str:
@@ -279,13 +347,16 @@ def notebook_notes(notebook: Notebook, where: Program, available: list[str]) -> 
     """What the student should know about how their notebook was run: installs not run, cells left out, and a
     session that ran its cells in another order than top to bottom."""
     notes = []
-    installs = [(c.number, found.group("what").strip()) for c in notebook.code_cells
+    installs = [(c.number, _packages(found.group("what"))) for c in notebook.code_cells
                 for found in map(_INSTALL.match, c.source.splitlines()) if found]
     if installs:
         notes.append(Message("note.notebook_install_not_run", {
             "cells": cell_list({cell for cell, _ in installs}),
-            "packages": " ".join(what for _, what in installs)[:200] or "-",
+            "packages": " ".join(what for _, what in installs if what)[:200] or "-",
             "available": ", ".join(available) or "-"}))
+    colab = sorted({c.number for c in notebook.code_cells if _COLAB.search(c.source)})
+    if colab:
+        notes.append(Message("note.notebook_colab_stand_in", {"cells": cell_list(colab)}))
     if where.skipped:
         notes.append(Message("note.notebook_cells_skipped", {"cells": cell_list(where.skipped)}))
     counts = [(c.number, c.execution_count) for c in notebook.code_cells if isinstance(c.execution_count, int)]
@@ -293,3 +364,9 @@ def notebook_notes(notebook: Notebook, where: Program, available: list[str]) -> 
     if out_of_order:
         notes.append(Message("note.notebook_run_out_of_order", {"cells": cell_list(out_of_order[:20])}))
     return notes
+
+
+def _packages(what: str) -> str:
+    """What an install line names, without its options (`-q`, `--upgrade`) and shell tails (`> /dev/null`)."""
+    words = re.split(r"\s*(?:\d?>|[|;&]).*", what.strip(), maxsplit=1)[0].split()
+    return " ".join(w for w in words if not w.startswith("-"))

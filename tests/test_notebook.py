@@ -73,6 +73,8 @@ def test_outputs_and_attachments_do_not_count_and_are_dropped_when_the_file_is_o
     assert len(upload.notebook.encode()) < 8 * 1024
     assert [c.source for c in nb.read_notebook(upload.notebook, 1024).code_cells] == CELLS
     assert "image/png" not in upload.notebook and "widget-state" not in upload.notebook
+    counts = [c.execution_count for c in nb.read_notebook(upload.notebook, 1024).code_cells]
+    assert counts == [1, 2, 3]  # kept for the note on a session run out of order
     small = accept(text.encode(), "hw.ipynb")
     assert small.notebook == text and small.filename == "hw.ipynb"  # as uploaded when it fits
     assert small.source.startswith("# %% cell 3")
@@ -119,7 +121,8 @@ def test_messages_name_cells_and_unknown_codes_pass_through():
 
 
 def test_installs_cell_magics_and_an_out_of_order_session_are_noted():
-    cells = ["!pip install torch==2.1 tqdm", "%%bash\necho hi", "%pip install seaborn\nimport torch", "x = 1"]
+    cells = ["!pip install -q torch==2.1 tqdm > /dev/null", "%%bash\necho hi", "%pip install --upgrade seaborn\nimport torch",
+             "x = 1"]
     notebook = nb.read_notebook(jupyter_notebook(cells, counts=[1, 2, 7, 3]), 1024)
     where = nb.program(notebook)
     assert "echo hi" not in where.source
@@ -137,3 +140,31 @@ def test_a_notebook_run_top_to_bottom_or_never_run_gets_no_order_note():
         notebook = nb.read_notebook(jupyter_notebook(CELLS, counts=counts), 1024)
         codes = [m.code for m in nb.notebook_notes(notebook, nb.program(notebook), [])]
         assert "note.notebook_run_out_of_order" not in codes
+
+
+def test_a_syntax_error_python_puts_between_cells_names_the_cell_that_left_it_open():
+    notebook = nb.read_notebook(jupyter_notebook(["import torch", "for i in range(3):", "x = 1\ny = (2,"]), 1024)
+    where = nb.program(notebook)
+    lines = where.source.splitlines()
+    header, marker = lines.index("for i in range(3):") + 1, lines.index("__grader_cell__(4)") + 1
+    unclosed = lines.index("y = (2,") + 1
+    message = f"expected an indented block after 'for' statement on line {header}"
+    located = nb.locate(Message("runs.syntax_error", {"line": marker, "message": message}), where)
+    assert located.render("en") == ("Syntax error in cell 3, line 1: expected an indented block after 'for' "
+                                    "statement on line 1")
+    located = nb.locate(Message("runs.syntax_error", {"line": header, "message": f"(detected at line {unclosed})"}),
+                        where)
+    assert located.params["message"] == "(detected at cell 4, line 2)"
+    assert nb.locate(Message("runs.syntax_error", {"line": 1, "message": "m"}), where).code == "runs.syntax_error"
+    # a runtime error never sits on a line of ours: its place is the line's own or none
+    assert nb.locate(Message("runs.exception", {"type": "E", "line": marker, "message": "m"}), where).code == (
+        "runs.exception")
+
+
+def test_cell_lines_are_python_s_lines_not_str_splitlines():
+    source = "title = '第4讲\u2028反向传播'\x0c\r\nprint(title)\rx = 1\n"
+    assert nb.source_lines(source) == ["title = '第4讲\u2028反向传播'\x0c", "print(title)", "x = 1"]
+    assert nb.source_lines("") == [""]
+    where = nb.program(nb.read_notebook(colab_notebook([source]), 1024))
+    compile(where.source, "hw.ipynb", "exec")
+    assert where.place(nb.source_lines(where.source).index("x = 1") + 1) == (2, 3)  # Python's line, the cell's line

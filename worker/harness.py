@@ -27,6 +27,7 @@ import itertools
 import json
 import math
 import os
+import re
 import signal
 import sys
 import time
@@ -1090,18 +1091,39 @@ def available_modules() -> list[str]:
     return found
 
 
-def _without_notebook_magics(source: str) -> tuple[str, list[int]]:
-    """The source with IPython magics and shell escapes (`%matplotlib inline`, `!pip install`) blanked.
+# IPython's own syntax, as a notebook user writes it, each never valid Python (worker/harness.py blanks or rewrites
+# such lines only in a script that does not compile otherwise, so a line inside a string is left alone then).
+_TIMED = re.compile(r"^(?P<indent>[ \t]*)%time[ \t]+(?P<statement>\S.*)$")  # %time runs its statement once
+_HELP = re.compile(r"^[ \t]*(?:\?\??[ \t]*[A-Za-z_][\w.]*(?:\(\))?|[A-Za-z_][\w.]*(?:\(\))?[ \t]*\?\??)[ \t]*$")
+_ASSIGNED = re.compile(r"^(?P<indent>[ \t]*)(?P<target>[A-Za-z_]\w*)[ \t]*=[ \t]*(?P<kind>[!%])(?P<rest>[^=].*)$")
 
-    A line that starts with % or ! is never valid Python, so blanking it changes nothing else; line
-    numbers stay as the student sees them."""
-    lines, blanked = source.splitlines(keepends=True), []
+
+def _without_notebook_magics(source: str) -> tuple[str, list[int]]:
+    """The source with IPython's syntax made Python, and the lines whose notebook-only part did not run.
+
+    `%time statement` runs its statement (as in IPython, once); other % magics, ! shell commands and `name?` help
+    lines become `pass`; `files = !ls` gets an empty list, `x = %magic` None (`x = %time f()` gets f()). Each is
+    never valid Python, so changing it changes nothing else; line numbers stay as the student sees them."""
+    # lines as Python counts them (str.splitlines() also ends one at U+2028 or a form feed, inside a string too)
+    lines, ignored = [line for line in re.split(r"(?<=\n)|(?<=\r)(?!\n)", source) if line], []
     for number, line in enumerate(lines, 1):
-        if line.lstrip()[:1] in ("%", "!") and not line.lstrip().startswith("!="):
-            indent = line[: len(line) - len(line.lstrip())]
-            lines[number - 1] = f"{indent}pass  # notebook line ignored by the grader\n"
-            blanked.append(number)
-    return "".join(lines), blanked
+        text, end = line.rstrip("\r\n"), line[len(line.rstrip("\r\n")):] or "\n"
+        indent = text[: len(text) - len(text.lstrip())]
+        timed, assigned = _TIMED.match(text), _ASSIGNED.match(text)
+        if timed:
+            lines[number - 1] = timed.group("indent") + timed.group("statement") + end
+        elif assigned:
+            rest, target = assigned.group("rest"), assigned.group("indent") + assigned.group("target") + " = "
+            statement = _TIMED.match("%" + rest) if assigned.group("kind") == "%" else None
+            if statement:
+                lines[number - 1] = target + statement.group("statement") + end
+            else:
+                lines[number - 1] = target + ("[]" if assigned.group("kind") == "!" else "None") + end
+                ignored.append(number)
+        elif (text.lstrip()[:1] in ("%", "!") and not text.lstrip().startswith("!=")) or _HELP.match(text):
+            lines[number - 1] = f"{indent}pass  # notebook line ignored by the grader{end}"
+            ignored.append(number)
+    return "".join(lines), ignored
 
 
 class _NotebookShell:
@@ -1140,12 +1162,12 @@ def _compile_student(source: str, filename: str):
     try:
         return compile(source, filename, "exec", dont_inherit=True), []
     except SyntaxError:
-        cleaned, blanked = _without_notebook_magics(source)
-        if not blanked:
+        cleaned, ignored = _without_notebook_magics(source)
+        if cleaned == source:
             raise
-        # A syntax error that remains is the one to show (same line numbers: lines were blanked, not removed).
+        # A syntax error that remains is the one to show (same line numbers: lines were changed, not removed).
         code = compile(cleaned, filename, "exec", dont_inherit=True)
-        return code, [{"code": "notebook_magics_ignored", "lines": blanked[:20]}]
+        return code, [{"code": "notebook_magics_ignored", "lines": ignored[:20]}] if ignored else []
 
 
 def _run_script(source: str, filename: str, namespace: dict) -> dict:
