@@ -62,6 +62,7 @@ def test_the_code_cap_counts_code_cells_and_names_the_largest_cell():
     with pytest.raises(SubmissionError) as caught:
         accept(colab_notebook(["import torch", big]).encode(), "hw.ipynb", max_bytes=1024)
     assert "cell 3 alone holds 2 KB" in caught.value.render("en")
+    assert "第 3 个单元格" in caught.value.render("zh")
 
 
 def test_outputs_and_attachments_do_not_count_and_are_dropped_when_the_file_is_over_the_cap():
