@@ -19,7 +19,7 @@ from grader.scoring import GradeResult
 from grader.selfcheck import check_assignments
 from grader.service import commands as service_commands
 from grader.spec import SpecError, find_spec, load_spec
-from grader.submissions import SubmissionError, Upload, accept_notebook, read_source, script_name
+from grader.submissions import SubmissionError, Upload, accept_notebook, accept_script, script_name
 from grader.notebook import cell_outputs, is_notebook_name
 from worker.grading import grade_upload, script_grader
 from worker.sandbox import SandboxUnavailable, get_sandbox
@@ -54,7 +54,7 @@ def _collect(paths: tuple[str, ...]) -> list[Path]:
 
 
 def _read_upload(path: Path, lang: str = "en") -> Upload:
-    """The script or notebook, checked as an upload is (grader.submissions: read_source, accept_notebook)."""
+    """The script or notebook, checked as an upload is (grader.submissions: accept_script, accept_notebook)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -62,8 +62,7 @@ def _read_upload(path: Path, lang: str = "en") -> Upload:
     try:
         if is_notebook_name(path.name):
             return accept_notebook(data, script_name(path.name))
-        source, encoding = read_source(data)
-        return Upload(source, script_name(path.name), encoding)
+        return accept_script(data, script_name(path.name))
     except SubmissionError as exc:
         raise UsageProblem(f"{path}: {exc.render(lang)}") from None
 

@@ -140,6 +140,17 @@ def is_notebook_name(name: str | None) -> bool:
     return (name or "").lower().endswith(NOTEBOOK_SUFFIX)
 
 
+def is_notebook_text(text: str) -> bool:
+    """Whether a file's text is a notebook's JSON (an object with its format and cells), whatever the file's name."""
+    if not text.lstrip().startswith("{"):
+        return False
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and "nbformat" in data and ("cells" in data or "worksheets" in data)
+
+
 def read_notebook(text: str, max_code_bytes: int) -> Notebook:
     """The notebook in `text`, or NotebookError with a sentence for the student (module rules)."""
     try:

@@ -169,3 +169,15 @@ def test_cell_lines_are_python_s_lines_not_str_splitlines():
     where = nb.program(nb.read_notebook(colab_notebook([source]), 1024))
     compile(where.source, "hw.ipynb", "exec")
     assert where.place(nb.source_lines(where.source).index("x = 1") + 1) == (2, 3)  # Python's line, the cell's line
+
+
+def test_a_notebook_renamed_py_is_taken_as_the_notebook_it_is():
+    upload = accept(colab_notebook(CELLS).encode(), "作业.py")
+    assert upload.filename == "作业.ipynb" and upload.notebook is not None and upload.source.startswith("# %% cell 2")
+    old = json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": []}).encode()
+    with pytest.raises(SubmissionError) as caught:
+        accept(old, "hw.py")
+    assert "notebook format 3" in caught.value.render("en")
+    for script in ('{"nbformat": 4}\nprint(1)\n', '{"cells": [], "note": "a dict, not a notebook"}\n', "x = {}\n"):
+        upload = accept(script.encode(), "hw.py")
+        assert upload.notebook is None and upload.source == script and upload.filename == "hw.py"
