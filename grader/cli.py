@@ -76,7 +76,9 @@ def result_json(result: GradeResult, path: str | None, lang: str = "en") -> dict
         "max_score": result.max_score,
         "late_penalty": result.late_penalty,
         "checks": [{"id": c.id, "kind": c.kind, "passed": c.passed, "points": c.points, "max_points": c.max_points,
-                    "message": c.message.render(lang), "code": c.message.code, "visibility": c.visibility}
+                    "message": c.message.render(lang), "code": c.message.code, "visibility": c.visibility,
+                    **({"first_difference_at": place} if (place := cli_report.first_difference_place(
+                        c.details.get("first"))) else {})}
                    for c in result.checks],
         "diagnoses": [{"code": d.code, "message": d.render(lang)} for d in result.diagnoses],
         "stdout": result.stdout,
@@ -93,6 +95,9 @@ def result_text(result: GradeResult, title: str, path: str, lang: str = "en") ->
     for c in result.checks:
         mark, hidden = cli_report.check_mark(lang, c.passed), cli_report.hidden_note(lang, c.visibility)
         lines.append(f"  {mark}  {c.id:<14} {c.points:>6g}/{c.max_points:<4g} {c.message.render(lang)}{hidden}")
+        place = cli_report.first_difference_place(c.details.get("first"))
+        if place:
+            lines.append("        " + cli_report.first_difference_line(lang, place))
     if result.diagnoses:
         lines.append(cli_report.diagnosis_heading(lang))
         lines += [f"  - {d.render(lang)}" for d in result.diagnoses]

@@ -328,6 +328,19 @@ def locate(message: Message, where: Program) -> Message:
     return message
 
 
+def locate_details(details: dict, where: Program) -> dict:
+    """A check's details with the first difference's program line (the call that made the step) as a cell and a
+    line in it; a line of ours is left out."""
+    first = details.get("first") if isinstance(details, dict) else None
+    if not isinstance(first, dict) or "line" not in first:
+        return details
+    place = where.place(first["line"])
+    located = {k: v for k, v in first.items() if k != "line"}
+    if place is not None:
+        located.update(cell=place[0], line=place[1])
+    return {**details, "first": located}
+
+
 def _line_words(found: re.Match, cell: int, where: Program) -> str:
     """A program line in Python's words as the cell's line ("line 2"), or another cell's ("cell 4, line 1")."""
     place = where.place_before(int(found.group(1)))

@@ -111,6 +111,8 @@ def test_no_zero_grad_feedback_names_the_first_divergent_step(sandbox, quadratic
     assert trace.message.params["expected"] == pytest.approx(22.88)
     assert trace.message.params["got"] == pytest.approx(24.88, rel=1e-6)
     assert "never zeroed" in result.diagnoses[0].render()
+    line = source.splitlines().index("        l.backward()") + 1
+    assert trace.details["first"]["line"] == line  # the first-difference table's line: where backward() was called
 
 
 def test_wrong_learning_rate_is_named(sandbox, linear):

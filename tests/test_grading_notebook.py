@@ -51,6 +51,21 @@ def test_each_tool_s_notebook_gets_the_script_s_verdict_in_both_languages(sandbo
         assert result.stdout == expected.stdout, style  # the markers between cells are gone
 
 
+def test_the_first_difference_names_the_cell_and_line_of_its_backward_call(sandbox, quadratic):
+    source = SCRIPTS["no_zero_grad"].read_text()
+    cells = script_cells(source)
+    loop = next(i for i, c in enumerate(cells) if "l.backward()" in c)
+    for style, write in STYLES.items():
+        result, _ = grade_notebook_text(quadratic, write(cells), sandbox)
+        [trace] = [c for c in result.checks if c.kind == "trace"]
+        first = trace.details["first"]
+        cell = loop + {"jupyter": 2, "jupyterlab": 3, "colab": 2}[style]
+        assert (first["cell"], first["line"]) == (cell, cells[loop].splitlines().index("        l.backward()") + 1)
+        expected, _ = grade_source(quadratic, source, sandbox, "hw.py")
+        assert expected.checks[[c.kind for c in expected.checks].index("trace")].details["first"]["line"] == (
+            source.splitlines().index("        l.backward()") + 1)  # a script's names its line alone
+
+
 def test_a_runtime_error_names_the_cell_and_the_line_in_it_with_the_traceback(sandbox, quadratic):
     cells = script_cells(SCRIPTS["solution"].read_text())
     forward = next(i for i, c in enumerate(cells) if c.startswith("def forward"))
@@ -116,15 +131,22 @@ def test_grader_grade_takes_notebooks_and_names_cells_in_its_report(tmp_path):
     (tmp_path / "good.ipynb").write_text(colab_notebook(cells))
     broken = [c.replace("return w1", "return nothing + w1") for c in cells]
     (tmp_path / "broken.ipynb").write_text(jupyter_notebook(broken))
+    mistake = script_cells(SCRIPTS["no_zero_grad"].read_text())
+    (tmp_path / "mistake.ipynb").write_text(colab_notebook(mistake))
+    loop = next(i for i, c in enumerate(mistake) if "l.backward()" in c)
+    place = {"cell": loop + 2, "line": mistake[loop].splitlines().index("        l.backward()") + 1}
     (tmp_path / ".ipynb_checkpoints").mkdir()
     (tmp_path / ".ipynb_checkpoints" / "good-checkpoint.ipynb").write_text("{not a notebook")
     args = ["grade", str(tmp_path), "--assignment", "backprop-quadratic", "--assignments-dir", str(ROOT / "assignments")]
     text = CliRunner().invoke(main, args + ["--lang", "en"])
     assert text.exit_code == 0, text.output
     assert "Your notebook raised NameError in cell" in text.output and ", line 2: name 'nothing'" in text.output
+    assert "The first step that differs was made in cell {cell}, line {line}.".format(**place) in text.output
     lines = CliRunner().invoke(main, args + ["--json", "--lang", "zh"]).output.strip().splitlines()
     results = {Path(r["path"]).name: r for r in map(json.loads, lines)}
-    assert sorted(results) == ["broken.ipynb", "good.ipynb"]
+    assert sorted(results) == ["broken.ipynb", "good.ipynb", "mistake.ipynb"]
+    [trace] = [c for c in results["mistake.ipynb"]["checks"] if c["kind"] == "trace"]
+    assert trace["first_difference_at"] == place
     assert results["good.ipynb"]["score"] == results["good.ipynb"]["max_score"]
     assert "个单元格第 2 行" in results["broken.ipynb"]["checks"][0]["message"]
 

@@ -226,3 +226,25 @@ def test_a_hostile_notebook_gets_a_sentence_in_both_languages_never_a_500(app, n
                 assert ("larger than" in page) if lang == "en" else ("大于" in page or "超过" in page), page[-1500:]
             elif refused is not None:
                 assert str(escape(refused.render(lang))) in page, lang
+
+
+def test_the_first_difference_table_names_the_cell_and_line_in_both_languages(app):
+    from grader.models import CheckResultRow
+    from web_helpers import add_graded
+
+    sid = add_graded(app, "alice")
+    script = add_graded(app, "bob")
+    with db_of(app).session() as session:
+        for submission, where in ((sid, {"cell": 5, "line": 3}), (script, {"line": 27})):
+            row = session.query(CheckResultRow).filter_by(submission_id=submission, kind="trace").one()
+            row.details = {**row.details, "first": {**row.details["first"], **where}}
+        session.get(Submission, sid).notebook = colab_notebook(CELLS)
+    for lang, notebook, plain, output in (("en", "cell 5, line 3", "line 27", ("Your notebook's output",
+                                                                             "Your script's output")),
+                                          ("zh", "第 5 个单元格第 3 行", "第 27 行", ("你的笔记本输出", "你的脚本输出"))):
+        for user, submission, words, heading in (("alice", sid, notebook, output[0]), ("bob", script, plain, output[1])):
+            client = client_as(app, user)
+            client.set_cookie("lang", lang)
+            page = client.get(f"/submissions/{submission}").get_data(as_text=True)
+            assert f'<td class="where">{words}</td>' in page, (lang, user)
+            assert f"<h2>{heading}</h2>" in page, (lang, user)

@@ -864,6 +864,9 @@ class GradientRecorder:
         if len(tensors) == 1 and tensors[0].numel() == 1:
             loss = _number(tensors[0].item())  # item() reads any one-element tensor, grad or not
         step = {"values": values, "loss": loss, "run": len(self.runs) - 1}
+        line = student_line(frame, self.filename)
+        if line is not None:
+            step["line"] = line  # where the backward() was called, for the first-difference table
         if self.batches is not None:
             inputs = graph_inputs(tensors)
             candidates, partial = self.batches.find(frame, inputs, always_partial=True)
@@ -897,7 +900,7 @@ def _step_bytes(step: dict) -> int:
     """About how many bytes of JSON one recorded step takes (a float at most ~24 characters)."""
     batch_bytes = sum(16 + 20 * len(c["rows"]) for c in step.get("batch", ()))
     batch_bytes += sum(48 + 24 * len(d["data"]) for d in step.get("own", ()))
-    return 60 + batch_bytes + sum(48 + len(name) + 24 * (len(d.get("data") or ()) + len(d.get("sketch") or ()))
+    return 70 + batch_bytes + sum(48 + len(name) + 24 * (len(d.get("data") or ()) + len(d.get("sketch") or ()))
                                   for part in (step["values"], step["grads"]) for name, d in part.items()
                                   if d is not None)
 
@@ -1004,6 +1007,9 @@ class HandGradientRecorder:
             except (LookupError, Refusal):
                 continue
         step = {"values": values, "run": 0}
+        line = student_line(frame.f_back, self.filename)
+        if line is not None:
+            step["line"] = line  # where the gradient function was called
         if self.batches is not None:
             # the samples are what the call is given (gradient(xs, ys)); a function that takes none reads the
             # script's own variables
@@ -1257,6 +1263,17 @@ def _restore_trained(namespace: dict, plan: dict, trained: dict[str, object], st
             if again is not None:
                 recreated.setdefault((root, again["line"]), {"name": root, **again, "params": []})["params"].append(path)
     return replaced, list(recreated.values())
+
+
+def student_line(frame, filename: str) -> int | None:
+    """The line of the student's own code nearest `frame` (the call that made a step), from `frame` up."""
+    for _ in range(200):
+        if frame is None:
+            return None
+        if frame.f_code.co_filename == filename:
+            return frame.f_lineno
+        frame = frame.f_back
+    return None
 
 
 def script_line(frame, filename: str) -> int | None:
