@@ -28,6 +28,8 @@ MESSAGES: dict[str, str] = {
                                     "the grader does not have. {available} are available; {module} is not — "
                                     "remove the import."),
     "runs.exception_in_cell": N_("Your notebook raised {type} in cell {cell}, line {line}: {message}"),
+    "runs.exception_traced_in_cell": N_("Your notebook raised {type} in cell {cell}, line {line}, in {function}() "
+                                      "(called from cell {from_cell}, line {from_line}): {message}"),
     "runs.exception_traced": N_("Your script raised {type} on line {line}, in {function}() (the calls that led "
                               "there: lines {lines}): {message}"),
     "runs.missing_module": N_("Your script stops at line {line}: it imports {module}, which the grader does not "

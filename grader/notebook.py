@@ -297,7 +297,7 @@ def cell_outputs(stdout: str, starts: list[tuple[int, int]]) -> dict[int, str]:
 IN_CELL = {
     "runs.syntax_error": "runs.syntax_error_in_cell",
     "runs.exception": "runs.exception_in_cell",
-    "runs.exception_traced": "runs.exception_in_cell",  # the calls' program lines mean nothing in cells
+    "runs.exception_traced": "runs.exception_in_cell",  # ... or runs.exception_traced_in_cell (locate)
     "runs.missing_module": "runs.missing_module_in_cell",
     "check.stopped_before_defined": "check.stopped_before_defined_in_cell",
     "check.stopped_before_training": "check.stopped_before_training_in_cell",
@@ -321,6 +321,8 @@ def locate(message: Message, where: Program) -> Message:
             if syntax and isinstance(params.get("message"), str):
                 params["message"] = _LINE_IN_MESSAGE.sub(lambda found: _line_words(found, place[0], where),
                                                          params["message"])
+            if message.code == "runs.exception_traced":
+                return _traced(params, where)
             return Message(IN_CELL[message.code], params)
     if message.code in LINES_IN_CELLS:
         cells = sorted({p[0] for p in map(where.place, message.params.get("lines") or []) if p is not None})
@@ -339,6 +341,17 @@ def locate_details(details: dict, where: Program) -> dict:
     if place is not None:
         located.update(cell=place[0], line=place[1])
     return {**details, "first": located}
+
+
+def _traced(params: dict, where: Program) -> Message:
+    """An exception raised in a function: in the cell and line where it was raised, called from the line of a cell
+    that started the calls (the program lines between mean nothing in cells; the traceback names each)."""
+    calls = re.findall(r"\d+", str(params.pop("lines", "")))
+    start = where.place(int(calls[0])) if calls else None
+    if start is None:
+        params.pop("function", None)
+        return Message("runs.exception_in_cell", params)
+    return Message("runs.exception_traced_in_cell", {**params, "from_cell": start[0], "from_line": start[1]})
 
 
 def _line_words(found: re.Match, cell: int, where: Program) -> str:

@@ -72,11 +72,13 @@ def test_a_runtime_error_names_the_cell_and_the_line_in_it_with_the_traceback(sa
     cells[forward] = cells[forward].replace("return w1", "return undefined_name + w1")
     result, report = grade_notebook_text(quadratic, jupyterlab_notebook(cells), sandbox)
     cell = forward + 3  # JupyterLab's notebook starts with a markdown and a raw cell
+    caller = next(i for i, c in enumerate(cells) if c.startswith("print('Predict (befortraining)'")) + 3
     runs = result.checks[0].message
-    assert runs.code == "runs.exception_in_cell"
-    assert runs.render("en") == (f"Your notebook raised NameError in cell {cell}, line 2: "
-                                 "name 'undefined_name' is not defined")
-    assert f"第 {cell} 个单元格第 2 行" in runs.render("zh")
+    assert runs.code == "runs.exception_traced_in_cell"
+    assert runs.render("en") == (f"Your notebook raised NameError in cell {cell}, line 2, in forward() (called from "
+                                 f"cell {caller}, line 1): name 'undefined_name' is not defined")
+    assert f"第 {cell} 个单元格第 2 行（forward() 中）" in runs.render("zh")
+    assert f"由第 {caller} 个单元格第 1 行调用" in runs.render("zh")
     assert f'File "hw.ipynb", cell {cell}, line 2, in forward' in report.outcome.error.traceback
 
 
@@ -140,7 +142,8 @@ def test_grader_grade_takes_notebooks_and_names_cells_in_its_report(tmp_path):
     args = ["grade", str(tmp_path), "--assignment", "backprop-quadratic", "--assignments-dir", str(ROOT / "assignments")]
     text = CliRunner().invoke(main, args + ["--lang", "en"])
     assert text.exit_code == 0, text.output
-    assert "Your notebook raised NameError in cell" in text.output and ", line 2: name 'nothing'" in text.output
+    assert "Your notebook raised NameError in cell" in text.output and ", line 2, in forward() (called from cell" in (
+        text.output)
     assert "The first step that differs was made in cell {cell}, line {line}.".format(**place) in text.output
     lines = CliRunner().invoke(main, args + ["--json", "--lang", "zh"]).output.strip().splitlines()
     results = {Path(r["path"]).name: r for r in map(json.loads, lines)}

@@ -116,6 +116,14 @@ def test_messages_name_cells_and_unknown_codes_pass_through():
     assert located.render("en") == "Your notebook raised NameError in cell 3, line 2: m"
     assert "3" in located.render("zh") and located.render("zh") != located.render("en")
     assert nb.locate(Message("trace.ok", {"steps": 3}), where) == Message("trace.ok", {"steps": 3})
+    call = where.source.splitlines().index("print(f(2))") + 1
+    traced = nb.locate(Message("runs.exception_traced", {"type": "NameError", "line": line, "function": "f",
+                                                         "message": "m", "lines": f"{call} → {line}"}), where)
+    assert traced.render("en") == ("Your notebook raised NameError in cell 3, line 2, in f() (called from cell 4, "
+                                   "line 1): m")
+    ours = nb.locate(Message("runs.exception_traced", {"type": "E", "line": line, "function": "f", "message": "m",
+                                                       "lines": f"1 → {line}"}), where)
+    assert ours == Message("runs.exception_in_cell", {"type": "E", "line": 2, "cell": 3, "message": "m"})
     text = f'  File "hw.ipynb", line {line}, in f\n  File "other.py", line {line}\n'
     assert nb.locate_traceback(text, "hw.ipynb", where) == (
         f'  File "hw.ipynb", cell 3, line 2, in f\n  File "other.py", line {line}\n')
