@@ -199,7 +199,7 @@ MESSAGES: dict[str, str] = {
     "note.notebook_install_not_run": N_("The install in cell {cells} was not run ({packages}): the grader installs "
                                       "nothing. The sandbox has {available}."),
     "note.notebook_cells_skipped": N_("Cell {cells} starts with a cell magic whose body is not Python (such as "
-                                    "%%bash or %%writefile), so the grader left it out."),
+                                    "%%bash or %%html), so the grader left it out."),
     "note.notebook_colab_stand_in": N_("Cell {cells} imports google.colab, which only Colab has: here it is a "
                                      "stand-in that does nothing (drive.mount mounts no Drive, files.upload "
                                      "uploads nothing), so a file on your Drive is not here."),

@@ -12,7 +12,8 @@ Rules, each written only here:
   `from IPython.display import display` works). A line map turns every program line back into (cell, line).
 - IPython syntax: % and ! lines and `name?` help lines are left as they are, and worker/harness.py makes them Python
   when the program does not compile otherwise (`%time statement` runs the statement, the others do nothing; its note
-  is located here, by cell); a cell that starts with a cell magic whose body is not Python (%%bash, %%writefile, ...)
+  is located here, by cell); a %%writefile cell writes its file into the working directory, which the program may
+  import from, as a kernel's; a cell that starts with a cell magic whose body is not Python (%%bash, %%html, ...)
   is left out; pip and conda installs are never run, and a note says so. `google.colab` is a stand-in that does
   nothing (drive.mount mounts no Drive), and a note says so. A bare expression at the end of a cell prints nothing,
   as in any program.
@@ -38,8 +39,9 @@ from grader.i18n import N_, gettext
 
 NOTEBOOK_SUFFIX = ".ipynb"
 NOTEBOOK_MAX_BYTES = 20 * 1024 * 1024  # a notebook as uploaded, outputs and images included
-CELL_MAGICS_NOT_PYTHON = ("bash", "sh", "script", "writefile", "file", "html", "javascript", "js", "latex",
-                          "markdown", "svg", "perl", "ruby", "sql", "system")
+CELL_MAGICS_NOT_PYTHON = ("bash", "sh", "script", "html", "javascript", "js", "latex", "markdown", "svg", "perl",
+                          "ruby", "sql", "system", "sx")
+CELL_MAGICS_WRITING = ("writefile", "file")  # the body is written to the file named, as IPython does
 _INSTALL = re.compile(r"^\s*[!%]\s*(?:pip3?|conda|mamba|python3?\s+-m\s+pip|uv\s+pip)\s+install\b(?P<what>.*)$")
 _CELL_MAGIC = re.compile(r"^\s*%%\s*(?P<name>\w+)")
 _COLAB = re.compile(r"^[ \t]*(?:from[ \t]+google\.colab\b|import[ \t]+google\.colab\b)", re.MULTILINE)
@@ -98,6 +100,19 @@ def __grader_notebook__():
         sys.modules.setdefault("google.colab", colab)
 __grader_notebook__()
 del __grader_notebook__
+def __grader_writefile__(arguments, body):
+    import importlib, os, shlex, sys
+    words = shlex.split(arguments)
+    names = [word for word in words if not word.startswith("-")]
+    if not names:
+        raise ValueError("%%writefile needs the name of the file to write")
+    append = "-a" in words or "--append" in words
+    print("Appending to" if append else "Overwriting" if os.path.exists(names[0]) else "Writing", names[0])
+    with open(names[0], "a" if append else "w", encoding="utf-8") as written:
+        written.write(body if body.endswith("\\n") or not body else body + "\\n")
+    if os.getcwd() not in sys.path:  # IPython's kernel imports from its working directory
+        sys.path.insert(0, os.getcwd())
+    importlib.invalidate_caches()
 def __grader_cell__(number, _sys=__import__("sys")):
     try:
         _sys.stdout.write("\\n%s:%d\\n" % (TOKEN, number))
@@ -252,6 +267,11 @@ def program(notebook: Notebook, token: str | None = None) -> Program:
         lines.append(f"__grader_cell__({cell.number})")
         places.append(None)
         magic = _CELL_MAGIC.match(cell.source)
+        if magic and magic.group("name") in CELL_MAGICS_WRITING:
+            head, _, body = cell.source.partition("\n")
+            lines.append(f"__grader_writefile__({head[magic.end():].strip()!r}, {body!r})")  # one line: repr escapes
+            places.append((cell.number, 1))
+            continue
         if magic and magic.group("name") in CELL_MAGICS_NOT_PYTHON:
             skipped.append(cell.number)
             continue

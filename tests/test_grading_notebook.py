@@ -262,6 +262,21 @@ def _quadratic_line_separator():
     return learner_notebook(["title = '第4讲\u2028反向传播'  # pasted from the slides\nprint(title)\x0c"] + cells)
 
 
+def _linear_module_written_to_a_file():
+    cells = _cells("linear-regression-module")
+    return learner_notebook(cells[:2] + ["%%writefile linear_model.py\nimport torch\n\n" + cells[2],
+                                         "from linear_model import LinearModel"] + cells[3:])
+
+
+def _quadratic_percent_formatting():
+    cells = _cells("backprop-quadratic")
+    loop = next(i for i, c in enumerate(cells) if c.startswith("for epoch"))
+    printed = cells[loop].replace("    print('Epoch:',epoch,l.item())", "    print('Epoch: %d, loss %.4f'\n"
+                                  "          % (epoch, l.item()))")
+    assert printed != cells[loop]
+    return learner_notebook(["%matplotlib inline"] + cells[:loop] + [printed] + cells[loop + 1:])
+
+
 def _gd_out_of_order():
     cells = _cells("gradient-descent")
     return learner_notebook(cells, counts=[5, 6, 1, 2, 3, 4, 9, 8])
@@ -292,11 +307,15 @@ LEARNERS = {
                                           lambda: _quadratic_comments_and_empty_cells().encode(), set()),
     "lecture4_shell_output_assigned": ("backprop-quadratic", lambda: _quadratic_shell_assigned().encode(),
                                        {"note.notebook_magics_ignored_in_cells"}),
+    "lecture4_percent_formatting_continued": ("backprop-quadratic", lambda: _quadratic_percent_formatting().encode(),
+                                              {"note.notebook_magics_ignored_in_cells"}),
     "lecture4_line_separator_in_a_string": ("backprop-quadratic", lambda: _quadratic_line_separator().encode(),
                                             set()),
     "lecture5_colab_gpu_and_bare_values": ("linear-regression-module", lambda: _linear_module_colab().encode(),
                                            {"note.notebook_magics_ignored_in_cells",
                                             "note.notebook_install_not_run"}),
+    "lecture5_model_in_a_written_file": ("linear-regression-module",
+                                         lambda: _linear_module_written_to_a_file().encode(), set()),
     "lecture6_jupyterlab_display_and_plot": ("logistic-regression", lambda: _logistic_lab().encode(),
                                              {"note.notebook_magics_ignored_in_cells"}),
     "lecture7_drive_and_cd": ("multiple-dimension-input", lambda: _diabetes_drive().encode(),

@@ -189,3 +189,12 @@ def test_a_notebook_renamed_py_is_taken_as_the_notebook_it_is():
     for script in ('{"nbformat": 4}\nprint(1)\n', '{"cells": [], "note": "a dict, not a notebook"}\n', "x = {}\n"):
         upload = accept(script.encode(), "hw.py")
         assert upload.notebook is None and upload.source == script and upload.filename == "hw.py"
+
+
+def test_a_writefile_cell_is_one_line_that_writes_its_body():
+    body = "import torch\n\ntitle = '第4讲\u2028反向传播'\n"
+    where = nb.program(nb.read_notebook(colab_notebook(["%%writefile -a model.py\n" + body, "x = 1"]), 1024))
+    [line] = [s for s in where.source.splitlines() if s.startswith("__grader_writefile__(")]
+    assert line == f"__grader_writefile__('-a model.py', {body!r})"
+    assert where.place(where.source.splitlines().index(line) + 1) == (2, 1) and where.skipped == []
+    compile(where.source, "hw.ipynb", "exec")

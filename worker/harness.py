@@ -1104,30 +1104,79 @@ _HELP = re.compile(r"^[ \t]*(?:\?\??[ \t]*[A-Za-z_][\w.]*(?:\(\))?|[A-Za-z_][\w.
 _ASSIGNED = re.compile(r"^(?P<indent>[ \t]*)(?P<target>[A-Za-z_]\w*)[ \t]*=[ \t]*(?P<kind>[!%])(?P<rest>[^=].*)$")
 
 
+def _is_ipython(text: str) -> bool:
+    """Whether a line, if it starts a statement, is IPython's syntax (a magic, a shell or help line)."""
+    stripped = text.lstrip()
+    return ((stripped[:1] in ("%", "!") and not stripped.startswith("!=")) or bool(_HELP.match(text))
+            or bool(_ASSIGNED.match(text)))
+
+
+def _ipython_lines(lines: list[str]) -> list[int]:
+    """The 0-based indices of the lines in IPython's syntax that start a statement: not inside brackets or a string,
+    not after a backslash (a line `    % (a, b)` continuing a formatted string is Python). A scan of quotes,
+    brackets and comments, not Python's tokenizer: the source does not compile."""
+    found, depth, quote, continued = [], 0, None, False
+    for index, line in enumerate(lines):
+        text = line.rstrip("\r\n")
+        if depth == 0 and quote is None and not continued and _is_ipython(text):
+            found.append(index)
+            continue
+        i, continued = 0, False
+        while i < len(text):
+            ch = text[i]
+            if quote is not None:
+                if ch == "\\":
+                    continued = i == len(text) - 1
+                    i += 2
+                elif text.startswith(quote, i):
+                    i, quote = i + len(quote), None
+                else:
+                    i += 1
+                continue
+            if ch == "#":
+                break
+            if ch in "\"'":
+                quote = ch * 3 if text.startswith(ch * 3, i) else ch
+                i += len(quote)
+                continue
+            if ch in "([{":
+                depth += 1
+            elif ch in ")]}":
+                depth = max(depth - 1, 0)
+            elif ch == "\\" and i == len(text) - 1:
+                continued = True
+            i += 1
+        if quote is not None and len(quote) == 1 and not continued:
+            quote = None  # a string in single quotes ends with its line (Python says so, where it matters)
+    return found
+
+
 def _without_notebook_magics(source: str) -> tuple[str, list[int]]:
     """The source with IPython's syntax made Python, and the lines whose notebook-only part did not run.
 
     `%time statement` runs its statement (as in IPython, once); other % magics, ! shell commands and `name?` help
     lines become `pass`; `files = !ls` gets an empty list, `x = %magic` None (`x = %time f()` gets f()). Each is
-    never valid Python, so changing it changes nothing else; line numbers stay as the student sees them."""
+    never valid Python where a statement starts (_ipython_lines), so changing it changes nothing else; line
+    numbers stay as the student sees them."""
     # lines as Python counts them (str.splitlines() also ends one at U+2028 or a form feed, inside a string too)
     lines, ignored = [line for line in re.split(r"(?<=\n)|(?<=\r)(?!\n)", source) if line], []
-    for number, line in enumerate(lines, 1):
+    for index in _ipython_lines(lines):
+        number, line = index + 1, lines[index]
         text, end = line.rstrip("\r\n"), line[len(line.rstrip("\r\n")):] or "\n"
         indent = text[: len(text) - len(text.lstrip())]
         timed, assigned = _TIMED.match(text), _ASSIGNED.match(text)
         if timed:
-            lines[number - 1] = timed.group("indent") + timed.group("statement") + end
+            lines[index] = timed.group("indent") + timed.group("statement") + end
         elif assigned:
             rest, target = assigned.group("rest"), assigned.group("indent") + assigned.group("target") + " = "
             statement = _TIMED.match("%" + rest) if assigned.group("kind") == "%" else None
             if statement:
-                lines[number - 1] = target + statement.group("statement") + end
+                lines[index] = target + statement.group("statement") + end
             else:
-                lines[number - 1] = target + ("[]" if assigned.group("kind") == "!" else "None") + end
+                lines[index] = target + ("[]" if assigned.group("kind") == "!" else "None") + end
                 ignored.append(number)
-        elif (text.lstrip()[:1] in ("%", "!") and not text.lstrip().startswith("!=")) or _HELP.match(text):
-            lines[number - 1] = f"{indent}pass  # notebook line ignored by the grader{end}"
+        else:
+            lines[index] = f"{indent}pass  # notebook line ignored by the grader{end}"
             ignored.append(number)
     return "".join(lines), ignored
 
