@@ -4,9 +4,10 @@ Rules, each written only here:
 - A notebook is read with `nbformat` (JSON first, so that a broken file gets a sentence naming where; then
   nbformat 4 and its schema, extra keys allowed as Colab writes them). Cells are numbered 1, 2, ... over all cells,
   markdown and raw included, top to bottom, as the source view shows them; only code cells run.
-- The size cap counts the code cells' text (UTF-8); outputs, attachments and widget state are never run, and a
-  stored notebook is cut down to its cells' sources and counts when the file as uploaded is over the cap
-  (stored_text).
+- The size cap counts the code cells' text (UTF-8); outputs, attachments and widget state are never run (nor
+  validated: they leave the notebook first, with the metadata), and a stored notebook is cut down to its cells' sources and counts when
+  the file as uploaded is over the cap, its markdown and raw cells emptied when that is still over (stored_text).
+  A notebook has at most MAX_CELLS cells.
 - The program is the code cells in order, each preceded by one line of ours that prints a marker carrying a token
   drawn for this run; a few lines of ours come first (an IPython stand-in when IPython is not installed, so that
   `from IPython.display import display` works). A line map turns every program line back into (cell, line).
@@ -39,6 +40,7 @@ from grader.i18n import N_, gettext
 
 NOTEBOOK_SUFFIX = ".ipynb"
 NOTEBOOK_MAX_BYTES = 20 * 1024 * 1024  # a notebook as uploaded, outputs and images included
+MAX_CELLS = 1000  # each costs schema checks; a homework notebook has a few dozen
 CELL_MAGICS_NOT_PYTHON = ("bash", "sh", "script", "html", "javascript", "js", "latex", "markdown", "svg", "perl",
                           "ruby", "sql", "system", "sx")
 CELL_MAGICS_WRITING = ("writefile", "file")  # the body is written to the file named, as IPython does
@@ -182,6 +184,11 @@ def read_notebook(text: str, max_code_bytes: int) -> Notebook:
         raise NotebookError(N_("This notebook is in notebook format %(version)s; the grader reads format 4, which "
                                "every current Jupyter, JupyterLab and Colab saves. Open it there and save it again."),
                             version=version if isinstance(version, int) else "?")
+    cells = data.get("cells")
+    if isinstance(cells, list) and len(cells) > MAX_CELLS:
+        raise NotebookError(N_("The notebook has %(cells)s cells; the grader takes at most %(max)s (a homework notebook "
+                               "has a few dozen)."), True, cells=len(cells), max=MAX_CELLS)
+    _drop_unused(data)
     try:
         with warnings.catch_warnings():  # nbformat warns about what normalize() just repaired
             warnings.simplefilter("ignore")
@@ -208,23 +215,43 @@ def read_notebook(text: str, max_code_bytes: int) -> Notebook:
     return found
 
 
+def _drop_unused(data: dict) -> None:
+    """What is never run leaves the notebook before it is validated (module rules): outputs, attachments, widget
+    state and metadata (but a small kernelspec and language_info), which may be most of 20 MB and cost seconds of
+    schema checks."""
+    metadata = data.get("metadata")
+    data["metadata"] = {k: v for k, v in metadata.items() if k in ("kernelspec", "language_info")
+                        and len(json.dumps(v)) < 1024} if isinstance(metadata, dict) else metadata
+    for cell in data.get("cells") if isinstance(data.get("cells"), list) else ():
+        if isinstance(cell, dict):
+            cell.pop("attachments", None)
+            if "metadata" in cell:
+                cell["metadata"] = {}
+            if "outputs" in cell:
+                cell["outputs"] = []
+
+
 def _text(source) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
 def stored_text(text: str, max_bytes: int) -> str:
     """The notebook as stored: as uploaded when it fits `max_bytes`, else only its cells' sources and execution
-    counts (outputs, attachments and widget state dropped), which the code cap keeps small; the counts stay for the
-    note on a session run out of order."""
+    counts (outputs, attachments, widget state and metadata dropped; the counts stay for the note on a session run
+    out of order), and when that is still over `max_bytes`, its markdown and raw cells emptied too: what is left is
+    the code cells' text, which the cap bounds, and the JSON of at most MAX_CELLS cells. Only for a notebook
+    read_notebook() accepted."""
     if len(text.encode("utf-8")) <= max_bytes:
         return text
-    notebook = nbformat.from_dict(json.loads(text))
-    for cell in notebook.cells:
-        cell.pop("attachments", None)
-        if cell.cell_type == "code":
-            cell.outputs = []
-    notebook.metadata.pop("widgets", None)
-    return nbformat.writes(notebook)
+    data = json.loads(text)
+    _drop_unused(data)
+    cut = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    if len(cut.encode("utf-8")) <= max_bytes:
+        return cut
+    for cell in data["cells"]:  # text cells over the cap too (images pasted into markdown): the cells stay numbered
+        if cell["cell_type"] != "code":
+            cell["source"] = ""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def extracted_code(notebook: Notebook) -> str:

@@ -198,3 +198,25 @@ def test_a_writefile_cell_is_one_line_that_writes_its_body():
     assert line == f"__grader_writefile__('-a model.py', {body!r})"
     assert where.place(where.source.splitlines().index(line) + 1) == (2, 1) and where.skipped == []
     compile(where.source, "hw.ipynb", "exec")
+
+
+KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def test_what_is_never_run_is_neither_validated_nor_stored_beyond_the_cap():
+    import time
+
+    code = {"cell_type": "code", "id": "c", "metadata": {}, "source": "x = 1", "execution_count": 1,
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": "x\n"}] * 200_000}
+    pasted = {"cell_type": "markdown", "id": "m", "metadata": {"colab": {"base_uri": "x" * 100}},
+              "source": "![plot](data:image/png;base64," + "A" * 3_000_000 + ")"}
+    text = json.dumps({"nbformat": 4, "nbformat_minor": 5, "cells": [pasted, code],
+                       "metadata": {"widgets": {"w": "x" * 1_000_000}, "kernelspec": KERNEL}})
+    started = time.process_time()
+    upload = accept(text.encode(), "hw.ipynb", max_bytes=8 * 1024)
+    assert time.process_time() - started < 4  # the schema checks 200,000 outputs in about 6 s of CPU, none in 0.4
+    assert len(upload.notebook.encode()) < 8 * 1024
+    stored = nb.read_notebook(upload.notebook, 1024)
+    assert [(c.number, c.kind, c.source) for c in stored.cells] == [(1, "markdown", ""), (2, "code", "x = 1")]
+    assert stored.cells[1].execution_count == 1 and json.loads(upload.notebook)["metadata"] == {
+        "kernelspec": KERNEL}

@@ -185,6 +185,8 @@ HOSTILE = {
                                       "outputs": [], "execution_count": None}]), 400, "NUL character"),
     "one huge cell": (colab_notebook(["x = 1\n" * 40_000]).encode(), 413, "cell 2 alone holds 234 KB"),
     "over 20 MB": (b" " * (21 * 1024 * 1024), 413, None),
+    "150,000 cells": (_notebook([{"cell_type": "markdown", "id": f"m{i}", "metadata": {}, "source": "hi"}
+                                 for i in range(150_000)]), 413, "The notebook has 150000 cells"),
     "duplicate cell ids": (_notebook([{"cell_type": "code", "id": "same", "metadata": {}, "source": "x = 1",
                                        "outputs": [], "execution_count": None},
                                       {"cell_type": "code", "id": "same", "metadata": {}, "source": "y = 2",
