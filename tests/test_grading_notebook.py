@@ -333,3 +333,32 @@ def test_a_learner_s_right_notebook_gets_full_marks_with_the_notes_it_needs(sand
     assert {d.code for d in result.diagnoses} == notes, [d.render("en") for d in result.diagnoses]
     for note in result.diagnoses:
         assert note.render("zh") != note.render("en") and "{" not in note.render("zh")
+
+
+SHIPPED = sorted([*ROOT.glob("assignments/*/solution.py"), *ROOT.glob("assignments/*/mistakes/*.py")])
+
+
+def _same_place_free(result, lang: str) -> tuple:
+    """verdict() with the words that name a place left out where a notebook names a cell (its own code then)."""
+    def check(c):
+        code = c.message.code.replace("_in_cell", "").replace("runs.exception_traced", "runs.exception")
+        words = None if code != c.message.code or code.startswith(("runs.", "check.stopped")) else c.message.render(lang)
+        return c.id, c.passed, c.points, code, words
+    return (result.score, [check(c) for c in result.checks],
+            sorted(d.code for d in result.diagnoses if not d.code.startswith("note.")))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: f"{p.parts[-3] if p.parent.name == 'mistakes' else p.parent.name}"
+                                                         f"/{p.stem}")
+def test_every_shipped_solution_and_mistake_gets_its_script_s_verdict_as_a_notebook(sandbox, path):
+    folder = path.parent.parent if path.parent.name == "mistakes" else path.parent
+    spec = load_spec(folder / "assignment.yaml")
+    source = path.read_text()
+    expected, _ = grade_source(spec, source, sandbox, "hw.py")
+    style = sorted(STYLES)[SHIPPED.index(path) % len(STYLES)]
+    result, _ = grade_notebook_text(spec, STYLES[style](script_cells(source)), sandbox)
+    for lang in ("en", "zh"):
+        assert _same_place_free(result, lang) == _same_place_free(expected, lang), (style, lang)
+    if path.name == "solution.py":
+        assert result.score == result.max_score
