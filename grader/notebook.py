@@ -5,9 +5,9 @@ Rules, each written only here:
   nbformat 4 and its schema, extra keys allowed as Colab writes them). Cells are numbered 1, 2, ... over all cells,
   markdown and raw included, top to bottom, as the source view shows them; only code cells run.
 - The size cap counts the code cells' text (UTF-8); outputs, attachments and widget state are never run (nor
-  validated: they leave the notebook first, with the metadata), and a stored notebook is cut down to its cells' sources and counts when
-  the file as uploaded is over the cap, its markdown and raw cells emptied when that is still over (stored_text).
-  A notebook has at most MAX_CELLS cells.
+  validated: they leave the notebook first, with the metadata), and a stored notebook is cut down to its cells'
+  sources and counts when the file as uploaded is over the cap, its markdown and raw cells emptied when that is
+  still over (stored_text). A notebook has at most MAX_CELLS cells.
 - The program is the code cells in order, each preceded by one line of ours that prints a marker carrying a token
   drawn for this run; a few lines of ours come first (an IPython stand-in when IPython is not installed, so that
   `from IPython.display import display` works). A line map turns every program line back into (cell, line).
@@ -36,6 +36,7 @@ import nbformat
 from nbformat import validator
 
 from grader.messages import Message
+from grader.notebook_prologue import PROLOGUE
 from grader.i18n import N_, gettext
 
 NOTEBOOK_SUFFIX = ".ipynb"
@@ -48,79 +49,6 @@ _INSTALL = re.compile(r"^\s*[!%]\s*(?:pip3?|conda|mamba|python3?\s+-m\s+pip|uv\s
 _CELL_MAGIC = re.compile(r"^\s*%%\s*(?P<name>\w+)")
 _COLAB = re.compile(r"^[ \t]*(?:from[ \t]+google\.colab\b|import[ \t]+google\.colab\b)", re.MULTILINE)
 
-# The grader's own first lines: display() and IPython.display for a notebook's imports, when IPython is absent, and
-# google.colab, when Colab's own module is absent. They run in the student's namespace; every name they leave starts
-# with __grader. IPython.get_ipython() answers None, as it does in a plain Python: no shell runs here, and a library
-# that finds one (matplotlib's pyplot) would hook itself into it; its version is one whose matplotlib needs nothing
-# more of it.
-_PROLOGUE = '''\
-def __grader_notebook__():
-    import importlib.util, sys, types
-    def found(name):
-        try:
-            return importlib.util.find_spec(name) is not None
-        except (ImportError, ValueError):
-            return False
-    def nothing(*args, **kwargs):
-        return None
-    if not found("IPython"):
-        class Shown:
-            def __init__(self, data=None, *args, **kwargs):
-                self.data = data
-            def __repr__(self):
-                return f"<IPython.core.display.{type(self).__name__} object>"
-        shown = types.ModuleType("IPython.display")
-        shown.display = globals().get("display") or (lambda *objects, **kwargs: print(*objects))
-        shown.clear_output = nothing
-        for name in ("HTML", "Markdown", "Image", "Latex", "Math", "SVG", "JSON", "Javascript", "Audio", "Video"):
-            setattr(shown, name, type(name, (Shown,), {}))
-        ipython = types.ModuleType("IPython")
-        ipython.display, ipython.get_ipython = shown, nothing
-        ipython.version_info, ipython.__version__ = (9, 0, 0, ""), "9.0.0"  # matplotlib reads it
-        sys.modules.setdefault("IPython", ipython)
-        sys.modules.setdefault("IPython.display", shown)
-    if not found("google.colab"):
-        try:
-            import google
-        except ImportError:
-            google = types.ModuleType("google")
-            google.__path__ = []
-            sys.modules.setdefault("google", google)
-        colab = types.ModuleType("google.colab")
-        colab.__path__ = []
-        parts = {"drive": {"mount": nothing, "flush_and_unmount": nothing},
-                 "files": {"upload": lambda *args, **kwargs: {}, "download": nothing},
-                 "output": {"clear": nothing, "enable_custom_widget_manager": nothing,
-                            "disable_custom_widget_manager": nothing},
-                 "patches": {"cv2_imshow": globals().get("display") or print}}
-        for part, names in parts.items():
-            module = types.ModuleType("google.colab." + part)
-            module.__dict__.update(names)
-            setattr(colab, part, module)
-            sys.modules.setdefault("google.colab." + part, module)
-        google.colab = colab
-        sys.modules.setdefault("google.colab", colab)
-__grader_notebook__()
-del __grader_notebook__
-def __grader_writefile__(arguments, body):
-    import importlib, os, shlex, sys
-    words = shlex.split(arguments)
-    names = [word for word in words if not word.startswith("-")]
-    if not names:
-        raise ValueError("%%writefile needs the name of the file to write")
-    append = "-a" in words or "--append" in words
-    print("Appending to" if append else "Overwriting" if os.path.exists(names[0]) else "Writing", names[0])
-    with open(names[0], "a" if append else "w", encoding="utf-8") as written:
-        written.write(body if body.endswith("\\n") or not body else body + "\\n")
-    if os.getcwd() not in sys.path:  # IPython's kernel imports from its working directory
-        sys.path.insert(0, os.getcwd())
-    importlib.invalidate_caches()
-def __grader_cell__(number, _sys=__import__("sys")):
-    try:
-        _sys.stdout.write("\\n%s:%d\\n" % (TOKEN, number))
-    except Exception:
-        pass
-'''
 
 
 class NotebookError(ValueError):
@@ -186,8 +114,8 @@ def read_notebook(text: str, max_code_bytes: int) -> Notebook:
                             version=version if isinstance(version, int) else "?")
     cells = data.get("cells")
     if isinstance(cells, list) and len(cells) > MAX_CELLS:
-        raise NotebookError(N_("The notebook has %(cells)s cells; the grader takes at most %(max)s (a homework notebook "
-                               "has a few dozen)."), True, cells=len(cells), max=MAX_CELLS)
+        raise NotebookError(N_("The notebook has %(cells)s cells; the grader takes at most %(max)s (a homework "
+                               "notebook has a few dozen)."), True, cells=len(cells), max=MAX_CELLS)
     _drop_unused(data)
     try:
         with warnings.catch_warnings():  # nbformat warns about what normalize() just repaired
@@ -287,7 +215,7 @@ class Program:
 def program(notebook: Notebook, token: str | None = None) -> Program:
     """The code cells as one program with a marker before each (module rules)."""
     token = token or "\x1e" + secrets.token_hex(16)
-    lines = _PROLOGUE.replace("TOKEN", repr(token)).splitlines()
+    lines = PROLOGUE.replace("TOKEN", repr(token)).splitlines()
     places: list[tuple[int, int] | None] = [None] * len(lines)
     skipped = []
     for cell in notebook.code_cells:

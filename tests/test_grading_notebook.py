@@ -342,15 +342,14 @@ def _same_place_free(result, lang: str) -> tuple:
     """verdict() with the words that name a place left out where a notebook names a cell (its own code then)."""
     def check(c):
         code = c.message.code.replace("_in_cell", "").replace("runs.exception_traced", "runs.exception")
-        words = None if code != c.message.code or code.startswith(("runs.", "check.stopped")) else c.message.render(lang)
-        return c.id, c.passed, c.points, code, words
+        placed = code != c.message.code or code.startswith(("runs.", "check.stopped"))
+        return c.id, c.passed, c.points, code, None if placed else c.message.render(lang)
     return (result.score, [check(c) for c in result.checks],
             sorted(d.code for d in result.diagnoses if not d.code.startswith("note.")))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: f"{p.parts[-3] if p.parent.name == 'mistakes' else p.parent.name}"
-                                                         f"/{p.stem}")
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT / "assignments")))
 def test_every_shipped_solution_and_mistake_gets_its_script_s_verdict_as_a_notebook(sandbox, path):
     folder = path.parent.parent if path.parent.name == "mistakes" else path.parent
     spec = load_spec(folder / "assignment.yaml")

@@ -130,8 +130,8 @@ def test_messages_name_cells_and_unknown_codes_pass_through():
 
 
 def test_installs_cell_magics_and_an_out_of_order_session_are_noted():
-    cells = ["!pip install -q torch==2.1 tqdm > /dev/null", "%%bash\necho hi", "%pip install --upgrade seaborn\nimport torch",
-             "x = 1"]
+    cells = ["!pip install -q torch==2.1 tqdm > /dev/null", "%%bash\necho hi",
+             "%pip install --upgrade seaborn\nimport torch", "x = 1"]
     notebook = nb.read_notebook(jupyter_notebook(cells, counts=[1, 2, 7, 3]), 1024)
     where = nb.program(notebook)
     assert "echo hi" not in where.source

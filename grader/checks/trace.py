@@ -127,7 +127,8 @@ def _verified(check: Check, verified: list[StepVerdict], samples: int, protocols
     first = {"step": wrong.index + 1, "right": right, "steps": len(verified), "param": param,
              "epoch": _epoch_of(wrong, protocols), "samples": _samples_words(wrong.rows, samples),
              **difference(wrong.expected[param], wrong.got.get(param), check.rtol, check.atol)}
-    return Finding(False, points, Message("trace.wrong_step", first), {"first": _with_line(first, outcome, wrong.index)})
+    return Finding(False, points, Message("trace.wrong_step", first),
+                   {"first": _with_line(first, outcome, wrong.index)})
 
 
 def _with_line(first: dict, outcome: Outcome, index: int) -> dict:
