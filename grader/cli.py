@@ -4,6 +4,7 @@ The wiring entry: the only module of grader that imports worker (the sandbox, th
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -12,15 +13,13 @@ from pathlib import Path
 import click
 
 from grader import cli_report
-from grader.cli_submit import submit as submit_command
-from grader.config import database_url_in
 from grader.i18n import N_, gettext
 from grader.scoring import GradeResult
 from grader.selfcheck import check_assignments
-from grader.service import commands as service_commands
 from grader.spec import SpecError, find_spec, load_spec
 from grader.submissions import SubmissionError, Upload, accept_notebook, accept_script, script_name
 from grader.notebook import cell_outputs, is_notebook_name
+from grader.wording import points
 from worker.grading import grade_upload, script_grader
 from worker.sandbox import SandboxUnavailable, get_sandbox
 
@@ -34,7 +33,33 @@ class UsageProblem(click.ClickException):
     exit_code = EXIT_USAGE
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group some of whose commands live in other modules, imported when one of them is asked for: `grader
+    grade` starts without the service's modules (SQLAlchemy, Redis, the settings: half a second of imports)."""
+
+    def __init__(self, *args, lazy: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})  # command name -> "module:attribute"
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy and name not in self.commands:
+            module, attribute = self.lazy[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
+
+# The service's commands (database, users, workers, `grader up`) live in grader/service/, `grader submit` in
+# grader/cli_submit.py.
+SERVICE = "grader.service.commands"
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             lazy={"db": f"{SERVICE}:db_group", "users": f"{SERVICE}:users_group", "export": f"{SERVICE}:export_command",
+                   "regrade": f"{SERVICE}:regrade", "reaper": f"{SERVICE}:reaper", "up": f"{SERVICE}:up",
+                   "submit": "grader.cli_submit:submit"})
 def main() -> None:
     """Backprop Grader: grade PyTorch back-propagation homework."""
 
@@ -94,7 +119,8 @@ def result_text(result: GradeResult, title: str, path: str, lang: str = "en") ->
     lines = [f"{path} — {title}", cli_report.score_line(lang, result.score, result.max_score, result.late_penalty)]
     for c in result.checks:
         mark, hidden = cli_report.check_mark(lang, c.passed), cli_report.hidden_note(lang, c.visibility)
-        lines.append(f"  {mark}  {c.id:<14} {c.points:>6g}/{c.max_points:<4g} {c.message.render(lang)}{hidden}")
+        earned = f"{points(c.points):>6}/{points(c.max_points):<4}"
+        lines.append(f"  {mark}  {c.id:<14} {earned} {c.message.render(lang)}{hidden}")
         place = cli_report.first_difference_place(c.details.get("first"))
         if place:
             lines.append("        " + cli_report.first_difference_line(lang, place))
@@ -171,7 +197,7 @@ class _plain:
         return False
 
 
-@main.group()
+@main.group(cls=LazyGroup, lazy={"load": f"{SERVICE}:assignments_load"})
 def assignments() -> None:
     """Validate and self-check assignment folders."""
 
@@ -207,6 +233,9 @@ def assignments_check(directory: str, sandbox: str) -> None:
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker_command(concurrency: int | None, loglevel: str, data_dir: str | None, celery_args: tuple[str, ...]) -> None:
     """A Celery grading worker with our settings; extra arguments go to `celery worker`."""
+    from grader.config import database_url_in
+    from grader.service import commands as service_commands
+
     if data_dir is not None:  # the Celery app reads its settings from the environment when it is imported
         os.environ["GRADER_DATABASE_URL"] = database_url_in(data_dir)
     service_commands._config()  # report a bad setting before Celery starts
@@ -219,16 +248,7 @@ def worker_command(concurrency: int | None, loglevel: str, data_dir: str | None,
     sys.exit(0)
 
 
-# The service's commands (database, users, workers, `grader up`) live in grader/service/.
-main.add_command(service_commands.db_group)
-main.add_command(service_commands.users_group)
-main.add_command(service_commands.export_command)
-main.add_command(service_commands.regrade)
-main.add_command(service_commands.reaper)
 main.add_command(worker_command)
-main.add_command(service_commands.up)
-assignments.add_command(service_commands.assignments_load)
-main.add_command(submit_command)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import unicodedata
 import click
 
 from grader.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, choose, gettext, normalize
-from grader.wording import status_word
+from grader.wording import points, status_word
 
 
 def language_from_env() -> str:
@@ -39,7 +39,7 @@ lang_option = click.option(
 
 
 def score_line(lang: str, score: float, max_score: float, late_penalty: float | None) -> str:
-    line = gettext(lang, N_("Score: %(score)s / %(max)s"), score=f"{score:g}", max=f"{max_score:g}")
+    line = gettext(lang, N_("Score: %(score)s / %(max)s"), score=points(score), max=points(max_score))
     if late_penalty:
         line += "  " + gettext(lang, N_("(late: -%(penalty)s)"), penalty=f"{late_penalty:.0%}")
     return line

@@ -28,7 +28,7 @@ import click
 
 from grader import cli_report
 from grader.i18n import N_, gettext
-from grader.wording import status_word
+from grader.wording import points, status_word
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -210,14 +210,14 @@ def report(sub: dict, title: str = "", lang: str = "en") -> str:
         return f"{head}\n{cli_report.status_text(lang, status)}"
     lines = [head, cli_report.score_line(lang, sub.get("score") or 0, sub.get("max_score") or 0, sub.get("late_penalty"))]
     if sub.get("points_not_shown"):  # checks not open yet (hidden, or after the deadline): not in the score
-        lines[-1] += "  " + gettext(lang, N_("+ %(n)s points not shown yet"), n=f"{sub['points_not_shown']:g}")
+        lines[-1] += "  " + gettext(lang, N_("+ %(n)s points not shown yet"), n=points(sub["points_not_shown"]))
     for c in sub.get("checks", []):
         if "passed" in c:
             mark = cli_report.check_mark(lang, c["passed"])
-            points = f"{c.get('points', 0):>6g}/{c.get('max_points', 0):<4g}"
+            earned = f"{points(c.get('points', 0)):>6}/{points(c.get('max_points', 0)):<4}"
         else:
-            mark, points = cli_report.check_mark(lang, None), f"{'?':>6}/{c.get('max_points', 0):<4g}"
-        lines.append(f"  {mark}  {c.get('id', ''):<14} {points} {c.get('message', '')}")
+            mark, earned = cli_report.check_mark(lang, None), f"{'?':>6}/{points(c.get('max_points', 0)):<4}"
+        lines.append(f"  {mark}  {c.get('id', ''):<14} {earned} {c.get('message', '')}")
     if sub.get("diagnoses"):
         lines.append(cli_report.diagnosis_heading(lang))
         lines += [f"  - {d.get('message', '')}" for d in sub["diagnoses"]]

@@ -19,6 +19,7 @@ OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adagrad": "Adagrad", "rmsprop"
                    "rprop": "Rprop", "lbfgs": "LBFGS", "adamw": "AdamW"}  # as torch.optim spells them
 # optimizers whose step() evaluates a closure several times: the backward() calls do not count the epochs
 SEVERAL_CALLS_PER_STEP = {"lbfgs"}
+ASGD_LAMBD = 1e-4  # torch.optim.ASGD's default decay: its steps are SGD's with this weight_decay
 LR_RTOL = 0.02  # the inferred lr carries float32 rounding; 0.0101 for 0.01 is the same choice
 
 
@@ -100,9 +101,9 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
 
 
 def _same_weight_decay(rule, t) -> bool:
-    """The weight decay is part of the optimizer facet; it is read from the run for plain SGD and AdamW only (with
-    the others a decay is not told apart, and nothing is said)."""
-    if not (rule.optimizer == "adamw" or (rule.optimizer == "sgd" and not rule.momentum)):
+    """The weight decay is part of the optimizer facet; it is read from the run for SGD (plain or with momentum)
+    and AdamW only (with the others a decay is not told apart, and nothing is said)."""
+    if not (rule.optimizer == "adamw" or (rule.optimizer == "sgd" and not rule.nesterov)):
         return True
     return math.isclose(rule.weight_decay, t.weight_decay, rel_tol=LR_RTOL, abs_tol=1e-6)
 
@@ -110,6 +111,10 @@ def _same_weight_decay(rule, t) -> bool:
 def _optimizer_message(rule, t, same_optimizer: bool) -> Message:
     """Another optimizer named with its lr (and its weight decay, if any); the same one with another decay."""
     names = {"optimizer": OPTIMIZER_NAMES[rule.optimizer]}
+    if same_optimizer and rule.optimizer == "sgd" and not rule.momentum and math.isclose(rule.weight_decay, ASGD_LAMBD,
+                                                                                          rel_tol=0.05):
+        return Message("mistake.weight_decay_asgd", {"weight_decay": rule.weight_decay, "expected": t.weight_decay,
+                                                     "expected_optimizer": OPTIMIZER_NAMES[t.optimizer]})
     if same_optimizer:
         return Message("mistake.weight_decay", {**names, "weight_decay": rule.weight_decay, "expected": t.weight_decay})
     expected = {"lr": rule.lr, "expected_optimizer": OPTIMIZER_NAMES[t.optimizer], "expected_lr": t.lr}

@@ -153,6 +153,9 @@ MESSAGES: dict[str, str] = {
                                     "Nesterov momentum {expected}."),
     "mistake.optimizer_decay": N_("You use {optimizer} (lr {lr}, weight_decay {weight_decay}); the assignment asks "
                                   "for {expected_optimizer} with lr {expected_lr}."),
+    "mistake.weight_decay_asgd": N_("You use SGD with weight_decay {weight_decay} (or ASGD, whose default "
+                                    "lambd=0.0001 updates the same way); the assignment asks for {expected_optimizer} "
+                                    "with weight_decay {expected}."),
     "mistake.weight_decay": N_("You use {optimizer} with weight_decay {weight_decay}; the assignment asks for "
                                "weight_decay {expected}."),
     "mistake.per_sample_updates": N_("You update after every sample (stochastic gradient descent, batches of 1); "

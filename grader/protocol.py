@@ -8,6 +8,7 @@ updated once per epoch, or by an optimizer not listed, has no rule (None), and n
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -129,8 +130,34 @@ def fit_rule(outcome: Outcome, start: int, stop: int, params: list[str]) -> Upda
     for fit in FITS:
         rule = fit(values, grads, deltas)
         if rule is not None:
-            return rule
+            return _late_decay(rule, outcome, start, stop, params)
     return UpdateRule()
+
+
+def _late_decay(rule: UpdateRule, outcome: Outcome, start: int, stop: int, params: list[str]) -> UpdateRule:
+    """SGD's weight decay read again from the run's last recorded updates: a small decay (1e-3) is lost in the
+    rounding of the first ones, where the gradients are large, and shows only near the minimum, where they are
+    small. There r_t = −d_t + mu·d_{t-1} − lr·g_t = lr·wd·v_t (the buffer's recursion, as in _momentum_decayed)."""
+    if rule.optimizer != "sgd" or rule.nesterov or rule.weight_decay or not rule.lr or rule.lr <= 0:
+        return rule
+    first = max(start + FIT_STEPS + 1, stop - FIT_STEPS - 1)
+    steps = [(_flat(s, params, "values"), _flat(s, params, "grads")) for s in outcome.trace[first:stop]]
+    if len(steps) < 3 or any(v is None or g is None or v.size != g.size for v, g in steps):
+        return rule
+    values, grads = [v for v, _ in steps], [g for _, g in steps]
+    deltas = [b - a for a, b in zip(values, values[1:])]
+    if not all(np.all(np.isfinite(a)) for a in values + grads):
+        return rule
+    r = np.concatenate([-deltas[t] + rule.momentum * deltas[t - 1] - rule.lr * grads[t] for t in range(1, len(deltas))])
+    v = np.concatenate(values[1:len(deltas)])
+    if not v @ v > 0:
+        return rule
+    decay = float(r @ v) / (rule.lr * float(v @ v))
+    left = float(np.linalg.norm(r - rule.lr * decay * v))
+    scale = float(np.linalg.norm(np.concatenate(deltas)))
+    if decay <= 0 or float(np.linalg.norm(r)) <= 4 * left + 1e-5 * scale:
+        return rule
+    return dataclasses.replace(rule, weight_decay=_rounded(decay))
 
 
 def _close(predicted: np.ndarray, delta: np.ndarray, value: np.ndarray) -> bool:
@@ -217,6 +244,22 @@ def _momentum(values, grads, deltas) -> UpdateRule | None:
     return UpdateRule("sgd", _rounded(lr), momentum=_rounded(mu))
 
 
+def _momentum_decayed(values, grads, deltas) -> UpdateRule | None:
+    """SGD with momentum and weight decay (added to the gradient before the buffer, as torch does): its buffer
+    b_t = mu·b_{t-1} + g_t + wd·v_t and update −lr·b_t give, for t ≥ 1, −d_t = lr·g_t − mu·d_{t-1} + lr·wd·v_t:
+    linear in lr, mu and lr·wd, fitted by least squares."""
+    if len(deltas) < 3:
+        return None
+    rows = [np.stack([grads[t], -deltas[t - 1], values[t]], axis=1) for t in range(1, len(deltas))]
+    (lr, mu, lr_decay), *_ = np.linalg.lstsq(np.concatenate(rows), -np.concatenate(deltas[1:]), rcond=None)
+    if not (lr > 0 and 0 < mu < 1 and lr_decay > 0):
+        return None
+    decay = float(lr_decay / lr)
+    if not _predicts("sgd", lr, values, grads, deltas, momentum=mu, weight_decay=decay):
+        return None
+    return UpdateRule("sgd", _rounded(lr), momentum=_rounded(mu), weight_decay=_rounded(decay))
+
+
 def _adaptive(optimizer: str):
     """A fit of one of the reference's other update rules at torch's defaults: its updates are lr times those
     at lr 1 (Rprop's too, up to its step-size bounds), so lr comes from the first update and every update is
@@ -246,4 +289,4 @@ def _adaptive(optimizer: str):
 
 
 # tried in this order: the first that predicts every update is the rule (SGD's special cases first)
-FITS = (_sgd, _momentum, _nesterov, *(_adaptive(name) for name in ("adam", "adagrad", "rmsprop", "adamax", "rprop", "lbfgs")))
+FITS = (_sgd, _momentum, _nesterov, _momentum_decayed, *(_adaptive(name) for name in ("adam", "adagrad", "rmsprop", "adamax", "rprop", "lbfgs")))

@@ -24,7 +24,10 @@ def _word(value: float) -> str:
 
 
 def to_storable(value: Any) -> Any:
-    """A copy of `value` that any JSON column takes: non-finite floats tagged, tuples as lists."""
+    """A copy of `value` that any JSON column takes: non-finite floats tagged, tuples as lists, numpy scalars
+    and arrays as Python numbers and lists (json refuses a float32 or an int64)."""
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):  # duck-typed: no numpy import here
+        return to_storable(value.tolist())
     if isinstance(value, float):
         return value if math.isfinite(value) else {TAG: _word(value)}
     if isinstance(value, dict):

@@ -77,10 +77,20 @@ class UploadTooLarge(SubmissionError):
     """An upload over its cap: the pages and the API answer it with 413, as when the request itself is too large."""
 
 
+# how long one send may wait on a broker socket: a Redis that accepts connections but never answers (frozen,
+# or cut off by a partition) would otherwise hold the sender — a web request, the reaper — for minutes
+SEND_TIMEOUT_SECONDS = 1.0
+
+
 def sender_app(config: Config) -> Celery:
-    """A Celery app that only sends (no task module imported), with the workers' broker settings."""
+    """A Celery app that only sends (no task module imported), with the workers' broker settings and short
+    socket timeouts (SEND_TIMEOUT_SECONDS): a send that cannot finish at once is left to the reaper."""
     app = Celery("grader-sender", set_as_current=False)
-    app.conf.update(config.celery_settings())
+    settings = config.celery_settings()
+    settings["broker_transport_options"] = {**settings["broker_transport_options"],
+                                            "socket_timeout": SEND_TIMEOUT_SECONDS,
+                                            "socket_connect_timeout": SEND_TIMEOUT_SECONDS}
+    app.conf.update(settings)
     return app
 
 
@@ -88,9 +98,10 @@ def sender_app(config: Config) -> Celery:
 class Sender:
     """Sends grade tasks by name. A send that fails is logged, not raised: the reaper re-sends it.
 
-    The commit is the promise, so a send never holds a request for long: after a failed send, sends are
-    skipped for `pause_seconds` (the broker is down; each would wait for its own connection retries) and
-    left to the reaper. Each grade task sent gets its pending marker (grader.service.pending)."""
+    The commit is the promise, so a send never holds a request for long: every broker socket times out after
+    SEND_TIMEOUT_SECONDS (sender_app), a send whose pending marker (grader.service.pending) Redis did not take
+    is not tried further, and after a failed send, sends are skipped for `pause_seconds` (the broker is down;
+    each would wait for its own timeouts) and left to the reaper."""
 
     app: Celery
     pause_seconds: float = 5.0
@@ -106,12 +117,18 @@ class Sender:
         if time.monotonic() - self._failed_at < self.pause_seconds:
             log.info("broker failed moments ago; submission %s is left to the reaper", submission_id)
             return False
+        marked = False
         try:
-            self.marks.mark(submission_id)
+            marked = self.marks.mark(submission_id)
+            if not marked:  # its Redis did not answer: neither would the publish
+                raise ConnectionError("the broker's Redis did not take the pending marker")
             self.app.send_task(GRADE_TASK, args=[submission_id])
+            self.marks.confirm(submission_id)
             return True
         except Exception as exc:  # noqa: BLE001 - kombu/redis raise many types; the row is safe either way
             self._failed_at = time.monotonic()
+            if marked:  # no message waits: the reaper must not wait for the marker to expire
+                self.marks.clear(submission_id)
             log.warning("could not enqueue submission %s (%s: %s); the reaper will re-send it",
                         submission_id, type(exc).__name__, exc)
             return False

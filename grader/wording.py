@@ -1,5 +1,6 @@
 """Every word table for a value the grader stores as a code (a submission's status, a role, an audit action and
-its details, why a submission was queued again) and the one way a number is written in feedback, for the pages, the CLI, the API and the CSVs.
+its details, why a submission was queued again), the one way a number is written in feedback and the one way
+plain text writes a score, for the pages, the CLI, the API and the CSVs.
 
 Rule: a stored code is looked up here and shown in the reader's language; a code without a word is shown as it
 is (underscores as spaces), never hidden. A status is a label ("Queued", "Graded"), capitalised wherever it
@@ -79,3 +80,10 @@ def number(value) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(number(v) for v in value) + "]"
     return str(value)
+
+
+def points(value: float) -> str:
+    """A score or a number of points as plain text writes it (the CLI's reports, the staff's flashes, the
+    histogram's bars, the CSVs): up to 6 significant digits, no trailing zeros (40.1, 100). The pages' tables
+    write scores in the reader's locale instead (grader.web.language.decimal)."""
+    return f"{float(value):g}"

@@ -1,8 +1,9 @@
 """Every shared fixture of the suite (test modules import helpers by name, never fixtures).
 
 - Sandboxes: `sandbox`, the real fork server running worker/harness.py, started once for the whole session
-  and shared by every module that grades scripts; `forkserver_sandbox` and `bwrap_sandbox`, one each per
-  session, running tests/sandbox_fake_harness.py (a stand-in whose behaviour the sandbox tests control).
+  and shared by every module that grades scripts (`task_runtime` points worker.tasks' runtime at it);
+  `forkserver_sandbox` and `bwrap_sandbox`, one each per session, running tests/sandbox_fake_harness.py (a
+  stand-in whose behaviour the sandbox tests control).
   The hostile suite starts its own fork server: it must start after the suite has planted secrets in the
   environment, and it counts that server's restarts.
 - Services (tests/service_helpers.py): a PostgreSQL cluster per session and a database per test, Redis per
@@ -13,6 +14,7 @@
 """
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -71,6 +73,23 @@ def bwrap_sandbox():
 
     with BwrapSandbox(FAKE_HARNESS) as box:
         yield box
+
+
+@pytest.fixture
+def task_runtime(sandbox):
+    """worker.tasks' runtime for a task run in this process (`task.apply()`): `task_runtime(db)` points it at a
+    database and the session's fork server; afterwards the database is disposed and the fork server left running
+    (it is the session's, not the runtime's to close)."""
+    from worker.tasks import runtime
+
+    def use(db):
+        runtime.pid, runtime._db, runtime._sandbox = os.getpid(), db, sandbox
+        return runtime
+
+    yield use
+    runtime._sandbox = None
+    runtime.close()
+    runtime.pid, runtime._db, runtime._sandbox = None, None, None
 
 
 # --- services ----------------------------------------------------------------------------------

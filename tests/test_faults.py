@@ -30,14 +30,31 @@ def failures(pipe, ids) -> dict[int, tuple]:
             .where(Submission.id.in_(ids), Submission.status == "failed"))}
 
 
+# homework that goes further than the shipped mistakes: infinities parsed from strings, a NaN loss, output that
+# is not text, an exception whose text holds a NUL escape, a lone surrogate and inf
+ODD_FEEDBACK = {
+    "inf_from_a_string": SOLUTION + 'w.data.fill_(float("1e309"))\n',
+    "minus_inf_midway": SOLUTION.replace("0.01 * w.grad.data",
+                                         '0.01 * w.grad.data * (float("-1e400") if epoch == 50 else 1)'),
+    "nan_loss": SOLUTION.replace("return (y_pred - y)**2", 'return (y_pred - y)**2 * float("nan")'),
+    "odd_output": 'import sys\nprint("nul:\\x00:", float("nan"))\nsys.stdout.flush()\n'
+                  'sys.stdout.buffer.write(b"\\xed\\xa0\\x80 not utf-8 \\xff\\n")\nsys.stdout.flush()\n' + SOLUTION,
+    "odd_exception": SOLUTION + 'raise ValueError(repr(float("1e309")) + " \\x00 \\ud800 " + str([float("nan")]))\n',
+}
+
+
 def test_every_shipped_solution_and_mistake_is_graded_on_postgresql(pg_url, redis_server, pipeline_factory):
     """The shipped mistakes include diverging runs (nan and inf in their feedback); PostgreSQL's json refused them."""
     pipe = pipeline_factory(pg_url, redis_server)
     pipe.worker(concurrency=2)
     ids = {pipe.submit(path.read_text(), i % 20, assignment=path.parents[1].name if path.parent.name == "mistakes"
                        else path.parent.name): path for i, path in enumerate(EVERY_SHIPPED_SCRIPT)}
-    pipe.wait_graded(list(ids), 300)
-    assert failures(pipe, list(ids)) == {}
+    assignments = {path.parent.name for path in ASSIGNMENTS.glob("*/assignment.yaml")}
+    assert {sid_path.parents[1].name for sid_path in ids.values() if sid_path.parent.name == "mistakes"} == assignments
+    odd = {pipe.submit(source, i % 20): name for i, (name, source) in enumerate(ODD_FEEDBACK.items())}
+    pipe.wait_graded([*ids, *odd], 300)
+    assert failures(pipe, [*ids, *odd]) == {}
+    assert set(pipe.statuses(list(odd)).values()) == {"graded"}
     with pipe.db.session() as session:
         subs = {s.id: s for s in session.scalars(sa.select(Submission).where(Submission.id.in_(list(ids))))}
         assert all(s.status == "graded" and s.attempt == 1 and s.checks for s in subs.values())
@@ -78,6 +95,36 @@ def test_a_worker_with_a_broken_sandbox_beside_a_healthy_one_fails_nothing(pg_ur
     assert workers["healthy"].healthy is True
     assert all(name.startswith("healthy@") for name in graded_by)
     assert "taking no tasks" in broken.output()
+
+
+def test_submissions_failed_for_a_curable_cause_are_graded_once_a_healthy_worker_is_up(pg_url, redis_server,
+                                                                                      pipeline_factory):
+    """What a broken worker failed before this fix (or an outage exhausted) is graded when a healthy one comes up;
+    a failure that no worker can cure (a broken spec) stays failed for staff."""
+    import datetime as dt
+
+    from grader.service import attempts
+
+    pipe = pipeline_factory(pg_url, redis_server)
+    ids = [pipe.submit(SOLUTION, i) for i in range(4)]
+    redis.Redis.from_url(redis_server.url).flushall()  # their messages are long gone
+    causes = [attempts.SANDBOX_FAILED, attempts.WORKER_LOST, attempts.INFRASTRUCTURE, attempts.SPEC_BROKEN]
+    with pipe.db.session() as session:
+        for sid, cause in zip(ids, causes):
+            session.execute(sa.update(Submission).where(Submission.id == sid).values(
+                status="failed", attempt=5, finished_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5),
+                error_code=attempts.ATTEMPTS_EXHAUSTED,
+                error_params={"attempts": 5, "cause": cause, "cause_params": {"detail": "docker: no daemon"}}))
+    pipe.reaper()
+    time.sleep(3)  # no healthy worker yet: nothing is re-queued
+    assert set(pipe.statuses(ids).values()) == {"failed"}
+    pipe.worker("fixed")
+    wait_for(lambda: set(pipe.statuses(ids[:3]).values()) == {"graded"}, 120, "the curable failures to be graded")
+    with pipe.db.session() as session:
+        subs = {s.id: s for s in session.scalars(sa.select(Submission).where(Submission.id.in_(ids)))}
+    assert [(subs[i].status, subs[i].score, subs[i].attempt, subs[i].error_code) for i in ids[:3]] == [
+        ("graded", 100, 1, None)] * 3
+    assert subs[ids[3]].status == "failed" and subs[ids[3]].error_params["cause"] == attempts.SPEC_BROKEN
 
 
 def test_the_queue_panel_names_a_worker_whose_sandbox_is_broken(pg_url, redis_server, pipeline_factory, tmp_path):
@@ -163,6 +210,93 @@ def test_sends_while_redis_is_down_do_not_hold_the_request(pg_url, redis_server,
     assert set(pipe.statuses(ids).values()) == {"graded"}
 
 
+def _post(client, token: str):
+    with open(ASSIGNMENTS / "backprop-linear" / "solution.py", "rb") as f:
+        started = time.monotonic()
+        response = client.post("/api/submissions", headers={"Authorization": f"Bearer {token}"},
+                               data={"assignment": "backprop-linear", "file": (f, "hw.py")})
+    return response, time.monotonic() - started
+
+
+@pytest.mark.parametrize("outage", ["stopped", "frozen"])
+def test_a_post_while_redis_is_down_is_answered_at_once_and_left_to_the_reaper(outage, pg_url, redis_server,
+                                                                              pipeline_factory):
+    """Stopped: connections are refused. Frozen (SIGSTOP, as a hung host or a partition looks): connections
+    open and nothing answers; before the sender's socket timeouts each POST waited for Redis (over a minute)."""
+    from grader.service import accounts
+    from grader.service.pending import PREFIX, UNCONFIRMED_SECONDS
+    from grader.web import create_app
+
+    pipe = pipeline_factory(pg_url, redis_server, queued_deadline=1)
+    with pipe.db.session() as session:
+        token = accounts.issue_token(session, "student00")
+    app = create_app({"database_url": pg_url, "broker_url": redis_server.url, "ratelimit_storage_url": "memory://",
+                      "submit_interval_seconds": 0})
+    client = app.test_client()
+    assert _post(client, token)[0].status_code == 202  # the sender's connection is open before the outage
+    thaw = threading.Timer(30, os.kill, (redis_server.proc.pid, signal.SIGCONT))  # a hung POST ends, and fails
+    if outage == "stopped":
+        redis_server.stop()
+    else:
+        os.kill(redis_server.proc.pid, signal.SIGSTOP)
+        thaw.start()
+    try:
+        answers = [_post(client, token) for _ in range(10)]
+    finally:
+        thaw.cancel()
+        if outage == "stopped":
+            redis_server.start()
+        else:
+            os.kill(redis_server.proc.pid, signal.SIGCONT)
+    assert [r.status_code for r, _ in answers] == [202] * 10
+    slowest = max(seconds for _, seconds in answers)
+    print(f"Redis {outage}: POST took {min(s for _, s in answers):.3f}-{slowest:.3f} s")
+    assert slowest < 10, f"a POST waited {slowest:.1f} s for the broker"  # about 1 s at most when frozen
+    ids = [r.get_json()["id"] for r, _ in answers]
+    assert set(pipe.statuses(ids).values()) == {"queued"}
+    client_ = redis.Redis.from_url(redis_server.url)
+    # a timed-out marker that Redis carries out once it answers lives UNCONFIRMED_SECONDS, not an hour
+    ttls = {i: client_.ttl(f"{PREFIX}{i}") for i in ids}
+    assert all(ttl <= UNCONFIRMED_SECONDS for ttl in ttls.values()), ttls
+    unmarked = [i for i, ttl in ttls.items() if ttl < 0]
+    lost_before = client_.llen("grading")
+    pipe.reaper()
+    wait_for(lambda: client_.llen("grading") >= lost_before + len(unmarked), 60, "the reaper to re-send them")
+
+
+def test_a_task_that_gives_up_while_the_database_is_down_leaves_its_submission_to_the_reaper(
+        own_postgres, redis_server, pipeline_factory):
+    name = own_postgres.create_database()
+    pipe = pipeline_factory(own_postgres.url(name), redis_server, retries=2, retry_backoff_max=1)
+    worker = pipe.worker()
+    sid = pipe.submit(sleeping_solution(3))
+    wait_for(lambda: pipe.statuses([sid])[sid] == "running", 60, "grading to start")
+    own_postgres.halt("fast")
+    try:
+        wait_for(lambda: "stayed unreachable through every retry" in worker.output(), 60, "the task to give up")
+    finally:
+        own_postgres.resume()
+    assert pipe.statuses([sid])[sid] == "running"  # not failed: the reaper's to re-send
+    pipe.reaper()
+    pipe.wait_graded([sid], 120)
+    with pipe.db.session() as session:
+        got = session.get(Submission, sid)
+        assert (got.status, got.score, got.error_code) == ("graded", 100, None) and got.attempt == 2
+
+
+def test_a_worker_that_cannot_send_a_submission_on_leaves_it_to_the_reaper(tmp_path):
+    """A broken worker gives its submission back and re-sends it; with the broker gone that send must not
+    end the task as a failure (which failed the submission for good)."""
+    code = ("import logging, sys; logging.basicConfig(stream=sys.stdout)\n"
+            "from worker.tasks import send_on\nsend_on(7)\nprint('returned')\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
+    env.update(GRADER_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0",
+               GRADER_DATABASE_URL=f"sqlite:///{tmp_path / 'grader.db'}", PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0 and "returned" in proc.stdout, proc.stderr[-3000:]
+    assert "the reaper will re-send it" in proc.stdout
+
+
 @pytest.fixture
 def own_postgres():
     """A PostgreSQL cluster of this test's own, to be stopped and started again."""
@@ -200,9 +334,14 @@ def test_postgresql_down_for_45_seconds_fails_nothing_and_the_api_answers_503(ow
         assert "Traceback" not in response.get_data(as_text=True) and response.get_json()["error"]
         assert client.get("/api/submissions/1", headers={"Authorization": f"Bearer {token}"}).status_code == 503
         assert client.get("/login").status_code in (200, 503)  # a page that needs no database may still answer
-        time.sleep(max(0.0, 45 - (time.monotonic() - down_since)))
+        answered = []
+        while time.monotonic() - down_since < 45:  # and so on for the whole outage
+            got = client.get("/api/submissions/1", headers={"Authorization": f"Bearer {token}"})
+            answered.append((got.status_code, got.headers.get("Retry-After")))
+            time.sleep(3)
     finally:
         own_postgres.resume()
+    assert len(answered) >= 10 and set(answered) == {(503, "30")}, answered
     pipe.wait_graded(ids, 240)
     assert failures(pipe, ids) == {}
     assert set(pipe.statuses(ids).values()) == {"graded"}

@@ -2,15 +2,18 @@
 the checks and diagnoses compare with, once per spec, and a spec is trained to check it only when it comes in."""
 from __future__ import annotations
 
-import os
+import importlib
+import sys
 from pathlib import Path
 
 import pytest
 
 import grader.expected
 import grader.spec.trial
+import grader.student_run
 from grader.db import Database, upgrade
 from grader.models import Submission
+from grader.reference import trainer
 from grader.service import accounts, catalog
 from grader.spec import bundle_spec, check_spec, parse_spec
 from grader.submissions import store
@@ -22,14 +25,18 @@ LINEAR = ASSIGNMENTS / "backprop-linear"
 
 @pytest.fixture
 def trains(monkeypatch) -> list[str]:
-    """Every training of the reference from now on, by who asked: a fresh cache, so nothing counted is hidden."""
+    """Every training of the reference from now on, by who asked: every module that imported the trainer (the
+    expected values, the spec's trial, the student's own run), with a fresh cache, so nothing counted is hidden."""
+    importlib.import_module("worker.tasks")  # the grade task's modules, loaded before they are looked through
     calls: list[str] = []
-    for module in (grader.expected, grader.spec.trial):
-        real = module.train
-
-        def counted(*args, _real=real, _who=module.__name__, **kwargs):
+    real = trainer.train
+    users = [m for name, m in sorted(sys.modules.items()) if name.split(".")[0] in ("grader", "worker")
+             and not name.startswith("grader.reference") and getattr(m, "train", None) is real]
+    assert {grader.expected, grader.spec.trial, grader.student_run} <= set(users)
+    for module in users:
+        def counted(*args, _who=module.__name__, **kwargs):
             calls.append(_who)
-            return _real(*args, **kwargs)
+            return real(*args, **kwargs)
 
         monkeypatch.setattr(module, "train", counted)
     grader.expected._expected_cached.cache_clear()
@@ -48,11 +55,9 @@ def test_parsing_a_stored_spec_trains_nothing_and_checking_it_trains_once(folder
 
 
 @pytest.fixture
-def task_runtime(tmp_path, sandbox):
-    """The grade task's runtime on a fresh SQLite database with the shipped assignments and one student, grading
-    in the session's fork server."""
-    from worker.tasks import runtime
-
+def linear_task(tmp_path, task_runtime):
+    """A fresh SQLite database with the shipped assignments and one student's linear solution, the grade task's
+    runtime pointed at it."""
     url = f"sqlite:///{tmp_path / 'grader.db'}"
     upgrade(url)
     db = Database(url)
@@ -61,18 +66,15 @@ def task_runtime(tmp_path, sandbox):
         student = accounts.create_user(session, "student01")
         submission = store(session, student, "backprop-linear", (LINEAR / "solution.py").read_text(), "solution.py")
         submission_id = submission.id
-    runtime.pid, runtime._db, runtime._sandbox = os.getpid(), db, sandbox
-    yield db, submission_id
-    runtime._sandbox = None  # the session's: not the runtime's to close
-    runtime.close()
-    runtime.pid, runtime._db, runtime._sandbox = None, None, None
+    task_runtime(db)
+    return db, submission_id
 
 
 @pytest.mark.slow
-def test_a_grade_task_parses_its_spec_without_training_the_reference(task_runtime, trains):
+def test_a_grade_task_parses_its_spec_without_training_the_reference(linear_task, trains):
     from worker.tasks import grade
 
-    db, submission_id = task_runtime
+    db, submission_id = linear_task
     assert grade.apply(args=[submission_id]).get() == "graded"
     with db.session() as session:
         graded = session.get(Submission, submission_id)

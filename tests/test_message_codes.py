@@ -149,6 +149,30 @@ def test_no_code_path_that_renders_reads_english_back():
         assert not re.search(r"^import re$|^from re import", (ROOT / module).read_text("utf-8"), re.M), module
 
 
+def literal_patterns() -> list[tuple[str, str]]:
+    """(where, pattern) of every regular expression grader/ and worker/ write as a literal (re.compile, …)."""
+    found = []
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and getattr(node.func.value, "id", None) == "re" and node.args
+                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                found.append((f"{path.relative_to(ROOT)}:{node.lineno}", node.args[0].value))
+    return found
+
+
+def test_no_regular_expression_reads_one_of_our_sentences():
+    """A pattern that finds something in a sentence of grader.messages reads English back (a reason's name
+    picked out of its text): the code and its parameters say it already."""
+    sentences = [render(code, {n: sample(n) for n in placeholders(MESSAGES[code])}, "en", strict=True)
+                 for code in MESSAGES]
+    sentences = [s for s in sentences if " " in s]  # one word ('aborted') fits any name pattern
+    patterns = literal_patterns()
+    assert len(patterns) > 10  # the walk finds them
+    reading = [(where, pattern, s) for where, pattern in patterns for s in sentences if re.search(pattern, s)]
+    assert not reading, reading
+
+
 def test_the_harness_sends_codes_not_sentences():
     """worker/harness.py cannot import grader.messages: every reason it writes is one of HARNESS_CODES."""
     tree = ast.parse((ROOT / "worker" / "harness.py").read_text("utf-8"))
@@ -242,3 +266,11 @@ def test_the_migration_rewrites_english_rows_into_codes(sqlite_url):
                         said("selfcheck.mistake_not_caught", code="mistake.no_zero_grad",
                              found=said("selfcheck.no_diagnosis")), None]
     assert all(is_message(p) for p in result["problems"] + problems[:2])
+
+
+def test_plain_text_writes_a_score_one_way():
+    """grader.wording.points: the CLI's reports, the staff's flashes, the histogram's bars and the CSVs."""
+    from grader.wording import number, points
+
+    assert [points(v) for v in (100.0, 40.1, 0, 33.33333333, 45.08)] == ["100", "40.1", "0", "33.3333", "45.08"]
+    assert number(0.1234567) == "0.123457" and number(None) == "—"  # feedback's numbers: their own rule

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 
 import pytest
 from markupsafe import escape
@@ -109,11 +108,9 @@ def test_staff_download_the_notebook_and_its_code(app):
 
 
 @pytest.fixture
-def notebook_task(tmp_path):
-    """The grade task's runtime on a fresh database holding one notebook submission with a runtime error."""
-    from worker.sandbox import get_sandbox
-    from worker.tasks import runtime
-
+def notebook_task(tmp_path, task_runtime):
+    """The grade task's runtime (the session's fork server) on a fresh database holding one notebook submission
+    with a runtime error."""
     url = f"sqlite:///{tmp_path / 'grader.db'}"
     upgrade(url)
     db = Database(url)
@@ -127,10 +124,8 @@ def notebook_task(tmp_path):
         student = accounts.create_user(session, "student01")
         submission_id = store(session, student, "backprop-quadratic", upload.source, upload.filename,
                               notebook=upload.notebook).id
-    runtime.pid, runtime._db, runtime._sandbox = os.getpid(), db, get_sandbox("forkserver")
-    yield db, submission_id, cells
-    runtime.close()
-    runtime.pid, runtime._db, runtime._sandbox = None, None, None
+    task_runtime(db)
+    return db, submission_id, cells
 
 
 @pytest.mark.slow

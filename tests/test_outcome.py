@@ -427,3 +427,18 @@ def test_a_forged_re_creation_names_only_parameters_judged_as_trained_and_only_w
         {"name": "w", "line": 0, "params": ["w"]}]}))
     assert [m.code for m in replaced_notes(forged)] == ["note.replaced_after_training"]
     assert "recreated" in refused(encode({"status": "ok", "recreated": [{"line": -1}]}))
+
+
+def test_the_harness_records_what_the_outcome_holds_when_a_plan_does_not_say():
+    """worker/harness.py cannot import grader.outcome: its own defaults for the plan's caps are the same numbers."""
+    import ast
+    from pathlib import Path
+
+    from grader.outcome import MAX_TENSOR_ELEMENTS, MAX_TRACE_STEPS
+
+    harness = Path(__file__).resolve().parent.parent / "worker" / "harness.py"
+    constants = {node.targets[0].id: node.value.value for node in ast.parse(harness.read_text("utf-8")).body
+                 if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+                 and isinstance(node.value, ast.Constant)}
+    assert constants["PLAN_MAX_TRACE_STEPS"] == MAX_TRACE_STEPS
+    assert constants["PLAN_MAX_TENSOR_ELEMENTS"] == MAX_TENSOR_ELEMENTS

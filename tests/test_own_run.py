@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = Path(__file__).parent / "scripts" / "own_run"
 ASSIGNMENTS = ROOT / "assignments"
 MODULE_SPEC = ASSIGNMENTS / "linear-regression-module" / "assignment.yaml"
-TRACE_LINE = "  - {id: trace,      kind: trace,        points: 30, rtol: 1.0e-4}\n"
+TRAINING_LINE = "  - {id: training,   kind: training,     points: 10}\n"
 
 
 def shipped(assignment: str):
@@ -28,12 +28,14 @@ def course_module_text() -> str:
 
 
 def module_spec(training: str | None = None, graded: str | None = None):
-    """The lecture 5 spec, its trace check's points shared with a training check, and other training fields."""
+    """The lecture 5 spec with its training check grading `graded` (", facets: [...]"; "" for all), or, when graded
+    is None, without one (its points back to the trace check), and other training fields."""
     text = course_module_text()
-    if graded is not None:
-        assert TRACE_LINE in text
-        text = text.replace(TRACE_LINE, "  - {id: trace,      kind: trace,        points: 20, rtol: 1.0e-4}\n"
-                                        f"  - {{id: training,   kind: training,     points: 10{graded}}}\n")
+    assert TRAINING_LINE in text
+    if graded is None:
+        text = text.replace(TRAINING_LINE, "").replace("kind: trace,        points: 25", "kind: trace,        points: 35")
+    else:
+        text = text.replace(TRAINING_LINE, f"  - {{id: training,   kind: training,     points: 10{graded}}}\n")
     if training is not None:
         text = text.replace("training: {lr: 0.01, epochs: 100, batch: full, optimizer: sgd}", training)
     return parse_spec(text, base_dir=MODULE_SPEC.parent)

@@ -45,7 +45,9 @@ def test_several_training_runs_in_one_script_are_counted_apart(sandbox):
     o = outcome_of(sandbox, spec, (SCRIPTS / "seven_optimisers.py").read_text())
     assert o.backward_calls == 3500
     assert o.runs == [500] * 7
-    assert [s.run for s in o.trace[499:502]] == [0, 1, 1] and o.trace[-1].run == 6
+    # recording stops at its byte or time budget (RECORD_SECONDS, which a loaded host can reach before the 7th
+    # run); every step recorded until then belongs to the run its call falls in
+    assert len(o.trace) > 502 and all(s.run == i // 500 for i, s in enumerate(o.trace))
     assert rows(o.trace[0], 3) == [[0, 1, 2]]  # full batch
 
 

@@ -167,6 +167,30 @@ def test_uploads_over_the_size_limit_get_a_page_not_a_500(app):
     assert response.mimetype == "text/html"
 
 
+def test_a_pasted_spec_over_the_cap_is_told_its_size_as_an_uploaded_file_is(app):
+    """One cap for a spec (grader.source_text.MAX_SOURCE_BYTES, 200 KB), pasted or uploaded, on the upload page
+    and the edit page: not "the form was incomplete" or "the spec is empty" for a spec pasted too long."""
+    c = client_as(app, "ivan")
+    big = NEW + "#" + "x" * (205 * 1024) + "\n"  # over the cap, under the request limit
+    for response in (upload(c, file=big.encode()), upload(c, big)):
+        assert response.status_code == 400 and "assignment.yaml is larger than 200 KB." in \
+            response.get_data(as_text=True)
+    token = csrf_from(c, "/staff/manage/backprop-linear")
+    edited = LINEAR + "#" + "x" * (205 * 1024) + "\n"
+
+    def edit(text: str):  # multipart: a form field's size as it is, not percent-encoded three times over
+        return c.post("/staff/manage/backprop-linear", data={"csrf_token": token, "text": text},
+                      content_type="multipart/form-data")
+
+    response = edit(edited)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "assignment.yaml is larger than 200 KB." in page
+    assert "The spec is empty." not in page
+    chinese = LINEAR + "# " + "说" * (70 * 1024) + "\n"  # 70 K characters, 210 KB: the cap counts bytes
+    response = edit(chinese)
+    assert response.status_code == 400 and "assignment.yaml is larger than 200 KB." in response.get_data(as_text=True)
+
+
 
 LECTURE7 = ASSIGNMENTS / "multiple-dimension-input"
 LECTURE7_COPY = (LECTURE7 / "assignment.yaml").read_text().replace("id: multiple-dimension-input", "id: lecture7-copy")

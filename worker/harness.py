@@ -52,6 +52,10 @@ MAX_OWN_ROWS = 4096  # the longest list looked at as the student's own data set 
 MAX_SCOPE_NAMES = 400  # names looked at per scope when looking for a step's batch
 CPU_LIMIT_EXIT = 152  # the exit status after SIGXCPU was reported (128 + 24, as a shell would say it)
 MAX_RUNS = 1000  # training runs counted separately; calls beyond belong to the last
+# what the harness records when the plan does not say (grader.plan always does): grader.outcome's
+# MAX_TRACE_STEPS and MAX_TENSOR_ELEMENTS, which the harness cannot import (tests/test_outcome.py holds them equal)
+PLAN_MAX_TRACE_STEPS = 20_000
+PLAN_MAX_TENSOR_ELEMENTS = 4096
 
 # The originals, captured before any student code can monkey-patch them.
 _os_write = os.write
@@ -923,7 +927,7 @@ class HandGradientRecorder:
         self.function = plan.get("hand_gradient")
         self.params = list(plan.get("params", []))
         self.taken = {plan.get("forward", "forward"), plan.get("loss", "loss")}
-        self.max_steps = int(plan.get("max_trace_steps", 20000))
+        self.max_steps = int(plan.get("max_trace_steps", PLAN_MAX_TRACE_STEPS))
         self.steps: list[dict] = []
         self.calls = 0
         self.truncated = False
@@ -1536,7 +1540,7 @@ def _read_final_params(namespace: dict, plan: dict) -> dict:
             out[path] = {"kind": "missing"}
             continue
         try:
-            out[path] = describe_value(value, plan.get("max_tensor_elements", 4096))
+            out[path] = describe_value(value, plan.get("max_tensor_elements", PLAN_MAX_TENSOR_ELEMENTS))
         except Exception as exc:
             out[path] = {"kind": "other", "type": type(value).__name__, "error": str(exc)[:300]}
     return out
@@ -1886,8 +1890,8 @@ def run_job(job: dict, outcome_fd: int):
                       strict=plan.get("names") == "strict")
     trained = TrainedNames(namer)
     recorder = GradientRecorder(trained,
-                                int(plan.get("max_trace_steps", 20000)),
-                                int(plan.get("max_tensor_elements", 4096)),
+                                int(plan.get("max_trace_steps", PLAN_MAX_TRACE_STEPS)),
+                                int(plan.get("max_tensor_elements", PLAN_MAX_TENSOR_ELEMENTS)),
                                 _batch_finder(plan, filename, setup_errors), filename)
     recorder.install()
     by_hand = HandGradientRecorder(namespace, plan, filename, recorder.batches,

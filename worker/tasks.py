@@ -187,9 +187,17 @@ def _add_series(result, spec, report, submission_id: int) -> None:
 
 
 def send_on(submission_id: int) -> None:
-    """Put the submission's task back in the queue for another worker (with its pending marker)."""
+    """Put the submission's task back in the queue for another worker (with its pending marker). The row is
+    queued already: when the broker does not take the message, the reaper re-sends it (a raise here would end
+    the task as a failure, and _give_up would fail the submission for a broker outage)."""
     runtime.marks.mark(submission_id)
-    app.send_task(GRADE_TASK, args=[submission_id])
+    try:
+        app.send_task(GRADE_TASK, args=[submission_id])
+        runtime.marks.confirm(submission_id)
+    except Exception as exc:  # noqa: BLE001 - kombu/redis raise many types; the row is safe either way
+        runtime.marks.clear(submission_id)  # no message waits: the reaper must not wait for the marker to expire
+        log.warning("submission %s: could not send it on (%s: %s); the reaper will re-send it", submission_id,
+                    type(exc).__name__, exc)
 
 
 @contextlib.contextmanager

@@ -9,12 +9,13 @@ from grader.expected import Expected
 from grader.messages import Message
 from grader.outcome import RunReport
 from grader.spec import AssignmentSpec, Check
-from grader.student_run import judged_final_params
+from grader.student_run import judged_final_params, replay_atol
 
 
 def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunReport) -> Finding:
     o = report.outcome
     want = judged_final_params(spec, expected, report)
+    atol = max(check.atol, replay_atol(spec, expected, report))
     params = list(want)
     first = None
     matched = 0
@@ -24,11 +25,11 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
             first = first or Message("final_params.missing", {"param": name})
         elif value.kind == "other":
             first = first or Message("final_params.not_tensor", {"param": name, "type": value.type})
-        elif matches(want[name], value.array(), check.rtol, check.atol):
+        elif matches(want[name], value.array(), check.rtol, atol):
             matched += 1
         else:
             first = first or Message("final_params.mismatch", {
-                "param": name, **difference(want[name], value.array(), check.rtol, check.atol)})
+                "param": name, **difference(want[name], value.array(), check.rtol, atol)})
     if first is None:
         return Finding(True, check.points, Message("final_params.ok"))
     return Finding(False, share(check.points, matched, len(params)), first)

@@ -16,17 +16,14 @@ names the evidence it judges (grader.checks.kinds):
 """
 from __future__ import annotations
 
-import re
-
 from grader.expected import Expected
 from grader.messages import Message
 from grader.outcome import Outcome, RunReport
 from grader.spec import AssignmentSpec, Check
 
 STOPPED = ("exception", "exit", "os_exit", "cpu_limit")
-# what the harness says when a name the plan asks for is not in the script (worker/harness.py): its sentence,
-# or the same reason as a code once the harness reports codes
-_MISSING_NAME = re.compile(r"defines no (?:function|parameter) named '?([^'\s]+)'?")
+# what the harness says, as a code, when a name the plan asks for is not in the script (worker/harness.py); a
+# string error is the student's own exception, never read for a name
 _MISSING_CODES = ("harness.no_function", "harness.no_param")
 
 
@@ -78,10 +75,6 @@ def _unreached_name(check: Check, o: Outcome) -> str | None:
     else:
         errors = [r.error for r in o.function_probes]
     for error in errors:
-        if isinstance(error, str):
-            found = _MISSING_NAME.search(error)
-            if found:
-                return found.group(1)
-        elif getattr(error, "code", None) in _MISSING_CODES and (error.params or {}).get("name"):
+        if getattr(error, "code", None) in _MISSING_CODES and (error.params or {}).get("name"):
             return str(error.params["name"])
     return None

@@ -15,6 +15,7 @@ import sqlalchemy.orm as so
 
 from grader.models import Assignment, User
 from grader.service.standings import Standing, standings
+from grader.wording import points
 
 COLUMNS = ["username", "display_name", "submissions", "graded", "best_score", "latest_status", "latest_score",
            "max_score", "late"]
@@ -39,10 +40,10 @@ _PIECE_FORMULA = re.compile(r"([;,\t|]\s*)([=+\-@%])")
 
 
 class _Number(float):
-    """A score as the CSV writes it: 6 significant digits, and unquoted (csv.QUOTE_NONNUMERIC quotes text only)."""
+    """A score as the CSV writes it (grader.wording.points), unquoted (csv.QUOTE_NONNUMERIC quotes text only)."""
 
     def __repr__(self) -> str:
-        return f"{float(self):g}"
+        return points(self)
 
 
 def _cell(value) -> str | int | float:

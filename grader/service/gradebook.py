@@ -20,6 +20,7 @@ from pypinyin import lazy_pinyin
 
 from grader.models import CheckResultRow, DeadlineExtension, Submission, User
 from grader.service.standings import Standing, standings
+from grader.wording import points
 
 SORTS = ("name", "username", "best", "latest", "submissions", "last", "late")
 FILTERS = ("all", "submitted", "missing", "late", "below_full", "extended", "failed")
@@ -67,8 +68,8 @@ class Histogram:
 
     def label(self, i: int) -> str:
         if i == len(self.counts) - 1:
-            return f"{self.max_score:g}"
-        return f"{self.low(i):g}–<{self.low(i) + self.width:g}"
+            return points(self.max_score)
+        return f"{points(self.low(i))}–<{points(self.low(i) + self.width)}"
 
 
 @dataclass

@@ -37,7 +37,8 @@ class ExtensionForm(FlaskForm):
 
 class SpecUploadForm(FlaskForm):
     spec = FileField(_("assignment.yaml"))
-    text = TextAreaField(_("…or the spec as text"), validators=[Optional(), Length(max=200_000)])
+    # its size: the view's, by the cap of an uploaded spec (grader.web.staff.manage.MAX_FILE_BYTES)
+    text = TextAreaField(_("…or the spec as text"), validators=[Optional()])
     solution = FileField(_("solution.py (optional)"))
     mistakes = MultipleFileField(_("mistakes/*.py (optional, several)"))
     data = MultipleFileField(_("Data files the spec names: .csv or .csv.gz (optional, several)"))
@@ -46,7 +47,7 @@ class SpecUploadForm(FlaskForm):
 
 
 class SpecEditForm(FlaskForm):
-    text = TextAreaField(_("assignment.yaml"), validators=[DataRequired(), Length(max=200_000)])
+    text = TextAreaField(_("assignment.yaml"), validators=[DataRequired()])  # its size: as SpecUploadForm's
 
 
 class ActionForm(FlaskForm):

@@ -100,6 +100,11 @@ def _text_of(data: bytes, what: str) -> tuple[str | None, str | None]:
     return text.replace("\r\n", "\n"), None
 
 
+def _pasted_problem(text: str) -> str | None:
+    """What is wrong with a spec pasted as text, by the rule of an uploaded one (its size in bytes), or None."""
+    return _text_of(text.encode("utf-8"), SPEC_NAME)[1]
+
+
 def _has_file(storage) -> bool:
     return storage is not None and bool(getattr(storage, "filename", ""))
 
@@ -211,6 +216,9 @@ def _received(form: SpecUploadForm, kept: Kept) -> tuple[Kept, str | None]:
         got.text = text
     else:
         got.text = pasted
+        problem = _pasted_problem(pasted)
+        if problem:
+            return got, problem
     if _has_file(form.solution.data):
         got.files["solution.py"] = form.solution.data.stream.read(MAX_FILE_BYTES + 1)
     mistakes = [m for m in (form.mistakes.data or []) if _has_file(m)]
@@ -305,6 +313,9 @@ def edit(assignment_id: str):
     if not form.validate_on_submit():
         return render_edit(a, form, [Problem(None, "", _("The spec is empty."))], 400)
     text = form.text.data.replace("\r\n", "\n")
+    problem = _pasted_problem(text)
+    if problem:
+        return render_edit(a, form, [Problem(None, "", problem)], 400)
     spec, problems = validate(text, a.id)
     if spec is not None and spec.id != a.id:
         spec, problems = None, [Problem(_line_of_id(text), "id",

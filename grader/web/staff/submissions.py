@@ -21,6 +21,7 @@ from grader.web.staff.common import record, send_grades, staff_required, submiss
 from grader.web.staff.forms import OverrideForm, ReasonForm, RegradeForm
 from grader.web.student.present import present
 from grader.web.language import _, current_lang
+from grader.wording import points
 
 
 def automatic_score(s) -> float | None:
@@ -118,7 +119,7 @@ def override(submission_id: int):
         form.score.errors = [_("Enter a number.")]
         return render_submission(s, override=form, status=400)
     if s.max_score is not None and form.score.data > s.max_score:
-        form.score.errors = [_("The score cannot be above the maximum, %(max)s.", max="%g" % s.max_score)]
+        form.score.errors = [_("The score cannot be above the maximum, %(max)s.", max=points(s.max_score))]
         return render_submission(s, override=form, status=400)
     value = round(float(form.score.data), 2)
     record("override", assignment_id=s.assignment_id, submission_id=s.id, student_id=s.user_id,
@@ -126,7 +127,7 @@ def override(submission_id: int):
     s.override_score = value
     s.score = value
     get_session().commit()
-    flash(_("The score is now %(score)s; the reason is in the audit log.", score="%g" % value), "ok")
+    flash(_("The score is now %(score)s; the reason is in the audit log.", score=points(value)), "ok")
     return redirect(url_for("staff.submission", submission_id=s.id))
 
 
