@@ -282,7 +282,9 @@ IN_CELL = {
 LINES_IN_CELLS = {"note.notebook_magics_ignored": "note.notebook_magics_ignored_in_cells"}
 
 
-_LINE_IN_MESSAGE = re.compile(r"\bline (\d+)")
+# where CPython's syntax errors name a line: "after 'for' statement on line 30", "(detected at line 32)"
+_PYTHON_LINE = re.compile(r"(?P<words>(?:statement|definition) on line |detected at line |parenthesis '[(\[{]' on "
+                          r"line )(?P<line>\d+)")
 
 
 def locate(message: Message, where: Program) -> Message:
@@ -294,8 +296,8 @@ def locate(message: Message, where: Program) -> Message:
         if place is not None:
             params = {**message.params, "cell": place[0], "line": place[1]}
             if syntax and isinstance(params.get("message"), str):
-                params["message"] = _LINE_IN_MESSAGE.sub(lambda found: _line_words(found, place[0], where),
-                                                         params["message"])
+                params["message"] = _PYTHON_LINE.sub(lambda found: _line_words(found, place[0], where),
+                                                     params["message"])
             if message.code == "runs.exception_traced":
                 return _traced(params, where)
             return Message(IN_CELL[message.code], params)
@@ -321,8 +323,8 @@ def locate_details(details: dict, where: Program) -> dict:
 def _traced(params: dict, where: Program) -> Message:
     """An exception raised in a function: in the cell and line where it was raised, called from the line of a cell
     that started the calls (the program lines between mean nothing in cells; the traceback names each)."""
-    calls = re.findall(r"\d+", str(params.pop("lines", "")))
-    start = where.place(int(calls[0])) if calls else None
+    params.pop("lines", None)
+    start = where.place(params.pop("called_from", None))
     if start is None:
         params.pop("function", None)
         return Message("runs.exception_in_cell", params)
@@ -330,11 +332,11 @@ def _traced(params: dict, where: Program) -> Message:
 
 
 def _line_words(found: re.Match, cell: int, where: Program) -> str:
-    """A program line in Python's words as the cell's line ("line 2"), or another cell's ("cell 4, line 1")."""
-    place = where.place_before(int(found.group(1)))
+    """A program line in Python's words as the cell's line ("on line 2"), or another cell's ("at line 1 of cell 4")."""
+    place = where.place_before(int(found.group("line")))
     if place is None:
         return found.group(0)
-    return f"line {place[1]}" if place[0] == cell else f"cell {place[0]}, line {place[1]}"
+    return found.group("words") + (str(place[1]) if place[0] == cell else f"{place[1]} of cell {place[0]}")
 
 
 def locate_traceback(text: str, filename: str, where: Program) -> str:
@@ -380,5 +382,8 @@ def notebook_notes(notebook: Notebook, where: Program, available: list[str]) -> 
 
 def _packages(what: str) -> str:
     """What an install line names, without its options (`-q`, `--upgrade`) and shell tails (`> /dev/null`)."""
-    words = re.split(r"\s*(?:\d?>|[|;&]).*", what.strip(), maxsplit=1)[0].split()
+    cut = next((i for i, ch in enumerate(what) if ch in "|;&>"), len(what))
+    words = what[:cut].split()
+    if what[cut:cut + 1] == ">" and what[cut - 1:cut].isdigit():  # `2>/dev/null`: the 2 is the shell's
+        words = words[:-1]
     return " ".join(w for w in words if not w.startswith("-"))

@@ -118,11 +118,12 @@ def test_messages_name_cells_and_unknown_codes_pass_through():
     assert nb.locate(Message("trace.ok", {"steps": 3}), where) == Message("trace.ok", {"steps": 3})
     call = where.source.splitlines().index("print(f(2))") + 1
     traced = nb.locate(Message("runs.exception_traced", {"type": "NameError", "line": line, "function": "f",
-                                                         "message": "m", "lines": f"{call} → {line}"}), where)
+                                                         "message": "m", "lines": f"{call} → {line}",
+                                                         "called_from": call}), where)
     assert traced.render("en") == ("Your notebook raised NameError in cell 3, line 2, in f() (called from cell 4, "
                                    "line 1): m")
     ours = nb.locate(Message("runs.exception_traced", {"type": "E", "line": line, "function": "f", "message": "m",
-                                                       "lines": f"1 → {line}"}), where)
+                                                       "lines": f"1 → {line}", "called_from": 1}), where)
     assert ours == Message("runs.exception_in_cell", {"type": "E", "line": 2, "cell": 3, "message": "m"})
     text = f'  File "hw.ipynb", line {line}, in f\n  File "other.py", line {line}\n'
     assert nb.locate_traceback(text, "hw.ipynb", where) == (
@@ -163,7 +164,7 @@ def test_a_syntax_error_python_puts_between_cells_names_the_cell_that_left_it_op
                                     "statement on line 1")
     located = nb.locate(Message("runs.syntax_error", {"line": header, "message": f"(detected at line {unclosed})"}),
                         where)
-    assert located.params["message"] == "(detected at cell 4, line 2)"
+    assert located.params["message"] == "(detected at line 2 of cell 4)"
     assert nb.locate(Message("runs.syntax_error", {"line": 1, "message": "m"}), where).code == "runs.syntax_error"
     # a runtime error never sits on a line of ours: its place is the line's own or none
     assert nb.locate(Message("runs.exception", {"type": "E", "line": marker, "message": "m"}), where).code == (
