@@ -18,7 +18,7 @@ from grader.messages import said
 from grader.scoring import GradeResult
 from grader.selfcheck import check_assignments
 from grader.spec import SpecError, SpecProblem, find_spec, load_spec
-from grader.submissions import SubmissionError, Upload, accept_notebook, read_source, script_name
+from grader.submissions import SubmissionError, Upload, accept_notebook, accept_script, script_name
 from grader.notebook import cell_outputs, is_notebook_name
 from grader.wording import points
 from worker.grading import grade_upload, script_grader
@@ -80,7 +80,7 @@ def _collect(paths: tuple[str, ...]) -> list[Path]:
 
 
 def _read_upload(path: Path, lang: str = "en") -> Upload:
-    """The script or notebook, checked as an upload is (grader.submissions: read_source, accept_notebook)."""
+    """The script or notebook, checked as an upload is (grader.submissions: accept_script, accept_notebook)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -88,8 +88,7 @@ def _read_upload(path: Path, lang: str = "en") -> Upload:
     try:
         if is_notebook_name(path.name):
             return accept_notebook(data, script_name(path.name))
-        source, encoding = read_source(data)
-        return Upload(source, script_name(path.name), encoding)
+        return accept_script(data, script_name(path.name))
     except SubmissionError as exc:
         raise UsageProblem(f"{path}: {exc.render(lang)}") from None
 
@@ -103,7 +102,9 @@ def result_json(result: GradeResult, path: str | None, lang: str = "en") -> dict
         "max_score": result.max_score,
         "late_penalty": result.late_penalty,
         "checks": [{"id": c.id, "kind": c.kind, "passed": c.passed, "points": c.points, "max_points": c.max_points,
-                    "message": c.message.render(lang), "code": c.message.code, "visibility": c.visibility}
+                    "message": c.message.render(lang), "code": c.message.code, "visibility": c.visibility,
+                    **({"first_difference_at": place} if (place := cli_report.first_difference_place(
+                        c.details.get("first"))) else {})}
                    for c in result.checks],
         "diagnoses": [{"code": d.code, "message": d.render(lang)} for d in result.diagnoses],
         "stdout": result.stdout,
@@ -121,6 +122,9 @@ def result_text(result: GradeResult, title: str, path: str, lang: str = "en") ->
         mark, hidden = cli_report.check_mark(lang, c.passed), cli_report.hidden_note(lang, c.visibility)
         earned = f"{points(c.points):>6}/{points(c.max_points):<4}"
         lines.append(f"  {mark}  {c.id:<14} {earned} {c.message.render(lang)}{hidden}")
+        place = cli_report.first_difference_place(c.details.get("first"))
+        if place:
+            lines.append("        " + cli_report.first_difference_line(lang, place))
     if result.diagnoses:
         lines.append(cli_report.diagnosis_heading(lang))
         lines += [f"  - {d.render(lang)}" for d in result.diagnoses]

@@ -65,6 +65,21 @@ def hidden_note(lang: str, visibility: str) -> str:
     return ""
 
 
+def first_difference_place(first: dict) -> dict | None:
+    """Where the student's code made a check's first differing step: {"line"} for a script, {"cell", "line"} for a
+    notebook (grader.notebook.locate_details); None when the check names no such step."""
+    if not isinstance(first, dict) or not isinstance(first.get("line"), int):
+        return None
+    return {k: first[k] for k in ("cell", "line") if isinstance(first.get(k), int)}
+
+
+def first_difference_line(lang: str, place: dict) -> str:
+    """The report's line under a check for first_difference_place()."""
+    if "cell" in place:
+        return gettext(lang, N_("The first step that differs was made in cell %(cell)s, line %(line)s."), **place)
+    return gettext(lang, N_("The first step that differs was made on line %(line)s."), **place)
+
+
 def diagnosis_heading(lang: str) -> str:
     return gettext(lang, N_("Diagnosis:"))
 

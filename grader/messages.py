@@ -28,6 +28,8 @@ MESSAGES: dict[str, str] = {
                                     "the grader does not have. {available} are available; {module} is not — "
                                     "remove the import."),
     "runs.exception_in_cell": N_("Your notebook raised {type} in cell {cell}, line {line}: {message}"),
+    "runs.exception_traced_in_cell": N_("Your notebook raised {type} in cell {cell}, line {line}, in {function}() "
+                                      "(called from cell {from_cell}, line {from_line}): {message}"),
     "runs.exception_traced": N_("Your script raised {type} on line {line}, in {function}() (the calls that led "
                               "there: lines {lines}): {message}"),
     "runs.missing_module": N_("Your script stops at line {line}: it imports {module}, which the grader does not "
@@ -191,16 +193,19 @@ MESSAGES: dict[str, str] = {
                           "else told them apart), so none was graded as {ours}: name it {ours}, as the "
                           "assignment does."),
     "names.extra_params": N_("Your model trains parameters the assignment's model does not have: {params}."),
-    "note.notebook_magics_ignored": N_("Notebook-only lines were ignored (line {lines}): % magics and ! shell "
-                                     "commands do not run in a plain Python script."),
+    "note.notebook_magics_ignored": N_("Notebook-only lines were ignored (line {lines}): % magics, ! shell "
+                                     "commands and ? help lines do not run in a plain Python script."),
     # a notebook (grader.notebook): how it was run
-    "note.notebook_magics_ignored_in_cells": N_("Notebook-only lines in cell {cells} were ignored: % magics and ! "
-                                              "shell commands do not run here, where the code cells run as one "
-                                              "Python program."),
+    "note.notebook_magics_ignored_in_cells": N_("Notebook-only lines in cell {cells} were ignored: % magics, ! "
+                                              "shell commands and ? help lines do not run here, where the code "
+                                              "cells run as one Python program."),
     "note.notebook_install_not_run": N_("The install in cell {cells} was not run ({packages}): the grader installs "
                                       "nothing. The sandbox has {available}."),
     "note.notebook_cells_skipped": N_("Cell {cells} starts with a cell magic whose body is not Python (such as "
-                                    "%%bash or %%writefile), so the grader left it out."),
+                                    "%%bash or %%html), so the grader left it out."),
+    "note.notebook_colab_stand_in": N_("Cell {cells} imports google.colab, which only Colab has: here it is a "
+                                     "stand-in that does nothing (drive.mount mounts no Drive, files.upload "
+                                     "uploads nothing), so a file on your Drive is not here."),
     "note.notebook_run_out_of_order": N_("Your notebook's cells were last run out of order (cell {cells} ran before "
                                        "a cell above it); the grader ran them once, top to bottom, as Run All in "
                                        "a fresh kernel does."),

@@ -4,15 +4,22 @@ Rules, each written only here:
 - A notebook is read with `nbformat` (JSON first, so that a broken file gets a sentence naming where; then
   nbformat 4 and its schema, extra keys allowed as Colab writes them). Cells are numbered 1, 2, ... over all cells,
   markdown and raw included, top to bottom, as the source view shows them; only code cells run.
-- The size cap counts the code cells' text (UTF-8); outputs, attachments and widget state are never run, and a
-  stored notebook is cut down to its cells' sources when the file as uploaded is over the cap (stored_text).
+- The size cap counts the code cells' text (UTF-8); outputs, attachments and widget state are never run (nor
+  validated: they leave the notebook first, with the metadata), and a stored notebook is cut down to its cells'
+  sources and counts when the file as uploaded is over the cap, its markdown and raw cells emptied when that is
+  still over (stored_text). A notebook has at most MAX_CELLS cells.
 - The program is the code cells in order, each preceded by one line of ours that prints a marker carrying a token
   drawn for this run; a few lines of ours come first (an IPython stand-in when IPython is not installed, so that
   `from IPython.display import display` works). A line map turns every program line back into (cell, line).
-- IPython syntax: % and ! lines are left as they are, and worker/harness.py blanks them when the program does not
-  compile otherwise (its note is located here, by cell); a cell that starts with a cell magic whose body is not
-  Python (%%bash, %%writefile, ...) is left out; pip and conda installs are never run, and a note says so.
-  A bare expression at the end of a cell prints nothing, as in any program.
+- IPython syntax: % and ! lines and `name?` help lines are left as they are, and worker/harness.py makes them Python
+  when the program does not compile otherwise (`%time statement` runs the statement, the others do nothing; its note
+  is located here, by cell); a %%writefile cell writes its file into the working directory, which the program may
+  import from, as a kernel's; a cell that starts with a cell magic whose body is not Python (%%bash, %%html, ...)
+  is left out; pip and conda installs are never run, and a note says so. `google.colab` is a stand-in that does
+  nothing (drive.mount mounts no Drive), and a note says so. A bare expression at the end of a cell prints nothing,
+  as in any program.
+- A syntax error that Python finds on a line of ours (a cell left a `for` line without its body) is the last line of
+  the cell above it; the line numbers in Python's own words name cells too.
 - The student's output is untrusted: a marker counts only when it carries this run's token and a cell number after
   the last one counted; anything else is output. A forged marker can only move the student's own output between
   their own cells.
@@ -29,45 +36,19 @@ import nbformat
 from nbformat import validator
 
 from grader.messages import Message
+from grader.notebook_prologue import PROLOGUE
 from grader.i18n import N_, gettext
 
 NOTEBOOK_SUFFIX = ".ipynb"
 NOTEBOOK_MAX_BYTES = 20 * 1024 * 1024  # a notebook as uploaded, outputs and images included
-CELL_MAGICS_NOT_PYTHON = ("bash", "sh", "script", "writefile", "file", "html", "javascript", "js", "latex",
-                          "markdown", "svg", "perl", "ruby", "sql", "system")
+MAX_CELLS = 1000  # each costs schema checks; a homework notebook has a few dozen
+CELL_MAGICS_NOT_PYTHON = ("bash", "sh", "script", "html", "javascript", "js", "latex", "markdown", "svg", "perl",
+                          "ruby", "sql", "system", "sx")
+CELL_MAGICS_WRITING = ("writefile", "file")  # the body is written to the file named, as IPython does
 _INSTALL = re.compile(r"^\s*[!%]\s*(?:pip3?|conda|mamba|python3?\s+-m\s+pip|uv\s+pip)\s+install\b(?P<what>.*)$")
 _CELL_MAGIC = re.compile(r"^\s*%%\s*(?P<name>\w+)")
+_COLAB = re.compile(r"^[ \t]*(?:from[ \t]+google\.colab\b|import[ \t]+google\.colab\b)", re.MULTILINE)
 
-# The grader's own first lines: display() and IPython.display for a notebook's imports, when IPython is absent.
-# They run in the student's namespace; every name they leave starts with __grader.
-_PROLOGUE = '''\
-def __grader_notebook__():
-    import importlib.util, sys, types
-    if importlib.util.find_spec("IPython") is not None:
-        return
-    class Shown:
-        def __init__(self, data=None, *args, **kwargs):
-            self.data = data
-        def __repr__(self):
-            return f"<IPython.core.display.{type(self).__name__} object>"
-    shown = types.ModuleType("IPython.display")
-    shown.display = globals().get("display") or (lambda *objects, **kwargs: print(*objects))
-    shown.clear_output = lambda *args, **kwargs: None
-    for name in ("HTML", "Markdown", "Image", "Latex", "Math", "SVG", "JSON", "Javascript", "Audio", "Video"):
-        setattr(shown, name, type(name, (Shown,), {}))
-    ipython = types.ModuleType("IPython")
-    ipython.display = shown
-    ipython.get_ipython = globals().get("get_ipython") or (lambda: None)
-    sys.modules.setdefault("IPython", ipython)
-    sys.modules.setdefault("IPython.display", shown)
-__grader_notebook__()
-del __grader_notebook__
-def __grader_cell__(number, _sys=__import__("sys")):
-    try:
-        _sys.stdout.write("\\n%s:%d\\n" % (TOKEN, number))
-    except Exception:
-        pass
-'''
 
 
 class NotebookError(ValueError):
@@ -104,6 +85,17 @@ def is_notebook_name(name: str | None) -> bool:
     return (name or "").lower().endswith(NOTEBOOK_SUFFIX)
 
 
+def is_notebook_text(text: str) -> bool:
+    """Whether a file's text is a notebook's JSON (an object with its format and cells), whatever the file's name."""
+    if not text.lstrip().startswith("{"):
+        return False
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and "nbformat" in data and ("cells" in data or "worksheets" in data)
+
+
 def read_notebook(text: str, max_code_bytes: int) -> Notebook:
     """The notebook in `text`, or NotebookError with a sentence for the student (module rules)."""
     try:
@@ -120,6 +112,11 @@ def read_notebook(text: str, max_code_bytes: int) -> Notebook:
         raise NotebookError(N_("This notebook is in notebook format %(version)s; the grader reads format 4, which "
                                "every current Jupyter, JupyterLab and Colab saves. Open it there and save it again."),
                             version=version if isinstance(version, int) else "?")
+    cells = data.get("cells")
+    if isinstance(cells, list) and len(cells) > MAX_CELLS:
+        raise NotebookError(N_("The notebook has %(cells)s cells; the grader takes at most %(max)s (a homework "
+                               "notebook has a few dozen)."), True, cells=len(cells), max=MAX_CELLS)
+    _drop_unused(data)
     try:
         with warnings.catch_warnings():  # nbformat warns about what normalize() just repaired
             warnings.simplefilter("ignore")
@@ -146,22 +143,43 @@ def read_notebook(text: str, max_code_bytes: int) -> Notebook:
     return found
 
 
+def _drop_unused(data: dict) -> None:
+    """What is never run leaves the notebook before it is validated (module rules): outputs, attachments, widget
+    state and metadata (but a small kernelspec and language_info), which may be most of 20 MB and cost seconds of
+    schema checks."""
+    metadata = data.get("metadata")
+    data["metadata"] = {k: v for k, v in metadata.items() if k in ("kernelspec", "language_info")
+                        and len(json.dumps(v)) < 1024} if isinstance(metadata, dict) else metadata
+    for cell in data.get("cells") if isinstance(data.get("cells"), list) else ():
+        if isinstance(cell, dict):
+            cell.pop("attachments", None)
+            if "metadata" in cell:
+                cell["metadata"] = {}
+            if "outputs" in cell:
+                cell["outputs"] = []
+
+
 def _text(source) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
 def stored_text(text: str, max_bytes: int) -> str:
-    """The notebook as stored: as uploaded when it fits `max_bytes`, else only its cells' sources (outputs,
-    attachments and widget state dropped, as Jupyter's "clear outputs" would), which the code cap keeps small."""
+    """The notebook as stored: as uploaded when it fits `max_bytes`, else only its cells' sources and execution
+    counts (outputs, attachments, widget state and metadata dropped; the counts stay for the note on a session run
+    out of order), and when that is still over `max_bytes`, its markdown and raw cells emptied too: what is left is
+    the code cells' text, which the cap bounds, and the JSON of at most MAX_CELLS cells. Only for a notebook
+    read_notebook() accepted."""
     if len(text.encode("utf-8")) <= max_bytes:
         return text
-    notebook = nbformat.from_dict(json.loads(text))
-    for cell in notebook.cells:
-        cell.pop("attachments", None)
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    notebook.metadata.pop("widgets", None)
-    return nbformat.writes(notebook)
+    data = json.loads(text)
+    _drop_unused(data)
+    cut = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    if len(cut.encode("utf-8")) <= max_bytes:
+        return cut
+    for cell in data["cells"]:  # text cells over the cap too (images pasted into markdown): the cells stay numbered
+        if cell["cell_type"] != "code":
+            cell["source"] = ""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def extracted_code(notebook: Notebook) -> str:
@@ -186,24 +204,43 @@ class Program:
             return None
         return self.places[line - 1]
 
+    def place_before(self, line: int | None) -> tuple[int, int] | None:
+        """place(), and for a line of ours between cells (where Python puts a syntax error that a cell left open,
+        such as a `for` line with no body) the last line of the cell above it."""
+        if not isinstance(line, int) or not 1 <= line <= len(self.places):
+            return None
+        return next((p for p in reversed(self.places[:line]) if p is not None), None)
+
 
 def program(notebook: Notebook, token: str | None = None) -> Program:
     """The code cells as one program with a marker before each (module rules)."""
     token = token or "\x1e" + secrets.token_hex(16)
-    lines = _PROLOGUE.replace("TOKEN", repr(token)).splitlines()
+    lines = PROLOGUE.replace("TOKEN", repr(token)).splitlines()
     places: list[tuple[int, int] | None] = [None] * len(lines)
     skipped = []
     for cell in notebook.code_cells:
         lines.append(f"__grader_cell__({cell.number})")
         places.append(None)
         magic = _CELL_MAGIC.match(cell.source)
+        if magic and magic.group("name") in CELL_MAGICS_WRITING:
+            head, _, body = cell.source.partition("\n")
+            lines.append(f"__grader_writefile__({head[magic.end():].strip()!r}, {body!r})")  # one line: repr escapes
+            places.append((cell.number, 1))
+            continue
         if magic and magic.group("name") in CELL_MAGICS_NOT_PYTHON:
             skipped.append(cell.number)
             continue
-        for number, line in enumerate(cell.source.splitlines() or [""], 1):
+        for number, line in enumerate(source_lines(cell.source), 1):
             lines.append(line)
             places.append((cell.number, number))
     return Program("\n".join(lines) + "\n", token, places, skipped)
+
+
+def source_lines(source: str) -> list[str]:
+    """A cell's lines as Python counts them: \\n, \\r\\n and \\r end a line; U+2028, a form feed or a vertical tab
+    (str.splitlines() ends lines there too) may sit inside a string or a comment."""
+    lines = re.split(r"\r\n|\r|\n", source)
+    return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
 
 
 def split_output(stdout: str, where: Program) -> tuple[str, list[tuple[int, int]]]:
@@ -235,7 +272,7 @@ def cell_outputs(stdout: str, starts: list[tuple[int, int]]) -> dict[int, str]:
 IN_CELL = {
     "runs.syntax_error": "runs.syntax_error_in_cell",
     "runs.exception": "runs.exception_in_cell",
-    "runs.exception_traced": "runs.exception_in_cell",  # the calls' program lines mean nothing in cells
+    "runs.exception_traced": "runs.exception_in_cell",  # ... or runs.exception_traced_in_cell (locate)
     "runs.missing_module": "runs.missing_module_in_cell",
     "check.stopped_before_defined": "check.stopped_before_defined_in_cell",
     "check.stopped_before_training": "check.stopped_before_training_in_cell",
@@ -245,16 +282,61 @@ IN_CELL = {
 LINES_IN_CELLS = {"note.notebook_magics_ignored": "note.notebook_magics_ignored_in_cells"}
 
 
+# where CPython's syntax errors name a line: "after 'for' statement on line 30", "(detected at line 32)"
+_PYTHON_LINE = re.compile(r"(?P<words>(?:statement|definition) on line |detected at line |parenthesis '[(\[{]' on "
+                          r"line )(?P<line>\d+)")
+
+
 def locate(message: Message, where: Program) -> Message:
-    """The message with its program line turned into a cell and a line in it, under its in-cell code."""
+    """The message with its program line turned into a cell and a line in it, under its in-cell code; a syntax
+    error's own words name cells too (Python's "after 'for' statement on line 30")."""
     if message.code in IN_CELL:
-        place = where.place(message.params.get("line"))
+        syntax = message.code == "runs.syntax_error"
+        place = (where.place_before if syntax else where.place)(message.params.get("line"))
         if place is not None:
-            return Message(IN_CELL[message.code], {**message.params, "cell": place[0], "line": place[1]})
+            params = {**message.params, "cell": place[0], "line": place[1]}
+            if syntax and isinstance(params.get("message"), str):
+                params["message"] = _PYTHON_LINE.sub(lambda found: _line_words(found, place[0], where),
+                                                     params["message"])
+            if message.code == "runs.exception_traced":
+                return _traced(params, where)
+            return Message(IN_CELL[message.code], params)
     if message.code in LINES_IN_CELLS:
         cells = sorted({p[0] for p in map(where.place, message.params.get("lines") or []) if p is not None})
         return Message(LINES_IN_CELLS[message.code], {"cells": cell_list(cells)})
     return message
+
+
+def locate_details(details: dict, where: Program) -> dict:
+    """A check's details with the first difference's program line (the call that made the step) as a cell and a
+    line in it; a line of ours is left out."""
+    first = details.get("first") if isinstance(details, dict) else None
+    if not isinstance(first, dict) or "line" not in first:
+        return details
+    place = where.place(first["line"])
+    located = {k: v for k, v in first.items() if k != "line"}
+    if place is not None:
+        located.update(cell=place[0], line=place[1])
+    return {**details, "first": located}
+
+
+def _traced(params: dict, where: Program) -> Message:
+    """An exception raised in a function: in the cell and line where it was raised, called from the line of a cell
+    that started the calls (the program lines between mean nothing in cells; the traceback names each)."""
+    params.pop("lines", None)
+    start = where.place(params.pop("called_from", None))
+    if start is None:
+        params.pop("function", None)
+        return Message("runs.exception_in_cell", params)
+    return Message("runs.exception_traced_in_cell", {**params, "from_cell": start[0], "from_line": start[1]})
+
+
+def _line_words(found: re.Match, cell: int, where: Program) -> str:
+    """A program line in Python's words as the cell's line ("on line 2"), or another cell's ("at line 1 of cell 4")."""
+    place = where.place_before(int(found.group("line")))
+    if place is None:
+        return found.group(0)
+    return found.group("words") + (str(place[1]) if place[0] == cell else f"{place[1]} of cell {place[0]}")
 
 
 def locate_traceback(text: str, filename: str, where: Program) -> str:
@@ -279,13 +361,16 @@ def notebook_notes(notebook: Notebook, where: Program, available: list[str]) -> 
     """What the student should know about how their notebook was run: installs not run, cells left out, and a
     session that ran its cells in another order than top to bottom."""
     notes = []
-    installs = [(c.number, found.group("what").strip()) for c in notebook.code_cells
+    installs = [(c.number, _packages(found.group("what"))) for c in notebook.code_cells
                 for found in map(_INSTALL.match, c.source.splitlines()) if found]
     if installs:
         notes.append(Message("note.notebook_install_not_run", {
             "cells": cell_list({cell for cell, _ in installs}),
-            "packages": " ".join(what for _, what in installs)[:200] or "-",
+            "packages": " ".join(what for _, what in installs if what)[:200] or "-",
             "available": ", ".join(available) or "-"}))
+    colab = sorted({c.number for c in notebook.code_cells if _COLAB.search(c.source)})
+    if colab:
+        notes.append(Message("note.notebook_colab_stand_in", {"cells": cell_list(colab)}))
     if where.skipped:
         notes.append(Message("note.notebook_cells_skipped", {"cells": cell_list(where.skipped)}))
     counts = [(c.number, c.execution_count) for c in notebook.code_cells if isinstance(c.execution_count, int)]
@@ -293,3 +378,12 @@ def notebook_notes(notebook: Notebook, where: Program, available: list[str]) -> 
     if out_of_order:
         notes.append(Message("note.notebook_run_out_of_order", {"cells": cell_list(out_of_order[:20])}))
     return notes
+
+
+def _packages(what: str) -> str:
+    """What an install line names, without its options (`-q`, `--upgrade`) and shell tails (`> /dev/null`)."""
+    cut = next((i for i, ch in enumerate(what) if ch in "|;&>"), len(what))
+    words = what[:cut].split()
+    if what[cut:cut + 1] == ">" and what[cut - 1:cut].isdigit():  # `2>/dev/null`: the 2 is the shell's
+        words = words[:-1]
+    return " ".join(w for w in words if not w.startswith("-"))

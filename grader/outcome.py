@@ -117,6 +117,7 @@ class TraceStep(_Loose):
     batch: list[BatchCandidate] = Field(default_factory=list, max_length=8)
     unmatched: UnmatchedData | None = None
     own: list[TensorData] = Field(default_factory=list, max_length=4)  # the inputs of a step on the student's own data
+    line: int | None = Field(None, ge=0)  # the line of the student's code that made the step (its backward() call)
 
 
 class StudentFrame(_Loose):

@@ -9,7 +9,8 @@ Rules, each written only here:
 - A notebook (.ipynb, any case) is accepted when it is at most NOTEBOOK_MAX_BYTES as uploaded, text as a script
   is, and a notebook by grader.notebook's rules (which count the cap on its code cells). It is stored as uploaded
   (grader.notebook.stored_text) beside its code cells as a script (Upload.source), which every view of the code
-  shows; the worker runs the notebook.
+  shows; the worker runs the notebook. A .py whose text is a notebook's JSON (a notebook renamed) is taken as the
+  notebook it is, under its name ending in .ipynb (accept_script).
 - A script is stored, shown and run under one name, script_name(): the upload's base name when the sandbox can
   write it, else "submission.py" ("submission.ipynb" for a notebook).
 - A submission is committed before its task is sent: a worker must find the row, and a row whose task was lost
@@ -40,7 +41,8 @@ from grader.config import Config
 from grader.db import Database
 from grader.i18n import N_, gettext
 from grader.models import Assignment, Submission, User, utcnow
-from grader.notebook import NOTEBOOK_MAX_BYTES, NotebookError, extracted_code, is_notebook_name, read_notebook, stored_text
+from grader.notebook import (NOTEBOOK_MAX_BYTES, NOTEBOOK_SUFFIX, NotebookError, extracted_code, is_notebook_name,
+                             is_notebook_text, read_notebook, stored_text)
 from grader.service.pending import PendingMarks
 from grader.source_text import MAX_SOURCE_BYTES, decode_script
 from grader.task_names import GRADE_TASK
@@ -213,8 +215,15 @@ def accept(data: bytes, filename: str | None, max_bytes: int = MAX_SOURCE_BYTES)
     if not shown.lower().endswith(".py"):
         raise SubmissionError(N_("Only Python files (.py) and Jupyter notebooks (.ipynb) are accepted; %(name)s is "
                                  "neither."), name=shown.replace("\x00", "")[:NAME_MAX_CHARS])
+    return accept_script(data, script_name(shown), max_bytes)
+
+
+def accept_script(data: bytes, filename: str, max_bytes: int = MAX_SOURCE_BYTES) -> Upload:
+    """An uploaded script as we store it (module rules: a notebook renamed .py is the notebook), or SubmissionError."""
     source, encoding = read_source(data, max_bytes)
-    return Upload(source, script_name(shown), encoding)
+    if is_notebook_text(source):
+        return accept_notebook(data, script_name(filename.rsplit(".", 1)[0] + NOTEBOOK_SUFFIX), max_bytes)
+    return Upload(source, filename, encoding)
 
 
 def accept_notebook(data: bytes, filename: str, max_bytes: int = MAX_SOURCE_BYTES) -> Upload:

@@ -108,3 +108,21 @@ def colab_notebook(cells: list[str], counts: list[int | None] | None = None) -> 
 
 
 STYLES = {"jupyter": jupyter_notebook, "jupyterlab": jupyterlab_notebook, "colab": colab_notebook}
+
+
+def learner_notebook(cells: list, counts: list[int | None] | None = None) -> str:
+    """A learner's Colab notebook: cells as code (a string) or ("markdown", text), each code cell with the
+    execution count given (None where never run) and the outputs of notebook_files' tools."""
+    counts = counts or [None] * len(cells)
+    body, number = [], 0
+    for cell, count in zip(cells, counts):
+        kind, source = cell if isinstance(cell, tuple) else ("code", cell)
+        number += 1
+        entry = {"cell_type": kind, "metadata": {"id": f"learner{number}"}, "source": _lines(source)}
+        if kind == "code":
+            entry.update(execution_count=count, outputs=_outputs(number, source) if count is not None else [])
+        body.append(entry)
+    notebook = {"nbformat": 4, "nbformat_minor": 0, "metadata": {
+        "colab": {"provenance": [], "toc_visible": True}, "kernelspec": {"name": "python3", "display_name": "Python 3"},
+        "language_info": {"name": "python"}}, "cells": body}
+    return json.dumps(notebook, indent=2, ensure_ascii=False)

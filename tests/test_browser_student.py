@@ -92,6 +92,8 @@ def test_a_student_submits_watches_it_graded_and_reads_the_feedback(live, page):
     expect(page.locator(".diagnosis")).to_contain_text("Your gradients are never zeroed")
     first = page.locator("table.first tbody td")
     assert [first.nth(i).inner_text() for i in range(6)][:4] == ["2", "1", "2", "w1.grad"]
+    line = ("print('<script>alert(1)</script>')\n" + mistake).splitlines().index("        l.backward()") + 1
+    expect(page.locator("table.first td.where")).to_have_text(f"line {line}")  # where its backward() was called
     expect(page.locator("pre.stdout")).to_contain_text("<script>alert(1)</script>")
     page.wait_for_function("() => [...document.querySelectorAll('img.plot')].every(i => i.complete && i.naturalWidth > 0)")
     shot(page, "06-submission-mistake")
@@ -163,10 +165,12 @@ def test_a_student_uploads_a_notebook_and_reads_the_error_by_cell(live, page):
 
     from notebook_files import colab_notebook, script_cells
 
-    # without the per-step prints: the stored output keeps its first 8000 characters, the last cell's among them
-    solution = (QUADRATIC / "solution.py").read_text()
-    cells = script_cells("\n".join(line for line in solution.split("\n") if "grad:" not in line))
+    # without the per-step prints: the stored output keeps its first 8000 characters, the last cell's among them;
+    # the gradients never zeroed, so that the first-difference table names a cell too
+    mistake = (QUADRATIC / "mistakes" / "no_zero_grad.py").read_text()
+    cells = script_cells("\n".join(line for line in mistake.split("\n") if "grad:" not in line))
     cells[-1] += "\nprint(undefined_name)"
+    loop = next(i for i, c in enumerate(cells) if "l.backward()" in c)
     notebook = Path(live.pipe.logs) / "作业.ipynb"
     notebook.write_text(colab_notebook(cells))
     last = len(cells) + 1  # Colab's notebook starts with a markdown cell
@@ -182,6 +186,8 @@ def test_a_student_uploads_a_notebook_and_reads_the_error_by_cell(live, page):
     expect(page.locator('tr[data-check="runs"]')).to_contain_text(
         f"Your notebook raised NameError in cell {last}, line 2: name 'undefined_name' is not defined")
     expect(page.locator(f'pre.cell-output[data-cell="{last}"]')).to_contain_text("Predict(after training) 4")
+    line = cells[loop].splitlines().index("        l.backward()") + 1
+    expect(page.locator("table.first td.where")).to_have_text(f"cell {loop + 2}, line {line}")
     shot(page, "11-notebook-error")
     page.click("text=History")
     page.locator("tr[data-submission] >> text=source").first.click()

@@ -176,6 +176,8 @@ def test_submit_takes_a_notebook_and_a_broken_one_gets_the_server_s_sentence(liv
     broken.write_text('{"cells": [')
     proc = run(str(broken), "--assignment", "backprop-quadratic", env=env)
     assert proc.returncode != 0 and "its text is not JSON" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run(str(broken), "--assignment", "backprop-quadratic", "--lang", "zh", env=env)
+    assert proc.returncode != 0 and "它的内容不是 JSON" in proc.stderr, proc.stderr  # the student's language
     notebook = tmp_path / "hw.ipynb"
     notebook.write_text(colab_notebook(script_cells(SOLUTION.read_text())))
     proc = run(str(notebook), "--assignment", "backprop-quadratic", env=env)

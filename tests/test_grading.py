@@ -64,6 +64,18 @@ def test_notebook_magics_are_ignored_and_the_student_is_told(sandbox, quadratic)
     assert "line [1, 2]" in note.render() or "1, 2" in note.render()
 
 
+def test_a_pasted_time_magic_runs_its_statement_and_help_lines_are_ignored(sandbox, quadratic):
+    path = Path(__file__).parent / "scripts" / "quadratic_correct" / "notebook_cells_pasted.py"
+    source = path.read_text().replace("print(forward(4).item())", "torch.Tensor.backward?\n"
+                                      "%time prediction = forward(4).item()\nprint(prediction)")
+    assert "%time" in source
+    result, _ = grade_source(quadratic, source, sandbox)
+    assert result.score == 100, [c.message.render() for c in result.checks if not c.passed]
+    note = next(d for d in result.diagnoses if d.code == "note.notebook_magics_ignored")
+    help_line = source.splitlines().index("torch.Tensor.backward?") + 1
+    assert note.params == {"lines": [1, 2, help_line]}  # the %time line ran: it is not among them
+
+
 def test_a_real_syntax_error_beside_a_magic_is_the_one_reported(sandbox, linear):
     result, _ = grade_source(linear, "%matplotlib inline\nimport torch\nw = (1,\n", sandbox)
     assert result.checks[0].message.code == "runs.syntax_error"
@@ -99,6 +111,8 @@ def test_no_zero_grad_feedback_names_the_first_divergent_step(sandbox, quadratic
     assert trace.message.params["expected"] == pytest.approx(22.88)
     assert trace.message.params["got"] == pytest.approx(24.88, rel=1e-6)
     assert "never zeroed" in result.diagnoses[0].render()
+    line = source.splitlines().index("        l.backward()") + 1
+    assert trace.details["first"]["line"] == line  # the first-difference table's line: where backward() was called
 
 
 def test_wrong_learning_rate_is_named(sandbox, linear):

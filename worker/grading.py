@@ -75,7 +75,8 @@ def grade_notebook(spec: AssignmentSpec, text: str, sandbox: Sandbox, filename: 
         outcome = outcome.model_copy(update={"error": error})
     report = dataclasses.replace(report, stdout=stdout, outcome=outcome)
     graded = score(spec, expected_for(spec, report), report, submitted_at)
-    graded.checks = [dataclasses.replace(c, message=nb.locate(c.message, where)) for c in graded.checks]
+    graded.checks = [dataclasses.replace(c, message=nb.locate(c.message, where),
+                                         details=nb.locate_details(c.details, where)) for c in graded.checks]
     graded.diagnoses = ([nb.locate(d, where) for d in graded.diagnoses]
                         + nb.notebook_notes(notebook, where, available_modules()))
     graded.cell_starts = starts

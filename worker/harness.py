@@ -27,6 +27,7 @@ import itertools
 import json
 import math
 import os
+import re
 import signal
 import sys
 import time
@@ -867,6 +868,9 @@ class GradientRecorder:
         if len(tensors) == 1 and tensors[0].numel() == 1:
             loss = _number(tensors[0].item())  # item() reads any one-element tensor, grad or not
         step = {"values": values, "loss": loss, "run": len(self.runs) - 1}
+        line = student_line(frame, self.filename)
+        if line is not None:
+            step["line"] = line  # where the backward() was called, for the first-difference table
         if self.batches is not None:
             inputs = graph_inputs(tensors)
             candidates, partial = self.batches.find(frame, inputs, always_partial=True)
@@ -900,7 +904,7 @@ def _step_bytes(step: dict) -> int:
     """About how many bytes of JSON one recorded step takes (a float at most ~24 characters)."""
     batch_bytes = sum(16 + 20 * len(c["rows"]) for c in step.get("batch", ()))
     batch_bytes += sum(48 + 24 * len(d["data"]) for d in step.get("own", ()))
-    return 60 + batch_bytes + sum(48 + len(name) + 24 * (len(d.get("data") or ()) + len(d.get("sketch") or ()))
+    return 70 + batch_bytes + sum(48 + len(name) + 24 * (len(d.get("data") or ()) + len(d.get("sketch") or ()))
                                   for part in (step["values"], step["grads"]) for name, d in part.items()
                                   if d is not None)
 
@@ -1007,6 +1011,9 @@ class HandGradientRecorder:
             except (LookupError, Refusal):
                 continue
         step = {"values": values, "run": 0}
+        line = student_line(frame.f_back, self.filename)
+        if line is not None:
+            step["line"] = line  # where the gradient function was called
         if self.batches is not None:
             # the samples are what the call is given (gradient(xs, ys)); a function that takes none reads the
             # script's own variables
@@ -1094,18 +1101,88 @@ def available_modules() -> list[str]:
     return found
 
 
-def _without_notebook_magics(source: str) -> tuple[str, list[int]]:
-    """The source with IPython magics and shell escapes (`%matplotlib inline`, `!pip install`) blanked.
+# IPython's own syntax, as a notebook user writes it, each never valid Python (worker/harness.py blanks or rewrites
+# such lines only in a script that does not compile otherwise, so a line inside a string is left alone then).
+_TIMED = re.compile(r"^(?P<indent>[ \t]*)%time[ \t]+(?P<statement>\S.*)$")  # %time runs its statement once
+_HELP = re.compile(r"^[ \t]*(?:\?\??[ \t]*[A-Za-z_][\w.]*(?:\(\))?|[A-Za-z_][\w.]*(?:\(\))?[ \t]*\?\??)[ \t]*$")
+_ASSIGNED = re.compile(r"^(?P<indent>[ \t]*)(?P<target>[A-Za-z_]\w*)[ \t]*=[ \t]*(?P<kind>[!%])(?P<rest>[^=].*)$")
 
-    A line that starts with % or ! is never valid Python, so blanking it changes nothing else; line
+
+def _is_ipython(text: str) -> bool:
+    """Whether a line, if it starts a statement, is IPython's syntax (a magic, a shell or help line)."""
+    stripped = text.lstrip()
+    return ((stripped[:1] in ("%", "!") and not stripped.startswith("!=")) or bool(_HELP.match(text))
+            or bool(_ASSIGNED.match(text)))
+
+
+def _ipython_lines(lines: list[str]) -> list[int]:
+    """The 0-based indices of the lines in IPython's syntax that start a statement: not inside brackets or a string,
+    not after a backslash (a line `    % (a, b)` continuing a formatted string is Python). A scan of quotes,
+    brackets and comments, not Python's tokenizer: the source does not compile."""
+    found, depth, quote, continued = [], 0, None, False
+    for index, line in enumerate(lines):
+        text = line.rstrip("\r\n")
+        if depth == 0 and quote is None and not continued and _is_ipython(text):
+            found.append(index)
+            continue
+        i, continued = 0, False
+        while i < len(text):
+            ch = text[i]
+            if quote is not None:
+                if ch == "\\":
+                    continued = i == len(text) - 1
+                    i += 2
+                elif text.startswith(quote, i):
+                    i, quote = i + len(quote), None
+                else:
+                    i += 1
+                continue
+            if ch == "#":
+                break
+            if ch in "\"'":
+                quote = ch * 3 if text.startswith(ch * 3, i) else ch
+                i += len(quote)
+                continue
+            if ch in "([{":
+                depth += 1
+            elif ch in ")]}":
+                depth = max(depth - 1, 0)
+            elif ch == "\\" and i == len(text) - 1:
+                continued = True
+            i += 1
+        if quote is not None and len(quote) == 1 and not continued:
+            quote = None  # a string in single quotes ends with its line (Python says so, where it matters)
+    return found
+
+
+def _without_notebook_magics(source: str) -> tuple[str, list[int]]:
+    """The source with IPython's syntax made Python, and the lines whose notebook-only part did not run.
+
+    `%time statement` runs its statement (as in IPython, once); other % magics, ! shell commands and `name?` help
+    lines become `pass`; `files = !ls` gets an empty list, `x = %magic` None (`x = %time f()` gets f()). Each is
+    never valid Python where a statement starts (_ipython_lines), so changing it changes nothing else; line
     numbers stay as the student sees them."""
-    lines, blanked = source.splitlines(keepends=True), []
-    for number, line in enumerate(lines, 1):
-        if line.lstrip()[:1] in ("%", "!") and not line.lstrip().startswith("!="):
-            indent = line[: len(line) - len(line.lstrip())]
-            lines[number - 1] = f"{indent}pass  # notebook line ignored by the grader\n"
-            blanked.append(number)
-    return "".join(lines), blanked
+    # lines as Python counts them (str.splitlines() also ends one at U+2028 or a form feed, inside a string too)
+    lines, ignored = [line for line in re.split(r"(?<=\n)|(?<=\r)(?!\n)", source) if line], []
+    for index in _ipython_lines(lines):
+        number, line = index + 1, lines[index]
+        text, end = line.rstrip("\r\n"), line[len(line.rstrip("\r\n")):] or "\n"
+        indent = text[: len(text) - len(text.lstrip())]
+        timed, assigned = _TIMED.match(text), _ASSIGNED.match(text)
+        if timed:
+            lines[index] = timed.group("indent") + timed.group("statement") + end
+        elif assigned:
+            rest, target = assigned.group("rest"), assigned.group("indent") + assigned.group("target") + " = "
+            statement = _TIMED.match("%" + rest) if assigned.group("kind") == "%" else None
+            if statement:
+                lines[index] = target + statement.group("statement") + end
+            else:
+                lines[index] = target + ("[]" if assigned.group("kind") == "!" else "None") + end
+                ignored.append(number)
+        else:
+            lines[index] = f"{indent}pass  # notebook line ignored by the grader{end}"
+            ignored.append(number)
+    return "".join(lines), ignored
 
 
 class _NotebookShell:
@@ -1144,12 +1221,12 @@ def _compile_student(source: str, filename: str):
     try:
         return compile(source, filename, "exec", dont_inherit=True), []
     except SyntaxError:
-        cleaned, blanked = _without_notebook_magics(source)
-        if not blanked:
+        cleaned, ignored = _without_notebook_magics(source)
+        if cleaned == source:
             raise
-        # A syntax error that remains is the one to show (same line numbers: lines were blanked, not removed).
+        # A syntax error that remains is the one to show (same line numbers: lines were changed, not removed).
         code = compile(cleaned, filename, "exec", dont_inherit=True)
-        return code, [{"code": "notebook_magics_ignored", "lines": blanked[:20]}]
+        return code, [{"code": "notebook_magics_ignored", "lines": ignored[:20]}] if ignored else []
 
 
 def _run_script(source: str, filename: str, namespace: dict) -> dict:
@@ -1239,6 +1316,17 @@ def _restore_trained(namespace: dict, plan: dict, trained: dict[str, object], st
             if again is not None:
                 recreated.setdefault((root, again["line"]), {"name": root, **again, "params": []})["params"].append(path)
     return replaced, list(recreated.values())
+
+
+def student_line(frame, filename: str) -> int | None:
+    """The line of the student's own code nearest `frame` (the call that made a step), from `frame` up."""
+    for _ in range(200):
+        if frame is None:
+            return None
+        if frame.f_code.co_filename == filename:
+            return frame.f_lineno
+        frame = frame.f_back
+    return None
 
 
 def script_line(frame, filename: str) -> int | None:

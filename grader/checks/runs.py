@@ -61,7 +61,8 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
         if e and e.line and len(e.frames) > 1:
             return Finding(False, 0.0, Message("runs.exception_traced", {
                 "type": e.type, "line": e.line, "function": e.frames[-1].function, "message": message,
-                "lines": " → ".join(str(f.line) for f in e.frames)}), details)
+                "lines": " → ".join(str(f.line) for f in e.frames),
+                "called_from": e.frames[0].line}), details)  # the top-level call: a notebook names its cell
         if e and e.line:
             return Finding(False, 0.0, Message("runs.exception", {"type": e.type, "line": e.line, "message": message}),
                            details)

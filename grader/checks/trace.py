@@ -90,7 +90,7 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
     if verified:
         # judged on the steps that ran: a crash costs the `runs` check and the trained model's checks, and the
         # number of epochs is the training facet's (issue 14, item 5)
-        return _verified(check, verified, len(spec.data.x), judged.protocols)
+        return _verified(check, verified, len(spec.data.x), judged.protocols, o)
     cmp = compare_trace(student, expected.run, check.rtol, check.atol)
     got = o.backward_calls
     if stopped_early(o) and got < steps:  # here too, only the steps that ran (a crash is `runs`' to charge)
@@ -105,14 +105,15 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
                  "matched": cmp.matched, "steps": steps}
         # a full-batch step trained on every sample: "sample None" says nothing
         code = "trace.first_divergence" if first["sample"] is not None else "trace.first_divergence_all_samples"
-        return Finding(False, points, Message(code, first), {"first": first})
+        return Finding(False, points, Message(code, first), {"first": _with_line(first, o, i)})
     if got != steps:
         code = "trace.too_short" if got < steps else "trace.too_long"
         return Finding(False, points, Message(code, {"got": got, "expected": steps}))
     return Finding(True, check.points, Message("trace.ok", {"steps": steps}))
 
 
-def _verified(check: Check, verified: list[StepVerdict], samples: int, protocols: list[RunProtocol]) -> Finding:
+def _verified(check: Check, verified: list[StepVerdict], samples: int, protocols: list[RunProtocol],
+              outcome: Outcome) -> Finding:
     """The share of the verified steps that are right; the first wrong one named with its numbers."""
     right = sum(v.status == "right" for v in verified)
     points = share(check.points, right, len(verified))
@@ -126,7 +127,14 @@ def _verified(check: Check, verified: list[StepVerdict], samples: int, protocols
     first = {"step": wrong.index + 1, "right": right, "steps": len(verified), "param": param,
              "epoch": _epoch_of(wrong, protocols), "samples": _samples_words(wrong.rows, samples),
              **difference(wrong.expected[param], wrong.got.get(param), check.rtol, check.atol)}
-    return Finding(False, points, Message("trace.wrong_step", first), {"first": first})
+    return Finding(False, points, Message("trace.wrong_step", first),
+                   {"first": _with_line(first, outcome, wrong.index)})
+
+
+def _with_line(first: dict, outcome: Outcome, index: int) -> dict:
+    """The first difference as the table shows it: with the line of the student's code that made the step."""
+    line = outcome.trace[index].line if 0 <= index < len(outcome.trace) else None
+    return {**first, "line": line} if line else first
 
 
 def _epoch_of(step: StepVerdict, protocols: list[RunProtocol]) -> int | None:

@@ -40,7 +40,8 @@ def token_required(view):
 
 def api_language() -> str:
     """The language of messages in the answer: ?lang=, else the token's user's setting, else Accept-Language,
-    else the course default. (Error texts stay English: they are for programs and their authors.)"""
+    else the course default. (Error texts stay English: they are for programs and their authors; only a refused
+    upload's sentence, which says what to fix in the student's own file, comes in this language.)"""
     return choose((request.args.get("lang"), g.user.language), request.accept_languages,
                   current_app.config["GRADER"].default_language)
 
@@ -63,7 +64,7 @@ def create_submission():
         accepted = accept(upload.read(upload_limit(upload.filename, cfg.max_upload_bytes) + 1), upload.filename,
                           cfg.max_upload_bytes)
     except SubmissionError as exc:
-        return jsonify(error=str(exc)), 413 if isinstance(exc, UploadTooLarge) else 400
+        return jsonify(error=exc.render(api_language())), 413 if isinstance(exc, UploadTooLarge) else 400
     # the pages' rules: closed after the last late day, one submission per interval, a per-assignment maximum
     from grader.web.student.rules import refusal
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grader.models import Submission
-from grader.notebook import NotebookError, cell_outputs, read_notebook
+from grader.notebook import NotebookError, cell_outputs, read_notebook, source_lines
 
 
 @dataclass(frozen=True)
@@ -33,4 +33,4 @@ def shown_cells(s: Submission) -> list[ShownCell] | None:
     except NotebookError:
         return None
     outputs = outputs_by_cell(s) or {}
-    return [ShownCell(c.number, c.kind, c.source.split("\n"), outputs.get(c.number, "")) for c in notebook.cells]
+    return [ShownCell(c.number, c.kind, source_lines(c.source), outputs.get(c.number, "")) for c in notebook.cells]
