@@ -368,10 +368,16 @@ def test_grader_submit_waits_out_a_503_and_then_submits(own_postgres, redis_serv
         proc = subprocess.Popen([GRADER, "submit", str(ASSIGNMENTS / "backprop-linear" / "solution.py"),
                                  "--assignment", "backprop-linear", "--server", f"http://127.0.0.1:{port}",
                                  "--token", token], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(4)
+        # resume once it has been told to wait (a fixed 4 s sleep raced its start-up on a loaded host)
+        told: list[str] = []
+        reader = threading.Thread(target=lambda: told.extend(iter(proc.stderr.readline, "")), daemon=True)
+        reader.start()
+        wait_for(lambda: any("briefly unavailable" in line for line in told), 60, "grader submit's 503 wait")
         assert proc.poll() is None  # still waiting for the database to come back
         own_postgres.resume()
-        out, err = proc.communicate(timeout=60)
+        out, rest = proc.communicate(timeout=60)  # the reader thread may have taken part of stderr, or all of it
+        reader.join(10)
+        err = "".join(told) + (rest or "")
     finally:
         server.shutdown()
     assert proc.returncode == 0, err
