@@ -41,10 +41,32 @@ def host_processes(predicate) -> list[dict]:
     return found
 
 
+def _parent(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _ours(pid: int) -> bool:
+    """Whether the process descends from this test process (its fork server, its jobs) or escaped to the host's
+    init (a leak, whoever's it is); the run's other test processes have sandboxes and jobs of their own."""
+    me, parent = os.getpid(), _parent(pid)
+    if parent == 1:
+        return True
+    while parent > 1:
+        if parent == me:
+            return True
+        parent = _parent(parent)
+    return False
+
+
 def sandbox_processes() -> list[dict]:
-    """Processes running as one of the jobs' host uids (UID_BASE + 2 * keeper pid + 1). The uid below it,
-    root of a job's namespace, is held by the spare init that waits, its root built, for the next job."""
-    return host_processes(lambda p: p["uid"] >= UID_BASE and (p["uid"] - UID_BASE) % 2 == 1)
+    """This test process's processes running as one of the jobs' host uids (UID_BASE + 2 * keeper pid + 1). The
+    uid below it, root of a job's namespace, is held by the spare init that waits, its root built, for the next
+    job."""
+    return host_processes(lambda p: p["uid"] >= UID_BASE and (p["uid"] - UID_BASE) % 2 == 1 and _ours(p["pid"]))
 
 
 def wait_until(condition, seconds: float):
