@@ -182,6 +182,8 @@ MESSAGES: dict[str, str] = {
     "note.stopped_after_silent": N_("Before it stopped, your script made {calls} backward() calls and printed "
                                   "nothing."),
     "note.name_read_as": N_("We read your {yours} as {ours}: the assignment's name for it."),
+    "note.data_path_read_as": N_("Your script loads {yours}, a path on your own computer: we read it as {ours}, the "
+                                 "assignment's copy of the data, which is in your working directory."),
     "note.loss_stand_in": N_("Your script has no loss object {ours}: your model's gradients were probed with the "
                              "assignment's loss, {loss}; the loss your training computes is checked step by step."),
     "names.undecided": N_("Your script has no {ours}, and {candidates} could each be it (the same shape, and nothing "
