@@ -138,6 +138,9 @@ MESSAGES: dict[str, str] = {
                            "(full-batch gradient descent); this assignment updates after every sample: call "
                            "backward() and update inside the loop over samples."),
     "mistake.learning_rate": N_("Your learning rate looks like {lr}; the assignment uses {expected}."),
+    "mistake.lr_schedule": N_("Your learning rate changes during training: {first} at the first step, about {last} "
+                            "at the end (a scheduler, or a decay of your own); the assignment keeps it at {expected} "
+                            "throughout."),
     "mistake.optimizer": N_("You use {optimizer} (lr {lr}); the assignment asks for {expected_optimizer} with "
                           "lr {expected_lr}."),
     "mistake.momentum_plain_sgd": N_("You use SGD with momentum {momentum}; the assignment asks for plain SGD "
