@@ -59,6 +59,8 @@ MESSAGES: dict[str, str] = {
                                            "{expected}, yours is {got}."),
     "trace.too_short": N_("Your training made {got} backward() calls; the assignment needs {expected}."),
     "trace.too_long": N_("Your training made {got} backward() calls; the assignment needs {expected}."),
+    "trace.loss_scaled": N_("At all {steps} steps your gradient is the assignment's times {factor}: right for the "
+                          "loss your training computes, which is not the assignment's (the note below says how)."),
     "trace.wrong_step": N_("Your backprop is right at {right} of {steps} steps. The first wrong one is step {step} "
                          "(samples {samples}): at your own parameter values {param}.grad{index} should be "
                          "{expected}; yours is {got}."),
@@ -172,6 +174,13 @@ MESSAGES: dict[str, str] = {
     "mistake.not_tensor_param": N_("{param} is a plain {type}; make it a tensor with requires_grad=True."),
     "mistake.missing_param": N_("Your script defines no parameter named {param} at its top level."),
     "mistake.wrong_init": N_("{param} starts at {got}; the assignment starts it at {expected}."),
+    "mistake.loss_mean_not_sum": N_("Your loss averages over the {samples} samples where the assignment's sums "
+                                  "them (reduction='sum', which size_average=False also says): every gradient of "
+                                  "yours is 1/{samples} of the assignment's, so your steps are {samples} times "
+                                  "smaller."),
+    "mistake.loss_sum_not_mean": N_("Your loss sums over the {samples} samples where the assignment's averages "
+                                  "them (reduction='mean', the default): every gradient of yours is {samples} times "
+                                  "the assignment's, so your steps are {samples} times larger."),
     "mistake.wrong_gradient": N_("The gradient your loss gives for {param} is wrong even at fixed test points: "
                                "check {forward} and {loss} against the assignment."),
     "note.replaced_after_training": N_("You re-create {param} after training; we judged the {param} you "
@@ -294,6 +303,8 @@ TITLES: dict[str, str] = {
     "mistake.missing_param": N_("Missing parameter"),
     "mistake.wrong_init": N_("Wrong initial value"),
     "mistake.wrong_gradient": N_("Wrong gradient"),
+    "mistake.loss_mean_not_sum": N_("Loss averaged, not summed"),
+    "mistake.loss_sum_not_mean": N_("Loss summed, not averaged"),
     "mistake.wrong_hand_gradient": N_("Wrong hand-derived gradient"),
     "mistake.no_backward": N_("backward() never called"),
     "runs.ended_syntax_error": N_("Syntax error"),

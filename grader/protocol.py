@@ -110,8 +110,8 @@ def _schedule(protocol: RunProtocol, steps: list[StepVerdict], samples: int) -> 
     in_order = list(range(samples))
     epochs = [sum((s.rows for s in known[e:e + per_epoch]), []) for e in range(0, len(known) - per_epoch + 1, per_epoch)]
     protocol.shuffled = any(rows != in_order for rows in epochs)
-    if len(known) == protocol.calls:
-        protocol.order = [s.rows for s in known]
+    if len(known) == protocol.calls and all(s.status != "wrong" for s in known):
+        protocol.order = [s.rows for s in known]  # a wrong step's samples are only its first candidate's
 
 
 def _flat(step, names: list[str], part: str) -> np.ndarray | None:
