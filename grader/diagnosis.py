@@ -93,7 +93,26 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
     if reduction is not None:  # the probes passed with the spec's loss standing in; the training's loss did not
         found.append(reduction)
     found += _own_run_mistakes(spec, ref, report, values, grads)
-    return found
+    return found + _logits(spec, results)
+
+
+def _logits(spec: AssignmentSpec, results: dict[str, CheckResult]) -> list[Message]:
+    """A model that returns the value before the assignment's final sigmoid (trained with BCEWithLogitsLoss): the
+    first prediction off by exactly that sigmoid, said once."""
+    forward = spec.model.forward.replace(" ", "")
+    if not (forward.startswith("sigmoid(") and forward.endswith(")")):
+        return []
+    for result in results.values():
+        params = result.message.params
+        if result.kind != "predictions" or result.message.code != "predictions.mismatch" or params.get("index"):
+            continue
+        try:
+            got, expected = float(params["got"]), float(params["expected"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if math.isclose(1 / (1 + math.exp(-min(max(got, -700.0), 700.0))), expected, rel_tol=1e-3, abs_tol=1e-6):
+            return [Message("mistake.logits", {"x": params.get("x"), "got": got, "expected": expected})]
+    return []
 
 
 def loss_reduction(spec: AssignmentSpec, ref: Expected, report: RunReport) -> Message | None:

@@ -174,6 +174,9 @@ MESSAGES: dict[str, str] = {
     "mistake.not_tensor_param": N_("{param} is a plain {type}; make it a tensor with requires_grad=True."),
     "mistake.missing_param": N_("Your script defines no parameter named {param} at its top level."),
     "mistake.wrong_init": N_("{param} starts at {got}; the assignment starts it at {expected}."),
+    "mistake.logits": N_("Your model's forward({x}) is {got}, the value before a sigmoid: sigmoid({got}) = {expected} "
+                       "is the probability the assignment's model gives. End forward with torch.sigmoid, as the "
+                       "assignment's model does (and train it with BCELoss instead of BCEWithLogitsLoss)."),
     "mistake.loss_mean_not_sum": N_("Your loss averages over the {samples} samples where the assignment's sums "
                                   "them (reduction='sum', which size_average=False also says): every gradient of "
                                   "yours is 1/{samples} of the assignment's, so your steps are {samples} times "
@@ -193,6 +196,12 @@ MESSAGES: dict[str, str] = {
                            "printed: {last}"),
     "note.stopped_after_silent": N_("Before it stopped, your script made {calls} backward() calls and printed "
                                   "nothing."),
+    "note.hint_integer_labels": N_("Your labels are integers (torch.int64), and BCELoss takes floats: write them as "
+                                 "0.0 and 1.0, build them with torch.Tensor(...) as the lecture does, or call "
+                                 ".float() on them."),
+    "note.hint_double_inputs": N_("Your data is float64 (np.loadtxt and np.array give float64 unless told otherwise) "
+                                 "and your model's weights are float32: load it with dtype=np.float32, as the "
+                                 "lecture does, or call .float() on the tensors."),
     "note.name_read_as": N_("We read your {yours} as {ours}: the assignment's name for it."),
     "note.data_path_read_as": N_("Your script loads {yours}, a path on your own computer: we read it as {ours}, the "
                                  "assignment's copy of the data, which is in your working directory."),
@@ -303,6 +312,7 @@ TITLES: dict[str, str] = {
     "mistake.missing_param": N_("Missing parameter"),
     "mistake.wrong_init": N_("Wrong initial value"),
     "mistake.wrong_gradient": N_("Wrong gradient"),
+    "mistake.logits": N_("Model returns logits"),
     "mistake.loss_mean_not_sum": N_("Loss averaged, not summed"),
     "mistake.loss_sum_not_mean": N_("Loss summed, not averaged"),
     "mistake.wrong_hand_gradient": N_("Wrong hand-derived gradient"),

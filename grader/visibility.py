@@ -35,6 +35,7 @@ EVIDENCE: dict[str, frozenset[str]] = {
     "mistake.wrong_init": frozenset({"trace"}),
     "mistake.no_backward": frozenset({"trace"}),
     "mistake.wrong_gradient": frozenset({"gradients"}),
+    "mistake.logits": frozenset({"predictions"}),
     "mistake.loss_mean_not_sum": frozenset({"gradients", "trace"}),  # from the trace's steps, else the probes
     "mistake.loss_sum_not_mean": frozenset({"gradients", "trace"}),
     "mistake.wrong_hand_gradient": frozenset({"function"}),

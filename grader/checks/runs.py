@@ -1,8 +1,10 @@
 """`runs` checks, all or nothing: the script ran to the end; when it did not, how it stopped: the exception, its
 line, the calls in the script that led there, and for a module the sandbox lacks, which modules it has. What ran
-before a stop (backward() calls, the last line printed) is said once, as a note beside the checks."""
+before a stop (backward() calls, the last line printed, and what to change for a dtype error) is said once, as a note
+beside the checks."""
 from __future__ import annotations
 
+import re
 import signal
 
 from grader.checks.result import Finding
@@ -21,17 +23,35 @@ def _last_lines(text: str, n: int) -> str:
     return "\n".join(text.rstrip("\n").split("\n")[-n:])
 
 
+# torch's words for the two dtype slips of the course's scripts
+INTEGER_LABELS = re.compile(r"Found dtype Long but expected Float|expected scalar type Float but found Long")
+FLOAT64_INPUTS = re.compile(r"Double and Float|Float and Double|expected scalar type (Float but found Double|Double but found Float)")
+
+
+def _dtype_hints(o) -> list[Message]:
+    """What to change for a RuntimeError of the tensors' dtypes: integer labels, or float64 data for a float32 model."""
+    if o.status != "exception" or not o.error or o.error.type != "RuntimeError":
+        return []
+    if INTEGER_LABELS.search(o.error.message):
+        return [Message("note.hint_integer_labels")]
+    if FLOAT64_INPUTS.search(o.error.message):
+        return [Message("note.hint_double_inputs")]
+    return []
+
+
 def stopped_notes(report: RunReport) -> list[Message]:
-    """What ran before a run stopped early: its backward() calls and the last line it printed."""
+    """What ran before a run stopped early: its backward() calls and the last line it printed; for an error of
+    the tensors' dtypes, what to change."""
     o = report.outcome
     if not stopped_early(o):
         return []
+    hints = _dtype_hints(o)
     last = next((line for line in reversed(report.stdout.splitlines()) if line.strip()), None)
     if last is None and o.backward_calls == 0:
-        return []  # nothing ran worth naming: `runs` says where it stopped
+        return hints  # nothing ran worth naming: `runs` says where it stopped
     if last is None:
-        return [Message("note.stopped_after_silent", {"calls": o.backward_calls})]
-    return [Message("note.stopped_after", {"calls": o.backward_calls, "last": last.strip()[:LAST_OUTPUT_CHARS]})]
+        return [Message("note.stopped_after_silent", {"calls": o.backward_calls})] + hints
+    return [Message("note.stopped_after", {"calls": o.backward_calls, "last": last.strip()[:LAST_OUTPUT_CHARS]})] + hints
 
 
 def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunReport) -> Finding:
