@@ -28,9 +28,18 @@ INTEGER_LABELS = re.compile(r"Found dtype Long but expected Float|expected scala
 FLOAT64_INPUTS = re.compile(r"Double and Float|Float and Double|expected scalar type (Float but found Double|Double but found Float)")
 
 
-def _dtype_hints(o) -> list[Message]:
-    """What to change for a RuntimeError of the tensors' dtypes: integer labels, or float64 data for a float32 model."""
-    if o.status != "exception" or not o.error or o.error.type != "RuntimeError":
+# .grad read before any backward() made it: `w.grad.data.zero_()` at the top of the loop
+GRAD_NONE = re.compile(r"'NoneType' object has no attribute '(data|zero_|item)'")
+
+
+def _hints(o) -> list[Message]:
+    """What to change for a RuntimeError of the tensors' dtypes (integer labels, float64 data for a float32 model),
+    or for a .grad used before the first backward()."""
+    if o.status != "exception" or not o.error:
+        return []
+    if o.error.type == "AttributeError" and o.backward_calls == 0 and GRAD_NONE.search(o.error.message):
+        return [Message("note.hint_grad_none")]
+    if o.error.type != "RuntimeError":
         return []
     if INTEGER_LABELS.search(o.error.message):
         return [Message("note.hint_integer_labels")]
@@ -41,11 +50,11 @@ def _dtype_hints(o) -> list[Message]:
 
 def stopped_notes(report: RunReport) -> list[Message]:
     """What ran before a run stopped early: its backward() calls and the last line it printed; for an error of
-    the tensors' dtypes, what to change."""
+    the tensors' dtypes or a .grad still None, what to change."""
     o = report.outcome
     if not stopped_early(o):
         return []
-    hints = _dtype_hints(o)
+    hints = _hints(o)
     last = next((line for line in reversed(report.stdout.splitlines()) if line.strip()), None)
     if last is None and o.backward_calls == 0:
         return hints  # nothing ran worth naming: `runs` says where it stopped
