@@ -182,7 +182,8 @@ def _lr_schedule(values: list, grads: list, constant: UpdateRule | None, calls: 
         known = lr if lr is not None else known
         steps.append(known)
     steps += [known] * max(0, calls - len(steps))
-    return UpdateRule("sgd", _rounded(readable[0]), lr_steps=steps, last_lr=_rounded(float(np.median(readable[-SCHEDULE_WINDOW:]))))
+    last = float(np.median(readable[-SCHEDULE_WINDOW:]))
+    return UpdateRule("sgd", _rounded(readable[0]), lr_steps=steps, last_lr=_rounded(last))
 
 
 def _close(predicted: np.ndarray, delta: np.ndarray, value: np.ndarray) -> bool:

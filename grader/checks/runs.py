@@ -25,7 +25,8 @@ def _last_lines(text: str, n: int) -> str:
 
 # torch's words for the two dtype slips of the course's scripts
 INTEGER_LABELS = re.compile(r"Found dtype Long but expected Float|expected scalar type Float but found Long")
-FLOAT64_INPUTS = re.compile(r"Double and Float|Float and Double|expected scalar type (Float but found Double|Double but found Float)")
+FLOAT64_INPUTS = re.compile(r"Double and Float|Float and Double"
+                            r"|expected scalar type (Float but found Double|Double but found Float)")
 
 
 # .grad read before any backward() made it: `w.grad.data.zero_()` at the top of the loop
@@ -60,7 +61,8 @@ def stopped_notes(report: RunReport) -> list[Message]:
         return hints  # nothing ran worth naming: `runs` says where it stopped
     if last is None:
         return [Message("note.stopped_after_silent", {"calls": o.backward_calls})] + hints
-    return [Message("note.stopped_after", {"calls": o.backward_calls, "last": last.strip()[:LAST_OUTPUT_CHARS]})] + hints
+    last = last.strip()[:LAST_OUTPUT_CHARS]
+    return [Message("note.stopped_after", {"calls": o.backward_calls, "last": last})] + hints
 
 
 def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunReport) -> Finding:

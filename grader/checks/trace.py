@@ -1,13 +1,13 @@
 """`trace` checks: the gradients the student's training recorded at every backward() call, each verified at
 the student's own parameter values on the student's own batch (grader.own_run).
 
-The check earns the share of verified steps that are right: it judges the backprop alone (a gradient that is
-the assignment's times 1/n at every step, a loss averaged where the spec sums, is said so, not called wrong
-backprop; it still is not the assignment's gradient), so a wrong learning rate, another optimizer or another number of epochs (named by the diagnoses, costing their facets' points)
-never costs it, and a run that stopped early is judged on the steps it made (the stop costs `runs` and the
-trained model's checks). When no step can be verified (the samples of no step are known), it falls back to the steps
-of the reference run: the share that match from the first step on, up to the first that differs (each step
-depends on every step before it), divided by the longer length.
+The check earns the share of verified steps that are right: it judges the backprop alone (a gradient that is the
+assignment's times 1/n at every step, a loss averaged where the spec sums, is said so, not called wrong backprop;
+it still is not the assignment's gradient), so a wrong learning rate, another optimizer or another number of epochs
+(named by the diagnoses, costing their facets' points) never costs it, and a run that stopped early is judged on
+the steps it made (the stop costs `runs` and the trained model's checks). When no step can be verified (the samples
+of no step are known), it falls back to the steps of the reference run: the share that match from the first step
+on, up to the first that differs (each step depends on every step before it), divided by the longer length.
 """
 from __future__ import annotations
 
