@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from grader.checks.compare import matches, show
+from grader.checks.compare import as_array, matches, show
 from grader.expected import Expected
 from grader.checks.result import CheckResult
 from grader.checks.runs import stopped_notes
@@ -19,6 +19,7 @@ from grader.checks.trace import compare_trace, student_grads, student_values
 from grader.messages import Message
 from grader.names import NAME_NOTES, extra_params, name_notes
 from grader.outcome import Outcome, RunReport
+from grader.own_run import loss_scale
 from grader.reference import ReferenceRun, Variant, mistake_variants
 from grader.spec import AssignmentSpec
 from grader.student_run import student_run, trace_tolerance
@@ -72,9 +73,10 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
     if o.backward_calls == 0 and o.status == "ok":
         return [Message("mistake.no_backward")]
     grads_check = next((r for r in results.values() if r.kind == "gradients" and not r.passed), None)
+    reduction = loss_reduction(spec, ref, report)
     if grads_check and grads_check.details.get("first", {}).get("param"):
-        found.append(Message("mistake.wrong_gradient", {"param": grads_check.details["first"]["param"],
-                                                        **_function_calls(spec)}))
+        found.append(reduction or Message("mistake.wrong_gradient", {"param": grads_check.details["first"]["param"],
+                                                                     **_function_calls(spec)}))
     if not o.trace:
         return found
     found += extra_params(spec, o)
@@ -88,8 +90,53 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
             found.append(Message("mistake.wrong_init", {"param": name, "expected": show(init), "got": show(first)}))
     if found:
         return found
+    if reduction is not None:  # the probes passed with the spec's loss standing in; the training's loss did not
+        found.append(reduction)
     found += _own_run_mistakes(spec, ref, report, values, grads)
-    return found
+    return found + _logits(spec, results)
+
+
+def _logits(spec: AssignmentSpec, results: dict[str, CheckResult]) -> list[Message]:
+    """A model that returns the value before the assignment's final sigmoid (trained with BCEWithLogitsLoss): the
+    first prediction off by exactly that sigmoid, said once."""
+    forward = spec.model.forward.replace(" ", "")
+    if not (forward.startswith("sigmoid(") and forward.endswith(")")):
+        return []
+    for result in results.values():
+        params = result.message.params
+        if result.kind != "predictions" or result.message.code != "predictions.mismatch" or params.get("index"):
+            continue
+        try:
+            got, expected = float(params["got"]), float(params["expected"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if math.isclose(1 / (1 + math.exp(-min(max(got, -700.0), 700.0))), expected, rel_tol=1e-3, abs_tol=1e-6):
+            return [Message("mistake.logits", {"x": params.get("x"), "got": got, "expected": expected})]
+    return []
+
+
+def loss_reduction(spec: AssignmentSpec, ref: Expected, report: RunReport) -> Message | None:
+    """A loss averaged over the samples where the spec sums them (or summed where it averages), when every
+    verified step of the training, else every gradient probe, is the reference's times 1/n (or n)."""
+    judged = student_run(spec, ref, report)
+    verified = [v for v in judged.verdicts if v.status != "unverifiable"] if judged else []
+    scaled = None
+    if verified and all(v.status == "wrong" and v.rows for v in verified):
+        scaled = loss_scale([(v.expected, v.got, len(v.rows)) for v in verified], *trace_tolerance(spec))
+    o = report.outcome
+    if scaled is None and not verified and o.probes.results and any(c.kind == "gradients" for c in spec.checks):
+        pairs = []
+        for probe, got in zip(ref.probes, o.probes.results):
+            if got.error or got.grads is None:
+                return None
+            pairs.append((probe["grads"], {n: as_array(got.grads.get(n)) for n in probe["grads"]},
+                          int(np.shape(probe["x"])[0]) if np.ndim(probe["x"]) else 1))
+        check = next(c for c in spec.checks if c.kind == "gradients")
+        scaled = loss_scale(pairs, check.rtol, check.atol)
+    if scaled is None:
+        return None
+    code = "mistake.loss_mean_not_sum" if scaled[1] == "mean" else "mistake.loss_sum_not_mean"
+    return Message(code, {"samples": scaled[0]})
 
 
 def _function_calls(spec: AssignmentSpec) -> dict[str, str]:

@@ -73,6 +73,9 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
         judge("optimizer", same_optimizer and _same_weight_decay(rule, t), _optimizer_message(rule, t, same_optimizer))
         if rule.lr is not None and rule.lr < 0:
             judge("lr", False, Message("mistake.gradient_ascent"))
+        elif rule.lr_steps and same_optimizer:  # a changing lr is named with where it starts and where it ends
+            judge("lr", False, Message("mistake.lr_schedule",
+                                       {"first": rule.lr, "last": rule.last_lr, "expected": t.lr}))
         else:  # with another optimizer the lr is named in the optimizer's message
             judge("lr", math.isclose(rule.lr, t.lr, rel_tol=LR_RTOL),
                   Message("mistake.learning_rate", {"lr": rule.lr, "expected": t.lr}) if same_optimizer else None)

@@ -61,6 +61,8 @@ MESSAGES: dict[str, str] = {
                                            "{expected}, yours is {got}."),
     "trace.too_short": N_("Your training made {got} backward() calls; the assignment needs {expected}."),
     "trace.too_long": N_("Your training made {got} backward() calls; the assignment needs {expected}."),
+    "trace.loss_scaled": N_("At all {steps} steps your gradient is the assignment's times {factor}: right for the "
+                          "loss your training computes, which is not the assignment's (the note below says how)."),
     "trace.wrong_step": N_("Your backprop is right at {right} of {steps} steps. The first wrong one is step {step} "
                          "(samples {samples}): at your own parameter values {param}.grad{index} should be "
                          "{expected}; yours is {got}."),
@@ -140,6 +142,9 @@ MESSAGES: dict[str, str] = {
                            "(full-batch gradient descent); this assignment updates after every sample: call "
                            "backward() and update inside the loop over samples."),
     "mistake.learning_rate": N_("Your learning rate looks like {lr}; the assignment uses {expected}."),
+    "mistake.lr_schedule": N_("Your learning rate changes during training: {first} at the first step, about {last} "
+                            "at the end (a scheduler, or a decay of your own); the assignment keeps it at {expected} "
+                            "throughout."),
     "mistake.optimizer": N_("You use {optimizer} (lr {lr}); the assignment asks for {expected_optimizer} with "
                           "lr {expected_lr}."),
     "mistake.momentum_plain_sgd": N_("You use SGD with momentum {momentum}; the assignment asks for plain SGD "
@@ -174,6 +179,16 @@ MESSAGES: dict[str, str] = {
     "mistake.not_tensor_param": N_("{param} is a plain {type}; make it a tensor with requires_grad=True."),
     "mistake.missing_param": N_("Your script defines no parameter named {param} at its top level."),
     "mistake.wrong_init": N_("{param} starts at {got}; the assignment starts it at {expected}."),
+    "mistake.logits": N_("Your model's forward({x}) is {got}, the value before a sigmoid: sigmoid({got}) = {expected} "
+                       "is the probability the assignment's model gives. End forward with torch.sigmoid, as the "
+                       "assignment's model does (and train it with BCELoss instead of BCEWithLogitsLoss)."),
+    "mistake.loss_mean_not_sum": N_("Your loss averages over the {samples} samples where the assignment's sums "
+                                  "them (reduction='sum', which size_average=False also says): every gradient of "
+                                  "yours is 1/{samples} of the assignment's, so your steps are {samples} times "
+                                  "smaller."),
+    "mistake.loss_sum_not_mean": N_("Your loss sums over the {samples} samples where the assignment's averages "
+                                  "them (reduction='mean', the default): every gradient of yours is {samples} times "
+                                  "the assignment's, so your steps are {samples} times larger."),
     "mistake.wrong_gradient": N_("The gradient your loss gives for {param} is wrong even at fixed test points: "
                                "check {forward} and {loss} against the assignment."),
     "note.replaced_after_training": N_("You re-create {param} after training; we judged the {param} you "
@@ -186,7 +201,17 @@ MESSAGES: dict[str, str] = {
                            "printed: {last}"),
     "note.stopped_after_silent": N_("Before it stopped, your script made {calls} backward() calls and printed "
                                   "nothing."),
+    "note.hint_grad_none": N_("Before the first backward(), a parameter's .grad is None, so it cannot be zeroed yet: "
+                            "zero it after the update, as the lecture does, or only once it is not None."),
+    "note.hint_integer_labels": N_("Your labels are integers (torch.int64), and BCELoss takes floats: write them as "
+                                 "0.0 and 1.0, build them with torch.Tensor(...) as the lecture does, or call "
+                                 ".float() on them."),
+    "note.hint_double_inputs": N_("Your data is float64 (np.loadtxt and np.array give float64 unless told otherwise) "
+                                 "and your model's weights are float32: load it with dtype=np.float32, as the "
+                                 "lecture does, or call .float() on the tensors."),
     "note.name_read_as": N_("We read your {yours} as {ours}: the assignment's name for it."),
+    "note.data_path_read_as": N_("Your script loads {yours}, a path on your own computer: we read it as {ours}, the "
+                                 "assignment's copy of the data, which is in your working directory."),
     "note.loss_stand_in": N_("Your script has no loss object {ours}: your model's gradients were probed with the "
                              "assignment's loss, {loss}; the loss your training computes is checked step by step."),
     "names.undecided": N_("Your script has no {ours}, and {candidates} could each be it (the same shape, and nothing "
@@ -431,6 +456,9 @@ TITLES: dict[str, str] = {
     "mistake.missing_param": N_("Missing parameter"),
     "mistake.wrong_init": N_("Wrong initial value"),
     "mistake.wrong_gradient": N_("Wrong gradient"),
+    "mistake.logits": N_("Model returns logits"),
+    "mistake.loss_mean_not_sum": N_("Loss averaged, not summed"),
+    "mistake.loss_sum_not_mean": N_("Loss summed, not averaged"),
     "mistake.wrong_hand_gradient": N_("Wrong hand-derived gradient"),
     "mistake.no_backward": N_("backward() never called"),
     "runs.ended_syntax_error": N_("Syntax error"),

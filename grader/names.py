@@ -1,6 +1,7 @@
 """What the student hears about names: a spec name read as the student's own ("we read your w_1 as w1", a note
 that costs nothing), a spec name several of the student's names fit equally (never guessed: they are listed),
-and parameters the student's model trains that the assignment's model has not.
+a data file's path on the student's own machine read as the assignment's file (a note too), and parameters
+the student's model trains that the assignment's model has not.
 
 The harness matches names by role (worker/harness.py, LeafNamer and find_function) unless the spec says
 `names: strict`; it reports each match as a run note, which is said here.
@@ -11,7 +12,7 @@ from grader.messages import Message
 from grader.outcome import Outcome
 from grader.spec import AssignmentSpec
 
-NAME_NOTES = ("name_read_as", "name_undecided", "loss_stand_in")
+NAME_NOTES = ("name_read_as", "name_undecided", "loss_stand_in", "data_path_read_as")
 
 
 def name_notes(outcome: Outcome) -> list[Message]:
@@ -22,6 +23,8 @@ def name_notes(outcome: Outcome) -> list[Message]:
             messages.append(Message("note.name_read_as", {"yours": note.yours, "ours": note.ours}))
         elif note.code == "loss_stand_in":
             messages.append(Message("note.loss_stand_in", {"ours": note.ours, "loss": note.yours}))
+        elif note.code == "data_path_read_as":
+            messages.append(Message("note.data_path_read_as", {"yours": note.yours, "ours": note.ours}))
         elif note.code == "name_undecided":
             messages.append(Message("names.undecided", {"ours": note.ours, "candidates": ", ".join(note.candidates)}))
     return messages

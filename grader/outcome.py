@@ -189,9 +189,10 @@ class RunNote(_Loose):
     """Something the harness did to run or read the script that the student should know about: notebook
     lines blanked, a spec name read as the student's own (`ours` read from `yours`), or a spec name several
     of the student's names fit equally (`candidates`), or the spec's torch loss (`yours`) standing in for the
-    loss object `ours` that the script has not."""
+    loss object `ours` that the script has not, or a data file loaded by the path it has on the student's own
+    machine (`yours`) read as the assignment's file `ours`."""
 
-    code: Literal["notebook_magics_ignored", "name_read_as", "name_undecided", "loss_stand_in"]
+    code: Literal["notebook_magics_ignored", "name_read_as", "name_undecided", "loss_stand_in", "data_path_read_as"]
     lines: list[int] = Field(default_factory=list, max_length=20)
     ours: str = Field("", max_length=200)
     yours: str = Field("", max_length=200)

@@ -164,6 +164,7 @@ class StepVerifier:
             if fresh is not None and not _overflowed(fresh, got) and self._same(fresh, got):
                 return StepVerdict(index, step.run, "right", previous.rows, previous.single, previous.reduce, fresh, got)
         first: StepVerdict | None = None
+        scaled: StepVerdict | None = None
         for rows, single in batches:
             for reduce in REDUCTIONS if not single else (None,):
                 fresh = fresh_for(rows, single, reduce)
@@ -182,6 +183,9 @@ class StepVerifier:
                         return verdict
                 if first is None:
                     first = verdict
+                if scaled is None and loss_scale([(fresh, got, len(rows))], self.rtol, self.atol) is not None:
+                    scaled = verdict  # the batch on which the step is a mean where the spec sums (or a sum)
+        first = scaled or first
         if first is None:  # no batch gives the reference a scalar loss
             rows, single = batches[0]
             return StepVerdict(index, step.run, "unverifiable", rows, single, got=got)
@@ -190,6 +194,23 @@ class StepVerifier:
             return own
         first.status = "wrong"
         return first
+
+
+def loss_scale(pairs: list[tuple[dict, dict, int]], rtol: float, atol: float) -> tuple[int, str] | None:
+    """(n, "mean") when every (expected, got, samples) pair has got = expected / n within the tolerance, with n
+    samples, the same n > 1 throughout (the student averages a loss the spec sums), (n, "sum") when
+    got = n · expected (the student sums one the spec averages); None otherwise, or when there is no pair."""
+    found = None
+    for expected, got, samples in pairs:
+        if samples < 2 or not expected:
+            return None
+        kind = next((kind for kind, factor in (("mean", 1.0 / samples), ("sum", float(samples)))
+                     if all(matches(np.asarray(e, dtype=np.float64) * factor, got.get(n), rtol, atol)
+                            for n, e in expected.items())), None)
+        if kind is None or found not in (None, (samples, kind)):
+            return None
+        found = (samples, kind)
+    return found
 
 
 def _overflowed(expected: dict[str, np.ndarray], got: dict[str, np.ndarray | None]) -> bool:

@@ -5,6 +5,9 @@ AdamW, Adagrad, RMSprop, Adamax, Rprop, LBFGS, gradient ascent, no update).
 
 A rule is accepted only when it predicts every update of the first FIT_STEPS steps it is fitted on: a run
 updated once per epoch, or by an optimizer not listed, has no rule (None), and nothing is said about it.
+Plain SGD is then read over every recorded step of the run: a learning rate that changes (a scheduler such
+as StepLR, `lr *= 0.99` by hand) is kept step by step, where each update still lies along the gradient; a
+run no constant rule fits is SGD with a schedule only when its learning rate only ever falls.
 """
 from __future__ import annotations
 
@@ -20,6 +23,11 @@ from grader.reference import updates
 
 FIT_STEPS = 30        # consecutive updates a rule must predict
 RULE_RTOL = 0.02      # an update predicted within 2 % (float32 rounding of small updates)
+# A step's own lr (-update·grad / |grad|²) is read where the update is this large beside the parameters (float32
+# rounding then stays within about 1 %; a step too small to read keeps the lr of the step before)
+READABLE_STEP = 1e-5
+SCHEDULE_WINDOW = 5   # steps whose median lr is compared: a schedule moves it by more than SCHEDULE_CHANGE
+SCHEDULE_CHANGE = 0.1
 
 
 @dataclass
@@ -30,6 +38,8 @@ class UpdateRule:
     nesterov: bool = False
     weight_decay: float = 0.0      # SGD's (L2, added to the gradient) or AdamW's (decoupled)
     moves: bool = True             # False: the parameters never change
+    lr_steps: list[float] | None = None  # plain SGD whose lr changes: the lr of each update of the run (lr: the first)
+    last_lr: float | None = None   # and the lr it ends at (the median of its last readable steps)
 
     @property
     def known(self) -> bool:
@@ -72,7 +82,7 @@ def run_protocols(outcome: Outcome, verdicts: list[StepVerdict], params: list[st
         if first is not None:
             initial = param_arrays(first.values, params)
             protocol.initial = None if any(v is None for v in initial.values()) else initial
-        protocol.rule = fit_rule(outcome, start, min(start + count, len(outcome.trace)), params)
+        protocol.rule = fit_rule(outcome, start, min(start + count, len(outcome.trace)), params, count)
         protocols.append(protocol)
         start += count
     return protocols
@@ -101,8 +111,8 @@ def _schedule(protocol: RunProtocol, steps: list[StepVerdict], samples: int) -> 
     in_order = list(range(samples))
     epochs = [sum((s.rows for s in known[e:e + per_epoch]), []) for e in range(0, len(known) - per_epoch + 1, per_epoch)]
     protocol.shuffled = any(rows != in_order for rows in epochs)
-    if len(known) == protocol.calls:
-        protocol.order = [s.rows for s in known]
+    if len(known) == protocol.calls and all(s.status != "wrong" for s in known):
+        protocol.order = [s.rows for s in known]  # a wrong step's samples are only its first candidate's
 
 
 def _flat(step, names: list[str], part: str) -> np.ndarray | None:
@@ -112,26 +122,70 @@ def _flat(step, names: list[str], part: str) -> np.ndarray | None:
     return np.concatenate([arrays[n].ravel() for n in names])
 
 
-def fit_rule(outcome: Outcome, start: int, stop: int, params: list[str]) -> UpdateRule:
-    """The update rule between the recorded steps start..stop-1 of one run (see the module's rule)."""
+def _recorded(outcome: Outcome, start: int, stop: int, params: list[str]) -> tuple[list, list]:
+    """The flat values and gradients of the recorded steps start..stop-1, up to the first that is not finite."""
     values, grads = [], []
-    for step in outcome.trace[start:min(stop, start + FIT_STEPS + 1)]:
+    for step in outcome.trace[start:stop]:
         v, g = _flat(step, params, "values"), _flat(step, params, "grads")
         if v is None or g is None or v.size != g.size or not (np.all(np.isfinite(v)) and np.all(np.isfinite(g))):
             break
         values.append(v)
         grads.append(g)
+    return values, grads
+
+
+def fit_rule(outcome: Outcome, start: int, stop: int, params: list[str], calls: int | None = None) -> UpdateRule:
+    """The update rule between the recorded steps start..stop-1 of one run (see the module's rule); `calls`: the
+    run's backward() calls, for a changing lr's steps."""
+    values, grads = _recorded(outcome, start, min(stop, start + FIT_STEPS + 1), params)
     if len(values) < 2:
         return UpdateRule(moves=True)
     deltas = [b - a for a, b in zip(values, values[1:])]
     grads = grads[:len(deltas)]
     if all(not np.any(d) for d in deltas):
         return UpdateRule(moves=False)
-    for fit in FITS:
-        rule = fit(values, grads, deltas)
-        if rule is not None:
-            return _late_decay(rule, outcome, start, stop, params)
-    return UpdateRule()
+    rule = next((r for r in (fit(values, grads, deltas) for fit in FITS) if r is not None), None)
+    if rule is None or (rule.optimizer == "sgd" and not rule.momentum and not rule.weight_decay):
+        scheduled = _lr_schedule(*_recorded(outcome, start, stop, params), rule, calls or stop - start)
+        if scheduled is not None:
+            return scheduled
+    # after the schedule: a schedule's updates lie along their gradients, a decay's do not
+    return _late_decay(rule, outcome, start, stop, params) if rule is not None else UpdateRule()
+
+
+def _lr_schedule(values: list, grads: list, constant: UpdateRule | None, calls: int) -> UpdateRule | None:
+    """Plain SGD whose learning rate changes over the run (see the module's rule), else None: each readable
+    update must lie along its gradient, and the median lr of some SCHEDULE_WINDOW steps must differ from the
+    first ones' by more than SCHEDULE_CHANGE."""
+    lrs: list[float | None] = []
+    readable: list[float] = []
+    for v, g, b in zip(values, grads, values[1:]):
+        d, norm = b - v, float(g @ g)
+        size = float(np.linalg.norm(d))
+        if norm == 0 or size <= READABLE_STEP * float(np.linalg.norm(v)) + 1e-12:
+            lrs.append(None)
+            continue
+        lr = -float(d @ g) / norm
+        if lr <= 0 or not _close(-lr * g, d, v):
+            return None  # an update off the gradient's line: not plain SGD
+        readable.append(lr)
+        lrs.append(lr)
+    if len(readable) < 2 * SCHEDULE_WINDOW:
+        return None
+    windows = [float(np.median(readable[i:i + SCHEDULE_WINDOW]))
+               for i in range(0, len(readable) - SCHEDULE_WINDOW + 1, SCHEDULE_WINDOW)]
+    first = windows[0]
+    if all(abs(w - first) <= SCHEDULE_CHANGE * first for w in windows):
+        return None
+    if constant is None and any(b > a * (1 + RULE_RTOL) for a, b in zip(readable, readable[1:])):
+        return None  # no constant rule fits and the lr rises somewhere: another optimizer, not a schedule
+    steps, known = [], readable[0]
+    for lr in lrs:
+        known = lr if lr is not None else known
+        steps.append(known)
+    steps += [known] * max(0, calls - len(steps))
+    last = float(np.median(readable[-SCHEDULE_WINDOW:]))
+    return UpdateRule("sgd", _rounded(readable[0]), lr_steps=steps, last_lr=_rounded(last))
 
 
 def _late_decay(rule: UpdateRule, outcome: Outcome, start: int, stop: int, params: list[str]) -> UpdateRule:

@@ -99,7 +99,7 @@ def _replay(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> Ref
     rule = run.rule
     if own & {"optimizer", "lr", "momentum"} and rule.optimizer is not None and rule.lr is not None and rule.lr > 0:
         changes.update(optimizer=rule.optimizer, lr=rule.lr, momentum=rule.momentum if rule.optimizer == "sgd" else 0.0,
-                       nesterov=rule.nesterov, weight_decay=rule.weight_decay)
+                       nesterov=rule.nesterov, weight_decay=rule.weight_decay, lr_steps=tuple(rule.lr_steps or ()))
     if ("epochs" in own and isinstance(run.epochs, int) and run.epochs >= 1
             and run.epochs * (run.steps_per_epoch or 1) <= MAX_REPLAY_STEPS):
         changes["epochs"] = run.epochs

@@ -35,6 +35,9 @@ EVIDENCE: dict[str, frozenset[str]] = {
     "mistake.wrong_init": frozenset({"trace"}),
     "mistake.no_backward": frozenset({"trace"}),
     "mistake.wrong_gradient": frozenset({"gradients"}),
+    "mistake.logits": frozenset({"predictions"}),
+    "mistake.loss_mean_not_sum": frozenset({"gradients", "trace"}),  # from the trace's steps, else the probes
+    "mistake.loss_sum_not_mean": frozenset({"gradients", "trace"}),
     "mistake.wrong_hand_gradient": frozenset({"function"}),
     "mistake.missing_param": frozenset({"final_params"}),
     "mistake.not_tensor_param": frozenset({"final_params"}),

@@ -89,6 +89,34 @@ def test_the_course_script_loading_the_course_file_name_scores_full_marks(sandbo
     assert result.score == result.max_score
 
 
+@pytest.mark.parametrize("path", [r".\dataset\diabetes.csv.gz", "D:/PyCharm/PyTorch深度学习实践/dataset/diabetes.csv.gz",
+                                  "/content/drive/MyDrive/Diabetes.csv.gz", r"C:\Users\me\diabetes.csv"],
+                         ids=["windows-relative", "windows-drive", "colab-absolute", "windows-csv"])
+def test_a_path_on_the_learner_s_own_machine_reads_the_assignment_s_file_and_says_so(sandbox, tmp_path, path):
+    spec = load_spec(course_spec(tmp_path / LECTURE7.name, shipped_gz()))
+    result, report = grade_source(spec, solution_loading(path), sandbox)
+    assert {c.id: c.message.render("en") for c in result.checks if not c.passed} == {}
+    notes = [d.render("en") for d in result.diagnoses if d.code == "note.data_path_read_as"]
+    ours = "diabetes.csv" if path.endswith(".csv") else "diabetes.csv.gz"
+    assert notes == [f"Your script loads {path}, a path on your own computer: we read it as {ours}, the "
+                     f"assignment's copy of the data, which is in your working directory."]
+
+
+def test_a_missing_file_of_another_name_still_raises_and_writing_is_never_redirected(sandbox, tmp_path):
+    spec = load_spec(course_spec(tmp_path / LECTURE7.name, shipped_gz()))
+    source = (
+        "try:\n"
+        "    open('D:/out/diabetes.csv', 'w')\n"
+        "except OSError as exc:\n"
+        "    print('write', type(exc).__name__)\n"
+        "open('D:/data/other.csv')\n"
+    )
+    result, report = grade_source(spec, source, sandbox)
+    assert report.stdout.splitlines() == ["write FileNotFoundError"]
+    assert report.outcome.status == "exception" and report.outcome.error.type == "FileNotFoundError"
+    assert "note.data_path_read_as" not in {d.code for d in result.diagnoses}
+
+
 def test_the_data_files_are_read_only_and_the_same_content(sandbox, tmp_path):
     spec = load_spec(course_spec(tmp_path / LECTURE7.name, shipped_gz()))
     source = (

@@ -47,6 +47,27 @@ def test_a_misspelled_function_of_the_script_is_found():
     assert find_function(namespace, "forward", "forward", __file__, set()) == ("forword", [])
 
 
+ZH_FUNCTIONS = """
+w = 1.0
+def 前向(x):
+    return x * w
+def 损失(x, y):
+    return (前向(x) - y) ** 2
+def 画图(losses):
+    print(losses)
+"""
+
+
+def test_functions_named_in_another_language_play_their_roles_by_what_they_read():
+    namespace: dict = {}
+    exec(compile(ZH_FUNCTIONS, __file__, "exec"), namespace)
+    taken = {"forward", "loss"}
+    assert find_function(namespace, "forward", "forward", __file__, taken, {"w"}) == ("前向", [])
+    assert find_function(namespace, "loss", "loss", __file__, taken, {"w", "前向"}) == ("损失", [])
+    # without knowing where the parameters live, nothing is guessed (by hand: cost and gradient read alike)
+    assert find_function(namespace, "forward", "forward", __file__, taken) == (None, [])
+
+
 def test_the_one_loss_object_plays_the_loss_and_two_are_listed():
     namespace = {"critizer": torch.nn.MSELoss(), "model": torch.nn.Linear(1, 1)}
     assert find_function(namespace, "criterion", "loss", __file__, {"model"}) == ("critizer", [])

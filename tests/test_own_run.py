@@ -80,6 +80,21 @@ def test_adam_is_named_with_its_learning_rate(sandbox):
     assert lost(result) == {"training": pytest.approx(1.67)}
 
 
+def test_a_learning_rate_scheduler_is_named_with_where_it_starts_and_ends_and_is_replayed(sandbox):
+    result = grade(sandbox, module_spec(graded=""), "module_steplr.py")
+    assert said(result) == ["Your learning rate changes during training: 0.01 at the first step, about 0.00125 at the "
+                            "end (a scheduler, or a decay of your own); the assignment keeps it at 0.01 throughout."]
+    # the lr is one of the six facets graded; the final parameters are held against the schedule's own run
+    assert lost(result) == {"training": pytest.approx(1.67)}
+
+
+def test_a_constant_learning_rate_is_no_schedule(sandbox, tmp_path):
+    path = tmp_path / "module_sgd.py"
+    path.write_text((SCRIPTS / "module_steplr.py").read_text().replace("    scheduler.step()\n", ""))
+    result = grade(sandbox, module_spec(graded=""), path)
+    assert result.score == result.max_score and said(result) == []
+
+
 def test_an_optimizer_left_free_is_no_deviation_and_is_replayed(sandbox):
     spec = module_spec(training="training: {lr: 0.01, epochs: 100, batch: full, optimizer: sgd, free: [optimizer, lr]}")
     result = grade(sandbox, spec, "module_adam.py")

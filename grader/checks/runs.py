@@ -1,8 +1,10 @@
 """`runs` checks, all or nothing: the script ran to the end; when it did not, how it stopped: the exception, its
 line, the calls in the script that led there, and for a module the sandbox lacks, which modules it has. What ran
-before a stop (backward() calls, the last line printed) is said once, as a note beside the checks."""
+before a stop (backward() calls, the last line printed, and what to change for a dtype error) is said once, as a note
+beside the checks."""
 from __future__ import annotations
 
+import re
 import signal
 
 from grader.checks.result import Finding
@@ -21,17 +23,46 @@ def _last_lines(text: str, n: int) -> str:
     return "\n".join(text.rstrip("\n").split("\n")[-n:])
 
 
+# torch's words for the two dtype slips of the course's scripts
+INTEGER_LABELS = re.compile(r"Found dtype Long but expected Float|expected scalar type Float but found Long")
+FLOAT64_INPUTS = re.compile(r"Double and Float|Float and Double"
+                            r"|expected scalar type (Float but found Double|Double but found Float)")
+
+
+# .grad read before any backward() made it: `w.grad.data.zero_()` at the top of the loop
+GRAD_NONE = re.compile(r"'NoneType' object has no attribute '(data|zero_|item)'")
+
+
+def _hints(o) -> list[Message]:
+    """What to change for a RuntimeError of the tensors' dtypes (integer labels, float64 data for a float32 model),
+    or for a .grad used before the first backward()."""
+    if o.status != "exception" or not o.error:
+        return []
+    if o.error.type == "AttributeError" and o.backward_calls == 0 and GRAD_NONE.search(o.error.message):
+        return [Message("note.hint_grad_none")]
+    if o.error.type != "RuntimeError":
+        return []
+    if INTEGER_LABELS.search(o.error.message):
+        return [Message("note.hint_integer_labels")]
+    if FLOAT64_INPUTS.search(o.error.message):
+        return [Message("note.hint_double_inputs")]
+    return []
+
+
 def stopped_notes(report: RunReport) -> list[Message]:
-    """What ran before a run stopped early: its backward() calls and the last line it printed."""
+    """What ran before a run stopped early: its backward() calls and the last line it printed; for an error of
+    the tensors' dtypes or a .grad still None, what to change."""
     o = report.outcome
     if not stopped_early(o):
         return []
+    hints = _hints(o)
     last = next((line for line in reversed(report.stdout.splitlines()) if line.strip()), None)
     if last is None and o.backward_calls == 0:
-        return []  # nothing ran worth naming: `runs` says where it stopped
+        return hints  # nothing ran worth naming: `runs` says where it stopped
     if last is None:
-        return [Message("note.stopped_after_silent", {"calls": o.backward_calls})]
-    return [Message("note.stopped_after", {"calls": o.backward_calls, "last": last.strip()[:LAST_OUTPUT_CHARS]})]
+        return [Message("note.stopped_after_silent", {"calls": o.backward_calls})] + hints
+    last = last.strip()[:LAST_OUTPUT_CHARS]
+    return [Message("note.stopped_after", {"calls": o.backward_calls, "last": last})] + hints
 
 
 def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunReport) -> Finding:

@@ -1,12 +1,13 @@
 """`trace` checks: the gradients the student's training recorded at every backward() call, each verified at
 the student's own parameter values on the student's own batch (grader.own_run).
 
-The check earns the share of verified steps that are right: it judges the backprop alone, so a wrong learning
-rate, another optimizer or another number of epochs (named by the diagnoses, costing their facets' points)
-never costs it, and a run that stopped early is judged on the steps it made (the stop costs `runs` and the
-trained model's checks). When no step can be verified (the samples of no step are known), it falls back to the steps
-of the reference run: the share that match from the first step on, up to the first that differs (each step
-depends on every step before it), divided by the longer length.
+The check earns the share of verified steps that are right: it judges the backprop alone (a gradient that is the
+assignment's times 1/n at every step, a loss averaged where the spec sums, is said so, not called wrong backprop;
+it still is not the assignment's gradient), so a wrong learning rate, another optimizer or another number of epochs
+(named by the diagnoses, costing their facets' points) never costs it, and a run that stopped early is judged on
+the steps it made (the stop costs `runs` and the trained model's checks). When no step can be verified (the samples
+of no step are known), it falls back to the steps of the reference run: the share that match from the first step
+on, up to the first that differs (each step depends on every step before it), divided by the longer length.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from grader.checks.stopped import stopped_early
 from grader.expected import Expected
 from grader.messages import Message
 from grader.outcome import Outcome, RunReport
-from grader.own_run import StepVerdict
+from grader.own_run import StepVerdict, loss_scale
 from grader.protocol import RunProtocol
 from grader.reference import ReferenceRun, Schedule
 from grader.spec import AssignmentSpec, Check
@@ -121,6 +122,11 @@ def _verified(check: Check, verified: list[StepVerdict], samples: int, protocols
         if len(protocols) > 1:  # several runs: their steps summed are no count the student would recognise
             return Finding(True, check.points, Message("trace.ok_runs", {"runs": len(protocols)}))
         return Finding(True, check.points, Message("trace.ok", {"steps": right}))
+    scaled = loss_scale([(v.expected, v.got, len(v.rows)) for v in verified if v.rows], check.rtol, check.atol) \
+        if right == 0 and all(v.status == "wrong" and v.rows for v in verified) else None
+    if scaled is not None:  # the gradient of the student's own loss: a mean where the spec sums (or a sum)
+        factor = f"1/{scaled[0]}" if scaled[1] == "mean" else str(scaled[0])
+        return Finding(False, points, Message("trace.loss_scaled", {"steps": len(verified), "factor": factor}))
     # a step "accumulated" is wrong too (its .grad holds earlier steps' gradients): the diagnosis says why
     wrong = next(v for v in verified if v.status != "right")
     param = next(n for n in wrong.expected if not matches(wrong.expected[n], wrong.got.get(n), check.rtol, check.atol))

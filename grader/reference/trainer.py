@@ -44,6 +44,8 @@ class Schedule:
                                  #   parameter itself by lr * weight_decay before its Adam step (decoupled)
     betas: tuple[float, float] = (0.9, 0.999)   # adam, adamw, adamax
     eps: float = 1e-8            # adam, adamw, adamax, rmsprop
+    lr_steps: tuple[float, ...] = ()  # the lr of each step's update, when it changes during the run (a student's
+                                      #   scheduler replayed); past its end the last one holds
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,8 @@ def train(problem: Problem, schedule: Schedule, variant: Variant = Variant(),
                               {n: g.copy() for n, g in grads.items()}, loss, batch))
             losses.append(loss)
             if variant.update == "per-step":
+                if schedule.lr_steps:
+                    optimizer.lr = schedule.lr_steps[min(len(steps), len(schedule.lr_steps)) - 1]
                 params = optimizer.step(params, grads)
             if variant.update == "none" or (variant.update == "per-step" and variant.zero_grad):
                 grads = {n: np.zeros_like(g) for n, g in grads.items()}

@@ -1,0 +1,24 @@
+import torch
+
+x_data = [1.0, 2.0, 3.0]
+y_data = [2.0, 4.0, 6.0]
+
+w = torch.Tensor([1.0])
+w.requires_grad = True
+
+
+def forward(x):
+    return x * w
+
+
+def loss(x, y):
+    return (forward(x) - y) ** 2
+
+
+for epoch in range(100):
+    for x, y in zip(x_data, y_data):
+        w.grad.data.zero_()  # 先清零（第一次时 grad 还是 None）
+        l = loss(x, y)
+        l.backward()
+        w.data = w.data - 0.01 * w.grad.data
+print('predict (after training)', 4, forward(4).item())
