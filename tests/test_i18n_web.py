@@ -246,10 +246,11 @@ def test_the_cli_reports_in_chinese_with_lang_or_the_locale():
     report = json.loads(by_locale.stdout)
     assert report["diagnoses"][0]["message"].startswith("你的梯度从未清零")
     assert report["diagnoses"][0]["code"] == "mistake.no_zero_grad"
-    english = _grade(mistake, "--assignment", "backprop-linear", "--lang", "en", env={"GRADER_LANGUAGE": "zh"})
-    assert "Score: " in english.stdout and "Your gradients are never zeroed" in english.stdout
-    as_locale = _grade(mistake, "--assignment", "backprop-linear", "--lang", "zh_CN.UTF-8")
-    assert "得分：" in as_locale.stdout
+    # the order of the rules read from a refusal, which comes before any grading (no sandbox to start)
+    english = _grade(mistake, "--assignment", "nope", "--lang", "en", env={"GRADER_LANGUAGE": "zh"})
+    assert english.returncode == 2 and "unknown assignment 'nope'" in english.stderr
+    as_locale = _grade(mistake, "--assignment", "nope", "--lang", "zh_CN.UTF-8")
+    assert as_locale.returncode == 2 and "未知的作业 'nope'" in as_locale.stderr
     refused = _grade(mistake, "--assignment", "backprop-linear", "--lang", "fr")
     assert refused.returncode == 2 and "Traceback" not in refused.stderr and "one of en, zh" in refused.stderr
 
