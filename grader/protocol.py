@@ -195,13 +195,10 @@ def _late_decay(rule: UpdateRule, outcome: Outcome, start: int, stop: int, param
     if rule.optimizer != "sgd" or rule.nesterov or rule.weight_decay or not rule.lr or rule.lr <= 0:
         return rule
     first = max(start + FIT_STEPS + 1, stop - FIT_STEPS - 1)
-    steps = [(_flat(s, params, "values"), _flat(s, params, "grads")) for s in outcome.trace[first:stop]]
-    if len(steps) < 3 or any(v is None or g is None or v.size != g.size for v, g in steps):
+    values, grads = _recorded(outcome, first, stop, params)
+    if len(values) < 3 or len(values) != len(outcome.trace[first:stop]):  # every step of the window, finite
         return rule
-    values, grads = [v for v, _ in steps], [g for _, g in steps]
     deltas = [b - a for a, b in zip(values, values[1:])]
-    if not all(np.all(np.isfinite(a)) for a in values + grads):
-        return rule
     r = np.concatenate([-deltas[t] + rule.momentum * deltas[t - 1] - rule.lr * grads[t] for t in range(1, len(deltas))])
     v = np.concatenate(values[1:len(deltas)])
     if not v @ v > 0:
