@@ -293,3 +293,28 @@ SOLUTION = (ASSIGNMENTS / "backprop-linear" / "solution.py").read_text()
 def sleeping_solution(seconds: float) -> str:
     """The correct homework, slowed down so a test can kill the worker while it grades."""
     return f"import time\ntime.sleep({seconds})\n" + SOLUTION
+
+
+def grader_in_process(*args: str, env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run the `grader` command in this process with click's test runner: the same code from argv to exit code as
+    the installed command, without the second or two a new Python spends importing it (the CLI tests make
+    dozens of calls). The caller's GRADER_* settings are hidden and `env` set for the call only. An exception
+    that escapes the command shows as a traceback on stderr, as it would in a terminal; tests that need the real
+    entry point (the console script, its process) run it as a subprocess."""
+    import traceback
+
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    hidden = {key: None for key in os.environ if key.startswith("GRADER_")}
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(main, list(args), env={**hidden, **env}, prog_name="grader")
+    finally:
+        os.chdir(previous)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "Traceback (most recent call last):\n" + "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(["grader", *args], result.exit_code, result.stdout, stderr)

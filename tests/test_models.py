@@ -17,15 +17,21 @@ from grader.models import Assignment, CheckResultRow, Submission, User
 from grader.service import accounts, attempts, catalog, export
 from grader.service.reaper import reap
 from grader.submissions import store
-from service_helpers import ASSIGNMENTS, ROOT
+from service_helpers import ASSIGNMENTS, ROOT, grader_in_process
 
 GRADER = str(Path(sys.executable).with_name("grader"))
 
 
 def grader(*args: str, url: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """The grader command on the database at `url`, in this process (service_helpers.grader_in_process)."""
+    return grader_in_process(*args, env={"GRADER_DATABASE_URL": url}, cwd=cwd)
+
+
+def installed_grader(*args: str, url: str) -> subprocess.CompletedProcess:
+    """The installed console script, in its own process, as an operator runs it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
     env["GRADER_DATABASE_URL"] = url
-    return subprocess.run([GRADER, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([GRADER, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
 def assert_clean_error(proc: subprocess.CompletedProcess, *phrases: str) -> None:
@@ -242,14 +248,14 @@ def test_the_reaper_requeues_infrastructure_failures_once_a_healthy_worker_comes
 
 
 def test_cli_sets_up_a_database_from_nothing(any_db_url, tmp_path):
-    assert grader("db", "upgrade", url=any_db_url).returncode == 0
-    proc = grader("assignments", "load", str(ASSIGNMENTS), url=any_db_url)
+    assert installed_grader("db", "upgrade", url=any_db_url).returncode == 0
+    proc = installed_grader("assignments", "load", str(ASSIGNMENTS), url=any_db_url)
     assert proc.returncode == 0 and "added: backprop-linear, backprop-quadratic" in proc.stdout
-    proc = grader("users", "create", "prof", "--role", "instructor", url=any_db_url)
+    proc = installed_grader("users", "create", "prof", "--role", "instructor", url=any_db_url)
     assert proc.returncode == 0 and "password:" in proc.stdout
-    proc = grader("users", "create", "prof", url=any_db_url)
+    proc = installed_grader("users", "create", "prof", url=any_db_url)
     assert_clean_error(proc, "already exists")
-    token = grader("users", "token", "prof", url=any_db_url).stdout.strip()
+    token = installed_grader("users", "token", "prof", url=any_db_url).stdout.strip()
     assert len(token) >= 40
     db = Database(any_db_url)
     with db.session() as session:
