@@ -17,7 +17,7 @@ from grader.i18n import N_, gettext
 from grader.messages import said
 from grader.scoring import GradeResult
 from grader.selfcheck import check_assignments
-from grader.spec import SpecError, SpecProblem, find_spec, load_spec
+from grader.spec import SPEC_FILENAME, SpecError, SpecProblem, find_spec, load_spec
 from grader.submissions import SubmissionError, Upload, accept_notebook, accept_script, script_name
 from grader.notebook import cell_outputs, is_notebook_name
 from grader.wording import points
@@ -133,7 +133,8 @@ def result_text(result: GradeResult, title: str, path: str, lang: str = "en") ->
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--assignment", "assignment_id", required=True, help="Assignment id, e.g. backprop-quadratic.")
+@click.option("--assignment", "assignment_id", required=True,
+              help="Assignment id, e.g. backprop-quadratic, or the path of an assignment's folder.")
 @click.option("--assignments-dir", default="assignments", show_default=True, type=click.Path(file_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file, one per line.")
 @click.option("--sandbox", type=click.Choice(SANDBOXES), default="forkserver", show_default=True)
@@ -143,7 +144,7 @@ def grade(paths: tuple[str, ...], assignment_id: str, assignments_dir: str, as_j
     """Grade one or more scripts or notebooks (or folders of them) against an assignment."""
     lang = lang or cli_report.language_from_env()
     try:
-        spec = load_spec(find_spec(assignments_dir, assignment_id))
+        spec = load_spec(_offline_spec(assignments_dir, assignment_id))
     except SpecError as exc:
         raise UsageProblem("\n".join(exc.text_lines(lang))) from None
     files = _collect(paths)
@@ -183,6 +184,17 @@ def grade(paths: tuple[str, ...], assignment_id: str, assignments_dir: str, as_j
         box.close()
     if failed_inputs:
         sys.exit(EXIT_USAGE)
+
+
+def _offline_spec(assignments_dir: str, assignment: str) -> Path:
+    """An instructor grading on their own machine may name the assignment's folder (or its spec file) instead
+    of its id: `--assignment assignments/logistic-regression`. Only here: the service reads ids, never paths."""
+    given = Path(assignment)
+    if given.is_dir() and (given / SPEC_FILENAME).is_file():
+        return given / SPEC_FILENAME
+    if given.is_file() and given.name == SPEC_FILENAME:
+        return given
+    return find_spec(assignments_dir, assignment)
 
 
 class _plain:

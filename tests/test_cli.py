@@ -177,3 +177,17 @@ def test_a_host_without_user_namespaces_gets_a_clear_error_naming_the_fallback()
     assert "user namespaces are disabled on this host" in proc.stderr
     assert "--sandbox docker" in proc.stderr
     assert_no_traceback(proc)
+
+
+def test_grade_takes_the_assignment_s_folder_or_spec_file_as_well_as_its_id(tmp_path):
+    from service_helpers import grader_in_process
+
+    folder = ROOT / "assignments" / "backprop-linear"
+    for given in (str(folder), "assignments/backprop-linear", str(folder / "assignment.yaml")):
+        proc = grader_in_process("grade", str(SOLUTION), "--assignment", given, "--json", env={})
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["score"] == 100
+    (tmp_path / "empty").mkdir()  # a folder without a spec is an unknown id, said as one
+    proc = grader_in_process("grade", str(SOLUTION), "--assignment", str(tmp_path / "empty"), env={})
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "not a valid assignment id" in proc.stderr and "backprop-linear" in proc.stderr
