@@ -21,7 +21,7 @@ from grader.messages import Message
 from grader.outcome import RunReport
 from grader.own_run import StepVerdict, StepVerifier, verify_steps
 from grader.protocol import RunProtocol, run_protocols
-from grader.reference import ReferenceRun, predict, train
+from grader.reference import LBFGSSettings, ReferenceRun, predict, train, train_lbfgs
 from grader.spec import AssignmentSpec
 
 _CACHE_SIZE = 8
@@ -94,6 +94,8 @@ def _replay(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> Ref
     """The reference trained with the student's choices where they may choose (None: the spec's run stands)."""
     run = judged.graded
     own = {f for f in _students_choices(spec) if judged.facets.get(f, True) is False or f in spec.training.free}
+    if run.rule.optimizer == "lbfgs":
+        return _replay_lbfgs(spec, expected, judged) if own & {"optimizer", "lr"} else None
     schedule = expected.schedule
     changes: dict = {}
     rule = run.rule
@@ -122,6 +124,24 @@ def _replay(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> Ref
     try:
         with np.errstate(all="ignore"):
             return train(problem, schedule, order=order)
+    except (ValueError, ArithmeticError):
+        return None
+
+
+def _replay_lbfgs(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> ReferenceRun | None:
+    """LBFGS on the whole batch, at the student's lr and torch's other defaults, for as many closure evaluations
+    as the student's backward() calls (None: a run on mini-batches or single samples, or too long to replay)."""
+    run = judged.graded
+    if run.samples_per_step != len(spec.data.x) or run.single or not run.rule.lr or run.rule.lr <= 0:
+        return None
+    if run.calls > MAX_REPLAY_STEPS:
+        return None
+    initial = _initial(spec, expected, run)
+    problem = expected.problem if initial is None else dataclasses.replace(expected.problem, params=initial)
+    if run.reduce is not None:  # the student's loss is the spec's per-sample loss, summed or averaged
+        problem = dataclasses.replace(problem, loss=f"{run.reduce}({problem.loss})")
+    try:
+        return train_lbfgs(problem, LBFGSSettings(lr=run.rule.lr), run.calls)
     except (ValueError, ArithmeticError):
         return None
 

@@ -130,6 +130,14 @@ def test_lbfgs_calls_backward_several_times_per_step_and_is_named_once(sandbox):
     assert checks["runs"].passed and checks["gradients"].passed and checks["trace"].passed
 
 
+def test_lbfgs_graded_by_a_training_check_costs_only_its_share(sandbox):
+    result = grade(sandbox, module_spec(graded=""), "module_lbfgs.py")
+    assert said(result) == ["You use LBFGS (lr 0.01); the assignment asks for SGD with lr 0.01."]
+    # its final parameters are held against LBFGS replayed from the same start for its 200 closure evaluations
+    # (they were held against the assignment's SGD run, and failed, though the optimizer already costs its share)
+    assert set(lost(result)) == {"training"}
+
+
 def test_momentum_is_named_with_its_value(sandbox):
     result = grade(sandbox, module_spec(graded=", facets: [momentum, epochs]"), "module_momentum.py")
     assert said(result) == ["You use SGD with momentum 0.9; the assignment asks for plain SGD with lr 0.01."]

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.reference import Problem, Schedule, Variant, train, updates
+from grader.reference import LBFGSSettings, Problem, Schedule, Variant, train, train_lbfgs, updates
 
 torch = pytest.importorskip("torch")
 
@@ -124,6 +124,51 @@ def test_lbfgs_updates_match_torch_between_closure_evaluations():
     ours = updates("lbfgs", 0.5, values, grads)
     for k in range(len(values) - 1):
         np.testing.assert_allclose(ours[k], values[k + 1] - values[k], rtol=1e-9, atol=1e-12, err_msg=f"update {k}")
+
+
+def torch_lbfgs(steps: int, **settings):
+    """torch's LBFGS in float64, step() after step(): every evaluation's parameters and the final ones."""
+    params = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (W0, B0, V0)]
+    optimizer = torch.optim.LBFGS(params, **settings)
+    x, y = torch.tensor(X), torch.tensor(Y)
+    evaluated = []
+
+    def closure():
+        optimizer.zero_grad()
+        h = torch.sigmoid(torch.nn.functional.linear(torch.tanh(torch.nn.functional.linear(x, params[0], params[1])),
+                                                     params[2]))
+        loss = torch.nn.functional.binary_cross_entropy(h, y)
+        loss.backward()
+        evaluated.append([p.detach().numpy().copy() for p in params])
+        return loss
+
+    for _ in range(steps):
+        optimizer.step(closure)
+    return evaluated, [p.detach().numpy() for p in params]
+
+
+@pytest.mark.parametrize("steps, settings", [(1, {"lr": 0.1}), (7, {"lr": 0.05}), (40, {"lr": 0.5}),
+                                             (3, {"lr": 0.2, "max_iter": 4}), (300, {"lr": 1.0})])
+def test_lbfgs_replayed_step_after_step_matches_torch(steps, settings):
+    """Every closure evaluation at torch's parameters, and the end, whether the run stops at max_iter, at
+    max_eval or converges (300 steps at lr 1: later step()s evaluate once and move nothing)."""
+    evaluated, final = torch_lbfgs(steps, **settings)
+    ours = train_lbfgs(PROBLEM, LBFGSSettings(**{"max_eval": settings.get("max_iter", 20) * 5 // 4, **settings}),
+                       len(evaluated))
+    assert len(ours.steps) <= len(evaluated)
+    for step, expected in zip(ours.steps, evaluated):
+        for name, value in zip(("W", "b", "V"), expected):
+            np.testing.assert_allclose(step.params[name], value, rtol=1e-5, atol=1e-9, err_msg=f"eval {step.index}")
+    for name, value in zip(("W", "b", "V"), final):
+        np.testing.assert_allclose(ours.final_params[name], value, rtol=1e-5, atol=1e-9)
+
+
+def test_an_lbfgs_replay_stops_where_the_students_evaluations_end():
+    evaluated, _ = torch_lbfgs(2, lr=0.1)  # 2 steps of 20 iterations: 20 + 20 evaluations
+    ours = train_lbfgs(PROBLEM, LBFGSSettings(lr=0.1), 25)
+    assert len(ours.steps) == 25
+    for name, value in zip(("W", "b", "V"), evaluated[25]):  # the update after the 25th evaluation is made
+        np.testing.assert_allclose(ours.final_params[name], value, rtol=1e-7, atol=1e-10)
 
 
 def test_gradients_never_zeroed_with_an_optimizer_match_torch_without_zero_grad():

@@ -6,6 +6,7 @@ Pure numpy by design (never torch): it must be independent of what the student's
 from .engine import Node
 from .expr import CompiledExpression, ExpressionError, compile_expression
 from .trainer import (
+    LBFGSSettings,
     Problem,
     ReferenceRun,
     Schedule,
@@ -16,6 +17,7 @@ from .trainer import (
     mistake_variants,
     predict,
     train,
+    train_lbfgs,
     updates,
 )
 
@@ -23,6 +25,7 @@ __all__ = [
     "CompiledExpression",
     "ExpressionError",
     "Node",
+    "LBFGSSettings",
     "Problem",
     "ReferenceRun",
     "Schedule",
@@ -34,5 +37,6 @@ __all__ = [
     "mistake_variants",
     "predict",
     "train",
+    "train_lbfgs",
     "updates",
 ]

@@ -293,6 +293,116 @@ class _LBFGS:
         return t * d
 
 
+@dataclass(frozen=True)
+class LBFGSSettings:
+    """torch.optim.LBFGS's arguments (its defaults; no line search)."""
+    lr: float = 1.0
+    max_iter: int = 20
+    max_eval: int = 25         # torch: max_iter * 5 // 4
+    tolerance_grad: float = 1e-7
+    tolerance_change: float = 1e-9
+
+
+def train_lbfgs(problem: Problem, settings: LBFGSSettings, evaluations: int) -> ReferenceRun:
+    """torch.optim.LBFGS's step() (no line search) on the whole batch, called again and again until its closure
+    has been evaluated `evaluations` times (one backward() each: the student's count) or until a step() moves
+    nothing: a converged run ends where it is, whatever float32 made of its last evaluations. A Step per
+    evaluation; an epoch is one step()."""
+    model = _model(problem)
+    params = _param_values(model, problem.params)
+    names = list(params)
+    shapes = {n: params[n].shape for n in names}
+    sizes = [int(np.prod(shapes[n])) for n in names]
+    x, y = as_array(problem.x), as_array(problem.y)
+    steps: list[Step] = []
+
+    def unflat(flat: np.ndarray) -> dict[str, np.ndarray]:
+        parts = np.split(flat, np.cumsum(sizes)[:-1])
+        return {n: part.reshape(shapes[n]) for n, part in zip(names, parts)}
+
+    def closure(flat: np.ndarray, epoch: int) -> tuple[float, np.ndarray]:
+        values = unflat(flat)
+        loss, grads = _loss_and_grads(model, values, x, y, "the whole batch")
+        steps.append(Step(len(steps), epoch, None, values, grads, loss))
+        return loss, np.concatenate([np.asarray(grads[n], dtype=np.float64).ravel() for n in names])
+
+    flat = np.concatenate([params[n].ravel() for n in names]).astype(np.float64)
+    lbfgs = _LBFGSState(settings)
+    epoch_losses, epoch_params = [], []
+    with np.errstate(all="ignore"):
+        while len(steps) < evaluations:
+            before = flat.copy()
+            flat, loss = lbfgs.step(flat, lambda v, e=len(epoch_losses): closure(v, e), evaluations - len(steps))
+            epoch_losses.append(loss)
+            epoch_params.append(unflat(flat.copy()))
+            if np.array_equal(flat, before) or not np.all(np.isfinite(flat)):
+                break
+    return ReferenceRun(steps, unflat(flat), epoch_losses, epoch_params)
+
+
+class _LBFGSState:
+    """torch/optim/lbfgs.py's step() without line search, line for line, its state kept between calls."""
+
+    def __init__(self, s: LBFGSSettings):
+        self.s = s
+        self.n_iter = 0
+        self.d = self.t = self.prev_grad = None
+        self.prev_loss = 0.0
+        self.dirs: list[np.ndarray] = []
+        self.stps: list[np.ndarray] = []
+        self.h_diag = 1.0
+
+    def step(self, flat: np.ndarray, closure, budget: int) -> tuple[np.ndarray, float]:
+        s = self.s
+        loss, grad = closure(flat)
+        orig_loss, evals = loss, 1
+        if np.max(np.abs(grad), initial=0.0) <= s.tolerance_grad:
+            return flat, orig_loss
+        n_iter = 0
+        while n_iter < s.max_iter:
+            n_iter += 1
+            self.n_iter += 1
+            if self.n_iter == 1:
+                self.d, self.dirs, self.stps, self.h_diag = -grad, [], [], 1.0
+            else:
+                self.d = self._direction(grad)
+            self.prev_grad, self.prev_loss = grad.copy(), loss
+            self.t = min(1.0, 1.0 / np.abs(grad).sum()) * s.lr if self.n_iter == 1 else s.lr
+            if float(grad @ self.d) > -s.tolerance_change:
+                break
+            flat = flat + self.t * self.d
+            if n_iter != s.max_iter:
+                if evals >= budget:  # the student's evaluations are all spent: the update stands, unevaluated
+                    break
+                loss, grad = closure(flat)
+                evals += 1
+            if n_iter == s.max_iter or evals >= s.max_eval or np.max(np.abs(grad)) <= s.tolerance_grad:
+                break
+            if np.max(np.abs(self.t * self.d)) <= s.tolerance_change or abs(loss - self.prev_loss) < s.tolerance_change:
+                break
+        return flat, orig_loss
+
+    def _direction(self, grad: np.ndarray) -> np.ndarray:
+        y = grad - self.prev_grad
+        step = self.d * self.t
+        ys = float(y @ step)
+        if ys > 1e-10:
+            if len(self.dirs) == LBFGS_HISTORY:
+                self.dirs.pop(0), self.stps.pop(0)
+            self.dirs.append(y)
+            self.stps.append(step)
+            self.h_diag = ys / float(y @ y)
+        q, alphas = -grad, []
+        for y_i, s_i in zip(reversed(self.dirs), reversed(self.stps)):
+            alpha = float(s_i @ q) / float(y_i @ s_i)
+            alphas.append(alpha)
+            q = q - alpha * y_i
+        r = q * self.h_diag
+        for (y_i, s_i), alpha in zip(zip(self.dirs, self.stps), reversed(alphas)):
+            r = r + s_i * (alpha - float(y_i @ r) / float(y_i @ s_i))
+        return r
+
+
 def updates(optimizer: str, lr: float, values: list[np.ndarray], grads: list[np.ndarray], **options
             ) -> list[np.ndarray]:
     """The change `optimizer` (one of STEP_RULES, at torch's defaults but for the Schedule `options` given:
