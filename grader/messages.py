@@ -539,6 +539,9 @@ def render(code: str, params: dict | None = None, lang: str = DEFAULT_LANGUAGE, 
         return f"{template} ({_value(params, lang)})"
 
 
+CALL_ARGUMENTS = {"args"}  # parameters written inside a call's parentheses: `gradient([1, 2, 3], [2, 4, 6])`
+
+
 def _value(value, lang: str, key: str | None = None, strict: bool = False) -> str:
     """One parameter as words: a message rendered, a stored word translated, data as it is."""
     if is_message(value):
@@ -549,7 +552,8 @@ def _value(value, lang: str, key: str | None = None, strict: bool = False) -> st
     if isinstance(value, dict):
         return ", ".join(f"{k}={_value(v, lang, strict=strict)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_value(v, lang, strict=strict) for v in value) + "]"
+        items = ", ".join(_value(v, lang, strict=strict) for v in value)
+        return items if key in CALL_ARGUMENTS else f"[{items}]"
     return number(value)
 
 

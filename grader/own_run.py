@@ -35,6 +35,7 @@ class StepVerdict:
     reduce: str | None = None     # how the student reduced a per-sample loss over the batch
     expected: dict[str, np.ndarray] = field(default_factory=dict)  # reference gradients (a wrong step's first try)
     got: dict[str, np.ndarray | None] = field(default_factory=dict)
+    own: tuple[np.ndarray, np.ndarray] | None = None  # the student's own x and y a step on them was verified on
 
 
 def param_arrays(recorded: dict, params: list[str]) -> dict[str, np.ndarray | None]:
@@ -127,7 +128,7 @@ class StepVerifier:
                     except (ValueError, ArithmeticError, IndexError):
                         continue
                     if self._same(fresh, got):
-                        return StepVerdict(index, step.run, "right", None, False, reduce, fresh, got)
+                        return StepVerdict(index, step.run, "right", None, False, reduce, fresh, got, (x, y))
         return None
 
     def _same(self, expected: dict[str, np.ndarray], got: dict[str, np.ndarray | None]) -> bool:

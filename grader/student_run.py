@@ -19,7 +19,7 @@ from grader.expected import Expected
 from grader.facets import compare, graded_facets, own_data
 from grader.messages import Message
 from grader.outcome import RunReport
-from grader.own_run import StepVerdict, StepVerifier, verify_steps
+from grader.own_run import VERIFY_STEPS, StepVerdict, StepVerifier, verify_steps
 from grader.protocol import RunProtocol, run_protocols
 from grader.reference import LBFGSSettings, ReferenceRun, predict, train, train_lbfgs
 from grader.spec import AssignmentSpec
@@ -96,6 +96,8 @@ def _replay(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> Ref
     own = {f for f in _students_choices(spec) if judged.facets.get(f, True) is False or f in spec.training.free}
     if run.rule.optimizer == "lbfgs":
         return _replay_lbfgs(spec, expected, judged) if own & {"optimizer", "lr"} else None
+    if "data" in own:
+        return _replay_on_own_data(spec, expected, judged, own)
     schedule = expected.schedule
     changes: dict = {}
     rule = run.rule
@@ -128,6 +130,37 @@ def _replay(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> Ref
         return None
 
 
+def _replay_on_own_data(spec: AssignmentSpec, expected: Expected, judged: StudentRun, own: set[str]) -> ReferenceRun | None:
+    """The student's own data set, trained on whole at every step as they did (each step verified on it), with
+    their optimizer where it is theirs to choose; None when a step used only part of it (its order is unknown)."""
+    run = judged.graded
+    steps = [v for v in judged.verdicts if v.run == run.run and v.status == "right"]
+    if not steps or any(v.own is None for v in steps) or len(steps) != min(run.calls, VERIFY_STEPS):
+        return None
+    x, y = steps[0].own
+    if any(v.own[0].shape != x.shape or v.reduce != steps[0].reduce for v in steps) or run.calls > MAX_REPLAY_STEPS:
+        return None
+    rule = run.rule
+    changes: dict = {"batch": "full", "epochs": run.calls}
+    if own & {"optimizer", "lr", "momentum"} and rule.optimizer is not None and rule.lr is not None and rule.lr > 0:
+        changes.update(optimizer=rule.optimizer, lr=rule.lr, momentum=rule.momentum if rule.optimizer == "sgd" else 0.0,
+                       nesterov=rule.nesterov, weight_decay=rule.weight_decay, lr_steps=tuple(rule.lr_steps or ()))
+    initial = _initial(spec, expected, run)
+    problem = dataclasses.replace(expected.problem, x=x.tolist(), y=y.tolist(),
+                                  loss=_reduced(expected.problem.loss, steps[0].reduce),
+                                  params=expected.problem.params if initial is None else initial)
+    try:
+        with np.errstate(all="ignore"):
+            return train(problem, dataclasses.replace(expected.schedule, **changes))
+    except (ValueError, ArithmeticError):
+        return None
+
+
+def _reduced(loss: str, reduce: str | None) -> str:
+    """The spec's per-sample loss as the student reduced it over a batch (grader.own_run.REDUCTIONS)."""
+    return loss if reduce is None else f"{reduce}({loss})"
+
+
 def _replay_lbfgs(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> ReferenceRun | None:
     """LBFGS on the whole batch, at the student's lr and torch's other defaults, for as many closure evaluations
     as the student's backward() calls (None: a run on mini-batches or single samples, or too long to replay)."""
@@ -138,8 +171,7 @@ def _replay_lbfgs(spec: AssignmentSpec, expected: Expected, judged: StudentRun) 
         return None
     initial = _initial(spec, expected, run)
     problem = expected.problem if initial is None else dataclasses.replace(expected.problem, params=initial)
-    if run.reduce is not None:  # the student's loss is the spec's per-sample loss, summed or averaged
-        problem = dataclasses.replace(problem, loss=f"{run.reduce}({problem.loss})")
+    problem = dataclasses.replace(problem, loss=_reduced(problem.loss, run.reduce))
     try:
         return train_lbfgs(problem, LBFGSSettings(lr=run.rule.lr), run.calls)
     except (ValueError, ArithmeticError):

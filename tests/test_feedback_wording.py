@@ -106,3 +106,12 @@ def test_a_probe_reports_its_most_useful_attempt(sandbox):
     assert "loss returned a tensor of shape [" in text and ", 1]; backward() needs a scalar" in text
     assert "'list' object has no attribute 'size'" not in text
     assert check(result, "runs").passed
+
+
+def test_a_probe_s_arguments_are_written_as_the_call_writes_them(sandbox):
+    """gradient(xs, ys) at a test point: its two lists inside the call's parentheses, not one list of lists."""
+    source = (ASSIGNMENTS / "gradient-descent" / "mistakes" / "wrong_gradient.py").read_text(encoding="utf-8")
+    message = check(grade(sandbox, "gradient-descent", source), "gradient").message
+    assert "gradient([1, 2, 3], [2, 4, 6]) should return" in message.render("en")
+    assert "gradient([1, 2, 3], [2, 4, 6])" in message.render("zh")
+    assert "[[" not in message.render("en") + message.render("zh")

@@ -1105,6 +1105,10 @@ class HandGradientRecorder:
             step["batch"] = candidates
             if partial is not None:
                 step["unmatched"] = partial
+                if not candidates:  # the student's own data, as the call is given it: verified on it outside
+                    own = own_inputs(_as_tensors(args))
+                    if own:
+                        step["own"] = own
         self._pending = step
 
     def _return(self, value) -> None:
@@ -1118,6 +1122,22 @@ class HandGradientRecorder:
             return  # a return the spec's parameters cannot be read from: counted, not recorded
         self.steps.append(step)
         self.trace_bytes += _step_bytes(step)
+
+
+def _as_tensors(values: list) -> list:
+    """The arguments of a call that read as numbers (lists, arrays, tensors), as float64 tensors."""
+    import torch
+
+    out = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, float, list, tuple, torch.Tensor)) \
+                and not hasattr(value, "__array_interface__"):
+            continue
+        try:
+            out.append(torch.as_tensor(value, dtype=torch.float64).detach())
+        except Exception:  # a list of strings, a ragged list: not data
+            continue
+    return out
 
 
 def _one_value(value) -> dict:
