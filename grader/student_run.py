@@ -138,7 +138,8 @@ def _replay_on_own_data(spec: AssignmentSpec, expected: Expected, judged: Studen
     if not steps or any(v.own is None for v in steps) or len(steps) != min(run.calls, VERIFY_STEPS):
         return None
     x, y = steps[0].own
-    if any(v.own[0].shape != x.shape or v.reduce != steps[0].reduce for v in steps) or run.calls > MAX_REPLAY_STEPS:
+    if run.calls > MAX_REPLAY_STEPS or any(not (np.array_equal(v.own[0], x) and np.array_equal(v.own[1], y))
+                                           or v.reduce != steps[0].reduce for v in steps):  # per sample: their order
         return None
     rule = run.rule
     changes: dict = {"batch": "full", "epochs": run.calls}
