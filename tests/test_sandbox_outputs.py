@@ -39,5 +39,5 @@ def test_drain_calls_kill_once_at_the_deadline_and_gives_up_after_the_grace():
     started = time.monotonic()
     result = drain({"out": (read_end, 10)}, wall_seconds=0.2, kill=lambda: kills.append(1), grace_seconds=0.2)
     assert kills == [1] and result.timed_out and result.gave_up
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 0.4 + 5  # the deadline and the grace, plus a margin for a loaded machine
     os.close(write_end)
