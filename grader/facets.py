@@ -65,8 +65,13 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
     rule = run.rule
     if not rule.moves:
         judge("lr", False, Message("mistake.zero_before_update"))
-    elif rule.optimizer is None:
-        judge("optimizer", None)
+    elif rule.optimizer is None:  # no update rule of ours fits: the optimizer the script declared, if another
+        declared = run.declared
+        other = declared is not None and declared.name.lower() != t.optimizer
+        judge("optimizer", False if other else None,
+              Message("mistake.optimizer", {"optimizer": declared.name, "lr": declared.settings.get("lr"),
+                                            "expected_optimizer": OPTIMIZER_NAMES[t.optimizer], "expected_lr": t.lr})
+              if other else None)
         judge("lr", None)
     else:
         same_optimizer = rule.optimizer == t.optimizer
@@ -95,8 +100,10 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
                                                     "expected": expected})
         judge("batch", run.samples_per_step == expected, message)
     epochs = run.epochs if data is None else _epochs_on_own_data(run, data["samples"])
-    if rule.optimizer in SEVERAL_CALLS_PER_STEP:
-        epochs = None  # unknown: how many of its backward() calls began a step() is not recorded
+    if rule.optimizer in SEVERAL_CALLS_PER_STEP or (run.declared is not None
+                                                    and run.declared.name.lower() in SEVERAL_CALLS_PER_STEP):
+        # an epoch is a step() on the whole batch, however many closure evaluations it made
+        epochs = run.optimizer_steps if run.optimizer_steps and run.samples_per_step == samples and data is None else None
     if epochs is not None and outcome.status == "ok":
         code = "mistake.too_few_epochs" if epochs < t.epochs else "mistake.too_many_epochs"
         judge("epochs", epochs == t.epochs, Message(code, {"epochs": epochs, "expected": t.epochs}))

@@ -209,6 +209,11 @@ class Recreation(_Loose):
     params: list[str] = Field(default_factory=list, max_length=256)
 
 
+class DeclaredOptimizer(_Loose):
+    name: str = Field(max_length=40)
+    settings: dict[str, bool | int | float | str | None] = Field(default_factory=dict, max_length=8)
+
+
 class Outcome(_Loose):
     """What the harness reported. Any field may be forged by the student; none is trusted blindly."""
 
@@ -218,6 +223,10 @@ class Outcome(_Loose):
     exit_code: int | None = None
     backward_calls: int = 0
     runs: list[int] = Field(default_factory=list, max_length=1000)  # backward() calls per training run
+    # per training run: torch.optim step() calls (an LBFGS step evaluates its closure several times) and the
+    # optimizer that made them, as the script declared it (its class and settings: a claim, checked by the steps)
+    optimizer_steps: list[int] = Field(default_factory=list, max_length=1000)
+    optimizers: list[DeclaredOptimizer | None] = Field(default_factory=list, max_length=1000)
     # the harness records at most this many steps (the plan's max_trace_steps): a longer trace is forged,
     # and refused before its steps cost the worker time to validate
     trace: list[TraceStep] = Field(default_factory=list, max_length=MAX_TRACE_STEPS)

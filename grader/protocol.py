@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from grader.outcome import Outcome
+from grader.outcome import DeclaredOptimizer, Outcome
 from grader.own_run import StepVerdict, param_arrays
 from grader.reference import updates
 
@@ -60,6 +60,10 @@ class RunProtocol:
     rule: UpdateRule = field(default_factory=UpdateRule)
     initial: dict[str, np.ndarray] | None = None  # the parameters at its first backward(), when recorded
     order: list[list[int]] | None = None  # the samples of every step, when every step was recorded and verified
+    optimizer_steps: int = 0       # torch.optim step() calls in the run (an LBFGS step makes several backward())
+    declared: DeclaredOptimizer | None = None  # the optimizer that made them, as the script declared it
+    # the parameters at its last backward() and the one before, when the trace recorded the run to its end
+    last: tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None = None
 
     @property
     def epochs(self) -> float | None:
@@ -75,6 +79,9 @@ def run_protocols(outcome: Outcome, verdicts: list[StepVerdict], params: list[st
     protocols, start = [], 0
     for run, count in enumerate(calls):
         protocol = RunProtocol(run, count, start)
+        if run < len(outcome.optimizer_steps):
+            protocol.optimizer_steps = outcome.optimizer_steps[run]
+            protocol.declared = outcome.optimizers[run] if run < len(outcome.optimizers) else None
         steps = [v for v in verdicts if v.run == run and start <= v.index < start + count]
         protocol.recorded = len([s for s in outcome.trace[start:start + count] if s.run == run])
         _schedule(protocol, steps, samples)
@@ -83,9 +90,23 @@ def run_protocols(outcome: Outcome, verdicts: list[StepVerdict], params: list[st
             initial = param_arrays(first.values, params)
             protocol.initial = None if any(v is None for v in initial.values()) else initial
         protocol.rule = fit_rule(outcome, start, min(start + count, len(outcome.trace)), params, count)
+        protocol.last = _last_two(outcome, start, count, run, params)
         protocols.append(protocol)
         start += count
     return protocols
+
+
+def _last_two(outcome: Outcome, start: int, count: int, run: int, params: list[str]):
+    """The parameters at a run's last two backward() calls, when both were recorded in full."""
+    if count < 2 or start + count > len(outcome.trace):
+        return None
+    pair = []
+    for step in outcome.trace[start + count - 2:start + count]:
+        values = param_arrays(step.values, params)
+        if step.run != run or any(v is None or not np.all(np.isfinite(v)) for v in values.values()):
+            return None
+        pair.append(values)
+    return pair[1], pair[0]
 
 
 def _schedule(protocol: RunProtocol, steps: list[StepVerdict], samples: int) -> None:

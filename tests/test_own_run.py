@@ -124,18 +124,49 @@ def test_rmsprop_left_free_is_replayed_and_scores_full_marks(sandbox, tmp_path):
 
 def test_lbfgs_calls_backward_several_times_per_step_and_is_named_once(sandbox):
     result = grade(sandbox, module_spec(), "module_lbfgs.py")
-    # its backward() calls count closure evaluations, not epochs: no "epochs", no piled-up gradients
-    assert said(result) == ["You use LBFGS (lr 0.01); the assignment asks for SGD with lr 0.01."]
+    # its 200 backward() calls are closure evaluations: its epochs are its 10 step() calls; no piled-up gradients
+    assert said(result) == ["You use LBFGS (lr 0.01); the assignment asks for SGD with lr 0.01.",
+                            "You train for 10 epochs; the assignment asks for 100."]
     checks = {c.id: c for c in result.checks}
     assert checks["runs"].passed and checks["gradients"].passed and checks["trace"].passed
 
 
 def test_lbfgs_graded_by_a_training_check_costs_only_its_share(sandbox):
     result = grade(sandbox, module_spec(graded=""), "module_lbfgs.py")
-    assert said(result) == ["You use LBFGS (lr 0.01); the assignment asks for SGD with lr 0.01."]
+    assert said(result)[0] == "You use LBFGS (lr 0.01); the assignment asks for SGD with lr 0.01."
     # its final parameters are held against LBFGS replayed from the same start for its 200 closure evaluations
     # (they were held against the assignment's SGD run, and failed, though the optimizer already costs its share)
     assert set(lost(result)) == {"training"}
+
+
+@pytest.mark.parametrize("name, lr", [("NAdam", "0.01"), ("RAdam", "0.01"), ("Adadelta", "1")])
+def test_an_optimizer_no_update_rule_fits_is_named_as_the_script_declared_it(sandbox, tmp_path, name, lr):
+    """torch.optim optimizers the reference does not replay: named from the script's own optimizer object, and
+    the final parameters held against where the student's verified run ended (within its last update)."""
+    path = with_optimizer(tmp_path, name)
+    path.write_text(path.read_text().replace("lr=0.01)", f"lr={lr})"))
+    result = grade(sandbox, module_spec(graded=""), path)
+    assert said(result) == [f"You use {name} (lr {lr}); the assignment asks for SGD with lr 0.01."]
+    assert set(lost(result)) == {"training"}
+
+
+def test_lbfgs_with_a_line_search_is_named_and_counted_by_its_steps(sandbox, tmp_path):
+    path = tmp_path / "module_lbfgs_wolfe.py"
+    path.write_text((SCRIPTS / "module_lbfgs.py").read_text().replace(
+        "LBFGS(model.parameters(), lr=0.01)", "LBFGS(model.parameters(), lr=0.1, line_search_fn='strong_wolfe')"))
+    result = grade(sandbox, module_spec(graded=""), path)
+    # no update rule of ours fits a line search: the declared LBFGS is named, its epochs are its step() calls, and
+    # its end (converged to w = 2, b = 0) is held against its own verified run's, not SGD's
+    assert said(result) == ["You use LBFGS (lr 0.1); the assignment asks for SGD with lr 0.01.",
+                            "You train for 10 epochs; the assignment asks for 100."]
+    assert set(lost(result)) == {"training"}
+
+
+def test_a_leftover_after_an_unreplayable_optimizer_still_fails_the_final_parameters(sandbox, tmp_path):
+    path = with_optimizer(tmp_path, "NAdam")
+    path.write_text(path.read_text() + "\nmodel.linear.weight.data.fill_(0.5)\n")
+    result = grade(sandbox, module_spec(graded=""), path)
+    assert "params" in lost(result)  # held against where the recorded run ended, not waved through
 
 
 def test_momentum_is_named_with_its_value(sandbox):

@@ -841,6 +841,10 @@ class GradientRecorder:
         self.seconds = 0.0  # spent recording; beyond RECORD_SECONDS calls are only counted
         self._previous: list = []  # the last call's leaves, held so that their ids cannot be reused
         self._previous_ids: set[int] = set()
+        # per training run: its optimizers' step() calls (LBFGS evaluates its closure, a backward(), several times
+        # in one) and the optimizer that made the last of them, as the script declared it
+        self.optimizer_steps: list[int] = []
+        self.optimizers: list[dict | None] = []
 
     def install(self) -> None:
         import torch
@@ -871,6 +875,27 @@ class GradientRecorder:
 
         backward.__wrapped__ = original
         torch.autograd.backward = backward
+
+        def stepped(optimizer, args, kwargs):
+            if recorder.enabled and recorder.runs:
+                try:
+                    recorder._count_step(optimizer)
+                except Exception as exc:
+                    recorder.errors.append(f"{type(exc).__name__}: {exc}")
+
+        from torch.optim.optimizer import register_optimizer_step_post_hook
+
+        register_optimizer_step_post_hook(stepped)
+
+    def _count_step(self, optimizer) -> None:
+        """One step() of a torch.optim optimizer, counted in the run its backward() calls belong to."""
+        run = len(self.runs) - 1
+        missing = run + 1 - len(self.optimizer_steps)
+        self.optimizer_steps += [0] * missing
+        self.optimizers += [None] * missing
+        self.optimizer_steps[run] += 1
+        if self.optimizers[run] is None or self.optimizers[run]["name"] != type(optimizer).__name__:
+            self.optimizers[run] = describe_optimizer(optimizer)
 
     def _count_run(self, leaves: list) -> None:
         ids = {id(t) for t in leaves}
@@ -953,6 +978,22 @@ class GradientRecorder:
         step["grads"] = grads
         self.steps.append(step)
         self.trace_bytes += _step_bytes(step)
+
+
+OPTIMIZER_SETTINGS = ("lr", "momentum", "weight_decay", "nesterov", "max_iter", "line_search_fn")
+
+
+def describe_optimizer(optimizer) -> dict:
+    """An optimizer as the script made it: its class's name and its first parameter group's plain settings."""
+    group = optimizer.param_groups[0] if getattr(optimizer, "param_groups", None) else {}
+    settings = {}
+    for key in OPTIMIZER_SETTINGS:
+        value = group.get(key)
+        if isinstance(value, (bool, int, float)) or (isinstance(value, str) and len(value) <= 40):
+            settings[key] = _number(value) if isinstance(value, float) else value
+        elif hasattr(value, "item") and getattr(value, "numel", lambda: 0)() == 1:  # lr as a tensor
+            settings[key] = _number(float(value.item()))
+    return {"name": type(optimizer).__name__[:40], "settings": settings}
 
 
 def _step_bytes(step: dict) -> int:
@@ -2074,6 +2115,7 @@ def run_job(job: dict, outcome_fd: int):
         by_hand.uninstall()
         outcome = {"version": OUTCOME_VERSION, **run,
                    "backward_calls": recorder.calls, "runs": recorder.runs, "trace": recorder.steps,
+                   "optimizer_steps": recorder.optimizer_steps, "optimizers": recorder.optimizers,
                    "trace_truncated": recorder.truncated,
                    "recorder_errors": (setup_errors + recorder.errors + by_hand.errors)[:5]}
         if by_hand.function:
