@@ -1634,13 +1634,35 @@ def _read_final_params(namespace: dict, plan: dict) -> dict:
     return out
 
 
-def _function(namespace: dict, name: str):
+def _function(namespace: dict, name: str, plan: dict):
     fn = namespace.get(name)
     if fn is None:
         raise Refusal("harness.no_function", name=name)
     if not callable(fn):
         raise Refusal("harness.not_function", name=name, type=type(fn).__name__)
-    return fn
+    return with_params_passed(fn, namespace, plan)
+
+
+def with_params_passed(fn, namespace: dict, plan: dict):
+    """`fn`, called as the assignment calls it, for a function that also takes the model's parameters as its
+    last arguments (`def forward(x, w)`, `def loss(x, y, w)`, the lecture's functions with w passed in): the
+    parameters it names are passed as the script holds them at the call (a probe sets them first)."""
+    if not isinstance(fn, types.FunctionType):
+        return fn
+    code = fn.__code__
+    required = code.co_argcount - len(fn.__defaults__ or ())
+    names = code.co_varnames[:required]
+    held = {_param_path(plan, p).split(".", 1)[0] for p in plan.get("params", [])}
+    passed = [i for i, n in enumerate(names) if n in held and n in namespace]
+    if not passed or passed != list(range(passed[0], required)):
+        return fn  # only trailing arguments named as the script's parameters are filled in
+
+    def called(*args):
+        if len(args) != passed[0]:
+            return fn(*args)
+        return fn(*args, *(namespace[names[i]] for i in passed))
+
+    return called
 
 
 def _call_with_numbers(fn, *args, integer_last: bool = False):
@@ -1720,7 +1742,7 @@ def _function_probes(namespace: dict, plan: dict) -> list[dict]:
     results = []
     for probe in (plan.get("function_probes") or [])[:1000]:
         try:
-            fn = _function(namespace, probe["function"])
+            fn = _function(namespace, probe["function"], plan)
             for path, value in probe["params"].items():
                 _set_param(namespace, _param_path(plan, path), value)
             results.append({"value": _returned_values(_call_with_numbers(fn, *probe["args"]))})
@@ -1736,7 +1758,7 @@ def _batch_predictions(namespace: dict, plan: dict) -> list[dict]:
     results = []
     for batch in plan.get("batch_inputs") or []:
         try:
-            forward = _function(namespace, plan.get("forward", "forward"))
+            forward = _function(namespace, plan.get("forward", "forward"), plan)
             with torch.no_grad():
                 results.append({"id": batch["id"], "value": _as_float(_call_with_numbers(forward, batch["x"]))})
         except BaseException as exc:
@@ -1862,7 +1884,7 @@ def _predictions(namespace: dict, plan: dict) -> list[dict]:
     inputs = plan.get("predict_inputs") or []
     results = []
     try:
-        forward = _function(namespace, plan.get("forward", "forward"))
+        forward = _function(namespace, plan.get("forward", "forward"), plan)
     except Refusal as exc:
         return [{"x": x, "error": exc.said()} for x in inputs]
     for index, x in enumerate(inputs):
@@ -1882,7 +1904,7 @@ def _probes(namespace: dict, plan: dict) -> dict:
     if not probes:
         return {"results": []}
     try:
-        loss_fn = _function(namespace, plan.get("loss", "loss"))
+        loss_fn = _function(namespace, plan.get("loss", "loss"), plan)
     except Refusal as exc:
         return {"error": exc.said(), "results": []}
     params = {}
@@ -1904,6 +1926,7 @@ def _probes(namespace: dict, plan: dict) -> dict:
             return {"error": Refusal("harness.param_no_grad", name=path).said(), "results": []}
         params[path] = value
     forward = namespace.get(plan.get("forward", "forward"))
+    forward = with_params_passed(forward, namespace, plan) if callable(forward) else forward
     styles = [lambda x, y: _call_with_numbers(loss_fn, x, y)]
     if callable(forward):
         # Many scripts write loss(y_pred, y) and call loss(forward(x), y); accept that style when
