@@ -479,6 +479,16 @@ class LeafNamer:
         found, self.undecided = match_by_shape(missing, pool)
         self.aliases.update(found)
 
+    def forget_defined(self) -> None:
+        """Drop the undecided spec names the script defined after the backward() that missed them (a script that
+        trains y = w·x first, then the quadratic's own w1, w2 and b): they are the script's own now."""
+        for name in list(self.undecided):
+            try:
+                self.resolve(name)
+            except LookupError:
+                continue
+            del self.undecided[name]
+
     def fit_by_forward(self, forward, expression: str, inputs: list) -> dict[str, str]:
         """Settle each undecided group of same-shaped parameters by where they enter the graph: the pairing
         under which the spec's forward `expression` gives what the student's `forward` gives at `inputs`.
@@ -1558,6 +1568,7 @@ def names_by_role(namespace: dict, plan: dict, namer: LeafNamer, filename: str, 
     the student which name was read as which, or which names fit a role equally; and the trace's renames
     for parameters settled only now, by where they enter the graph (LeafNamer.fit_by_forward)."""
     namer.match_leaves()
+    namer.forget_defined()
     plan = dict(plan)
     notes: list[dict] = []
     renames: dict[str, str] = {}
