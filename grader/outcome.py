@@ -246,6 +246,29 @@ class Outcome(_Loose):
         return self.model_copy(update={"trace": self.hand_trace, "backward_calls": calls,
                                        "runs": [calls] if calls else [], "trace_truncated": self.hand_truncated})
 
+    def without_side_runs(self, params: list[str]) -> Outcome:
+        """The outcome without the runs that update nothing and reach none of the assignment's parameters while
+        another run's steps do: a backward() on tensors of the script's own beside the training (the lecture's
+        exercise of one loss's gradients, printed) trains nothing. A run that trains a model of its own (the
+        lecture's y = w·x before the quadratic) stays a run. Only runs recorded whole are dropped, so a step's
+        place in the trace stays its backward() call among the rest."""
+        if len(self.runs) < 2:
+            return self
+        wanted, start, spans = set(params), 0, []
+        for run, calls in enumerate(self.runs):
+            steps = self.trace[start:start + calls]
+            whole = len(steps) == calls and all(step.run == run for step in steps)
+            still = all(step.values == steps[0].values for step in steps[1:])
+            spans.append((steps, whole and still and not any(wanted & set(step.grads) for step in steps)))
+            start += calls
+        if all(side for _, side in spans) or not any(side for _, side in spans):
+            return self
+        kept = [(steps, calls) for (steps, side), calls in zip(spans, self.runs) if not side]
+        trace = [step.model_copy(update={"run": run}) for run, (steps, _) in enumerate(kept) for step in steps]
+        trace += [step.model_copy(update={"run": len(kept) - 1}) for step in self.trace[start:]]  # beyond the runs
+        return self.model_copy(update={"trace": trace, "runs": [calls for _, calls in kept],
+                                       "backward_calls": sum(calls for _, calls in kept)})
+
 
 class OutcomeError(ValueError):
     """The outcome channel held something that is not a valid outcome; `reason` says why, as a message

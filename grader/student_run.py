@@ -18,7 +18,7 @@ import numpy as np
 from grader.expected import Expected
 from grader.facets import compare, graded_facets, own_data
 from grader.messages import Message
-from grader.outcome import RunReport
+from grader.outcome import Outcome, RunReport
 from grader.own_run import StepVerdict, StepVerifier, verify_steps
 from grader.protocol import RunProtocol, run_protocols
 from grader.reference import ReferenceRun, predict, train
@@ -37,6 +37,7 @@ class StudentRun:
     facets: dict[str, bool | None] = field(default_factory=dict)  # the graded run's, as grader.facets says
     deviations: list[Message] = field(default_factory=list)
     replayed: ReferenceRun | None = None  # the reference with the student's own choices, when they differ
+    outcome: Outcome | None = None  # the outcome the verdicts index: the training's steps (Outcome.without_side_runs)
 
     @property
     def graded(self) -> RunProtocol | None:
@@ -63,15 +64,16 @@ def student_run(spec: AssignmentSpec, expected: Expected, report: RunReport) -> 
 
 
 def _judge(spec: AssignmentSpec, expected: Expected, report: RunReport) -> StudentRun | None:
+    params = list(spec.model.params)
     o = report.outcome.as_trained(spec.training.autograd) if report.outcome is not None else None
     if o is None or not o.trace:
         return None
-    params = list(spec.model.params)
+    o = o.without_side_runs(params)
     shapes = {name: spec.model.shape(name) for name in params}
     verifier = StepVerifier(expected.problem, shapes, *trace_tolerance(spec), reference=expected.run)
     verdicts = verify_steps(verifier, o)
     protocols = run_protocols(o, verdicts, params, len(spec.data.x))
-    judged = StudentRun(verdicts, protocols)
+    judged = StudentRun(verdicts, protocols, outcome=o)
     for protocol in protocols:
         if own_data(o, protocol) is not None:  # steps on the student's own samples cannot be verified,
             protocol.steps_per_epoch, protocol.order = None, None  # nor counted in the assignment's epochs
