@@ -31,19 +31,30 @@ def name_notes(outcome: Outcome) -> list[Message]:
 
 
 def extra_params(spec: AssignmentSpec, outcome: Outcome) -> list[Message]:
-    """Parameters of the student's model that the training reached and the spec has not (an extra layer):
-    only paths inside an object the spec's own parameters live in (`model.linear4.weight`), so a plain tensor
-    the script differentiates on the side is not called a parameter."""
+    """Parameters of the student's model that the training reached and the spec has not: for a model object,
+    paths inside an object the spec's own parameters live in (`model.linear4.weight`, an extra layer); for plain
+    tensors, a global the same steps reach as the spec's parameters and the training updates (a bias b added to
+    y = w·x). A tensor the script differentiates on the side is not called a parameter."""
     params = set(spec.model.params)
     heads = {name.split(".", 1)[0] for name in params if "." in name}
-    if not heads:
-        return []
+    steps = outcome.trace[:3]
     seen: dict[str, list[int]] = {}
-    for step in outcome.trace[:3]:
+    for step in steps:
         for name, grad in step.grads.items():
-            if name not in params and "." in name and name.split(".", 1)[0] in heads:
+            if name in params or name.startswith("?"):
+                continue
+            if heads and "." in name and name.split(".", 1)[0] in heads:
+                seen.setdefault(name, list(grad.shape) if grad is not None else [])
+            elif not heads and "." not in name and params & set(step.grads) and _updated(steps, name):
                 seen.setdefault(name, list(grad.shape) if grad is not None else [])
     if not seen:
         return []
     listed = ", ".join(f"{name} {shape}" for name, shape in sorted(seen.items()))
     return [Message("names.extra_params", {"params": listed})]
+
+
+def _updated(steps: list, name: str) -> bool:
+    """Whether the value of `name` changes between the recorded steps (the training updates it)."""
+    values = [step.values[name].array() for step in steps if name in step.values]
+    return any(v is not None and values[0] is not None and (v.shape != values[0].shape or (v != values[0]).any())
+               for v in values[1:])
