@@ -210,6 +210,9 @@ MESSAGES: dict[str, str] = {
                                  "and your model's weights are float32: load it with dtype=np.float32, as the "
                                  "lecture does, or call .float() on the tensors."),
     "note.name_read_as": N_("We read your {yours} as {ours}: the assignment's name for it."),
+    "note.arguments_read_as_globals": N_("Your {function}() takes no arguments and reads {names} instead: we set "
+                                         "those to each test's values to call it (the assignment passes them as "
+                                         "arguments)."),
     "note.data_path_read_as": N_("Your script loads {yours}, a path on your own computer: we read it as {ours}, the "
                                  "assignment's copy of the data, which is in your working directory."),
     "note.loss_stand_in": N_("Your script has no loss object {ours}: your model's gradients were probed with the "

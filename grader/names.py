@@ -1,6 +1,7 @@
 """What the student hears about names: a spec name read as the student's own ("we read your w_1 as w1", a note
 that costs nothing), a spec name several of the student's names fit equally (never guessed: they are listed),
-a data file's path on the student's own machine read as the assignment's file (a note too), and parameters
+a data file's path on the student's own machine read as the assignment's file (a note too), a function that reads
+its arguments from globals called with them bound there (a note too), and parameters
 the student's model trains that the assignment's model has not.
 
 The harness matches names by role (worker/harness.py, LeafNamer and find_function) unless the spec says
@@ -12,7 +13,7 @@ from grader.messages import Message
 from grader.outcome import Outcome
 from grader.spec import AssignmentSpec
 
-NAME_NOTES = ("name_read_as", "name_undecided", "loss_stand_in", "data_path_read_as")
+NAME_NOTES = ("name_read_as", "name_undecided", "loss_stand_in", "data_path_read_as", "arguments_read_as_globals")
 
 
 def name_notes(outcome: Outcome) -> list[Message]:
@@ -25,6 +26,9 @@ def name_notes(outcome: Outcome) -> list[Message]:
             messages.append(Message("note.loss_stand_in", {"ours": note.ours, "loss": note.yours}))
         elif note.code == "data_path_read_as":
             messages.append(Message("note.data_path_read_as", {"yours": note.yours, "ours": note.ours}))
+        elif note.code == "arguments_read_as_globals":
+            messages.append(Message("note.arguments_read_as_globals",
+                                    {"function": note.ours, "names": ", ".join(note.candidates)}))
         elif note.code == "name_undecided":
             messages.append(Message("names.undecided", {"ours": note.ours, "candidates": ", ".join(note.candidates)}))
     return messages

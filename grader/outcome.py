@@ -190,9 +190,11 @@ class RunNote(_Loose):
     lines blanked, a spec name read as the student's own (`ours` read from `yours`), or a spec name several
     of the student's names fit equally (`candidates`), or the spec's torch loss (`yours`) standing in for the
     loss object `ours` that the script has not, or a data file loaded by the path it has on the student's own
-    machine (`yours`) read as the assignment's file `ours`."""
+    machine (`yours`) read as the assignment's file `ours`, or a function `ours` that takes no arguments and
+    reads the globals `candidates` in their place."""
 
-    code: Literal["notebook_magics_ignored", "name_read_as", "name_undecided", "loss_stand_in", "data_path_read_as"]
+    code: Literal["notebook_magics_ignored", "name_read_as", "name_undecided", "loss_stand_in", "data_path_read_as",
+                  "arguments_read_as_globals"]
     lines: list[int] = Field(default_factory=list, max_length=20)
     ours: str = Field("", max_length=200)
     yours: str = Field("", max_length=200)

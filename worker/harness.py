@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import ast
 import difflib
+import dis
+import inspect
 import itertools
 import json
 import math
@@ -1581,10 +1583,11 @@ def names_by_role(namespace: dict, plan: dict, namer: LeafNamer, filename: str, 
         for role, name in wanted:
             if name in namespace or name in renamed:
                 continue
-            # by what a function reads only for a loss written out with autograd (lecture 4): by hand, cost(xs, ys)
+            # by what a function reads only for a loss written out with autograd (lecture 4), and the forward(x) of
+            # gradients by hand (lecture 3's one function of x that reads w, `def model(x)`): by hand, cost(xs, ys)
             # and gradient(xs, ys) take the same arguments and read the same w, and a per-sample loss(x, y) is
             # not the batch's cost; a torch loss is an object (found by kind, or the spec's stands in)
-            plain = not plan.get("hand_gradient") and not plan.get("loss_stand_in")
+            plain = not plan.get("loss_stand_in") and (not plan.get("hand_gradient") or role == "forward")
             reads = {namer.path(p).split(".", 1)[0] for p in plan.get("params", [])} if plain else None
             if role == "loss" and reads is not None:
                 reads.add(renamed.get(plan.get("forward", "forward"), plan.get("forward", "forward")))
@@ -1613,7 +1616,33 @@ def names_by_role(namespace: dict, plan: dict, namer: LeafNamer, filename: str, 
     notes = [{"code": "name_read_as", "ours": ours, "yours": yours} for ours, yours in namer.aliases.items()] + notes
     notes += [{"code": "name_undecided", "ours": ours, "candidates": candidates[:8]}
               for ours, candidates in namer.undecided.items()]
-    return plan, notes, renames
+    plan["global_arguments"], read_notes = arguments_from_globals(namespace, plan, filename)
+    return plan, notes + read_notes, renames
+
+
+def arguments_from_globals(namespace: dict, plan: dict, filename: str) -> tuple[dict[str, list[str]], list[dict]]:
+    """The script's functions that take none of the arguments the assignment passes them and read them from
+    globals instead (`def loss(): return (forward(x) - y) ** 2` inside a loop over x, y; `def cost()` over
+    x_data and y_data): function name -> the globals that play its arguments, in the order it first reads
+    them, where exactly as many fit (the parameters, functions and modules it reads are none of them); and the
+    notes that say so."""
+    wanted = {plan.get("forward", "forward"): ROLE_ARGUMENTS["forward"], plan.get("loss", "loss"): ROLE_ARGUMENTS["loss"]}
+    for probe in plan.get("function_probes") or []:
+        wanted.setdefault(probe["function"], len(probe["args"]))
+    held = {_param_path(plan, p).split(".", 1)[0] for p in plan.get("params", [])}
+    found: dict[str, list[str]] = {}
+    notes = []
+    for name, count in wanted.items():
+        fn = namespace.get(name)
+        if not _script_function(fn, filename) or fn.__code__.co_argcount or fn.__code__.co_flags & inspect.CO_VARARGS:
+            continue
+        loaded = dict.fromkeys(i.argval for i in dis.get_instructions(fn.__code__) if i.opname == "LOAD_GLOBAL")
+        read = [n for n in loaded if n in namespace and n not in held and not callable(namespace[n])
+                and not isinstance(namespace[n], types.ModuleType)]
+        if len(read) == count:
+            found[name] = read
+            notes.append({"code": "arguments_read_as_globals", "ours": name, "candidates": read})
+    return found, notes
 
 
 def renamed_steps(steps: list[dict], renames: dict[str, str]) -> list[dict]:
@@ -1651,7 +1680,26 @@ def _function(namespace: dict, name: str, plan: dict):
         raise Refusal("harness.no_function", name=name)
     if not callable(fn):
         raise Refusal("harness.not_function", name=name, type=type(fn).__name__)
-    return with_params_passed(fn, namespace, plan)
+    fn = with_params_passed(fn, namespace, plan)
+    read = (plan.get("global_arguments") or {}).get(name)
+    return with_globals_as_arguments(fn, namespace, read) if read else fn
+
+
+def with_globals_as_arguments(fn, namespace: dict, names: list[str]):
+    """`fn`, which reads its arguments from the globals `names` (arguments_from_globals), called with arguments:
+    they are bound to those globals for the call, and the globals restored after it."""
+
+    def called(*args):
+        if len(args) != len(names):
+            return fn(*args)
+        held = {name: namespace[name] for name in names if name in namespace}
+        namespace.update(zip(names, args))
+        try:
+            return fn()
+        finally:
+            namespace.update(held)
+
+    return called
 
 
 def with_params_passed(fn, namespace: dict, plan: dict):
