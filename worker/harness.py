@@ -1479,6 +1479,24 @@ def _binding_line(statement, name: str) -> int | None:
     return min(lines) if lines else None
 
 
+def never_bound(source: str, names) -> list[str]:
+    """Of `names`, those the script binds nowhere in its global scope (no assignment, def, class or import at
+    any line): a run that stopped before them would not have reached them either."""
+    tree = _script_tree(source)
+    if tree is None:
+        return []
+    return [name for name in dict.fromkeys(names)
+            if all(_binding_line(node, name) is None for node in tree.body)]
+
+
+def _missing(refusal: Refusal, plan: dict) -> Refusal:
+    """A refusal for a name the plan asks for and the script lacks, marked `unbound` when the script binds it
+    nowhere (grader.checks.stopped then judges the check: the name is missing, not unreached)."""
+    if str(refusal.params.get("name", "")).split(".", 1)[0] in (plan.get("unbound") or ()):
+        refusal.params["unbound"] = True
+    return refusal
+
+
 def rebinding(source: str, name: str, line: int | None) -> dict | None:
     """Where the script binds `name` again at its top level, in a statement after the top-level statement that
     holds `line`: {"line", "text" (that line's code, without its comment or colon)}; None when it does not."""
@@ -1677,7 +1695,7 @@ def _read_final_params(namespace: dict, plan: dict) -> dict:
 def _function(namespace: dict, name: str, plan: dict):
     fn = namespace.get(name)
     if fn is None:
-        raise Refusal("harness.no_function", name=name)
+        raise _missing(Refusal("harness.no_function", name=name), plan)
     if not callable(fn):
         raise Refusal("harness.not_function", name=name, type=type(fn).__name__)
     fn = with_params_passed(fn, namespace, plan)
@@ -1972,7 +1990,7 @@ def _probes(namespace: dict, plan: dict) -> dict:
         try:
             value = resolve_path(namespace, _param_path(plan, path))
         except LookupError:
-            return {"error": Refusal("harness.no_param", name=path).said(), "results": []}
+            return {"error": _missing(Refusal("harness.no_param", name=path), plan).said(), "results": []}
         if isinstance(value, torch.Tensor) and path in shapes and value.numel() != _numel(shapes[path]):
             return {"error": Refusal("harness.param_shape", name=_param_path(plan, path), shape=list(value.shape),
                                      expected_name=path, expected_shape=list(shapes[path])).said(), "results": []}
@@ -2153,6 +2171,11 @@ def run_job(job: dict, outcome_fd: int):
         outcome = recorded(run)
         if run["status"] not in ("syntax_error", "os_exit"):
             reading, name_notes, renames = names_by_role(namespace, plan, namer, filename, run["status"] == "ok")
+            if run["status"] != "ok":  # a stop: which of the names the checks call the script has nowhere
+                wanted = [_param_path(reading, p).split(".", 1)[0] for p in reading.get("params", [])]
+                wanted += [reading.get("forward", "forward"), reading.get("loss", "loss")]
+                wanted += [p["function"] for p in reading.get("function_probes") or []]
+                reading["unbound"] = never_bound(source, [n for n in wanted if n not in namespace])
             if renames:  # parameters settled only after the run: their steps and trained tensors take the spec's names
                 recorder.steps[:] = renamed_steps(recorder.steps, renames)
                 trained.tensors = {renames.get(k, k): v for k, v in trained.tensors.items()}
