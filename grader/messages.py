@@ -90,6 +90,9 @@ MESSAGES: dict[str, str] = {
     "function.mismatch_value": N_("{matched} of {probes} test points match. First difference: with {at}, "
                                 "{function}({args}){index} should return {expected}, yours returns {got}."),
     "function.error": N_("Calling your {function}() at a test point failed: {error}"),
+    "function.one_sample": N_("Your {function}() returns the gradient of one sample (x = {x}) where the assignment "
+                              "asks for the mean over all {samples} samples it is given: {function}(xs, ys) averages "
+                              "over every sample of the lists."),
     "function.per_sample": N_("Your {function}() returns one value per sample ({samples} of them) where the "
                               "assignment asks for one over the whole batch, their mean: {function}(xs, ys) takes "
                               "the lists of all samples and returns a single number."),
