@@ -174,6 +174,8 @@ MESSAGES: dict[str, str] = {
                            "{expected}."),
     "mistake.own_data": N_("Your data has {samples} samples ({matched} of them the assignment's); the "
                          "assignment's has {expected}. Train on the assignment's data."),
+    "mistake.own_targets": N_("Your data's targets are not the assignment's: y = {yours} at x = {x}, where the "
+                              "assignment has y = {expected}. Train on the assignment's data."),
     "note.training_runs": N_("Your script trains in {runs} runs, from fresh parameters each time; its last run "
                            "is the one graded."),
     "mistake.too_few_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
@@ -457,6 +459,7 @@ TITLES: dict[str, str] = {
     "mistake.momentum": N_("Wrong momentum"),
     "mistake.batch_size": N_("Wrong batch size"),
     "mistake.own_data": N_("Trained on other data"),
+    "mistake.own_targets": N_("Trained on other targets"),
     "mistake.too_few_epochs": N_("Too few epochs"),
     "mistake.too_many_epochs": N_("Too many epochs"),
     "mistake.non_leaf_param": N_("Parameter replaced by a non-leaf tensor"),

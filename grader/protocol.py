@@ -60,6 +60,7 @@ class RunProtocol:
     rule: UpdateRule = field(default_factory=UpdateRule)
     initial: dict[str, np.ndarray] | None = None  # the parameters at its first backward(), when recorded
     order: list[list[int]] | None = None  # the samples of every step, when every step was recorded and verified
+    targets: dict[int, float] = field(default_factory=dict)  # sample -> the student's own y for it (own_run.own_targets)
 
     @property
     def epochs(self) -> float | None:

@@ -19,7 +19,7 @@ from grader.expected import Expected
 from grader.facets import compare, graded_facets, own_data
 from grader.messages import Message
 from grader.outcome import Outcome, RunReport
-from grader.own_run import StepVerdict, StepVerifier, verify_steps
+from grader.own_run import StepVerdict, StepVerifier, own_targets, verify_steps
 from grader.protocol import RunProtocol, run_protocols
 from grader.reference import ReferenceRun, predict, train
 from grader.spec import AssignmentSpec
@@ -78,8 +78,10 @@ def _judge(spec: AssignmentSpec, expected: Expected, report: RunReport) -> Stude
         if own_data(o, protocol) is not None:  # steps on the student's own samples cannot be verified,
             protocol.steps_per_epoch, protocol.order = None, None  # nor counted in the assignment's epochs
             for verdict in verdicts:
-                if verdict.run == protocol.run and verdict.status == "wrong":
-                    verdict.status = "unverifiable"
+                if verdict.run == protocol.run and (verdict.status == "wrong" or verdict.targets is not None):
+                    verdict.status, verdict.targets = "unverifiable", None
+        else:  # the assignment's inputs: targets of the student's own are the data facet's (grader.facets)
+            protocol.targets = own_targets(verdicts, protocol.run)
     if judged.graded is not None:
         judged.facets, judged.deviations = compare(spec, o, judged.graded)
         judged.replayed = _replay(spec, expected, judged)
@@ -113,7 +115,8 @@ def _replay(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> Ref
     if run.shuffled and run.order is not None and run.steps_per_epoch:
         order = [(rows, judged.verdicts[run.first_call + k].single) for k, rows in enumerate(run.order)]
     initial = _initial(spec, expected, run)
-    if not changes and order is None and initial is None:
+    targets = _own_targets(expected, run) if "data" in own else None
+    if not changes and order is None and initial is None and targets is None:
         return None
     if "epochs" not in changes and order is not None and len(order) != run.steps_per_epoch * schedule.epochs:
         order = None  # the student's order covers another number of epochs than the one replayed
@@ -121,11 +124,23 @@ def _replay(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> Ref
         order = None
     schedule = dataclasses.replace(schedule, **changes) if changes else schedule
     problem = expected.problem if initial is None else dataclasses.replace(expected.problem, params=initial)
+    problem = problem if targets is None else dataclasses.replace(problem, y=targets)
     try:
         with np.errstate(all="ignore"):
             return train(problem, schedule, order=order)
     except (ValueError, ArithmeticError):
         return None
+
+
+def _own_targets(expected: Expected, run: RunProtocol):
+    """The assignment's targets with the graded run's own where it has them (its other samples' steps were right
+    on the assignment's); None without own targets."""
+    y = np.array(expected.problem.y, dtype=np.float64)
+    if not run.targets or y.size != len(y):
+        return None
+    for row, target in run.targets.items():
+        y.reshape(len(y), -1)[row] = target
+    return y.tolist()
 
 
 def _initial(spec: AssignmentSpec, expected: Expected, run: RunProtocol) -> dict | None:
