@@ -114,9 +114,11 @@ class StepVerifier:
         except (ValueError, ArithmeticError, IndexError):
             return None
 
-    def _on_own_data(self, index: int, params, step: TraceStep, got: dict) -> StepVerdict | None:
+    def _on_own_data(self, index: int, params, step: TraceStep, got: dict,
+                     batches: list[tuple[list[int], bool]] = ()) -> StepVerdict | None:
         """A step on the student's own samples, right when some pair of its recorded inputs, read as x and y
-        (the data's row shapes, as many rows each), gives the student's gradient; None when none does."""
+        (the data's row shapes, as many rows each), gives the student's gradient; None when none does. Where x is
+        the assignment's samples of one of the step's `batches`, the y are targets of the student's own for them."""
         arrays = [a for a in (as_array(t) for t in step.own) if a is not None and np.all(np.isfinite(a))]
         x_row, y_row = self.x.shape[1:], self.y.shape[1:]
         for i, xs in enumerate(arrays):
@@ -132,6 +134,11 @@ class StepVerifier:
                     except (ValueError, ArithmeticError, IndexError):
                         continue
                     if self._same(fresh, got):
+                        on = next(((r, one) for r, one in batches if len(r) == rows
+                                   and np.array_equal(self.x[r].reshape(x.shape), x)), None)
+                        if on is not None:  # the assignment's samples, with targets of the student's own
+                            return StepVerdict(index, step.run, "right", on[0], on[1], reduce, fresh, got,
+                                               targets=y.reshape(-1).tolist())
                         return StepVerdict(index, step.run, "right", None, False, reduce, fresh, got)
         return None
 
@@ -194,7 +201,7 @@ class StepVerifier:
         if first is None:  # no batch gives the reference a scalar loss
             rows, single = batches[0]
             return StepVerdict(index, step.run, "unverifiable", rows, single, got=got)
-        own = self._on_own_data(index, params, step, got)  # a loop counter looked like a sample of the data
+        own = self._on_own_data(index, params, step, got, batches)  # a loop counter looked like a sample of the data
         if own is not None:
             return own
         own = self._on_own_targets(first, params) if first is not scaled else None
@@ -230,7 +237,9 @@ class StepVerifier:
 
         start = base.reshape(-1)
         g0 = gradient(start)
-        if g0 is None or got.size < start.size:  # more unknown targets than gradient values: anything would fit
+        if g0 is None:
+            return None
+        if got.size < start.size:  # more unknown targets than gradient values: anything would fit
             return None
         columns = []
         for i in range(start.size):

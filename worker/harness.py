@@ -592,6 +592,20 @@ def _rows_in(candidate: dict) -> int:
     return sum(stop - start for start, stop in candidate["rows"])
 
 
+def _as_tensor(value):
+    """A list of numbers (or an array) as a float tensor; None for anything else."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value
+    if not isinstance(value, (list, tuple)) and not hasattr(value, "__array_interface__"):
+        return None
+    try:
+        return torch.as_tensor(value, dtype=torch.float32)
+    except Exception:
+        return None
+
+
 def own_inputs(inputs: list) -> list[dict]:
     """The data a step on the student's own samples was computed from (the graph's saved inputs, small ones
     only), so the grader can verify the gradient there too: which is x and which is y it finds out itself."""
@@ -1117,6 +1131,8 @@ class HandGradientRecorder:
             step["batch"] = candidates
             if partial is not None:
                 step["unmatched"] = partial
+            if candidates:  # what it is given, small: targets of the student's own are read from it (grader.own_run)
+                step["own"] = own_inputs([t for t in map(_as_tensor, args) if t is not None])
         self._pending = step
 
     def _return(self, value) -> None:
