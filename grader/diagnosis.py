@@ -74,12 +74,13 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
         return [Message("mistake.no_backward")]
     grads_check = next((r for r in results.values() if r.kind == "gradients" and not r.passed), None)
     reduction = loss_reduction(spec, ref, report)
-    if grads_check and grads_check.details.get("first", {}).get("param"):
+    extra = extra_params(spec, o) if o.trace else []
+    if grads_check and grads_check.details.get("first", {}).get("param") and not extra:  # extra: they are the cause
         found.append(reduction or Message("mistake.wrong_gradient", {"param": grads_check.details["first"]["param"],
                                                                      **_function_calls(spec)}))
     if not o.trace:
         return found
-    found += extra_params(spec, o)
+    found += extra
     values, grads = student_values(o, params), student_grads(o, params)
     for name in params:
         first = values[0].get(name)
@@ -88,8 +89,8 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
         init = np.asarray(spec.model.initial(name), dtype=np.float64)
         if first is not None and not matches(init, first, 1e-6, 1e-6):
             found.append(Message("mistake.wrong_init", {"param": name, "expected": show(init), "got": show(first)}))
-    if found:
-        return found
+    if found:  # the facets the training check charged are named too, whatever else went wrong
+        return found + _facet_deviations(spec, ref, report, found)
     if reduction is not None:  # the probes passed with the spec's loss standing in; the training's loss did not
         found.append(reduction)
     found += _own_run_mistakes(spec, ref, report, values, grads)
@@ -144,6 +145,13 @@ def _function_calls(spec: AssignmentSpec) -> dict[str, str]:
     and a loss object, `forward(x)` and `loss(x, y)` for the seed homework's functions."""
     forward, loss = spec.functions.forward, spec.functions.loss
     return {"forward": f"{forward}(x)", "loss": "loss(x, y)" if loss == "loss" else f"{loss}({forward}(x), y)"}
+
+
+def _facet_deviations(spec, ref: Expected, report: RunReport, found: list[Message]) -> list[Message]:
+    """How the graded run deviates from the spec's facets (grader.facets), those not said already."""
+    judged = student_run(spec, ref, report)
+    codes = {m.code for m in found}
+    return [m for m in judged.deviations if m.code not in codes] if judged is not None else []
 
 
 def _own_run_mistakes(spec, ref: Expected, report: RunReport, values, grads) -> list[Message]:

@@ -90,7 +90,9 @@ class Expected:
     probes: list[dict]  # {"params", "x", "y", "check", "grads"}
     predictions: dict[float | str, np.ndarray]  # by grader.checks.compare.input_key of the input
     variants: dict[Variant, ReferenceRun] = field(default_factory=dict)
-    function_probes: list[dict] = field(default_factory=list)  # {"params", "args", "check", "expected": [arrays]}
+    # {"params", "args", "check", "expected": [arrays]}, and for a gradient over several samples "per_sample": each
+    # sample's own expected arrays
+    function_probes: list[dict] = field(default_factory=list)
     student_init_missing: list[str] = field(default_factory=list)  # init: student params whose values were not read
 
     def variant_run(self, variant: Variant, keep: bool = True) -> ReferenceRun:
@@ -145,6 +147,9 @@ def _probes_cached(key: _SpecKey) -> tuple[list[dict], list[dict]]:
         if returns == "gradient":
             grads = gradients_at(problem, params, p["x"], p["y"])
             expected = [grads[name] for name in spec.model.params]
+            if isinstance(p["x"], list) and len(p["x"]) > 1:  # each sample's own: a function that picks one of them
+                p = {**p, "per_sample": [[gradients_at(problem, params, [x], [y])[name] for name in spec.model.params]
+                                         for x, y in zip(p["x"], p["y"])]}
         elif returns == "loss":
             expected = [np.asarray(loss_at(problem, params, p["x"], p["y"]))]
         else:

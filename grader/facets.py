@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from grader.checks.compare import show
 from grader.messages import Message
 from grader.protocol import RunProtocol
 from grader.outcome import Outcome
@@ -45,6 +48,21 @@ def own_data(outcome: Outcome, run: RunProtocol) -> dict | None:
     return {"samples": largest.size, "matched": largest.matched}
 
 
+def _own_targets_message(spec: AssignmentSpec, targets: dict[int, float]) -> Message:
+    """The samples whose targets the student changed, with theirs and the assignment's."""
+    rows = [row for row in sorted(targets) if not math.isclose(targets[row], _number(spec.data.y[row]), rel_tol=1e-6)]
+    def listed(values) -> str:
+        return ", ".join(f"{show(v):g}" for v in values)
+
+    return Message("mistake.own_targets", {"x": listed(_number(spec.data.x[r]) for r in rows),
+                                           "yours": listed(targets[r] for r in rows),
+                                           "expected": listed(_number(spec.data.y[r]) for r in rows)})
+
+
+def _number(value) -> float:
+    return float(np.ravel(np.asarray(value, dtype=np.float64))[0])
+
+
 def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[dict[str, bool | None], list[Message]]:
     """Each facet: True (as the spec asks), False (deviates: one message says how) or None (unknown)."""
     t, free = spec.training, set(spec.training.free)
@@ -60,8 +78,11 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
 
     data = own_data(outcome, run)
     samples = len(spec.data.x)
-    judge("data", None if data is None and run.samples_per_step is None else data is None,
-          Message("mistake.own_data", {**(data or {}), "expected": samples}))
+    if data is None and run.targets:  # the assignment's inputs with targets of the student's own
+        judge("data", False, _own_targets_message(spec, run.targets))
+    else:
+        judge("data", None if data is None and run.samples_per_step is None else data is None,
+              Message("mistake.own_data", {**(data or {}), "expected": samples}))
     rule = run.rule
     if not rule.moves:
         judge("lr", False, Message("mistake.zero_before_update"))

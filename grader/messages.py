@@ -71,6 +71,8 @@ MESSAGES: dict[str, str] = {
     # training (the facets of the student's own run: grader.facets)
     "training.ok": N_("Your training follows the assignment in all {facets} respects graded."),
     "training.unknown": N_("Your training could not be read from your run (no step of it was recorded)."),
+    "training.unverifiable": N_("Your training could not be read from your run: none of the {steps} steps recorded "
+                                "could be checked against the assignment's model (the other checks say why)."),
     "training.deviations": N_("Your training follows the assignment in {matched} of the {facets} respects graded; "
                             "the notes below say where it does not."),
     # final params
@@ -88,6 +90,9 @@ MESSAGES: dict[str, str] = {
     "function.mismatch_value": N_("{matched} of {probes} test points match. First difference: with {at}, "
                                 "{function}({args}){index} should return {expected}, yours returns {got}."),
     "function.error": N_("Calling your {function}() at a test point failed: {error}"),
+    "function.one_sample": N_("Your {function}() returns the gradient of one sample (x = {x}) where the assignment "
+                              "asks for the mean over all {samples} samples it is given: {function}(xs, ys) averages "
+                              "over every sample of the lists."),
     "function.per_sample": N_("Your {function}() returns one value per sample ({samples} of them) where the "
                               "assignment asks for one over the whole batch, their mean: {function}(xs, ys) takes "
                               "the lists of all samples and returns a single number."),
@@ -169,6 +174,8 @@ MESSAGES: dict[str, str] = {
                            "{expected}."),
     "mistake.own_data": N_("Your data has {samples} samples ({matched} of them the assignment's); the "
                          "assignment's has {expected}. Train on the assignment's data."),
+    "mistake.own_targets": N_("Your data's targets are not the assignment's: y = {yours} at x = {x}, where the "
+                              "assignment has y = {expected}. Train on the assignment's data."),
     "note.training_runs": N_("Your script trains in {runs} runs, from fresh parameters each time; its last run "
                            "is the one graded."),
     "mistake.too_few_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
@@ -210,6 +217,9 @@ MESSAGES: dict[str, str] = {
                                  "and your model's weights are float32: load it with dtype=np.float32, as the "
                                  "lecture does, or call .float() on the tensors."),
     "note.name_read_as": N_("We read your {yours} as {ours}: the assignment's name for it."),
+    "note.arguments_read_as_globals": N_("Your {function}() takes no arguments and reads {names} instead: we set "
+                                         "those to each test's values to call it (the assignment passes them as "
+                                         "arguments)."),
     "note.data_path_read_as": N_("Your script loads {yours}, a path on your own computer: we read it as {ours}, the "
                                  "assignment's copy of the data, which is in your working directory."),
     "note.loss_stand_in": N_("Your script has no loss object {ours}: your model's gradients were probed with the "
@@ -449,6 +459,7 @@ TITLES: dict[str, str] = {
     "mistake.momentum": N_("Wrong momentum"),
     "mistake.batch_size": N_("Wrong batch size"),
     "mistake.own_data": N_("Trained on other data"),
+    "mistake.own_targets": N_("Trained on other targets"),
     "mistake.too_few_epochs": N_("Too few epochs"),
     "mistake.too_many_epochs": N_("Too many epochs"),
     "mistake.non_leaf_param": N_("Parameter replaced by a non-leaf tensor"),

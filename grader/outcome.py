@@ -190,9 +190,11 @@ class RunNote(_Loose):
     lines blanked, a spec name read as the student's own (`ours` read from `yours`), or a spec name several
     of the student's names fit equally (`candidates`), or the spec's torch loss (`yours`) standing in for the
     loss object `ours` that the script has not, or a data file loaded by the path it has on the student's own
-    machine (`yours`) read as the assignment's file `ours`."""
+    machine (`yours`) read as the assignment's file `ours`, or a function `ours` that takes no arguments and
+    reads the globals `candidates` in their place."""
 
-    code: Literal["notebook_magics_ignored", "name_read_as", "name_undecided", "loss_stand_in", "data_path_read_as"]
+    code: Literal["notebook_magics_ignored", "name_read_as", "name_undecided", "loss_stand_in", "data_path_read_as",
+                  "arguments_read_as_globals"]
     lines: list[int] = Field(default_factory=list, max_length=20)
     ours: str = Field("", max_length=200)
     yours: str = Field("", max_length=200)
@@ -254,6 +256,32 @@ class Outcome(_Loose):
         calls = self.hand_calls
         return self.model_copy(update={"trace": self.hand_trace, "backward_calls": calls,
                                        "runs": [calls] if calls else [], "trace_truncated": self.hand_truncated})
+
+    def without_side_runs(self, params: list[str]) -> Outcome:
+        """The outcome without the runs that update nothing and reach none of the assignment's parameters while
+        another run's steps do: a backward() on tensors of the script's own beside the training (the lecture's
+        exercise of one loss's gradients, printed) trains nothing. A run that trains a model of its own (the
+        lecture's y = w·x before the quadratic) stays a run. Only runs recorded whole are dropped, so a step's
+        place in the trace stays its backward() call among the rest."""
+        if len(self.runs) < 2:
+            return self
+        wanted, start, spans = set(params), 0, []
+        for run, calls in enumerate(self.runs):
+            steps = self.trace[start:start + calls]
+            whole = len(steps) == calls and all(step.run == run for step in steps)
+            still = all(step.values == steps[0].values for step in steps[1:])
+            spans.append((steps, whole and still and not any(wanted & set(step.grads) for step in steps)))
+            start += calls
+        if all(side for _, side in spans) or not any(side for _, side in spans):
+            return self
+        kept = [(steps, calls) for (steps, side), calls in zip(spans, self.runs) if not side]
+        trace = [step.model_copy(update={"run": run}) for run, (steps, _) in enumerate(kept) for step in steps]
+        trace += [step.model_copy(update={"run": len(kept) - 1}) for step in self.trace[start:]]  # beyond the runs
+        sides = [side for _, side in spans]
+        return self.model_copy(update={
+            "trace": trace, "runs": [calls for _, calls in kept], "backward_calls": sum(calls for _, calls in kept),
+            "optimizer_steps": [n for n, side in zip(self.optimizer_steps, sides) if not side],
+            "optimizers": [o for o, side in zip(self.optimizers, sides) if not side]})
 
 
 class OutcomeError(ValueError):

@@ -5,7 +5,9 @@ A step is `right` when the student's .grad equals the reference gradient there, 
 harness saw (the step's candidates, smallest first; a batch's loss may also be the sum or the mean of the spec's
 per-sample loss); `accumulated` when it equals that gradient plus the step before's .grad (never zeroed);
 `wrong` otherwise; `unverifiable` when the step's parameters or samples are unknown. A step on the student's own
-data is verified on the inputs the harness recorded for it (small data sets only), else it is unverifiable.
+data is verified on the inputs the harness recorded for it (small data sets only), else it is unverifiable; a step
+on the assignment's inputs with targets of the student's own (the same for a sample at every step) is right, and
+its targets are kept (own_targets).
 How the student trained (optimizer, learning rate, schedule) is inferred from these steps by grader.protocol.
 """
 from __future__ import annotations
@@ -23,6 +25,8 @@ VERIFY_TOTAL = 6000  # steps verified per submission
 FLOAT32_MAX = 3.4e38
 PARAMS_RTOL = 1e-5  # a student's float32 values are the reference run's when this close
 REDUCTIONS = (None, "sum", "mean")  # the spec's loss as it is, or summed / averaged over a batch
+OWN_TARGET_ROWS = 4  # a step's targets of the student's own are solved for on batches this small
+TARGET_RTOL = 1e-4  # a sample's own target is the same at every step on it within this
 
 
 @dataclass
@@ -36,6 +40,7 @@ class StepVerdict:
     expected: dict[str, np.ndarray] = field(default_factory=dict)  # reference gradients (a wrong step's first try)
     got: dict[str, np.ndarray | None] = field(default_factory=dict)
     own: tuple[np.ndarray, np.ndarray] | None = None  # the student's own x and y a step on them was verified on
+    targets: list[float] | None = None  # a step right on the assignment's inputs with y of the student's own, per row
 
 
 def param_arrays(recorded: dict, params: list[str]) -> dict[str, np.ndarray | None]:
@@ -110,9 +115,11 @@ class StepVerifier:
         except (ValueError, ArithmeticError, IndexError):
             return None
 
-    def _on_own_data(self, index: int, params, step: TraceStep, got: dict) -> StepVerdict | None:
+    def _on_own_data(self, index: int, params, step: TraceStep, got: dict,
+                     batches: list[tuple[list[int], bool]] = ()) -> StepVerdict | None:
         """A step on the student's own samples, right when some pair of its recorded inputs, read as x and y
-        (the data's row shapes, as many rows each), gives the student's gradient; None when none does."""
+        (the data's row shapes, as many rows each), gives the student's gradient; None when none does. Where x is
+        the assignment's samples of one of the step's `batches`, the y are targets of the student's own for them."""
         arrays = [a for a in (as_array(t) for t in step.own) if a is not None and np.all(np.isfinite(a))]
         x_row, y_row = self.x.shape[1:], self.y.shape[1:]
         for i, xs in enumerate(arrays):
@@ -128,7 +135,12 @@ class StepVerifier:
                     except (ValueError, ArithmeticError, IndexError):
                         continue
                     if self._same(fresh, got):
-                        return StepVerdict(index, step.run, "right", None, False, reduce, fresh, got, (x, y))
+                        on = next(((r, one) for r, one in batches if len(r) == rows
+                                   and np.array_equal(self.x[r].reshape(x.shape), x)), None)
+                        if on is not None:  # the assignment's samples, with targets of the student's own
+                            return StepVerdict(index, step.run, "right", on[0], on[1], reduce, fresh, got,
+                                               targets=y.reshape(-1).tolist())
+                        return StepVerdict(index, step.run, "right", None, False, reduce, fresh, got, own=(x, y))
         return None
 
     def _same(self, expected: dict[str, np.ndarray], got: dict[str, np.ndarray | None]) -> bool:
@@ -190,11 +202,63 @@ class StepVerifier:
         if first is None:  # no batch gives the reference a scalar loss
             rows, single = batches[0]
             return StepVerdict(index, step.run, "unverifiable", rows, single, got=got)
-        own = self._on_own_data(index, params, step, got)  # a loop counter looked like a sample of the data
+        own = self._on_own_data(index, params, step, got, batches)  # a loop counter looked like a sample of the data
+        if own is not None:
+            return own
+        own = self._on_own_targets(first, params) if first is not scaled else None
         if own is not None:
             return own
         first.status = "wrong"
         return first
+
+    def _on_own_targets(self, verdict: StepVerdict, params) -> StepVerdict | None:
+        """A step on the assignment's inputs that is right with targets of the student's own (y_data = [1, 4, 9]
+        for the assignment's [2, 4, 6]): the gradient is affine in y for the squared error and the cross-entropy,
+        so the targets that would give the student's gradient are solved for, and kept where they do (verify_steps
+        keeps them only where every step on a sample finds the same target for it). None otherwise."""
+        rows, single, reduce = verdict.rows, verdict.single, verdict.reduce
+        names = list(self.shapes)
+        if not rows or len(rows) > OWN_TARGET_ROWS or any(verdict.got.get(n) is None for n in names):
+            return None
+        x = self.x[rows[0]] if single else self.x[rows]
+        base = np.asarray(self.y[rows[0]] if single else self.y[rows], dtype=np.float64)
+        if base.size != len(rows):
+            return None
+        got = np.concatenate([verdict.got[n].ravel() for n in names])
+
+        def gradient(targets: np.ndarray) -> dict[str, np.ndarray] | None:
+            try:
+                with np.errstate(all="ignore"):
+                    return gradients_at(self._problem(reduce), params, x, targets.reshape(base.shape))
+            except (ValueError, ArithmeticError, IndexError):
+                return None
+
+        def flat(grads: dict[str, np.ndarray]) -> np.ndarray:
+            return np.concatenate([np.ravel(grads[n]) for n in names])
+
+        start = base.reshape(-1)
+        g0 = gradient(start)
+        if g0 is None:
+            return None
+        if got.size < start.size:  # more unknown targets than gradient values: anything would fit
+            return None
+        columns = []
+        for i in range(start.size):
+            moved = gradient(start + np.eye(start.size)[i])
+            if moved is None:
+                return None
+            columns.append(flat(moved) - flat(g0))
+        with np.errstate(all="ignore"):
+            delta = np.linalg.lstsq(np.stack(columns, axis=1), got - flat(g0), rcond=None)[0]
+        if not np.all(np.isfinite(delta)) or np.all(np.abs(delta) <= 1e-6 * (1 + np.abs(start))):
+            return None
+        for targets in (np.array([float(f"{t:.6g}") for t in start + delta]), start + delta):  # as written, if it fits
+            fresh = gradient(targets)
+            if fresh is not None and self._same(fresh, verdict.got):
+                # expected stays the assignment's gradient: what a step that loses its targets is wrong against
+                return StepVerdict(verdict.index, verdict.run, "right", rows, single, reduce, verdict.expected,
+                                   verdict.got, targets=targets.tolist())
+        return None
 
 
 def loss_scale(pairs: list[tuple[dict, dict, int]], rtol: float, atol: float) -> tuple[int, str] | None:
@@ -239,7 +303,31 @@ def verify_steps(verifier: StepVerifier, outcome: Outcome) -> list[StepVerdict]:
                                   index - start)
         verdicts.append(verdict)
         previous, previous_grads = verdict, verdict.got
+    _keep_consistent_targets(verdicts)
     return verdicts
+
+
+def _keep_consistent_targets(verdicts: list[StepVerdict]) -> None:
+    """Own targets stand only where every step on a sample found the same one for it, at two steps at least (a data
+    set of the student's, trained on over epochs): a wrong gradient (a loss off by a factor, a wrong derivative)
+    fits a different target at each step, a loop counter read as a sample fits one once, and their steps are wrong."""
+    seen: dict[tuple[int, int], list[float]] = {}
+    for v in verdicts:
+        for row, target in zip(v.rows or (), v.targets or ()):
+            seen.setdefault((v.run, row), []).append(target)
+    consistent = {}
+    for (run, _), targets in seen.items():
+        same = len(targets) >= 2 and max(targets) - min(targets) <= TARGET_RTOL * max(1.0, abs(targets[0]))
+        consistent[run] = consistent.get(run, True) and same
+    for v in verdicts:
+        if v.targets is not None and not consistent[v.run]:
+            v.status, v.targets = "wrong", None
+
+
+def own_targets(verdicts: list[StepVerdict], run: int) -> dict[int, float]:
+    """The student's own target of each sample of a run whose steps are right with targets of its own."""
+    return {row: target for v in verdicts if v.run == run and v.targets is not None
+            for row, target in zip(v.rows, v.targets)}
 
 
 _flat_cache: list[tuple[ReferenceRun, list]] = []

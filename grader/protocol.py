@@ -64,6 +64,7 @@ class RunProtocol:
     declared: DeclaredOptimizer | None = None  # the optimizer that made them, as the script declared it
     # the parameters at its last backward() and the one before, when the trace recorded the run to its end
     last: tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None = None
+    targets: dict[int, float] = field(default_factory=dict)  # sample -> the student's own y for it (own_run.own_targets)
 
     @property
     def epochs(self) -> float | None:

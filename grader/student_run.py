@@ -18,8 +18,8 @@ import numpy as np
 from grader.expected import Expected
 from grader.facets import compare, graded_facets, own_data
 from grader.messages import Message
-from grader.outcome import RunReport
-from grader.own_run import VERIFY_STEPS, StepVerdict, StepVerifier, verify_steps
+from grader.outcome import Outcome, RunReport
+from grader.own_run import VERIFY_STEPS, StepVerdict, StepVerifier, own_targets, verify_steps
 from grader.protocol import RunProtocol, run_protocols
 from grader.reference import LBFGSSettings, ReferenceRun, predict, train, train_lbfgs
 from grader.spec import AssignmentSpec
@@ -40,6 +40,7 @@ class StudentRun:
     deviations: list[Message] = field(default_factory=list)
     replayed: ReferenceRun | None = None  # the reference with the student's own choices, when they differ
     own_end: bool = False  # `replayed` is the student's own recorded run's end: their choices cannot be replayed
+    outcome: Outcome | None = None  # the outcome the verdicts index: the training's steps (Outcome.without_side_runs)
 
     @property
     def graded(self) -> RunProtocol | None:
@@ -66,21 +67,24 @@ def student_run(spec: AssignmentSpec, expected: Expected, report: RunReport) -> 
 
 
 def _judge(spec: AssignmentSpec, expected: Expected, report: RunReport) -> StudentRun | None:
+    params = list(spec.model.params)
     o = report.outcome.as_trained(spec.training.autograd) if report.outcome is not None else None
     if o is None or not o.trace:
         return None
-    params = list(spec.model.params)
+    o = o.without_side_runs(params)
     shapes = {name: spec.model.shape(name) for name in params}
     verifier = StepVerifier(expected.problem, shapes, *trace_tolerance(spec), reference=expected.run)
     verdicts = verify_steps(verifier, o)
     protocols = run_protocols(o, verdicts, params, len(spec.data.x))
-    judged = StudentRun(verdicts, protocols)
+    judged = StudentRun(verdicts, protocols, outcome=o)
     for protocol in protocols:
         if own_data(o, protocol) is not None:  # steps on the student's own samples cannot be verified,
             protocol.steps_per_epoch, protocol.order = None, None  # nor counted in the assignment's epochs
             for verdict in verdicts:
-                if verdict.run == protocol.run and verdict.status == "wrong":
-                    verdict.status = "unverifiable"
+                if verdict.run == protocol.run and (verdict.status == "wrong" or verdict.targets is not None):
+                    verdict.status, verdict.targets = "unverifiable", None
+        else:  # the assignment's inputs: targets of the student's own are the data facet's (grader.facets)
+            protocol.targets = own_targets(verdicts, protocol.run)
     if judged.graded is not None:
         judged.facets, judged.deviations = compare(spec, o, judged.graded)
         judged.replayed = _replay(spec, expected, judged)
@@ -102,8 +106,10 @@ def _replay(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> Ref
     own = {f for f in _students_choices(spec) if judged.facets.get(f, True) is False or f in spec.training.free}
     if run.rule.optimizer == "lbfgs":
         return _replay_lbfgs(spec, expected, judged) if own & {"optimizer", "lr"} else None
-    if "data" in own:
-        return _replay_on_own_data(spec, expected, judged, own)
+    if "data" in own:  # a data set of the student's own, whole at every step (else targets of their own, below)
+        on_own_data = _replay_on_own_data(spec, expected, judged, own)
+        if on_own_data is not None:
+            return on_own_data
     schedule = expected.schedule
     changes: dict = {}
     rule = run.rule
@@ -121,7 +127,8 @@ def _replay(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> Ref
     if run.shuffled and run.order is not None and run.steps_per_epoch:
         order = [(rows, judged.verdicts[run.first_call + k].single) for k, rows in enumerate(run.order)]
     initial = _initial(spec, expected, run)
-    if not changes and order is None and initial is None:
+    targets = _own_targets(expected, run) if "data" in own else None
+    if not changes and order is None and initial is None and targets is None:
         return None
     if "epochs" not in changes and order is not None and len(order) != run.steps_per_epoch * schedule.epochs:
         order = None  # the student's order covers another number of epochs than the one replayed
@@ -129,6 +136,7 @@ def _replay(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> Ref
         order = None
     schedule = dataclasses.replace(schedule, **changes) if changes else schedule
     problem = expected.problem if initial is None else dataclasses.replace(expected.problem, params=initial)
+    problem = problem if targets is None else dataclasses.replace(problem, y=targets)
     try:
         with np.errstate(all="ignore"):
             return train(problem, schedule, order=order)
@@ -209,6 +217,17 @@ def _replay_lbfgs(spec: AssignmentSpec, expected: Expected, judged: StudentRun) 
         return train_lbfgs(problem, LBFGSSettings(lr=run.rule.lr), run.calls)
     except (ValueError, ArithmeticError):
         return None
+
+
+def _own_targets(expected: Expected, run: RunProtocol):
+    """The assignment's targets with the graded run's own where it has them (its other samples' steps were right
+    on the assignment's); None without own targets."""
+    y = np.array(expected.problem.y, dtype=np.float64)
+    if not run.targets or y.size != len(y):
+        return None
+    for row, target in run.targets.items():
+        y.reshape(len(y), -1)[row] = target
+    return y.tolist()
 
 
 def _initial(spec: AssignmentSpec, expected: Expected, run: RunProtocol) -> dict | None:

@@ -107,7 +107,9 @@ def test_a_crash_inside_a_function_names_the_calls_that_led_there(sandbox):
 
 
 def test_a_crash_before_the_functions_exist_names_what_it_never_defined(sandbox):
-    source = "import torch\nprint('loading')\nw = torch.Tensor([1.0])\nw.requires_grad = True\n[1.0].size()\n"
+    # loss is defined below the crash: never reached, not missing (a script without any loss is told it has none)
+    source = ("import torch\nprint('loading')\nw = torch.Tensor([1.0])\nw.requires_grad = True\n[1.0].size()\n"
+              "def forward(x):\n    return x * w\ndef loss(x, y):\n    return (forward(x) - y) ** 2\n")
     result, _ = grade(sandbox, "backprop-linear", source)
     assert codes(result) == {"runs": "runs.exception", "gradients": "check.stopped_before_defined",
                              "trace": "check.stopped_before_training", "params": "check.stopped_before_training",

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import ast
 import difflib
+import dis
+import inspect
 import itertools
 import json
 import math
@@ -479,6 +481,16 @@ class LeafNamer:
         found, self.undecided = match_by_shape(missing, pool)
         self.aliases.update(found)
 
+    def forget_defined(self) -> None:
+        """Drop the undecided spec names the script defined after the backward() that missed them (a script that
+        trains y = w·x first, then the quadratic's own w1, w2 and b): they are the script's own now."""
+        for name in list(self.undecided):
+            try:
+                self.resolve(name)
+            except LookupError:
+                continue
+            del self.undecided[name]
+
     def fit_by_forward(self, forward, expression: str, inputs: list) -> dict[str, str]:
         """Settle each undecided group of same-shaped parameters by where they enter the graph: the pairing
         under which the spec's forward `expression` gives what the student's `forward` gives at `inputs`.
@@ -578,6 +590,20 @@ def graph_inputs(tensors, limit: int = 16) -> list:
 
 def _rows_in(candidate: dict) -> int:
     return sum(stop - start for start, stop in candidate["rows"])
+
+
+def _as_tensor(value):
+    """A list of numbers (or an array) as a float tensor; None for anything else."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value
+    if not isinstance(value, (list, tuple)) and not hasattr(value, "__array_interface__"):
+        return None
+    try:
+        return torch.as_tensor(value, dtype=torch.float32)
+    except Exception:
+        return None
 
 
 def own_inputs(inputs: list) -> list[dict]:
@@ -1146,10 +1172,12 @@ class HandGradientRecorder:
             step["batch"] = candidates
             if partial is not None:
                 step["unmatched"] = partial
-                if not candidates:  # the student's own data, as the call is given it: verified on it outside
-                    own = own_inputs(_as_tensors(args))
-                    if own:
-                        step["own"] = own
+            if candidates or partial is not None:
+                # what it is given, small: targets of the student's own, or a data set of their own, are verified
+                # on it (grader.own_run)
+                own = own_inputs([t for t in map(_as_tensor, args) if t is not None])
+                if own:
+                    step["own"] = own
         self._pending = step
 
     def _return(self, value) -> None:
@@ -1163,22 +1191,6 @@ class HandGradientRecorder:
             return  # a return the spec's parameters cannot be read from: counted, not recorded
         self.steps.append(step)
         self.trace_bytes += _step_bytes(step)
-
-
-def _as_tensors(values: list) -> list:
-    """The arguments of a call that read as numbers (lists, arrays, tensors), as float64 tensors."""
-    import torch
-
-    out = []
-    for value in values:
-        if isinstance(value, bool) or not isinstance(value, (int, float, list, tuple, torch.Tensor)) \
-                and not hasattr(value, "__array_interface__"):
-            continue
-        try:
-            out.append(torch.as_tensor(value, dtype=torch.float64).detach())
-        except Exception:  # a list of strings, a ragged list: not data
-            continue
-    return out
 
 
 def _one_value(value) -> dict:
@@ -1528,6 +1540,24 @@ def _binding_line(statement, name: str) -> int | None:
     return min(lines) if lines else None
 
 
+def never_bound(source: str, names) -> list[str]:
+    """Of `names`, those the script binds nowhere in its global scope (no assignment, def, class or import at
+    any line): a run that stopped before them would not have reached them either."""
+    tree = _script_tree(source)
+    if tree is None:
+        return []
+    return [name for name in dict.fromkeys(names)
+            if all(_binding_line(node, name) is None for node in tree.body)]
+
+
+def _missing(refusal: Refusal, plan: dict) -> Refusal:
+    """A refusal for a name the plan asks for and the script lacks, marked `unbound` when the script binds it
+    nowhere (grader.checks.stopped then judges the check: the name is missing, not unreached)."""
+    if str(refusal.params.get("name", "")).split(".", 1)[0] in (plan.get("unbound") or ()):
+        refusal.params["unbound"] = True
+    return refusal
+
+
 def rebinding(source: str, name: str, line: int | None) -> dict | None:
     """Where the script binds `name` again at its top level, in a statement after the top-level statement that
     holds `line`: {"line", "text" (that line's code, without its comment or colon)}; None when it does not."""
@@ -1619,6 +1649,7 @@ def names_by_role(namespace: dict, plan: dict, namer: LeafNamer, filename: str, 
     the student which name was read as which, or which names fit a role equally; and the trace's renames
     for parameters settled only now, by where they enter the graph (LeafNamer.fit_by_forward)."""
     namer.match_leaves()
+    namer.forget_defined()
     plan = dict(plan)
     notes: list[dict] = []
     renames: dict[str, str] = {}
@@ -1631,10 +1662,11 @@ def names_by_role(namespace: dict, plan: dict, namer: LeafNamer, filename: str, 
         for role, name in wanted:
             if name in namespace or name in renamed:
                 continue
-            # by what a function reads only for a loss written out with autograd (lecture 4): by hand, cost(xs, ys)
+            # by what a function reads only for a loss written out with autograd (lecture 4), and the forward(x) of
+            # gradients by hand (lecture 3's one function of x that reads w, `def model(x)`): by hand, cost(xs, ys)
             # and gradient(xs, ys) take the same arguments and read the same w, and a per-sample loss(x, y) is
             # not the batch's cost; a torch loss is an object (found by kind, or the spec's stands in)
-            plain = not plan.get("hand_gradient") and not plan.get("loss_stand_in")
+            plain = not plan.get("loss_stand_in") and (not plan.get("hand_gradient") or role == "forward")
             reads = {namer.path(p).split(".", 1)[0] for p in plan.get("params", [])} if plain else None
             if role == "loss" and reads is not None:
                 reads.add(renamed.get(plan.get("forward", "forward"), plan.get("forward", "forward")))
@@ -1663,7 +1695,33 @@ def names_by_role(namespace: dict, plan: dict, namer: LeafNamer, filename: str, 
     notes = [{"code": "name_read_as", "ours": ours, "yours": yours} for ours, yours in namer.aliases.items()] + notes
     notes += [{"code": "name_undecided", "ours": ours, "candidates": candidates[:8]}
               for ours, candidates in namer.undecided.items()]
-    return plan, notes, renames
+    plan["global_arguments"], read_notes = arguments_from_globals(namespace, plan, filename)
+    return plan, notes + read_notes, renames
+
+
+def arguments_from_globals(namespace: dict, plan: dict, filename: str) -> tuple[dict[str, list[str]], list[dict]]:
+    """The script's functions that take none of the arguments the assignment passes them and read them from
+    globals instead (`def loss(): return (forward(x) - y) ** 2` inside a loop over x, y; `def cost()` over
+    x_data and y_data): function name -> the globals that play its arguments, in the order it first reads
+    them, where exactly as many fit (the parameters, functions and modules it reads are none of them); and the
+    notes that say so."""
+    wanted = {plan.get("forward", "forward"): ROLE_ARGUMENTS["forward"], plan.get("loss", "loss"): ROLE_ARGUMENTS["loss"]}
+    for probe in plan.get("function_probes") or []:
+        wanted.setdefault(probe["function"], len(probe["args"]))
+    held = {_param_path(plan, p).split(".", 1)[0] for p in plan.get("params", [])}
+    found: dict[str, list[str]] = {}
+    notes = []
+    for name, count in wanted.items():
+        fn = namespace.get(name)
+        if not _script_function(fn, filename) or fn.__code__.co_argcount or fn.__code__.co_flags & inspect.CO_VARARGS:
+            continue
+        loaded = dict.fromkeys(i.argval for i in dis.get_instructions(fn.__code__) if i.opname == "LOAD_GLOBAL")
+        read = [n for n in loaded if n in namespace and n not in held and not callable(namespace[n])
+                and not isinstance(namespace[n], types.ModuleType)]
+        if len(read) == count:
+            found[name] = read
+            notes.append({"code": "arguments_read_as_globals", "ours": name, "candidates": read})
+    return found, notes
 
 
 def renamed_steps(steps: list[dict], renames: dict[str, str]) -> list[dict]:
@@ -1695,13 +1753,54 @@ def _read_final_params(namespace: dict, plan: dict) -> dict:
     return out
 
 
-def _function(namespace: dict, name: str):
+def _function(namespace: dict, name: str, plan: dict):
     fn = namespace.get(name)
     if fn is None:
-        raise Refusal("harness.no_function", name=name)
+        raise _missing(Refusal("harness.no_function", name=name), plan)
     if not callable(fn):
         raise Refusal("harness.not_function", name=name, type=type(fn).__name__)
-    return fn
+    fn = with_params_passed(fn, namespace, plan)
+    read = (plan.get("global_arguments") or {}).get(name)
+    return with_globals_as_arguments(fn, namespace, read) if read else fn
+
+
+def with_globals_as_arguments(fn, namespace: dict, names: list[str]):
+    """`fn`, which reads its arguments from the globals `names` (arguments_from_globals), called with arguments:
+    they are bound to those globals for the call, and the globals restored after it."""
+
+    def called(*args):
+        if len(args) != len(names):
+            return fn(*args)
+        held = {name: namespace[name] for name in names if name in namespace}
+        namespace.update(zip(names, args))
+        try:
+            return fn()
+        finally:
+            namespace.update(held)
+
+    return called
+
+
+def with_params_passed(fn, namespace: dict, plan: dict):
+    """`fn`, called as the assignment calls it, for a function that also takes the model's parameters as its
+    last arguments (`def forward(x, w)`, `def loss(x, y, w)`, the lecture's functions with w passed in): the
+    parameters it names are passed as the script holds them at the call (a probe sets them first)."""
+    if not isinstance(fn, types.FunctionType):
+        return fn
+    code = fn.__code__
+    required = code.co_argcount - len(fn.__defaults__ or ())
+    names = code.co_varnames[:required]
+    held = {_param_path(plan, p).split(".", 1)[0] for p in plan.get("params", [])}
+    passed = [i for i, n in enumerate(names) if n in held and n in namespace]
+    if not passed or passed != list(range(passed[0], required)):
+        return fn  # only trailing arguments named as the script's parameters are filled in
+
+    def called(*args):
+        if len(args) != passed[0]:
+            return fn(*args)
+        return fn(*args, *(namespace[names[i]] for i in passed))
+
+    return called
 
 
 def _call_with_numbers(fn, *args, integer_last: bool = False):
@@ -1781,7 +1880,7 @@ def _function_probes(namespace: dict, plan: dict) -> list[dict]:
     results = []
     for probe in (plan.get("function_probes") or [])[:1000]:
         try:
-            fn = _function(namespace, probe["function"])
+            fn = _function(namespace, probe["function"], plan)
             for path, value in probe["params"].items():
                 _set_param(namespace, _param_path(plan, path), value)
             results.append({"value": _returned_values(_call_with_numbers(fn, *probe["args"]))})
@@ -1797,7 +1896,7 @@ def _batch_predictions(namespace: dict, plan: dict) -> list[dict]:
     results = []
     for batch in plan.get("batch_inputs") or []:
         try:
-            forward = _function(namespace, plan.get("forward", "forward"))
+            forward = _function(namespace, plan.get("forward", "forward"), plan)
             with torch.no_grad():
                 results.append({"id": batch["id"], "value": _as_float(_call_with_numbers(forward, batch["x"]))})
         except BaseException as exc:
@@ -1923,7 +2022,7 @@ def _predictions(namespace: dict, plan: dict) -> list[dict]:
     inputs = plan.get("predict_inputs") or []
     results = []
     try:
-        forward = _function(namespace, plan.get("forward", "forward"))
+        forward = _function(namespace, plan.get("forward", "forward"), plan)
     except Refusal as exc:
         return [{"x": x, "error": exc.said()} for x in inputs]
     for index, x in enumerate(inputs):
@@ -1943,7 +2042,7 @@ def _probes(namespace: dict, plan: dict) -> dict:
     if not probes:
         return {"results": []}
     try:
-        loss_fn = _function(namespace, plan.get("loss", "loss"))
+        loss_fn = _function(namespace, plan.get("loss", "loss"), plan)
     except Refusal as exc:
         return {"error": exc.said(), "results": []}
     params = {}
@@ -1952,7 +2051,7 @@ def _probes(namespace: dict, plan: dict) -> dict:
         try:
             value = resolve_path(namespace, _param_path(plan, path))
         except LookupError:
-            return {"error": Refusal("harness.no_param", name=path).said(), "results": []}
+            return {"error": _missing(Refusal("harness.no_param", name=path), plan).said(), "results": []}
         if isinstance(value, torch.Tensor) and path in shapes and value.numel() != _numel(shapes[path]):
             return {"error": Refusal("harness.param_shape", name=_param_path(plan, path), shape=list(value.shape),
                                      expected_name=path, expected_shape=list(shapes[path])).said(), "results": []}
@@ -1965,6 +2064,7 @@ def _probes(namespace: dict, plan: dict) -> dict:
             return {"error": Refusal("harness.param_no_grad", name=path).said(), "results": []}
         params[path] = value
     forward = namespace.get(plan.get("forward", "forward"))
+    forward = with_params_passed(forward, namespace, plan) if callable(forward) else forward
     styles = [lambda x, y: _call_with_numbers(loss_fn, x, y)]
     if callable(forward):
         # Many scripts write loss(y_pred, y) and call loss(forward(x), y); accept that style when
@@ -2133,6 +2233,11 @@ def run_job(job: dict, outcome_fd: int):
         outcome = recorded(run)
         if run["status"] not in ("syntax_error", "os_exit"):
             reading, name_notes, renames = names_by_role(namespace, plan, namer, filename, run["status"] == "ok")
+            if run["status"] != "ok":  # a stop: which of the names the checks call the script has nowhere
+                wanted = [_param_path(reading, p).split(".", 1)[0] for p in reading.get("params", [])]
+                wanted += [reading.get("forward", "forward"), reading.get("loss", "loss")]
+                wanted += [p["function"] for p in reading.get("function_probes") or []]
+                reading["unbound"] = never_bound(source, [n for n in wanted if n not in namespace])
             if renames:  # parameters settled only after the run: their steps and trained tensors take the spec's names
                 recorder.steps[:] = renamed_steps(recorder.steps, renames)
                 trained.tensors = {renames.get(k, k): v for k, v in trained.tensors.items()}

@@ -36,6 +36,9 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
             matched += 1
         elif first is None and _per_sample(call, want, values, check):
             first = ("function.per_sample", {"function": check.function, "samples": len(call["args"][0])})
+        elif first is None and _one_sample(call, values, check) is not None:
+            first = ("function.one_sample", {"function": check.function, "samples": len(call["args"][0]),
+                                             "x": brief(call["args"][0][_one_sample(call, values, check)])})
         elif first is None:
             what = params[bad] if check.returns == "gradient" and bad < len(params) else check.returns
             at = {name: brief(v) for name, v in call["params"].items()}
@@ -61,3 +64,13 @@ def _per_sample(call: dict, want: list, values: list, check: Check) -> bool:
         return False
     got = np.asarray(values[0], dtype=np.float64).ravel()
     return got.size == len(samples) and np.size(want[0]) == 1 and matches(want[0], np.mean(got), check.rtol, check.atol)
+
+
+def _one_sample(call: dict, values: list, check: Check) -> int | None:
+    """The sample whose own gradient a function asked for the batch's returned (one picked at random, or the
+    first): the index of the first such sample, else None."""
+    for i, want in enumerate(call.get("per_sample") or []):
+        if len(values) == len(want) and all(v is not None and matches(e, v, check.rtol, check.atol)
+                                            for e, v in zip(want, values)):
+            return i
+    return None

@@ -6,7 +6,8 @@ A run stopped early when the script raised, exited with a non-zero status, calle
 time. Each check kind
 names the evidence it judges (grader.checks.kinds):
 - "probes" (the student's functions called at test points after the run): judged whenever the script defined
-  what the check calls; a name the harness could not find after a stop was never reached, not missing;
+  what the check calls; a name the harness could not find after a stop was never reached, not missing, unless
+  the script binds it nowhere (the harness says so: `unbound`);
 - "trace" (the gradients of the training as it ran): judged over the steps that ran, unless none did;
 - "end" (the trained model: final parameters, predictions, accuracy): judged only when the run made at least
   as many backward() calls (by hand: calls of the gradient function) as the reference's training (a stop after training, such as an input() at the end,
@@ -75,6 +76,8 @@ def _unreached_name(check: Check, o: Outcome) -> str | None:
     else:
         errors = [r.error for r in o.function_probes]
     for error in errors:
-        if getattr(error, "code", None) in _MISSING_CODES and (error.params or {}).get("name"):
-            return str(error.params["name"])
+        params = getattr(error, "params", None) or {}
+        # a name the script binds nowhere is missing, whether or not it stopped: the check judges that
+        if getattr(error, "code", None) in _MISSING_CODES and params.get("name") and not params.get("unbound"):
+            return str(params["name"])
     return None

@@ -91,7 +91,7 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
     if verified:
         # judged on the steps that ran: a crash costs the `runs` check and the trained model's checks, and the
         # number of epochs is the training facet's (issue 14, item 5)
-        return _verified(check, verified, len(spec.data.x), judged.protocols, o)
+        return _verified(check, verified, len(spec.data.x), judged.protocols, judged.outcome or o)
     cmp = compare_trace(student, expected.run, check.rtol, check.atol)
     got = o.backward_calls
     if stopped_early(o) and got < steps:  # here too, only the steps that ran (a crash is `runs`' to charge)

@@ -27,7 +27,10 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
     known = [f for f in facets if judged.facets.get(f) is not None]
     followed = sum(judged.facets[f] is True for f in known)
     details = {"facets": {f: judged.facets.get(f) for f in facets}}
-    if not known:
+    if not known:  # steps recorded, none of them checkable against the assignment's model, say so: not "none recorded"
+        recorded = judged.graded.recorded
+        if recorded:
+            return Finding(False, 0.0, Message("training.unverifiable", {"steps": recorded}), details)
         return Finding(False, 0.0, Message("training.unknown"), details)
     if followed == len(known):
         return Finding(True, check.points, Message("training.ok", {"facets": len(known)}), details)
