@@ -36,9 +36,10 @@ def spec_samples_per_step(spec: AssignmentSpec) -> int:
 
 
 def own_data(outcome: Outcome, run: RunProtocol) -> dict | None:
-    """The largest sample-shaped variable of the run's recorded steps whose rows are not the assignment's."""
+    """The largest sample-shaped variable of the run's recorded steps whose rows are not the assignment's (the
+    harness records one beside a step's batches only where the step's own data is larger than each of them)."""
     seen = [s.unmatched for s in outcome.trace[run.first_call:run.first_call + run.calls]
-            if s.run == run.run and s.unmatched is not None and not s.batch]
+            if s.run == run.run and s.unmatched is not None]
     if not seen:
         return None
     largest = max(seen, key=lambda u: u.size)

@@ -28,6 +28,9 @@ RULE_RTOL = 0.02      # an update predicted within 2 % (float32 rounding of smal
 READABLE_STEP = 1e-5
 SCHEDULE_WINDOW = 5   # steps whose median lr is compared: a schedule moves it by more than SCHEDULE_CHANGE
 SCHEDULE_CHANGE = 0.1
+# float32 rounds each recorded value by up to 2^-24 of itself, so an update (a difference of two values) carries
+# about that much noise: a decay is read only from a residual well above it (a converged run's updates are noise)
+FLOAT32_NOISE = 16 * 2.0 ** -24
 
 
 @dataclass
@@ -206,7 +209,8 @@ def _late_decay(rule: UpdateRule, outcome: Outcome, start: int, stop: int, param
     decay = float(r @ v) / (rule.lr * float(v @ v))
     left = float(np.linalg.norm(r - rule.lr * decay * v))
     scale = float(np.linalg.norm(np.concatenate(deltas)))
-    if decay <= 0 or float(np.linalg.norm(r)) <= 4 * left + 1e-5 * scale:
+    residual = float(np.linalg.norm(r))
+    if decay <= 0 or residual <= 4 * left + 1e-5 * scale or residual <= FLOAT32_NOISE * float(np.linalg.norm(v)):
         return rule
     return dataclasses.replace(rule, weight_decay=_rounded(decay))
 

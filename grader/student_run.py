@@ -73,10 +73,10 @@ def _judge(spec: AssignmentSpec, expected: Expected, report: RunReport) -> Stude
     protocols = run_protocols(o, verdicts, params, len(spec.data.x))
     judged = StudentRun(verdicts, protocols)
     for protocol in protocols:
-        if own_data(o, protocol) is not None:  # steps on the student's own samples cannot be verified,
-            protocol.steps_per_epoch, protocol.order = None, None  # nor counted in the assignment's epochs
+        if own_data(o, protocol) is not None:  # steps on the student's own samples cannot be verified on the
+            protocol.steps_per_epoch, protocol.order = None, None  # assignment's, nor counted in its epochs
             for verdict in verdicts:
-                if verdict.run == protocol.run and verdict.status == "wrong":
+                if verdict.run == protocol.run and verdict.status in ("wrong", "accumulated"):
                     verdict.status = "unverifiable"
     if judged.graded is not None:
         judged.facets, judged.deviations = compare(spec, o, judged.graded)

@@ -648,6 +648,11 @@ def _signs(index, j: int):
     return ((h >> 16) & 1).double() * 2.0 - 1.0
 
 
+def _larger(partial: dict | None, than: dict | None) -> bool:
+    """Whether a variable partly the assignment's samples is longer than another (of two as long, more matched)."""
+    return partial is not None and (than is None or (partial["size"], partial["matched"]) > (than["size"], than["matched"]))
+
+
 class BatchFinder:
     """Which of the assignment's samples a backward() trained on: the script's variables at that moment
     whose rows are all rows of the data set's x (float32-equal), as candidates the grader tries in turn.
@@ -678,23 +683,15 @@ class BatchFinder:
     def find(self, frame, inputs: list, always_partial: bool = False) -> tuple[list[dict], dict | None]:
         """(candidates: {"rows": [[start, stop], ...], "single": bool}, smallest first; the largest
         variable shaped like samples whose rows are not all the assignment's: {"size", "matched"}, when no
-        candidate was found or `always_partial`).
+        candidate was found or `always_partial`; one of the graph's inputs is that variable whenever one is
+        shaped like samples, as the data the loss was computed from: a list of epochs or losses beside it is not).
         `inputs`: tensors the backward's graph saved that need no grad (x for w * x, nn.Linear's input)."""
-        seen, found, partial = set(), [], None
-        for scope in (dict(enumerate(inputs)), *self._scopes(frame)):
-            for value in list(scope.values())[:MAX_SCOPE_NAMES]:
-                if id(value) in seen:
-                    continue
-                seen.add(id(value))
-                rows = self._rows_of(value)
-                if rows is None:
-                    continue
-                indices, single = rows
-                matched = sum(i is not None for i in indices)
-                if matched == len(indices):
-                    found.append((len(indices), single, indices))
-                elif len(indices) > 1 and (partial is None or (len(indices), matched) > (partial["size"], partial["matched"])):
-                    partial = {"size": len(indices), "matched": matched}  # of two as long, x's (y is matched against x)
+        seen, found = set(), []
+        partial = graph_partial = self._look(dict(enumerate(inputs)), seen, found)
+        for scope in self._scopes(frame):
+            in_scope = self._look(scope, seen, found)
+            if graph_partial is None and _larger(in_scope, partial):
+                partial = in_scope
         found.sort(key=lambda item: item[0])
         candidates, kept = [], set()
         for _, single, indices in found:
@@ -703,6 +700,26 @@ class BatchFinder:
                 kept.add(key)
                 candidates.append({"rows": _ranges(indices), "single": single})
         return candidates, (None if candidates and not always_partial else partial)
+
+    def _look(self, scope: dict, seen: set, found: list) -> dict | None:
+        """Append the scope's variables whose rows are all the assignment's to `found` (size, single, indices);
+        return its largest one shaped like samples whose rows are not: {"size", "matched"}."""
+        partial = None
+        for value in list(scope.values())[:MAX_SCOPE_NAMES]:
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            rows = self._rows_of(value)
+            if rows is None:
+                continue
+            indices, single = rows
+            matched = sum(i is not None for i in indices)
+            if matched == len(indices):
+                found.append((len(indices), single, indices))
+            elif len(indices) > 1:
+                candidate = {"size": len(indices), "matched": matched}
+                partial = candidate if _larger(candidate, partial) else partial  # of two as long, x's (y is matched against x)
+        return partial
 
     def _scopes(self, frame):
         """The student's own frames, innermost first (training inside a function), ending at the module."""
@@ -930,10 +947,14 @@ class GradientRecorder:
             inputs = graph_inputs(tensors)
             candidates, partial = self.batches.find(frame, inputs, always_partial=True)
             step["batch"] = candidates
-            if partial is not None and not candidates:
+            largest = max((_rows_in(c) for c in candidates), default=0)
+            # the graph's own data larger than every batch found is the student's data set: a loop counter or
+            # a constant that equals a sample (`input_size = 1`) is no batch then
+            _, computed_from = self.batches.find(None, inputs, always_partial=True)
+            if partial is not None and (not candidates or (computed_from is not None and computed_from["size"] > largest)):
                 step["unmatched"] = partial
             # a data set larger than every batch found is the student's own (a loop counter may look like a sample)
-            if partial is not None and partial["size"] > max((_rows_in(c) for c in candidates), default=0):
+            if partial is not None and partial["size"] > largest:
                 own = own_inputs(inputs)
                 if own:
                     step["own"] = own
