@@ -74,11 +74,13 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
         return [Message("mistake.no_backward")]
     grads_check = next((r for r in results.values() if r.kind == "gradients" and not r.passed), None)
     reduction = loss_reduction(spec, ref, report)
-    if grads_check and grads_check.details.get("first", {}).get("param"):
-        found.append(reduction or Message("mistake.wrong_gradient", {"param": grads_check.details["first"]["param"],
-                                                                     **_function_calls(spec)}))
+    # a loss reduced otherwise is the one deviation of the gradients: the run it trained is still judged below
+    lead = [reduction] if reduction is not None else []
+    if grads_check and grads_check.details.get("first", {}).get("param") and reduction is None:
+        found.append(Message("mistake.wrong_gradient", {"param": grads_check.details["first"]["param"],
+                                                        **_function_calls(spec)}))
     if not o.trace:
-        return found
+        return lead + found
     found += extra_params(spec, o)
     values, grads = student_values(o, params), student_grads(o, params)
     for name in params:
@@ -89,10 +91,8 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
         if first is not None and not matches(init, first, 1e-6, 1e-6):
             found.append(Message("mistake.wrong_init", {"param": name, "expected": show(init), "got": show(first)}))
     if found:
-        return found
-    if reduction is not None:  # the probes passed with the spec's loss standing in; the training's loss did not
-        found.append(reduction)
-    found += _own_run_mistakes(spec, ref, report, values, grads)
+        return lead + found
+    found = lead + _own_run_mistakes(spec, ref, report, values, grads)
     return found + _logits(spec, results)
 
 
