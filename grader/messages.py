@@ -108,6 +108,8 @@ MESSAGES: dict[str, str] = {
     "predictions.error": N_("forward({x}) failed: {error}"),
     # shared
     "check.not_run": N_("Not checked: your script did not run."),
+    "check.other_model": N_("Not checked: your {param} has shape {shape}; the assignment's has shape {expected}, so "
+                            "your model is not the assignment's and there is no reference training to hold it to."),
     "check.stopped_cpu_limit": N_("Not checked: your script used up its CPU time before the grader could read "
                                   "your model and call your functions."),
     "check.stopped_time_limit": N_("Not checked: your script ran until its time limit before the grader could "

@@ -16,6 +16,8 @@ names the evidence it judges (grader.checks.kinds):
 """
 from __future__ import annotations
 
+import math
+
 from grader.expected import Expected
 from grader.messages import Message
 from grader.outcome import Outcome, RunReport
@@ -59,8 +61,23 @@ def unjudged(evidence: str, check: Check, spec: AssignmentSpec, expected: Expect
             if calls == 0:
                 return _stopped("check.stopped_before_training", line)
             return _stopped("check.stopped_during_training", line, calls=calls, steps=steps)
+    # the gradients and the trained model are the reference's; the training's facets (lr, epochs) are not
+    other = _other_shape(spec, o) if check.kind == "trace" or (evidence == "end" and check.kind != "accuracy") else None
+    if other is not None:  # another model than the spec's: no reference run, from zeros the student never had
+        return Message("check.other_model", other)
     if evidence == "end" and check.kind != "accuracy" and expected.student_init_missing:
         return Message("check.no_start", {"param": expected.student_init_missing[0]})
+    return None
+
+
+def _other_shape(spec: AssignmentSpec, o: Outcome) -> dict | None:
+    """A spec parameter the run's first steps recorded with another shape than the spec's (an extra layer
+    shifts every layer after it): {"param", "shape", "expected"}, or None."""
+    for name in spec.model.params:
+        value = next((step.values[name] for step in o.trace[:3] if step.values.get(name) is not None), None)
+        expected = list(spec.model.shape(name))
+        if value is not None and value.shape and math.prod(value.shape) != math.prod(expected):
+            return {"param": name, "shape": list(value.shape), "expected": expected}
     return None
 
 
