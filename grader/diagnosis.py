@@ -28,14 +28,15 @@ DIAGNOSIS_STEPS = 60  # enough steps to tell the variants apart, few enough that
 DIAGNOSIS_RTOL = 1e-3
 
 
-def run_notes(report: RunReport) -> list[Message]:
+def run_notes(report: RunReport, spec: AssignmentSpec | None = None) -> list[Message]:
     """What the harness changed to run the script (notebook magics blanked, a parameter re-created after
     training judged as trained), how it read the script's names (grader.names), and what ran before a stop."""
     if report.outcome is None:
         return []
     replaced = replaced_notes(report.outcome)
     notes = [Message(f"note.{n.code}", {"lines": n.lines}) for n in report.outcome.notes if n.code not in NAME_NOTES]
-    return notes + name_notes(report.outcome) + replaced + stopped_notes(report)
+    data_file = spec.data.csv if spec is not None else None
+    return notes + name_notes(report.outcome) + replaced + stopped_notes(report, data_file)
 
 
 def replaced_notes(outcome: Outcome) -> list[Message]:

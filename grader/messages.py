@@ -208,6 +208,8 @@ MESSAGES: dict[str, str] = {
                            "printed: {last}"),
     "note.stopped_after_silent": N_("Before it stopped, your script made {calls} backward() calls and printed "
                                   "nothing."),
+    "note.hint_data_file": N_("{missing} is not in the grader's working directory: the assignment's data is "
+                              "{file} there. Load it by that name."),
     "note.hint_grad_none": N_("Before the first backward(), a parameter's .grad is None, so it cannot be zeroed yet: "
                             "zero it after the update, as the lecture does, or only once it is not None."),
     "note.hint_integer_labels": N_("Your labels are integers (torch.int64), and BCELoss takes floats: write them as "
