@@ -69,6 +69,12 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
     elif rule.optimizer is None:
         judge("optimizer", None)
         judge("lr", None)
+    elif rule.in_turn is not None:  # optimizers in turn: named in their order, no one lr read
+        judge("optimizer", False, Message("mistake.optimizer_changes", {
+            "optimizers": ", ".join(OPTIMIZER_NAMES[o] for o in rule.in_turn),
+            "expected_optimizer": OPTIMIZER_NAMES[t.optimizer], "expected_lr": t.lr}))
+        judge("lr", None)
+        judge("momentum", None)
     else:
         same_optimizer = rule.optimizer == t.optimizer
         judge("optimizer", same_optimizer and _same_weight_decay(rule, t), _optimizer_message(rule, t, same_optimizer))

@@ -152,6 +152,8 @@ MESSAGES: dict[str, str] = {
     "mistake.lr_schedule": N_("Your learning rate changes during training: {first} at the first step, about {last} "
                             "at the end (a scheduler, or a decay of your own); the assignment keeps it at {expected} "
                             "throughout."),
+    "mistake.optimizer_changes": N_("Your run changes optimizer as it trains ({optimizers}, in that order); the "
+                                    "assignment asks for {expected_optimizer} with lr {expected_lr} throughout."),
     "mistake.optimizer": N_("You use {optimizer} (lr {lr}); the assignment asks for {expected_optimizer} with "
                           "lr {expected_lr}."),
     "mistake.momentum_plain_sgd": N_("You use SGD with momentum {momentum}; the assignment asks for plain SGD "

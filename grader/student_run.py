@@ -97,7 +97,8 @@ def _replay(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> Ref
     schedule = expected.schedule
     changes: dict = {}
     rule = run.rule
-    if own & {"optimizer", "lr", "momentum"} and rule.optimizer is not None and rule.lr is not None and rule.lr > 0:
+    if (own & {"optimizer", "lr", "momentum"} and rule.optimizer is not None and rule.in_turn is None
+            and rule.lr is not None and rule.lr > 0):  # optimizers in turn: no one rule to replay
         changes.update(optimizer=rule.optimizer, lr=rule.lr, momentum=rule.momentum if rule.optimizer == "sgd" else 0.0,
                        nesterov=rule.nesterov, weight_decay=rule.weight_decay, lr_steps=tuple(rule.lr_steps or ()))
     if ("epochs" in own and isinstance(run.epochs, int) and run.epochs >= 1
