@@ -28,14 +28,15 @@ DIAGNOSIS_STEPS = 60  # enough steps to tell the variants apart, few enough that
 DIAGNOSIS_RTOL = 1e-3
 
 
-def run_notes(report: RunReport) -> list[Message]:
+def run_notes(report: RunReport, spec: AssignmentSpec | None = None) -> list[Message]:
     """What the harness changed to run the script (notebook magics blanked, a parameter re-created after
     training judged as trained), how it read the script's names (grader.names), and what ran before a stop."""
     if report.outcome is None:
         return []
     replaced = replaced_notes(report.outcome)
     notes = [Message(f"note.{n.code}", {"lines": n.lines}) for n in report.outcome.notes if n.code not in NAME_NOTES]
-    return notes + name_notes(report.outcome) + replaced + stopped_notes(report)
+    data_file = spec.data.csv if spec is not None else None
+    return notes + name_notes(report.outcome) + replaced + stopped_notes(report, data_file)
 
 
 def replaced_notes(outcome: Outcome) -> list[Message]:
@@ -74,12 +75,14 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
         return [Message("mistake.no_backward")]
     grads_check = next((r for r in results.values() if r.kind == "gradients" and not r.passed), None)
     reduction = loss_reduction(spec, ref, report)
+    # a loss reduced otherwise is the one deviation of the gradients: the run it trained is still judged below
+    lead = [reduction] if reduction is not None else []
     extra = extra_params(spec, o) if o.trace else []
-    if grads_check and grads_check.details.get("first", {}).get("param") and not extra:  # extra: they are the cause
-        found.append(reduction or Message("mistake.wrong_gradient", {"param": grads_check.details["first"]["param"],
-                                                                     **_function_calls(spec)}))
+    if grads_check and grads_check.details.get("first", {}).get("param") and reduction is None and not extra:
+        found.append(Message("mistake.wrong_gradient", {"param": grads_check.details["first"]["param"],
+                                                        **_function_calls(spec)}))  # extra: they are the cause
     if not o.trace:
-        return found
+        return lead + found
     found += extra
     values, grads = student_values(o, params), student_grads(o, params)
     for name in params:
@@ -90,10 +93,8 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
         if first is not None and not matches(init, first, 1e-6, 1e-6):
             found.append(Message("mistake.wrong_init", {"param": name, "expected": show(init), "got": show(first)}))
     if found:  # the facets the training check charged are named too, whatever else went wrong
-        return found + _facet_deviations(spec, ref, report, found)
-    if reduction is not None:  # the probes passed with the spec's loss standing in; the training's loss did not
-        found.append(reduction)
-    found += _own_run_mistakes(spec, ref, report, values, grads)
+        return lead + found + _facet_deviations(spec, ref, report, lead + found)
+    found = lead + _own_run_mistakes(spec, ref, report, values, grads)
     return found + _logits(spec, results)
 
 

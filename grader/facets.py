@@ -39,9 +39,10 @@ def spec_samples_per_step(spec: AssignmentSpec) -> int:
 
 
 def own_data(outcome: Outcome, run: RunProtocol) -> dict | None:
-    """The largest sample-shaped variable of the run's recorded steps whose rows are not the assignment's."""
+    """The largest sample-shaped variable of the run's recorded steps whose rows are not the assignment's (the
+    harness records one beside a step's batches only where the step's own data is larger than each of them)."""
     seen = [s.unmatched for s in outcome.trace[run.first_call:run.first_call + run.calls]
-            if s.run == run.run and s.unmatched is not None and not s.batch]
+            if s.run == run.run and s.unmatched is not None]
     if not seen:
         return None
     largest = max(seen, key=lambda u: u.size)
@@ -94,6 +95,12 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
                                             "expected_optimizer": OPTIMIZER_NAMES[t.optimizer], "expected_lr": t.lr})
               if other else None)
         judge("lr", None)
+    elif rule.in_turn is not None:  # optimizers in turn: named in their order, no one lr read
+        judge("optimizer", False, Message("mistake.optimizer_changes", {
+            "optimizers": ", ".join(OPTIMIZER_NAMES[o] for o in rule.in_turn),
+            "expected_optimizer": OPTIMIZER_NAMES[t.optimizer], "expected_lr": t.lr}))
+        judge("lr", None)
+        judge("momentum", None)
     else:
         same_optimizer = rule.optimizer == t.optimizer
         judge("optimizer", same_optimizer and _same_weight_decay(rule, t), _optimizer_message(rule, t, same_optimizer))

@@ -37,7 +37,10 @@ MESSAGES: dict[str, str] = {
     "runs.exit": N_("Your script exited with status {exit_code} before the end."),
     "runs.os_exit": N_("Your script called os._exit({exit_code}) before the end."),
     "runs.timeout": N_("Your script was stopped after {seconds} s (the time limit). Look for an endless loop."),
-    "runs.cpu_limit": N_("Your script used its {seconds} s of CPU time and was stopped: look for an endless loop."),
+    "runs.cpu_limit": N_("Your script used its {seconds} s of CPU time and was stopped: look for an endless loop, "
+                         "or a training far longer than the assignment's."),
+    "runs.time_limit": N_("Your script was stopped at its time limit ({seconds} s) before it ended: look for an "
+                          "endless loop, or a training far longer than the assignment's."),
     "runs.killed": N_("Your script was killed by signal {signal} ({reason})."),
     "runs.no_outcome": N_("Your script ended the process abruptly, so nothing could be checked."),
     "runs.bad_outcome": N_("Your script's run produced no usable report ({reason})."),
@@ -110,8 +113,12 @@ MESSAGES: dict[str, str] = {
     "predictions.error": N_("forward({x}) failed: {error}"),
     # shared
     "check.not_run": N_("Not checked: your script did not run."),
-    "check.stopped_cpu_limit": N_("Not checked: your script used up its CPU time before the grader could call "
-                                  "your functions."),
+    "check.other_model": N_("Not checked: your {param} has shape {shape}; the assignment's has shape {expected}, so "
+                            "your model is not the assignment's and there is no reference training to hold it to."),
+    "check.stopped_cpu_limit": N_("Not checked: your script used up its CPU time before the grader could read "
+                                  "your model and call your functions."),
+    "check.stopped_time_limit": N_("Not checked: your script ran until its time limit before the grader could "
+                                   "read your model and call your functions."),
     "check.stopped_before_defined": N_("Not checked: your script stopped on line {line} before it defined {name}."),
     "check.stopped_before_defined_in_cell": N_("Not checked: your notebook stopped in cell {cell}, line {line}, "
                                              "before it defined {name}."),
@@ -150,6 +157,8 @@ MESSAGES: dict[str, str] = {
     "mistake.lr_schedule": N_("Your learning rate changes during training: {first} at the first step, about {last} "
                             "at the end (a scheduler, or a decay of your own); the assignment keeps it at {expected} "
                             "throughout."),
+    "mistake.optimizer_changes": N_("Your run changes optimizer as it trains ({optimizers}, in that order); the "
+                                    "assignment asks for {expected_optimizer} with lr {expected_lr} throughout."),
     "mistake.optimizer": N_("You use {optimizer} (lr {lr}); the assignment asks for {expected_optimizer} with "
                           "lr {expected_lr}."),
     "mistake.momentum_plain_sgd": N_("You use SGD with momentum {momentum}; the assignment asks for plain SGD "
@@ -208,6 +217,8 @@ MESSAGES: dict[str, str] = {
                            "printed: {last}"),
     "note.stopped_after_silent": N_("Before it stopped, your script made {calls} backward() calls and printed "
                                   "nothing."),
+    "note.hint_data_file": N_("{missing} is not in the grader's working directory: the assignment's data is "
+                              "{file} there. Load it by that name."),
     "note.hint_grad_none": N_("Before the first backward(), a parameter's .grad is None, so it cannot be zeroed yet: "
                             "zero it after the update, as the lecture does, or only once it is not None."),
     "note.hint_integer_labels": N_("Your labels are integers (torch.int64), and BCELoss takes floats: write them as "

@@ -160,9 +160,11 @@ class StepVerifier:
         if known is not None:
             rows, single = self.reference[k][2], self.reference[k][3]
             return StepVerdict(index, step.run, "right", rows, single, None, known, got)
-        if not batches:
+        on_own_data = previous is not None and previous.status == "right" and previous.rows is None
+        if not batches or (on_own_data and step.own):  # a run on its own data keeps to it (a counter is no batch)
             own = self._on_own_data(index, params, step, got)
-            return own if own is not None else StepVerdict(index, step.run, "unverifiable", got=got)
+            if own is not None or not batches:
+                return own if own is not None else StepVerdict(index, step.run, "unverifiable", got=got)
         computed: dict[tuple, dict | None] = {}
 
         def fresh_for(rows: list[int], single: bool, reduce: str | None):

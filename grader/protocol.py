@@ -22,12 +22,16 @@ from grader.own_run import StepVerdict, param_arrays
 from grader.reference import updates
 
 FIT_STEPS = 30        # consecutive updates a rule must predict
+MAX_IN_TURN_STEPS = 3000  # recorded steps read for optimizers taken in turn
 RULE_RTOL = 0.02      # an update predicted within 2 % (float32 rounding of small updates)
 # A step's own lr (-update·grad / |grad|²) is read where the update is this large beside the parameters (float32
 # rounding then stays within about 1 %; a step too small to read keeps the lr of the step before)
 READABLE_STEP = 1e-5
 SCHEDULE_WINDOW = 5   # steps whose median lr is compared: a schedule moves it by more than SCHEDULE_CHANGE
 SCHEDULE_CHANGE = 0.1
+# float32 rounds each recorded value by up to 2^-24 of itself, so an update (a difference of two values) carries
+# about that much noise: a decay is read only from a residual well above it (a converged run's updates are noise)
+FLOAT32_NOISE = 16 * 2.0 ** -24
 
 
 @dataclass
@@ -40,6 +44,7 @@ class UpdateRule:
     moves: bool = True             # False: the parameters never change
     lr_steps: list[float] | None = None  # plain SGD whose lr changes: the lr of each update of the run (lr: the first)
     last_lr: float | None = None   # and the lr it ends at (the median of its last readable steps)
+    in_turn: list[str] | None = None  # one model trained by several optimizers in turn: each, as it began (this first)
 
     @property
     def known(self) -> bool:
@@ -171,8 +176,46 @@ def fit_rule(outcome: Outcome, start: int, stop: int, params: list[str], calls: 
         scheduled = _lr_schedule(*_recorded(outcome, start, stop, params), rule, calls or stop - start)
         if scheduled is not None:
             return scheduled
+    if rule is None:
+        return UpdateRule()
+    in_turn = _optimizers_in_turn(outcome, start, stop, params, rule)
+    if in_turn is not None:
+        return dataclasses.replace(rule, in_turn=in_turn)
     # after the schedule: a schedule's updates lie along their gradients, a decay's do not
-    return _late_decay(rule, outcome, start, stop, params) if rule is not None else UpdateRule()
+    return _late_decay(rule, outcome, start, stop, params)
+
+
+def _optimizers_in_turn(outcome: Outcome, start: int, stop: int, params: list[str], rule: UpdateRule) -> list[str] | None:
+    """The optimizers a run follows one after another, when its updates stop following `rule` (fitted on its first
+    steps) and follow another rule fitted afresh from there (a new optimizer starts without state): a script that
+    trains one model with each optimizer in turn. None when `rule` holds wherever the run moves, or when what
+    follows fits no rule (nothing is said then)."""
+    if rule.optimizer == "lbfgs" or rule.lr is None or rule.lr <= 0:
+        return None
+    values, grads = _recorded(outcome, start, min(stop, start + MAX_IN_TURN_STEPS), params)
+    found, at = [rule], 0
+    while True:
+        broken = _first_unpredicted(found[-1], values[at:], grads[at:])
+        if broken is None:
+            break
+        at += broken
+        window = values[at:at + FIT_STEPS + 1], grads[at:at + FIT_STEPS + 1]
+        deltas = [b - a for a, b in zip(window[0], window[0][1:])]
+        if len(deltas) < 3:
+            return None
+        nxt = next((r for r in (fit(window[0], window[1][:len(deltas)], deltas) for fit in FITS) if r is not None), None)
+        if nxt is None or nxt.optimizer == "lbfgs" or len(found) > 2 * len(FITS):
+            return None
+        found.append(nxt)
+    return [r.optimizer for r in found] if len(found) > 1 else None
+
+
+def _first_unpredicted(rule: UpdateRule, values: list, grads: list) -> int | None:
+    """The first step whose update `rule` (its optimizer's state built from these steps on) does not predict."""
+    deltas = [b - a for a, b in zip(values, values[1:])]
+    options = {"momentum": rule.momentum, "nesterov": rule.nesterov, "weight_decay": rule.weight_decay}
+    predicted = updates(rule.optimizer, rule.lr, values[:len(deltas)], grads[:len(deltas)], **options)
+    return next((t for t, (p, d, v) in enumerate(zip(predicted, deltas, values)) if not _close(p, d, v)), None)
 
 
 def _lr_schedule(values: list, grads: list, constant: UpdateRule | None, calls: int) -> UpdateRule | None:
@@ -228,7 +271,8 @@ def _late_decay(rule: UpdateRule, outcome: Outcome, start: int, stop: int, param
     decay = float(r @ v) / (rule.lr * float(v @ v))
     left = float(np.linalg.norm(r - rule.lr * decay * v))
     scale = float(np.linalg.norm(np.concatenate(deltas)))
-    if decay <= 0 or float(np.linalg.norm(r)) <= 4 * left + 1e-5 * scale:
+    residual = float(np.linalg.norm(r))
+    if decay <= 0 or residual <= 4 * left + 1e-5 * scale or residual <= FLOAT32_NOISE * float(np.linalg.norm(v)):
         return rule
     return dataclasses.replace(rule, weight_decay=_rounded(decay))
 

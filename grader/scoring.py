@@ -55,7 +55,7 @@ def score(spec: AssignmentSpec, expected: Expected, report: RunReport,
             found = kind.grade(check, spec, expected, report)
         results[check.id] = CheckResult(check.id, check.kind, found.passed, found.points, check.points,
                                         found.message, check.visibility, found.details)
-    diagnoses = diagnose(spec, expected, report, results) + run_notes(report)
+    diagnoses = diagnose(spec, expected, report, results) + run_notes(report, spec)
     penalty = lateness.penalty(spec.late, submitted_at, spec.deadline)  # the student's own: lateness.repriced
     raw = sum(r.points for r in results.values())
     return GradeResult(assignment=spec.id, score=lateness.priced(raw, penalty), max_score=spec.max_points,

@@ -78,10 +78,11 @@ def _judge(spec: AssignmentSpec, expected: Expected, report: RunReport) -> Stude
     protocols = run_protocols(o, verdicts, params, len(spec.data.x))
     judged = StudentRun(verdicts, protocols, outcome=o)
     for protocol in protocols:
-        if own_data(o, protocol) is not None:  # steps on the student's own samples cannot be verified,
-            protocol.steps_per_epoch, protocol.order = None, None  # nor counted in the assignment's epochs
+        if own_data(o, protocol) is not None:  # steps on the student's own samples cannot be verified on the
+            protocol.steps_per_epoch, protocol.order = None, None  # assignment's, nor counted in its epochs
             for verdict in verdicts:
-                if verdict.run == protocol.run and (verdict.status == "wrong" or verdict.targets is not None):
+                if verdict.run == protocol.run and (verdict.status in ("wrong", "accumulated")
+                                                    or verdict.targets is not None):
                     verdict.status, verdict.targets = "unverifiable", None
         else:  # the assignment's inputs: targets of the student's own are the data facet's (grader.facets)
             protocol.targets = own_targets(verdicts, protocol.run)
@@ -113,7 +114,8 @@ def _replay(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> Ref
     schedule = expected.schedule
     changes: dict = {}
     rule = run.rule
-    if own & {"optimizer", "lr", "momentum"} and rule.optimizer is not None and rule.lr is not None and rule.lr > 0:
+    if (own & {"optimizer", "lr", "momentum"} and rule.optimizer is not None and rule.in_turn is None
+            and rule.lr is not None and rule.lr > 0):  # optimizers in turn: no one rule to replay
         changes.update(optimizer=rule.optimizer, lr=rule.lr, momentum=rule.momentum if rule.optimizer == "sgd" else 0.0,
                        nesterov=rule.nesterov, weight_decay=rule.weight_decay, lr_steps=tuple(rule.lr_steps or ()))
     if ("epochs" in own and isinstance(run.epochs, int) and run.epochs >= 1

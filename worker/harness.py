@@ -53,6 +53,9 @@ MAX_OWN_INPUTS, MAX_OWN_ELEMENTS = 4, 256  # a step on the student's own data re
 MAX_OWN_ROWS = 4096  # the longest list looked at as the student's own data set (a tensor: MAX_BATCH_ELEMENTS)
 MAX_SCOPE_NAMES = 400  # names looked at per scope when looking for a step's batch
 CPU_LIMIT_EXIT = 152  # the exit status after SIGXCPU was reported (128 + 24, as a shell would say it)
+TIME_LIMIT_EXIT = 142  # the exit status after the wall clock's limit was reported (128 + SIGALRM's 14)
+# the report of a run at its wall-clock limit starts this long before the sandbox kills it: time to write the trace
+WALL_MARGIN_SECONDS = 2.0
 MAX_RUNS = 1000  # training runs counted separately; calls beyond belong to the last
 # what the harness records when the plan does not say (grader.plan always does): grader.outcome's
 # MAX_TRACE_STEPS and MAX_TENSOR_ELEMENTS, which the harness cannot import (tests/test_outcome.py holds them equal)
@@ -674,6 +677,11 @@ def _signs(index, j: int):
     return ((h >> 16) & 1).double() * 2.0 - 1.0
 
 
+def _larger(partial: dict | None, than: dict | None) -> bool:
+    """Whether a variable partly the assignment's samples is longer than another (of two as long, more matched)."""
+    return partial is not None and (than is None or (partial["size"], partial["matched"]) > (than["size"], than["matched"]))
+
+
 class BatchFinder:
     """Which of the assignment's samples a backward() trained on: the script's variables at that moment
     whose rows are all rows of the data set's x (float32-equal), as candidates the grader tries in turn.
@@ -704,23 +712,15 @@ class BatchFinder:
     def find(self, frame, inputs: list, always_partial: bool = False) -> tuple[list[dict], dict | None]:
         """(candidates: {"rows": [[start, stop], ...], "single": bool}, smallest first; the largest
         variable shaped like samples whose rows are not all the assignment's: {"size", "matched"}, when no
-        candidate was found or `always_partial`).
+        candidate was found or `always_partial`; one of the graph's inputs is that variable whenever one is
+        shaped like samples, as the data the loss was computed from: a list of epochs or losses beside it is not).
         `inputs`: tensors the backward's graph saved that need no grad (x for w * x, nn.Linear's input)."""
-        seen, found, partial = set(), [], None
-        for scope in (dict(enumerate(inputs)), *self._scopes(frame)):
-            for value in list(scope.values())[:MAX_SCOPE_NAMES]:
-                if id(value) in seen:
-                    continue
-                seen.add(id(value))
-                rows = self._rows_of(value)
-                if rows is None:
-                    continue
-                indices, single = rows
-                matched = sum(i is not None for i in indices)
-                if matched == len(indices):
-                    found.append((len(indices), single, indices))
-                elif len(indices) > 1 and (partial is None or (len(indices), matched) > (partial["size"], partial["matched"])):
-                    partial = {"size": len(indices), "matched": matched}  # of two as long, x's (y is matched against x)
+        seen, found = set(), []
+        partial = graph_partial = self._look(dict(enumerate(inputs)), seen, found)
+        for scope in self._scopes(frame):
+            in_scope = self._look(scope, seen, found)
+            if graph_partial is None and _larger(in_scope, partial):
+                partial = in_scope
         found.sort(key=lambda item: item[0])
         candidates, kept = [], set()
         for _, single, indices in found:
@@ -729,6 +729,26 @@ class BatchFinder:
                 kept.add(key)
                 candidates.append({"rows": _ranges(indices), "single": single})
         return candidates, (None if candidates and not always_partial else partial)
+
+    def _look(self, scope: dict, seen: set, found: list) -> dict | None:
+        """Append the scope's variables whose rows are all the assignment's to `found` (size, single, indices);
+        return its largest one shaped like samples whose rows are not: {"size", "matched"}."""
+        partial = None
+        for value in list(scope.values())[:MAX_SCOPE_NAMES]:
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            rows = self._rows_of(value)
+            if rows is None:
+                continue
+            indices, single = rows
+            matched = sum(i is not None for i in indices)
+            if matched == len(indices):
+                found.append((len(indices), single, indices))
+            elif len(indices) > 1:
+                candidate = {"size": len(indices), "matched": matched}
+                partial = candidate if _larger(candidate, partial) else partial  # of two as long, x's (y is matched against x)
+        return partial
 
     def _scopes(self, frame):
         """The student's own frames, innermost first (training inside a function), ending at the module."""
@@ -981,10 +1001,14 @@ class GradientRecorder:
             inputs = graph_inputs(tensors)
             candidates, partial = self.batches.find(frame, inputs, always_partial=True)
             step["batch"] = candidates
-            if partial is not None and not candidates:
+            largest = max((_rows_in(c) for c in candidates), default=0)
+            # the graph's own data larger than every batch found is the student's data set: a loop counter or
+            # a constant that equals a sample (`input_size = 1`) is no batch then
+            _, computed_from = self.batches.find(None, inputs, always_partial=True)
+            if partial is not None and (not candidates or (computed_from is not None and computed_from["size"] > largest)):
                 step["unmatched"] = partial
             # a data set larger than every batch found is the student's own (a loop counter may look like a sample)
-            if partial is not None and partial["size"] > max((_rows_in(c) for c in candidates), default=0):
+            if partial is not None and partial["size"] > largest:
                 own = own_inputs(inputs)
                 if own:
                     step["own"] = own
@@ -2155,12 +2179,14 @@ def _batch_finder(plan: dict, filename: str, errors: list[str]) -> BatchFinder |
         return None
 
 
-def run_job(job: dict, outcome_fd: int):
-    """Run one student script and report; never returns. preload() must have run in this process."""
+def run_job(job: dict, outcome_fd: int, started: float | None = None):
+    """Run one student script and report; never returns. preload() must have run in this process. `started`:
+    when the sandbox's clock began for this job (by default now: a forked job starts warm)."""
     import random
 
     import torch
 
+    started = _clock() if started is None else started
     plan = job.get("plan") or {}
     filename = job.get("filename") or "submission.py"
     source = job.get("source") or ""
@@ -2264,6 +2290,20 @@ def run_job(job: dict, outcome_fd: int):
 
     signal.signal(signal.SIGXCPU, cpu_spent)
 
+    def time_spent(signum, frame):
+        # just before the sandbox's wall-clock kill (a long training on a busy machine): report what ran, as
+        # at the CPU limit, so the verdict does not depend on which of the two limits came first
+        if os.getpid() != job_pid:
+            return
+        _flush()
+        writer.write(recorded({"status": "time_limit"}))
+        _os_exit(TIME_LIMIT_EXIT)
+
+    if plan.get("wall_seconds"):
+        signal.signal(signal.SIGALRM, time_spent)
+        left = float(plan["wall_seconds"]) - WALL_MARGIN_SECONDS - (_clock() - started)
+        signal.setitimer(signal.ITIMER_REAL, max(0.5, left))
+
     def early_exit(code=0):
         # os._exit skips everything; report what we have, then exit as asked. A child the
         # script forked must not report for it.
@@ -2306,13 +2346,14 @@ def main(argv: list[str]) -> None:
     if len(argv) != 2 or argv[0] != "--outcome-fd":
         print("usage: harness.py --outcome-fd N  (job JSON on stdin)", file=sys.stderr)
         _os_exit(2)
+    started = _clock()  # the process is the job: its wall clock includes the imports below
     fd = int(argv[1])
     job = json.loads(sys.stdin.buffer.read())
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
     preload()
-    run_job(job, fd)
+    run_job(job, fd, started)
 
 
 if __name__ == "__main__":

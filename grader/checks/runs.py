@@ -31,13 +31,19 @@ FLOAT64_INPUTS = re.compile(r"Double and Float|Float and Double"
 
 # .grad read before any backward() made it: `w.grad.data.zero_()` at the top of the loop
 GRAD_NONE = re.compile(r"'NoneType' object has no attribute '(data|zero_|item)'")
+# a data file the script loads by a name of its own (numpy's "data.csv not found.", open()'s Errno 2)
+MISSING_DATA_FILE = re.compile(r"([^\s'\"]+\.(?:csv|txt)(?:\.gz)?)'?(?: not found|$)")
 
 
-def _hints(o) -> list[Message]:
+def _hints(o, data_file: str | None = None) -> list[Message]:
     """What to change for a RuntimeError of the tensors' dtypes (integer labels, float64 data for a float32 model),
-    or for a .grad used before the first backward()."""
+    for a .grad used before the first backward(), or for a data file the assignment does not have under that name
+    (`data_file`: the assignment's own)."""
     if o.status != "exception" or not o.error:
         return []
+    missing = MISSING_DATA_FILE.search(o.error.message) if o.error.type == "FileNotFoundError" else None
+    if missing and data_file:
+        return [Message("note.hint_data_file", {"missing": missing.group(1), "file": data_file})]
     if o.error.type == "AttributeError" and o.backward_calls == 0 and GRAD_NONE.search(o.error.message):
         return [Message("note.hint_grad_none")]
     if o.error.type != "RuntimeError":
@@ -49,13 +55,14 @@ def _hints(o) -> list[Message]:
     return []
 
 
-def stopped_notes(report: RunReport) -> list[Message]:
+def stopped_notes(report: RunReport, data_file: str | None = None) -> list[Message]:
     """What ran before a run stopped early: its backward() calls and the last line it printed; for an error of
-    the tensors' dtypes or a .grad still None, what to change."""
+    the tensors' dtypes, a .grad still None or a data file not found (`data_file`: the assignment's), what to
+    change."""
     o = report.outcome
     if not stopped_early(o):
         return []
-    hints = _hints(o)
+    hints = _hints(o, data_file)
     last = next((line for line in reversed(report.stdout.splitlines()) if line.strip()), None)
     if last is None and o.backward_calls == 0:
         return hints  # nothing ran worth naming: `runs` says where it stopped
@@ -103,6 +110,8 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
         return Finding(False, 0.0, Message("runs.exit", {"exit_code": o.exit_code}))
     if o.status == "cpu_limit":
         return Finding(False, 0.0, Message("runs.cpu_limit", {"seconds": report.cpu_limit}))
+    if o.status == "time_limit":
+        return Finding(False, 0.0, Message("runs.time_limit", {"seconds": report.wall_limit}))
     if o.status == "os_exit":
         return Finding(False, 0.0, Message("runs.os_exit", {"exit_code": o.exit_code}))
     return Finding(False, 0.0, Message("runs.harness_error", {"message": o.error.message if o.error else ""}))

@@ -3,7 +3,7 @@ the script stopped, instead of judging a run that never happened or comparing wi
 student never had.
 
 A run stopped early when the script raised, exited with a non-zero status, called os._exit or used up its CPU
-time. Each check kind
+time or its wall-clock time. Each check kind
 names the evidence it judges (grader.checks.kinds):
 - "probes" (the student's functions called at test points after the run): judged whenever the script defined
   what the check calls; a name the harness could not find after a stop was never reached, not missing, unless
@@ -17,20 +17,24 @@ names the evidence it judges (grader.checks.kinds):
 """
 from __future__ import annotations
 
+import math
+
 from grader.expected import Expected
 from grader.messages import Message
 from grader.outcome import Outcome, RunReport
 from grader.spec import AssignmentSpec, Check
 
-STOPPED = ("exception", "exit", "os_exit", "cpu_limit")
+STOPPED = ("exception", "exit", "os_exit", "cpu_limit", "time_limit")
+# a run stopped at its CPU or wall-clock limit reports its trace only: no parameter is read, no function called
+OUT_OF_TIME = ("cpu_limit", "time_limit")
 # what the harness says, as a code, when a name the plan asks for is not in the script (worker/harness.py); a
 # string error is the student's own exception, never read for a name
 _MISSING_CODES = ("harness.no_function", "harness.no_param")
 
 
 def stopped_early(outcome: Outcome | None) -> bool:
-    """The script raised, exited with a non-zero status, called os._exit or used its CPU time: its run did not
-    reach its end."""
+    """The script raised, exited with a non-zero status, called os._exit or used its CPU or wall-clock time: its
+    run did not reach its end."""
     return outcome is not None and outcome.status in STOPPED
 
 
@@ -46,8 +50,8 @@ def unjudged(evidence: str, check: Check, spec: AssignmentSpec, expected: Expect
     if stopped_early(o):
         line, steps = stop_line(o), len(expected.run.steps)
         calls = o.as_trained(spec.training.autograd).backward_calls  # by hand: the gradient function's calls
-        if evidence == "probes" and o.status == "cpu_limit":  # no probe ran: the CPU time was spent
-            return Message("check.stopped_cpu_limit")
+        if evidence in ("probes", "end") and o.status in OUT_OF_TIME:  # nothing was read or called after it
+            return Message(f"check.stopped_{o.status}")
         if evidence == "probes":
             name = _unreached_name(check, o)
             if name is not None:
@@ -58,8 +62,23 @@ def unjudged(evidence: str, check: Check, spec: AssignmentSpec, expected: Expect
             if calls == 0:
                 return _stopped("check.stopped_before_training", line)
             return _stopped("check.stopped_during_training", line, calls=calls, steps=steps)
+    # the gradients and the trained model are the reference's; the training's facets (lr, epochs) are not
+    other = _other_shape(spec, o) if check.kind == "trace" or (evidence == "end" and check.kind != "accuracy") else None
+    if other is not None:  # another model than the spec's: no reference run, from zeros the student never had
+        return Message("check.other_model", other)
     if evidence == "end" and check.kind != "accuracy" and expected.student_init_missing:
         return Message("check.no_start", {"param": expected.student_init_missing[0]})
+    return None
+
+
+def _other_shape(spec: AssignmentSpec, o: Outcome) -> dict | None:
+    """A spec parameter the run's first steps recorded with another shape than the spec's (an extra layer
+    shifts every layer after it): {"param", "shape", "expected"}, or None."""
+    for name in spec.model.params:
+        value = next((step.values[name] for step in o.trace[:3] if step.values.get(name) is not None), None)
+        expected = list(spec.model.shape(name))
+        if value is not None and value.shape and math.prod(value.shape) != math.prod(expected):
+            return {"param": name, "shape": list(value.shape), "expected": expected}
     return None
 
 
