@@ -186,8 +186,11 @@ def _hand_gradient_mistakes(spec, ref: Expected, report: RunReport, results: dic
     if stopped_early(o):
         return []  # the parameters of a run that stopped are not where a training ended
     judged = student_run(spec, ref, report)
-    if judged is not None and judged.graded is not None:
-        return judged.deviations  # the recorded run says how it trained: nothing is guessed from where it ended
+    if judged is not None and judged.graded is not None:  # the recorded run says how it trained: nothing is guessed
+        runs = len(judged.protocols)
+        return ([Message("note.training_runs", {"runs": runs})] if runs > 1 else []) + judged.deviations
+    if o.hand_calls == 0:
+        return []  # it trained without the gradient function (a stochastic_gradient of its own): nothing to guess from
     final = {name: o.final_params[name].array() for name in ref.run.final_params if name in o.final_params}
     if len(final) != len(ref.run.final_params) or any(v is None for v in final.values()):
         return []

@@ -74,6 +74,8 @@ MESSAGES: dict[str, str] = {
     # training (the facets of the student's own run: grader.facets)
     "training.ok": N_("Your training follows the assignment in all {facets} respects graded."),
     "training.unknown": N_("Your training could not be read from your run (no step of it was recorded)."),
+    "training.no_gradient_calls": N_("Your training never calls {function}(), so its steps could not be read from "
+                                     "your run: the assignment's updates use {function}(xs, ys)."),
     "training.unverifiable": N_("Your training could not be read from your run: none of the {steps} steps recorded "
                                 "could be checked against the assignment's model (the other checks say why)."),
     "training.deviations": N_("Your training follows the assignment in {matched} of the {facets} respects graded; "

@@ -254,8 +254,9 @@ class Outcome(_Loose):
         if autograd:
             return self
         calls = self.hand_calls
-        return self.model_copy(update={"trace": self.hand_trace, "backward_calls": calls,
-                                       "runs": [calls] if calls else [], "trace_truncated": self.hand_truncated})
+        trace, runs = _hand_runs(self.hand_trace, calls)
+        return self.model_copy(update={"trace": trace, "backward_calls": calls, "runs": runs,
+                                       "trace_truncated": self.hand_truncated})
 
     def without_side_runs(self, params: list[str]) -> Outcome:
         """The outcome without the runs that update nothing and reach none of the assignment's parameters while
@@ -282,6 +283,30 @@ class Outcome(_Loose):
             "trace": trace, "runs": [calls for _, calls in kept], "backward_calls": sum(calls for _, calls in kept),
             "optimizer_steps": [n for n, side in zip(self.optimizer_steps, sides) if not side],
             "optimizers": [o for o, side in zip(self.optimizers, sides) if not side]})
+
+
+def _hand_runs(steps: list[TraceStep], calls: int) -> tuple[list[TraceStep], list[int]]:
+    """The calls of a gradient function by hand as training runs: where every call was recorded, a call at the
+    parameters' first values again, after they had moved, starts a new run (`w = 1.0` set again for the lecture's
+    second part); else one run."""
+    if not calls:
+        return steps, []
+    if len(steps) != calls:
+        return steps, [calls]
+
+    def values(step: TraceStep) -> list:
+        return [None if v.array() is None else v.array().tolist() for _, v in sorted(step.values.items())]
+
+    first, starts = values(steps[0]), [0]
+    for i in range(1, len(steps)):
+        if values(steps[i]) == first and values(steps[i - 1]) != first:
+            starts.append(i)
+    if len(starts) == 1:
+        return steps, [calls]
+    bounds = starts + [calls]
+    runs = [b - a for a, b in zip(bounds, bounds[1:])]
+    run_of = [r for r, count in enumerate(runs) for _ in range(count)]
+    return [step.model_copy(update={"run": run}) for step, run in zip(steps, run_of)], runs
 
 
 class OutcomeError(ValueError):
