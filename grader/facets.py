@@ -130,12 +130,21 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
     epochs = run.epochs if data is None else _epochs_on_own_data(run, data["samples"])
     if rule.optimizer in SEVERAL_CALLS_PER_STEP or (run.declared is not None
                                                     and run.declared.name.lower() in SEVERAL_CALLS_PER_STEP):
-        # an epoch is a step() on the whole batch, however many closure evaluations it made
-        epochs = run.optimizer_steps if run.optimizer_steps and run.samples_per_step == samples and data is None else None
+        epochs = None if data is not None else _epochs_of_steps(run, samples)
     if epochs is not None and outcome.status == "ok":
         code = "mistake.too_few_epochs" if epochs < t.epochs else "mistake.too_many_epochs"
         judge("epochs", epochs == t.epochs, Message(code, {"epochs": epochs, "expected": t.epochs}))
     return state, messages
+
+
+def _epochs_of_steps(run: RunProtocol, samples: int) -> int | None:
+    """An LBFGS run's epochs: its step() calls, however many closure evaluations each made, over the batches an
+    epoch has (one on the whole batch; three of a sample each for three samples); None where they do not divide.
+    Each step() evaluates its closure, a backward(), once at least: more step() calls than that are forged."""
+    if not 0 < run.optimizer_steps <= run.calls or not run.samples_per_step:
+        return None
+    batches = -(-samples // run.samples_per_step)
+    return run.optimizer_steps // batches if run.optimizer_steps % batches == 0 else None
 
 
 def _same_weight_decay(rule, t) -> bool:

@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -211,9 +211,15 @@ class Recreation(_Loose):
     params: list[str] = Field(default_factory=list, max_length=256)
 
 
+# what the harness writes of an optimizer's class name, a setting's name and a setting given as text (line_search_fn)
+DeclaredText = Annotated[str, Field(max_length=40)]
+
+
 class DeclaredOptimizer(_Loose):
-    name: str = Field(max_length=40)
-    settings: dict[str, bool | int | float | str | None] = Field(default_factory=dict, max_length=8)
+    """An optimizer as the script declared it (worker/harness.py: describe_optimizer); its words reach the report."""
+
+    name: DeclaredText
+    settings: dict[DeclaredText, bool | int | float | DeclaredText | None] = Field(default_factory=dict, max_length=8)
 
 
 class Outcome(_Loose):

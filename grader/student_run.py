@@ -90,9 +90,13 @@ def _judge(spec: AssignmentSpec, expected: Expected, report: RunReport) -> Stude
     if judged.graded is not None:
         judged.facets, judged.deviations = compare(spec, o, judged.graded)
         judged.replayed = _replay(spec, expected, judged)
-        if _unreplayable_choice(spec, judged) and (judged.replayed is None or judged.graded.rule.optimizer is None):
-            judged.replayed = _own_end(spec, judged)
-            judged.own_end = judged.replayed is not None
+        if _unreplayable_choice(spec, judged):
+            # LBFGS too, though replayed: a float32 LBFGS run drifts from the float64 replay beyond the params'
+            # tolerance over a long run (a logistic regression's 1000 evaluations: w 19.203 against 19.1821)
+            # while every step of it is right; its own verified end is then what it is held against
+            own_end = _own_end(spec, judged)
+            if own_end is not None or judged.replayed is None or judged.graded.rule.optimizer is None:
+                judged.replayed, judged.own_end = own_end, own_end is not None
         elif judged.replayed is not None and judged.graded.rule.optimizer in NORMALISED_STEPS:
             _end_where_float32_went(spec, judged, report)
     return judged
@@ -187,7 +191,8 @@ def _converged(run: ReferenceRun) -> bool:
 
 def _unreplayable_choice(spec: AssignmentSpec, judged: StudentRun) -> bool:
     """Whether the student chose, where the spec lets them, an optimizer the reference cannot replay: one none of
-    its update rules fits (declared by the script: NAdam, LBFGS with a line search), or LBFGS for too long."""
+    its update rules fits (declared by the script: NAdam, LBFGS with a line search), or LBFGS (replayed, but a long
+    float32 run of it drifts from the replay)."""
     run = judged.graded
     own = _students_choices(spec)
     chosen = "optimizer" in own and (judged.facets.get("optimizer") is False or "optimizer" in spec.training.free)

@@ -221,6 +221,9 @@ def test_nesting_near_the_recursion_limit_is_an_outcome_or_an_outcome_error(dept
     {"status": "ok", "probes": {"results": [{"grads": [1]}]}},
     {"status": "ok", "error": "boom"},
     {"status": "ok", "error": {"line": "three"}},
+    # an optimizer's settings reach the report's words: no longer than the harness writes them
+    {"status": "ok", "optimizers": [{"name": "NAdam", "settings": {"lr": "x" * 100000}}]},
+    {"status": "ok", "optimizers": [{"name": "NAdam", "settings": {"l" * 100000: 0.01}}]},
 ])
 def test_wrong_types_in_fields_are_refused(fields):
     assert refused(encode(fields)).startswith("the outcome does not match its schema: ")

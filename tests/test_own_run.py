@@ -281,3 +281,17 @@ def test_full_batch_steps_on_the_students_own_data_are_verified_on_that_data(san
     # every step's gradient is the reference's on the student's own 4 samples, as the harness recorded them
     trace = next(c for c in result.checks if c.id == "trace")
     assert trace.passed and trace.message.params == {"steps": 100}
+
+
+def test_lbfgs_epochs_are_its_step_calls_over_the_batches_of_an_epoch_and_never_more_than_its_evaluations():
+    from grader.facets import _epochs_of_steps
+    from grader.protocol import RunProtocol
+
+    per_sample = RunProtocol(run=0, calls=5400, first_call=0, samples_per_step=1, optimizer_steps=900)
+    assert _epochs_of_steps(per_sample, 3) == 300
+    whole = RunProtocol(run=0, calls=1000, first_call=0, samples_per_step=3, optimizer_steps=50)
+    assert _epochs_of_steps(whole, 3) == 50
+    forged = RunProtocol(run=0, calls=100, first_call=0, samples_per_step=3, optimizer_steps=1000)
+    assert _epochs_of_steps(forged, 3) is None
+    negative = RunProtocol(run=0, calls=100, first_call=0, samples_per_step=3, optimizer_steps=-5)
+    assert _epochs_of_steps(negative, 3) is None

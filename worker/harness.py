@@ -888,7 +888,7 @@ class GradientRecorder:
         self._previous: list = []  # the last call's leaves, held so that their ids cannot be reused
         self._previous_ids: set[int] = set()
         # per training run: its optimizers' step() calls (LBFGS evaluates its closure, a backward(), several times
-        # in one) and the optimizer that made the last of them, as the script declared it
+        # in one) and the optimizers that made them, as the script declared them (classes joined by " + ")
         self.optimizer_steps: list[int] = []
         self.optimizers: list[dict | None] = []
 
@@ -934,14 +934,20 @@ class GradientRecorder:
         register_optimizer_step_post_hook(stepped)
 
     def _count_step(self, optimizer) -> None:
-        """One step() of a torch.optim optimizer, counted in the run its backward() calls belong to."""
+        """One step() of a torch.optim optimizer, counted in the run its backward() calls belong to, with the classes
+        that stepped in it."""
         run = len(self.runs) - 1
         missing = run + 1 - len(self.optimizer_steps)
         self.optimizer_steps += [0] * missing
         self.optimizers += [None] * missing
         self.optimizer_steps[run] += 1
-        if self.optimizers[run] is None or self.optimizers[run]["name"] != type(optimizer).__name__:
+        described, name = self.optimizers[run], type(optimizer).__name__[:40]
+        if described is None:
             self.optimizers[run] = describe_optimizer(optimizer)
+        elif name not in described["name"].split(" + "):
+            # another class in the same run (SGD for the weight, Adam for the bias; or one after the other): both
+            # named, in the order they first stepped, the first one's settings kept
+            described["name"] = f"{described['name']} + {name}"[:40]
 
     def _count_run(self, leaves: list) -> None:
         ids = {id(t) for t in leaves}
