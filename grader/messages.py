@@ -37,8 +37,7 @@ MESSAGES: dict[str, str] = {
     "runs.exit": N_("Your script exited with status {exit_code} before the end."),
     "runs.os_exit": N_("Your script called os._exit({exit_code}) before the end."),
     "runs.timeout": N_("Your script was stopped after {seconds} s (the time limit). Look for an endless loop."),
-    "runs.cpu_limit": N_("Your script used its {seconds} s of CPU time and was stopped: look for an endless loop, "
-                         "or a training far longer than the assignment's."),
+    "runs.cpu_limit": N_("Your script used its {seconds} s of CPU time and was stopped: look for an endless loop."),
     "runs.time_limit": N_("Your script was stopped at its time limit ({seconds} s) before it ended: look for an "
                           "endless loop, or a training far longer than the assignment's."),
     "runs.killed": N_("Your script was killed by signal {signal} ({reason})."),
