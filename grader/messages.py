@@ -38,8 +38,6 @@ MESSAGES: dict[str, str] = {
     "runs.os_exit": N_("Your script called os._exit({exit_code}) before the end."),
     "runs.timeout": N_("Your script was stopped after {seconds} s (the time limit). Look for an endless loop."),
     "runs.cpu_limit": N_("Your script used its {seconds} s of CPU time and was stopped: look for an endless loop."),
-    "runs.time_limit": N_("Your script was stopped at its time limit ({seconds} s) before it ended: look for an "
-                          "endless loop, or a training far longer than the assignment's."),
     "runs.killed": N_("Your script was killed by signal {signal} ({reason})."),
     "runs.no_outcome": N_("Your script ended the process abruptly, so nothing could be checked."),
     "runs.bad_outcome": N_("Your script's run produced no usable report ({reason})."),
@@ -116,10 +114,8 @@ MESSAGES: dict[str, str] = {
     "check.not_run": N_("Not checked: your script did not run."),
     "check.other_model": N_("Not checked: your {param} has shape {shape}; the assignment's has shape {expected}, so "
                             "your model is not the assignment's and there is no reference training to hold it to."),
-    "check.stopped_cpu_limit": N_("Not checked: your script used up its CPU time before the grader could read "
-                                  "your model and call your functions."),
-    "check.stopped_time_limit": N_("Not checked: your script ran until its time limit before the grader could "
-                                   "read your model and call your functions."),
+    "check.stopped_cpu_limit": N_("Not checked: your script used up its CPU time before the grader could call "
+                                  "your functions."),
     "check.stopped_before_defined": N_("Not checked: your script stopped on line {line} before it defined {name}."),
     "check.stopped_before_defined_in_cell": N_("Not checked: your notebook stopped in cell {cell}, line {line}, "
                                              "before it defined {name}."),

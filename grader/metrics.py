@@ -36,8 +36,8 @@ OUTCOMES = ("finished", "wall_limit", "cpu_limit", "memory", "signal", "forged_o
 
 def sandbox_outcome(report: RunReport) -> str:
     """One of OUTCOMES for a run: why it ended, as an operator groups it."""
-    if report.timed_out or (report.outcome is not None and report.outcome.status == "time_limit"):
-        return "wall_limit"  # killed at the limit, or reported by the harness just before
+    if report.timed_out:
+        return "wall_limit"
     if report.signal == signals.SIGXCPU:
         return "cpu_limit"
     if report.signal == signals.SIGKILL:

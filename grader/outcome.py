@@ -226,7 +226,7 @@ class Outcome(_Loose):
     """What the harness reported. Any field may be forged by the student; none is trusted blindly."""
 
     version: int = 1
-    status: Literal["ok", "exception", "syntax_error", "exit", "os_exit", "cpu_limit", "time_limit", "harness_error"]
+    status: Literal["ok", "exception", "syntax_error", "exit", "os_exit", "cpu_limit", "harness_error"]
     error: StudentError | None = None
     exit_code: int | None = None
     backward_calls: int = 0

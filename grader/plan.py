@@ -101,7 +101,6 @@ def build_plan(spec: AssignmentSpec) -> dict:
         "max_trace_steps": MAX_TRACE_STEPS,
         "max_tensor_elements": MAX_TENSOR_ELEMENTS,
         "seed": spec.seed,
-        "wall_seconds": spec.limits.wall_seconds,  # the harness reports just before the sandbox's kill
         "data_x": spec.data.x if _elements(spec.data.x) <= MAX_DATA_X_ELEMENTS else None,
         "hand_gradient": hand_gradient(spec),
         "loss_stand_in": loss_stand_in(spec),

@@ -1,7 +1,5 @@
 """An endless loop is stopped at the spec's CPU time and told so ("used its N s of CPU time: look for an endless
-loop"), on every backend: the soft limit's SIGXCPU reaches the harness, which reports what ran before it. A run that
-reaches the wall clock's limit first (a long training on a busy machine) is reported by the harness the same way,
-just before the sandbox's kill."""
+loop"), on every backend: the soft limit's SIGXCPU reaches the harness, which reports what ran before it."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,15 +25,15 @@ def box(request):
     sandbox.close()
 
 
-def _spec(cpu_seconds: int, wall_seconds: float = 90):
+def _spec(cpu_seconds: int):
     spec = load_spec(LINEAR / "assignment.yaml")
     # a wall clock far beyond the CPU time: the CPU limit must be what ends the loop, even on a loaded host
-    limits = spec.limits.model_copy(update={"cpu_seconds": cpu_seconds, "wall_seconds": wall_seconds})
+    limits = spec.limits.model_copy(update={"cpu_seconds": cpu_seconds, "wall_seconds": 90})
     return spec.model_copy(update={"limits": limits})
 
 
-def _grade(box, source: str, cpu_seconds: int = 3, wall_seconds: float = 90):
-    result, report = grade_source(_spec(cpu_seconds, wall_seconds), source, box)[:2]
+def _grade(box, source: str, cpu_seconds: int = 3):
+    result, report = grade_source(_spec(cpu_seconds), source, box)[:2]
     return result, report, {c.id: c for c in result.checks}
 
 
@@ -58,19 +56,4 @@ def test_a_loop_after_a_correct_training_keeps_the_trained_steps(box):
     assert report.outcome.status == "cpu_limit" and report.outcome.backward_calls == 300
     assert checks["runs"].message.code == "runs.cpu_limit" and not checks["runs"].passed
     assert checks["trace"].passed  # the 300 steps that ran are the reference's
-    assert checks["params"].message.code == "check.stopped_cpu_limit"  # nothing was read: not "defines no parameter"
     assert not any("should be" in d.render("en") for d in result.diagnoses)
-
-
-def test_a_training_at_the_wall_clock_limit_is_reported_with_what_ran(box):
-    solution = (LINEAR / "solution.py").read_text()
-    # sleeping uses no CPU time: only the wall clock (8 s) ends it, and the harness reports before the kill
-    result, report, checks = _grade(box, solution + "\nimport time\nwhile True:\n    time.sleep(1)\n",
-                                    cpu_seconds=60, wall_seconds=8)
-    assert not report.timed_out and report.outcome.status == "time_limit"
-    assert report.outcome.backward_calls == 300 and checks["trace"].passed
-    assert checks["runs"].message.render("en") == ("Your script was stopped at its time limit (8 s) before it "
-                                                   "ended: look for an endless loop, or a training far longer than "
-                                                   "the assignment's.")
-    assert checks["params"].message.code == "check.stopped_time_limit"
-    assert any("300 backward() calls" in d.render("en") for d in result.diagnoses)

@@ -53,9 +53,6 @@ MAX_OWN_INPUTS, MAX_OWN_ELEMENTS = 4, 256  # a step on the student's own data re
 MAX_OWN_ROWS = 4096  # the longest list looked at as the student's own data set (a tensor: MAX_BATCH_ELEMENTS)
 MAX_SCOPE_NAMES = 400  # names looked at per scope when looking for a step's batch
 CPU_LIMIT_EXIT = 152  # the exit status after SIGXCPU was reported (128 + 24, as a shell would say it)
-TIME_LIMIT_EXIT = 142  # the exit status after the wall clock's limit was reported (128 + SIGALRM's 14)
-# the report of a run at its wall-clock limit starts this long before the sandbox kills it: time to write the trace
-WALL_MARGIN_SECONDS = 2.0
 MAX_RUNS = 1000  # training runs counted separately; calls beyond belong to the last
 # what the harness records when the plan does not say (grader.plan always does): grader.outcome's
 # MAX_TRACE_STEPS and MAX_TENSOR_ELEMENTS, which the harness cannot import (tests/test_outcome.py holds them equal)
@@ -2185,14 +2182,12 @@ def _batch_finder(plan: dict, filename: str, errors: list[str]) -> BatchFinder |
         return None
 
 
-def run_job(job: dict, outcome_fd: int, started: float | None = None):
-    """Run one student script and report; never returns. preload() must have run in this process. `started`:
-    when the sandbox's clock began for this job (by default now: a forked job starts warm)."""
+def run_job(job: dict, outcome_fd: int):
+    """Run one student script and report; never returns. preload() must have run in this process."""
     import random
 
     import torch
 
-    started = _clock() if started is None else started
     plan = job.get("plan") or {}
     filename = job.get("filename") or "submission.py"
     source = job.get("source") or ""
@@ -2296,20 +2291,6 @@ def run_job(job: dict, outcome_fd: int, started: float | None = None):
 
     signal.signal(signal.SIGXCPU, cpu_spent)
 
-    def time_spent(signum, frame):
-        # just before the sandbox's wall-clock kill (a long training on a busy machine): report what ran, as
-        # at the CPU limit, so the verdict does not depend on which of the two limits came first
-        if os.getpid() != job_pid:
-            return
-        _flush()
-        writer.write(recorded({"status": "time_limit"}))
-        _os_exit(TIME_LIMIT_EXIT)
-
-    if plan.get("wall_seconds"):
-        signal.signal(signal.SIGALRM, time_spent)
-        left = float(plan["wall_seconds"]) - WALL_MARGIN_SECONDS - (_clock() - started)
-        signal.setitimer(signal.ITIMER_REAL, max(0.5, left))
-
     def early_exit(code=0):
         # os._exit skips everything; report what we have, then exit as asked. A child the
         # script forked must not report for it.
@@ -2352,14 +2333,13 @@ def main(argv: list[str]) -> None:
     if len(argv) != 2 or argv[0] != "--outcome-fd":
         print("usage: harness.py --outcome-fd N  (job JSON on stdin)", file=sys.stderr)
         _os_exit(2)
-    started = _clock()  # the process is the job: its wall clock includes the imports below
     fd = int(argv[1])
     job = json.loads(sys.stdin.buffer.read())
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
     preload()
-    run_job(job, fd, started)
+    run_job(job, fd)
 
 
 if __name__ == "__main__":

@@ -110,8 +110,6 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
         return Finding(False, 0.0, Message("runs.exit", {"exit_code": o.exit_code}))
     if o.status == "cpu_limit":
         return Finding(False, 0.0, Message("runs.cpu_limit", {"seconds": report.cpu_limit}))
-    if o.status == "time_limit":
-        return Finding(False, 0.0, Message("runs.time_limit", {"seconds": report.wall_limit}))
     if o.status == "os_exit":
         return Finding(False, 0.0, Message("runs.os_exit", {"exit_code": o.exit_code}))
     return Finding(False, 0.0, Message("runs.harness_error", {"message": o.error.message if o.error else ""}))

@@ -3,7 +3,7 @@ the script stopped, instead of judging a run that never happened or comparing wi
 student never had.
 
 A run stopped early when the script raised, exited with a non-zero status, called os._exit or used up its CPU
-time or its wall-clock time. Each check kind
+time. Each check kind
 names the evidence it judges (grader.checks.kinds):
 - "probes" (the student's functions called at test points after the run): judged whenever the script defined
   what the check calls; a name the harness could not find after a stop was never reached, not missing, unless
@@ -24,17 +24,15 @@ from grader.messages import Message
 from grader.outcome import Outcome, RunReport
 from grader.spec import AssignmentSpec, Check
 
-STOPPED = ("exception", "exit", "os_exit", "cpu_limit", "time_limit")
-# a run stopped at its CPU or wall-clock limit reports its trace only: no parameter is read, no function called
-OUT_OF_TIME = ("cpu_limit", "time_limit")
+STOPPED = ("exception", "exit", "os_exit", "cpu_limit")
 # what the harness says, as a code, when a name the plan asks for is not in the script (worker/harness.py); a
 # string error is the student's own exception, never read for a name
 _MISSING_CODES = ("harness.no_function", "harness.no_param")
 
 
 def stopped_early(outcome: Outcome | None) -> bool:
-    """The script raised, exited with a non-zero status, called os._exit or used its CPU or wall-clock time: its
-    run did not reach its end."""
+    """The script raised, exited with a non-zero status, called os._exit or used its CPU time: its run did not
+    reach its end."""
     return outcome is not None and outcome.status in STOPPED
 
 
@@ -50,8 +48,8 @@ def unjudged(evidence: str, check: Check, spec: AssignmentSpec, expected: Expect
     if stopped_early(o):
         line, steps = stop_line(o), len(expected.run.steps)
         calls = o.as_trained(spec.training.autograd).backward_calls  # by hand: the gradient function's calls
-        if evidence in ("probes", "end") and o.status in OUT_OF_TIME:  # nothing was read or called after it
-            return Message(f"check.stopped_{o.status}")
+        if evidence == "probes" and o.status == "cpu_limit":  # no probe ran: the CPU time was spent
+            return Message("check.stopped_cpu_limit")
         if evidence == "probes":
             name = _unreached_name(check, o)
             if name is not None:
