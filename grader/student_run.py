@@ -110,9 +110,8 @@ def _end_where_float32_went(spec: AssignmentSpec, judged: StudentRun, report: Ru
     if final is None or own is None:
         return
     lr = abs(judged.graded.rule.lr or 0.0)
-    last, before = judged.graded.last
-    step = 2.0 * max(float(np.max(np.abs(last[n] - before[n]), initial=0.0)) for n in last)
-    if (not _within(final, judged.replayed.final_params, lr, spec) and _within(final, own.final_params, step, spec)):
+    step = _last_update_tolerance(judged.graded)
+    if not _within(final, judged.replayed.final_params, lr, spec) and _within(final, own.final_params, step, spec):
         judged.replayed, judged.own_end = own, True
 
 
@@ -142,10 +141,7 @@ def _replay(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> Ref
     schedule = expected.schedule
     changes: dict = {}
     rule = run.rule
-    if (own & {"optimizer", "lr", "momentum"} and rule.optimizer is not None and rule.in_turn is None
-            and rule.lr is not None and rule.lr > 0):  # optimizers in turn: no one rule to replay
-        changes.update(optimizer=rule.optimizer, lr=rule.lr, momentum=rule.momentum if rule.optimizer == "sgd" else 0.0,
-                       nesterov=rule.nesterov, weight_decay=rule.weight_decay, lr_steps=tuple(rule.lr_steps or ()))
+    changes.update(_optimizer_changes(rule, own))
     beyond = False  # a run longer than the replay: replayed as far as it may be, standing only where it converged
     if "epochs" in own and isinstance(run.epochs, int) and run.epochs >= 1:
         most = MAX_REPLAY_STEPS // (run.steps_per_epoch or 1)
@@ -189,6 +185,21 @@ def _converged(run: ReferenceRun) -> bool:
                            rtol=1e-12, atol=1e-12) for n in last)
 
 
+def _optimizer_changes(rule, own: set[str]) -> dict:
+    """The Schedule fields of the student's update rule, where optimizer, lr or momentum are theirs to choose."""
+    if not (own & {"optimizer", "lr", "momentum"} and rule.optimizer is not None and rule.in_turn is None
+            and rule.lr is not None and rule.lr > 0):  # optimizers in turn: no one rule to replay
+        return {}
+    return dict(optimizer=rule.optimizer, lr=rule.lr, momentum=rule.momentum if rule.optimizer == "sgd" else 0.0,
+                nesterov=rule.nesterov, weight_decay=rule.weight_decay, lr_steps=tuple(rule.lr_steps or ()))
+
+
+def _last_update_tolerance(run: RunProtocol) -> float:
+    """Twice the run's last recorded update: the last update, unrecorded, moves its end by about as much."""
+    last, before = run.last
+    return 2.0 * max(float(np.max(np.abs(last[n] - before[n]), initial=0.0)) for n in last)
+
+
 def _unreplayable_choice(spec: AssignmentSpec, judged: StudentRun) -> bool:
     """Whether the student chose, where the spec lets them, an optimizer the reference cannot replay: one none of
     its update rules fits (declared by the script: NAdam, LBFGS with a line search), or LBFGS (replayed, but a long
@@ -227,11 +238,7 @@ def _replay_on_own_data(spec: AssignmentSpec, expected: Expected, judged: Studen
     if run.calls > MAX_REPLAY_STEPS or any(not (np.array_equal(v.own[0], x) and np.array_equal(v.own[1], y))
                                            or v.reduce != steps[0].reduce for v in steps):  # per sample: their order
         return None
-    rule = run.rule
-    changes: dict = {"batch": "full", "epochs": run.calls}
-    if own & {"optimizer", "lr", "momentum"} and rule.optimizer is not None and rule.lr is not None and rule.lr > 0:
-        changes.update(optimizer=rule.optimizer, lr=rule.lr, momentum=rule.momentum if rule.optimizer == "sgd" else 0.0,
-                       nesterov=rule.nesterov, weight_decay=rule.weight_decay, lr_steps=tuple(rule.lr_steps or ()))
+    changes = {"batch": "full", "epochs": run.calls, **_optimizer_changes(run.rule, own)}
     initial = _initial(spec, expected, run)
     problem = dataclasses.replace(expected.problem, x=x.tolist(), y=y.tolist(),
                                   loss=_reduced(expected.problem.loss, steps[0].reduce),
@@ -305,9 +312,8 @@ def replay_atol(spec: AssignmentSpec, expected: Expected, report: RunReport) -> 
     of lr wherever it is (Adam and its kin, RMSprop, Rprop): near the minimum such a run oscillates by about one
     step, and the student's float32 run and the float64 replay oscillate out of phase. 0 otherwise."""
     judged = student_run(spec, expected, report)
-    if judged is not None and judged.own_end:  # the last update, unrecorded, moves them by about the one before
-        last, before = judged.graded.last
-        return 2.0 * max(float(np.max(np.abs(last[n] - before[n]), initial=0.0)) for n in last)
+    if judged is not None and judged.own_end:
+        return _last_update_tolerance(judged.graded)
     if judged is None or judged.replayed is None or judged.graded.rule.optimizer not in NORMALISED_STEPS:
         return 0.0
     return abs(judged.graded.rule.lr or 0.0)
