@@ -103,6 +103,9 @@ MESSAGES: dict[str, str] = {
                       "{needed}% needed)."),
     "accuracy.low": N_("Your model classifies only {right} of the {samples} samples right ({percent}%); the "
                        "assignment needs {needed}%."),
+    "accuracy.on_own_data": N_("Your model classifies {right} of the {samples} samples right ({percent}%), as many "
+                               "as the assignment's training reaches on your own data; on the assignment's data "
+                               "it needs {needed}%."),
     # a held-out accuracy check before the deadline (grader.visibility): the share would give labels away
     "accuracy.held_out_passed": N_("Your model reaches the accuracy needed on the held-out samples ({needed}%). How "
                                    "many it classifies right is shown after the deadline."),

@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from grader.messages import said
 
@@ -117,6 +117,7 @@ class TraceStep(_Loose):
     batch: list[BatchCandidate] = Field(default_factory=list, max_length=8)
     unmatched: UnmatchedData | None = None
     own: list[TensorData] = Field(default_factory=list, max_length=4)  # the inputs of a step on the student's own data
+    own_same: bool = False  # its inputs are those of the last step of its run that recorded some (own_inputs_filled)
     line: int | None = Field(None, ge=0)  # the line of the student's code that made the step (its backward() call)
 
 
@@ -252,6 +253,18 @@ class Outcome(_Loose):
     hand_calls: int = Field(0, ge=0)
     hand_trace: list[TraceStep] = Field(default_factory=list, max_length=MAX_TRACE_STEPS)
     hand_truncated: bool = False
+
+    @model_validator(mode="after")
+    def own_inputs_filled(self) -> Outcome:
+        """The harness records a step's inputs once while they stay the same; every step gets them here."""
+        for trace in (self.trace, self.hand_trace):
+            last: dict[int, list[TensorData]] = {}
+            for step in trace:
+                if step.own:
+                    last[step.run] = step.own
+                elif step.own_same:
+                    step.own = last.get(step.run, [])
+        return self
 
     def as_trained(self, autograd: bool) -> Outcome:
         """The outcome whose backward_calls, runs and trace are the training's steps: backward() calls with

@@ -128,10 +128,15 @@ def _students_choices(spec: AssignmentSpec) -> set[str]:
     return graded | set(spec.training.free)
 
 
+def _replayed_choices(spec: AssignmentSpec, judged: StudentRun) -> set[str]:
+    """The facets a replay takes as the student chose them: those they chose otherwise, and the free ones."""
+    return {f for f in _students_choices(spec) if judged.facets.get(f, True) is False or f in spec.training.free}
+
+
 def _replay(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> ReferenceRun | None:
     """The reference trained with the student's choices where they may choose (None: the spec's run stands)."""
     run = judged.graded
-    own = {f for f in _students_choices(spec) if judged.facets.get(f, True) is False or f in spec.training.free}
+    own = _replayed_choices(spec, judged)
     if run.rule.optimizer == "lbfgs":
         return _replay_lbfgs(spec, expected, judged) if own & {"optimizer", "lr"} else None
     if "data" in own:  # a data set of the student's own, whole at every step (else targets of their own, below)
@@ -331,6 +336,15 @@ def judged_prediction(spec: AssignmentSpec, expected: Expected, report: RunRepor
         if final is not None and all(np.allclose(final[n], params[n], rtol=0, atol=atol) for n in params):
             params = final
     return np.asarray(predict(expected.problem, params, np.asarray(x, dtype=np.float64)))
+
+
+def outputs_on_own_data(spec: AssignmentSpec, expected: Expected, report: RunReport, x) -> np.ndarray | None:
+    """The model's outputs at `x` where the student trained on data (or targets) of their own, as the replay with
+    their choices leaves it; None where the run was on the assignment's data or is not replayed."""
+    judged = student_run(spec, expected, report)
+    if judged is None or judged.replayed is None or judged.own_end or "data" not in _replayed_choices(spec, judged):
+        return None
+    return np.asarray(predict(expected.problem, judged.replayed.final_params, np.asarray(x, dtype=np.float64)))
 
 
 def _student_final(spec: AssignmentSpec, report: RunReport) -> dict[str, np.ndarray] | None:

@@ -93,6 +93,20 @@ def test_what_the_harness_writes_is_read_back():
     assert outcome.probes.results[1].error == "RuntimeError: boom"
 
 
+def test_a_step_with_the_inputs_of_the_one_before_gets_them_and_a_forged_one_gets_none():
+    """The harness writes a step's own inputs once while they stay the same (`own_same` after); a step that
+    claims the same inputs with none before it in its run gets none, and runs never share them."""
+    data = {"shape": [3], "data": [3.0, 5.0, 7.0], "dtype": "float32"}
+    other = {"shape": [3], "data": [1.0, 1.0, 1.0], "dtype": "float32"}
+    steps = [{"run": 0, "own_same": True}, {"run": 0, "own": [data]}, {"run": 0, "own_same": True},
+             {"run": 1, "own_same": True}, {"run": 1, "own": [other]}, {"run": 0, "own_same": True},
+             {"run": 1, "own_same": True}, {"run": 1}]
+    for trace in ("trace", "hand_trace"):
+        outcome = parse_outcome(encode({"status": "ok", trace: steps}))
+        owns = [[t.array().tolist() for t in step.own] for step in getattr(outcome, trace)]
+        assert owns == [[], [[3, 5, 7]], [[3, 5, 7]], [], [[1, 1, 1]], [[3, 5, 7]], [[1, 1, 1]], []]
+
+
 def test_unknown_fields_are_ignored():
     outcome = parse_outcome(b'{"status": "ok", "score": 100, "final_params": {"w": {"data": [1], "grade": "A"}}}')
     assert not hasattr(outcome, "score")

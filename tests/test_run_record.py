@@ -94,3 +94,34 @@ def test_the_same_script_draws_the_same_random_state_in_every_job(sandbox):
              "torch.manual_seed(99)\n"
     outputs = {grade_source(spec, source, sandbox)[1].stdout for _ in range(3)}
     assert len(outputs) == 1
+
+
+def test_a_whole_data_set_trained_on_at_every_step_is_recorded_once_and_every_step_reads_it(sandbox):
+    """Issue 14: targets of the student's own on the lecture's x (y = 2x + 1), the whole data set at every step:
+    the harness keeps the step's small inputs once (later steps say `own_same`), and every parsed step has them,
+    so each is verified on the student's targets."""
+    import json
+
+    from grader.outcome import parse_outcome
+    from grader.plan import build_plan
+    from worker.grading import limits_for
+    from worker.sandbox.base import Job
+
+    spec = load_spec(LINEAR_MODULE)
+    source = (ROOT / "tests" / "corpus" / "lecture5" / "own_targets_full_batch.py").read_text()
+    result = sandbox.run(Job(source=source, plan=build_plan(spec), filename="hw.py"), limits_for(spec))
+    raw = json.loads(result.outcome_raw)["trace"]
+    assert len(raw) == 1000 and len(raw[0]["own"]) == 2 and all(s.get("own_same") and "own" not in s for s in raw[1:])
+    o = parse_outcome(result.outcome_raw)
+    targets = [sorted(np.ravel(t.array()).tolist()) for t in o.trace[999].own]
+    assert [1.0, 2.0, 3.0] in targets and [3.0, 5.0, 7.0] in targets
+    assert all(step.own == o.trace[0].own for step in o.trace)
+
+
+def test_a_step_on_the_assignment_s_data_records_only_small_inputs(sandbox):
+    """The lecture's own data set (the course's 759 diabetes rows in batches of 32) is larger than the bound
+    on a matched step's inputs: nothing is kept beside the batch, so the trace keeps its room for steps."""
+    spec = load_spec(ROOT / "assignments" / "multiple-dimension-input" / "assignment.yaml")
+    source = (ROOT / "assignments" / "multiple-dimension-input" / "solution.py").read_text()
+    o = outcome_of(sandbox, spec, source)
+    assert o.trace and all(not step.own for step in o.trace)

@@ -50,6 +50,7 @@ SKETCH_MAX_ELEMENTS = 1 << 22  # beyond this, its norm alone
 MAX_BATCH_CANDIDATES = 4  # variables that could be a step's batch, recorded per step
 MAX_BATCH_ELEMENTS = 1 << 20  # a variable larger than this is not looked at as a batch
 MAX_OWN_INPUTS, MAX_OWN_ELEMENTS = 4, 256  # a step on the student's own data records its inputs up to these
+MAX_TARGETS_ELEMENTS = 16  # a step on the assignment's samples records its inputs (the targets) up to this many
 MAX_OWN_ROWS = 4096  # the longest list looked at as the student's own data set (a tensor: MAX_BATCH_ELEMENTS)
 MAX_SCOPE_NAMES = 400  # names looked at per scope when looking for a step's batch
 CPU_LIMIT_EXIT = 152  # the exit status after SIGXCPU was reported (128 + 24, as a shell would say it)
@@ -606,15 +607,33 @@ def _as_tensor(value):
         return None
 
 
-def own_inputs(inputs: list) -> list[dict]:
+def own_inputs(inputs: list, max_elements: int = MAX_OWN_ELEMENTS) -> list[dict]:
     """The data a step on the student's own samples was computed from (the graph's saved inputs, small ones
     only), so the grader can verify the gradient there too: which is x and which is y it finds out itself."""
     out, total = [], 0
     for t in inputs:
-        if t.is_floating_point() and len(out) < MAX_OWN_INPUTS and total + t.numel() <= MAX_OWN_ELEMENTS:
-            out.append(_tensor_data(t.detach(), MAX_OWN_ELEMENTS))
+        if t.is_floating_point() and len(out) < MAX_OWN_INPUTS and total + t.numel() <= max_elements:
+            out.append(_tensor_data(t.detach(), max_elements))
             total += t.numel()
     return out
+
+
+class RecordedInputs:
+    """A step's own inputs (own_inputs) go into the trace once while they stay the same: a step whose inputs are
+    those last recorded in its run says so (`own_same`) instead, so a whole data set trained on at every step
+    costs the trace budget once."""
+
+    def __init__(self):
+        self._last: tuple[int, list] | None = None
+
+    def put(self, step: dict, own: list[dict]) -> None:
+        if not own:
+            return
+        if self._last == (step["run"], own):
+            step["own_same"] = True
+        else:
+            step["own"] = own
+            self._last = (step["run"], own)
 
 
 # node type -> whether it accumulates into a leaf (has .variable); asking a node that has none raises
@@ -874,6 +893,7 @@ class GradientRecorder:
         self.max_steps = max_steps
         self.max_elements = max_elements
         self.batches = batches
+        self.inputs = RecordedInputs()
         self.steps: list[dict] = []
         self.calls = 0
         self.runs: list[int] = []  # backward() calls per training run, exact beyond the recorded steps
@@ -965,10 +985,12 @@ class GradientRecorder:
         loss, so a step's place in the trace is still its backward() call."""
         share = TRACE_BUDGET_BYTES // 2 // max(1, len(self.runs) - 1)
         used: dict[int, int] = {}
-        total = 0
+        full: set[int] = set()  # runs past their share: all their later steps are thinned (an `own_same` step
+        total = 0               # must not outlive the step that holds its inputs)
         for i, step in enumerate(self.steps):
             size = _step_bytes(step)
-            if used.get(step["run"], 0) + size > share and (step["values"] or step["grads"]):
+            if (step["run"] in full or used.get(step["run"], 0) + size > share) and (step["values"] or step["grads"]):
+                full.add(step["run"])
                 step = self.steps[i] = {"values": {}, "grads": {}, "loss": step["loss"], "run": step["run"]}
                 size = _step_bytes(step)
             used[step["run"]] = used.get(step["run"], 0) + size
@@ -1010,11 +1032,12 @@ class GradientRecorder:
             _, computed_from = self.batches.find(None, inputs, always_partial=True)
             if partial is not None and (not candidates or (computed_from is not None and computed_from["size"] > largest)):
                 step["unmatched"] = partial
-            # a data set larger than every batch found is the student's own (a loop counter may look like a sample)
+            # a data set larger than every batch found is the student's own (a loop counter may look like a sample);
+            # on the assignment's samples, small inputs are kept too: the targets may be the student's own
             if partial is not None and partial["size"] > largest:
-                own = own_inputs(inputs)
-                if own:
-                    step["own"] = own
+                self.inputs.put(step, own_inputs(inputs))
+            elif candidates:
+                self.inputs.put(step, own_inputs(inputs, MAX_TARGETS_ELEMENTS))
         return leaves, names, step
 
     def _data(self, t) -> dict:
@@ -1052,7 +1075,7 @@ def describe_optimizer(optimizer) -> dict:
 def _step_bytes(step: dict) -> int:
     """About how many bytes of JSON one recorded step takes (a float at most ~24 characters)."""
     batch_bytes = sum(16 + 20 * len(c["rows"]) for c in step.get("batch", ()))
-    batch_bytes += sum(48 + 24 * len(d["data"]) for d in step.get("own", ()))
+    batch_bytes += sum(48 + 24 * len(d["data"]) for d in step.get("own", ())) + 16 * step.get("own_same", False)
     return 70 + batch_bytes + sum(48 + len(name) + 24 * (len(d.get("data") or ()) + len(d.get("sketch") or ()))
                                   for part in (step["values"], step["grads"]) for name, d in part.items()
                                   if d is not None)
@@ -1073,6 +1096,7 @@ class HandGradientRecorder:
     def __init__(self, namespace: dict, plan: dict, filename: str, batches: BatchFinder | None,
                  statements: list[tuple[int, int]] | None = None, namer: LeafNamer | None = None):
         self.namespace, self.filename, self.batches = namespace, filename, batches
+        self.inputs = RecordedInputs()
         self.namer = namer  # where a spec parameter the script names otherwise is found (match_numbers)
         self.function = plan.get("hand_gradient")
         self.params = list(plan.get("params", []))
@@ -1202,9 +1226,7 @@ class HandGradientRecorder:
             if candidates or partial is not None:
                 # what it is given, small: targets of the student's own, or a data set of their own, are verified
                 # on it (grader.own_run)
-                own = own_inputs([t for t in map(_as_tensor, args) if t is not None])
-                if own:
-                    step["own"] = own
+                self.inputs.put(step, own_inputs([t for t in map(_as_tensor, args) if t is not None]))
         self._pending = step
 
     def _return(self, value) -> None:
