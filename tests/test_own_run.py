@@ -295,3 +295,18 @@ def test_lbfgs_epochs_are_its_step_calls_over_the_batches_of_an_epoch_and_never_
     assert _epochs_of_steps(forged, 3) is None
     negative = RunProtocol(run=0, calls=100, first_call=0, samples_per_step=3, optimizer_steps=-5)
     assert _epochs_of_steps(negative, 3) is None
+
+
+def test_a_held_out_accuracy_after_own_labels_is_held_to_the_training_on_them_but_too_few_epochs_still_fail(sandbox):
+    """Issue 14: the held-out samples keep the assignment's labels. A model trained on labels of the student's own
+    (x = 2 passes) misses them as often as the assignment's training on those labels: the data facet costs, the
+    accuracy check does not. A model trained 100 epochs on the assignment's data is under-trained: that is what
+    the accuracy check catches, and it still fails."""
+    spec = shipped("logistic-regression")
+    own = grade(sandbox, spec, ROOT / "tests" / "corpus" / "lecture6" / "own_labels_full_batch.py")
+    held_out = next(c for c in own.checks if c.id == "held-out")
+    assert held_out.message.code == "accuracy.on_own_data" and held_out.points == held_out.max_points
+    assert set(lost(own)) == {"training"}
+    few = grade(sandbox, spec, ASSIGNMENTS / "logistic-regression" / "mistakes" / "too_few_epochs.py")
+    held_out = next(c for c in few.checks if c.id == "held-out")
+    assert held_out.message.code == "accuracy.low" and held_out.points == 0
