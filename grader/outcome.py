@@ -316,10 +316,8 @@ def _hand_runs(steps: list[TraceStep], calls: int) -> tuple[list[TraceStep], lis
     def values(step: TraceStep) -> list:
         return [None if v.array() is None else v.array().tolist() for _, v in sorted(step.values.items())]
 
-    first, starts = values(steps[0]), [0]
-    for i in range(1, len(steps)):
-        if values(steps[i]) == first and values(steps[i - 1]) != first:
-            starts.append(i)
+    seen = [values(step) for step in steps]
+    starts = [0] + [i for i in range(1, len(seen)) if seen[i] == seen[0] and seen[i - 1] != seen[0]]
     if len(starts) == 1:
         return steps, [calls]
     bounds = starts + [calls]

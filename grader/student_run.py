@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from grader.checks.compare import matches
 from grader.expected import Expected
 from grader.facets import compare, graded_facets, own_data
 from grader.messages import Message
@@ -119,7 +120,7 @@ def _within(got: dict, want: dict, atol: float, spec: AssignmentSpec) -> bool:
     """Whether final parameters match as the final-parameters check holds them (its rtol, at least atol)."""
     check = next((c for c in spec.checks if c.kind == "final_params"), None)
     rtol, check_atol = (check.rtol, check.atol) if check is not None else (1e-3, 1e-4)
-    return all(np.allclose(got[n], want[n], rtol=rtol, atol=max(atol, check_atol)) for n in want)
+    return all(matches(want[n], got[n], rtol, max(atol, check_atol)) for n in want)
 
 
 def _students_choices(spec: AssignmentSpec) -> set[str]:
@@ -150,10 +151,10 @@ def _replay(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> Ref
     beyond = False  # a run longer than the replay: replayed as far as it may be, standing only where it converged
     if "epochs" in own and isinstance(run.epochs, int) and run.epochs >= 1:
         most = MAX_REPLAY_STEPS // (run.steps_per_epoch or 1)
-        beyond = run.epochs > most >= 2
-        changes["epochs"] = most if beyond else run.epochs
-        if run.epochs > most and not beyond:
-            del changes["epochs"]
+        if run.epochs <= most:
+            changes["epochs"] = run.epochs
+        elif most >= 2:
+            changes["epochs"], beyond = most, True
     order = None
     if "batch" in own and run.samples_per_step is not None:
         samples = len(spec.data.x)

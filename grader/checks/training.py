@@ -13,8 +13,8 @@ from grader.expected import Expected
 from grader.facets import graded_facets
 from grader.messages import Message
 from grader.outcome import RunReport
+from grader.plan import hand_gradient
 from grader.spec import AssignmentSpec, Check
-from grader.plan import hand_gradient as check_function
 from grader.student_run import student_run
 
 
@@ -22,8 +22,9 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
     judged = student_run(spec, expected, report)
     facets = graded_facets(check.facets, spec)
     if judged is None or judged.graded is None:
-        if not spec.training.autograd and check_function(spec):  # by hand there is no backward(): name the function
-            return Finding(False, 0.0, Message("training.no_gradient_calls", {"function": check_function(spec)}))
+        function = None if spec.training.autograd else hand_gradient(spec)
+        if function:  # by hand there is no backward(): name the function
+            return Finding(False, 0.0, Message("training.no_gradient_calls", {"function": function}))
         return Finding(False, 0.0, Message("trace.no_backward"))
     # a facet the run does not show (epochs of a run that crashed, the lr of an update rule not recognised)
     # is left out: the crash or the trace is what costs points there
