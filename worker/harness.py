@@ -800,14 +800,39 @@ class BatchFinder:
             seen = self._seen.get(id(value))
             if is_sequence and seen is not None and seen[0] is value and seen[1] == value:
                 return seen[2]
-            try:
-                rows = self._tensor_rows(torch.as_tensor(value, dtype=torch.float32))
-            except Exception:
-                rows = None
+            rows = self._appended_rows(value, seen) if is_sequence and seen is not None and seen[0] is value else None
+            if rows is None:
+                try:
+                    rows = self._tensor_rows(torch.as_tensor(value, dtype=torch.float32))
+                except Exception:
+                    rows = None
             if is_sequence:  # a shallow copy: a list the script appends to is looked at again
                 self._remember(value, value[:], rows)
             return rows
         return None
+
+    def _appended_rows(self, value: list, seen: tuple):
+        """The rows of a list the script appended to since the last step (a list of losses grows by one at every
+        step): the old rows and the new elements' alone, not the whole list converted again at every step (a
+        seven-optimizer comparison spent most of its recording time there). None: convert it whole."""
+        import torch
+
+        _, old, rows = seen
+        if rows is None or rows[1] or len(old) < 2 or len(value) <= len(old):
+            return None  # one sample (a list of 8 numbers for 8 features) is no list of rows
+        if len(value) * self.row_size > MAX_BATCH_ELEMENTS:
+            return None
+        try:
+            if list(value[:len(old)]) != list(old):
+                return None
+            head = torch.as_tensor(old[:1], dtype=torch.float32)
+            tail = torch.as_tensor(value[len(old):], dtype=torch.float32)
+        except Exception:  # elements that compare or convert otherwise
+            return None
+        if tail.shape[1:] != head.shape[1:]:
+            return None  # ragged: the whole list is no tensor
+        new = self._tensor_rows(tail)
+        return None if new is None else (rows[0] + new[0], False)
 
     def _longest_sequence(self) -> int:
         """The most rows a list is looked at with: a batch has at most 4 times the data set's, but the student's
