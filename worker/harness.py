@@ -798,9 +798,10 @@ class BatchFinder:
                 return None
             is_sequence = isinstance(value, (list, tuple))
             seen = self._seen.get(id(value))
-            if is_sequence and seen is not None and seen[0] is value and seen[1] == value:
+            same_list = is_sequence and seen is not None and seen[0] is value
+            if same_list and seen[1] == value:
                 return seen[2]
-            rows = self._appended_rows(value, seen) if is_sequence and seen is not None and seen[0] is value else None
+            rows = self._appended_rows(value, seen) if same_list else None
             if rows is None:
                 try:
                     rows = self._tensor_rows(torch.as_tensor(value, dtype=torch.float32))
@@ -823,7 +824,7 @@ class BatchFinder:
         if len(value) * self.row_size > MAX_BATCH_ELEMENTS:
             return None
         try:
-            if list(value[:len(old)]) != list(old):
+            if value[:len(old)] != old:  # the same list (a tuple is never appended to): its copy's type
                 return None
             head = torch.as_tensor(old[:1], dtype=torch.float32)
             tail = torch.as_tensor(value[len(old):], dtype=torch.float32)
