@@ -161,7 +161,9 @@ def _replay(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> Ref
         changes["batch"] = ("per-sample" if run.single else "full" if run.samples_per_step == samples
                             else run.samples_per_step)
     if run.shuffled and run.order is not None and run.steps_per_epoch:
-        order = [(rows, judged.verdicts[run.first_call + k].single) for k, rows in enumerate(run.order)]
+        # verdicts hold the verified steps only (VERIFY_STEPS a run): found by their call, not their place
+        verdict_at = {v.index: v for v in judged.verdicts}
+        order = [(rows, verdict_at[run.first_call + k].single) for k, rows in enumerate(run.order)]
     initial = _initial(spec, expected, run)
     targets = _own_targets(expected, run) if "data" in own else None
     if not changes and order is None and initial is None and targets is None:
