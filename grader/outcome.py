@@ -253,6 +253,13 @@ class Outcome(_Loose):
     hand_calls: int = Field(0, ge=0)
     hand_trace: list[TraceStep] = Field(default_factory=list, max_length=MAX_TRACE_STEPS)
     hand_truncated: bool = False
+    # the harness's own errors while recording (a bug of ours, never the student's): logged by the worker
+    recorder_errors: list[str] = Field(default_factory=list, max_length=5)
+
+    @field_validator("recorder_errors")
+    @classmethod
+    def _short_errors(cls, errors: list[str]) -> list[str]:
+        return [e[:300] for e in errors]
 
     @model_validator(mode="after")
     def own_inputs_filled(self) -> Outcome:

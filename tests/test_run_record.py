@@ -125,3 +125,44 @@ def test_a_step_on_the_assignment_s_data_records_only_small_inputs(sandbox):
     source = (ROOT / "assignments" / "multiple-dimension-input" / "solution.py").read_text()
     o = outcome_of(sandbox, spec, source)
     assert o.trace and all(not step.own for step in o.trace)
+
+
+def test_a_list_of_arrays_changed_in_place_is_recorded_at_every_step(sandbox):
+    """`recent[i] = np.array(...)`: comparing such a list with its copy by == raises (an array's truth value is
+    ambiguous); the recorder raised there and recorded 5 of 300 steps."""
+    spec = load_spec(ROOT / "assignments" / "backprop-linear" / "assignment.yaml")
+    o = outcome_of(sandbox, spec, (SCRIPTS / "linear_recent_arrays_in_place.py").read_text())
+    assert o.backward_calls == 300 and len(o.trace) == 300 and not o.recorder_errors
+    assert all([k % 3] in rows(step, 3) for k, step in enumerate(o.trace))
+
+
+FLAKY_RECORDER = """
+import gc
+recorder = next(o for o in gc.get_objects() if type(o).__name__ == "GradientRecorder")
+recording = type(recorder)._before
+
+
+def flaky(self, tensors):
+    if self.calls == 5:
+        raise RuntimeError("recording failed at call 5")
+    return recording(self, tensors)
+
+
+type(recorder)._before = flaky
+"""
+
+
+def test_a_step_the_recorder_failed_on_keeps_its_place_in_the_trace(sandbox):
+    """A step's place in the trace is its backward() call: a step lost to a recording error shifted every later one."""
+    spec = load_spec(ROOT / "assignments" / "backprop-linear" / "assignment.yaml")
+    solution = (ROOT / "assignments" / "backprop-linear" / "solution.py").read_text()
+    o = outcome_of(sandbox, spec, FLAKY_RECORDER + solution)
+    assert o.backward_calls == 300 and o.runs == [300] and len(o.trace) == 300
+    assert o.recorder_errors == ["RuntimeError: recording failed at call 5"]
+    assert o.trace[4].values == {} and o.trace[4].grads == {}
+    # call 6 is sample 2 of epoch 2, in its place, with w after five updates
+    assert [2] in rows(o.trace[5], 3) and o.trace[5].values["w"].array().shape == (1,)
+    np.testing.assert_allclose(o.trace[5].values["w"].array(),
+                               o.trace[6].values["w"].array() + 0.01 * o.trace[5].grads["w"].array(), rtol=1e-6)
+    result, _ = grade_source(spec, FLAKY_RECORDER + solution, sandbox)
+    assert result.score == result.max_score, [c.message.render("en") for c in result.checks if not c.passed]

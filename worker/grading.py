@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 
 from grader import notebook as nb
 from grader.expected import expected_for
@@ -19,6 +20,8 @@ from grader.selfcheck import GradeScript
 from grader.spec import AssignmentSpec
 from worker.harness import available_modules  # stdlib only at import: the sandbox's module list, one home
 from worker.sandbox.base import Job, Limits, Sandbox, SandboxResult
+
+log = logging.getLogger(__name__)
 
 
 def limits_for(spec: AssignmentSpec) -> Limits:
@@ -41,6 +44,8 @@ def report_from(result: SandboxResult, limits: Limits) -> RunReport:
         outcome, error = None, exc.reason
     if result.outcome_truncated:
         outcome, error = None, said("outcome.over_limit")
+    if outcome is not None and outcome.recorder_errors:  # a bug of ours, for the operator (the grade stands)
+        log.warning("the harness's recorder failed: %s", "; ".join(outcome.recorder_errors))
     return RunReport(outcome=outcome, stdout=storable(result.stdout), stderr=storable(result.stderr),
                      outcome_error=error, timed_out=result.timed_out, wall_limit=limits.wall_seconds,
                      cpu_limit=limits.cpu_seconds,

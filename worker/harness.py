@@ -799,7 +799,7 @@ class BatchFinder:
             is_sequence = isinstance(value, (list, tuple))
             seen = self._seen.get(id(value))
             same_list = is_sequence and seen is not None and seen[0] is value
-            if same_list and seen[1] == value:
+            if same_list and len(seen[1]) == len(value) and _same_items(seen[1], value):
                 return seen[2]
             rows = self._appended_rows(value, seen) if same_list else None
             if rows is None:
@@ -823,9 +823,9 @@ class BatchFinder:
             return None  # one sample (a list of 8 numbers for 8 features) is no list of rows
         if len(value) * self.row_size > MAX_BATCH_ELEMENTS:
             return None
+        if not _same_items(old, value):
+            return None
         try:
-            if value[:len(old)] != old:  # the same list (a tuple is never appended to): its copy's type
-                return None
             head = torch.as_tensor(old[:1], dtype=torch.float32)
             tail = torch.as_tensor(value[len(old):], dtype=torch.float32)
         except Exception:  # elements that compare or convert otherwise
@@ -856,6 +856,13 @@ class BatchFinder:
         flat = tensor.detach().reshape(-1, self.row_size).float().tolist()
         index = self.index
         return [index.get(tuple(row)) for row in flat], single
+
+
+def _same_items(old: list, value: list) -> bool:
+    """Whether `value` still starts with the very objects of `old`, its shallow copy at the last step. By identity,
+    not ==: a list of numpy arrays changed in place (`recent[i] = np.array(...)`) raises on ==, and it raised out of
+    the recorder, which then recorded 5 of 300 steps."""
+    return all(a is b for a, b in zip(old, value))
 
 
 def _float32(value: float) -> float:
@@ -950,7 +957,7 @@ class GradientRecorder:
             try:
                 before = recorder._before(tensors)
             except Exception as exc:  # never let recording break the student's run
-                recorder.errors.append(f"{type(exc).__name__}: {exc}")
+                recorder.failed(exc)
             recorder.seconds += _clock() - started
             result = original(tensors, *args, **kwargs)
             if before is not None:
@@ -958,7 +965,7 @@ class GradientRecorder:
                 try:
                     recorder._after(*before)
                 except Exception as exc:
-                    recorder.errors.append(f"{type(exc).__name__}: {exc}")
+                    recorder.failed(exc)
                 recorder.seconds += _clock() - started
             return result
 
@@ -970,11 +977,24 @@ class GradientRecorder:
                 try:
                     recorder._count_step(optimizer)
                 except Exception as exc:
-                    recorder.errors.append(f"{type(exc).__name__}: {exc}")
+                    recorder.note(exc)
 
         from torch.optim.optimizer import register_optimizer_step_post_hook
 
         register_optimizer_step_post_hook(stepped)
+
+    def note(self, exc: Exception) -> None:
+        if len(self.errors) < 5:  # the outcome reports five
+            self.errors.append(f"{type(exc).__name__}: {exc}")
+
+    def failed(self, exc: Exception) -> None:
+        """Recording one backward() raised: say so, and keep its place with an empty step while the trace holds
+        every call so far (a step's place in the trace is its backward() call; a lost one shifted every later step)."""
+        self.note(exc)
+        if self.runs and sum(self.runs) < self.calls:  # it raised before the call was counted in its run
+            self.runs[-1] += 1
+        if len(self.steps) == self.calls - 1:
+            self.steps.append({"values": {}, "grads": {}, "loss": None, "run": max(len(self.runs) - 1, 0)})
 
     def _count_step(self, optimizer) -> None:
         """One step() of a torch.optim optimizer, counted in the run its backward() calls belong to, with the classes
