@@ -27,6 +27,9 @@ PARAMS_RTOL = 1e-5  # a student's float32 values are the reference run's when th
 REDUCTIONS = (None, "sum", "mean")  # the spec's loss as it is, or summed / averaged over a batch
 OWN_TARGET_ROWS = 4  # a step's targets of the student's own are solved for on batches this small
 TARGET_RTOL = 1e-4  # a sample's own target is the same at every step on it within this
+# after this many wrong steps in a row in a run, its later steps are not tried on data or targets of the student's
+# own: a data set does not change in mid-run, and those tries cost two thirds of a wrong step's time
+SETTLED_WRONG = 30
 
 
 @dataclass
@@ -147,10 +150,12 @@ class StepVerifier:
         return all(matches(expected[n], got.get(n), self.rtol, self.atol) for n in expected)
 
     def verify(self, index: int, step: TraceStep, previous: StepVerdict | None,
-               previous_grads: dict | None, k: int = -1) -> StepVerdict:
+               previous_grads: dict | None, k: int = -1, settled_wrong: bool = False) -> StepVerdict:
         """The verdict of one step; `k`: its position in its run (-1: not compared with the reference run).
         The batch and reduction that made the step before right is tried first: a run keeps its way of
-        batching, and the other candidates then cost nothing (a wrong step still reports its first candidate)."""
+        batching, and the other candidates then cost nothing (a wrong step still reports its first candidate).
+        `settled_wrong`: the run's last SETTLED_WRONG steps were wrong; a wrong step is not tried on data or targets
+        of the student's own then."""
         got = param_arrays(step.grads, list(self.shapes))
         params = self._params(step)
         batches = _batches(step, len(self.x))
@@ -204,12 +209,13 @@ class StepVerifier:
         if first is None:  # no batch gives the reference a scalar loss
             rows, single = batches[0]
             return StepVerdict(index, step.run, "unverifiable", rows, single, got=got)
-        own = self._on_own_data(index, params, step, got, batches)  # a loop counter looked like a sample of the data
-        if own is not None:
-            return own
-        own = self._on_own_targets(first, params) if first is not scaled else None
-        if own is not None:
-            return own
+        if not settled_wrong:
+            own = self._on_own_data(index, params, step, got, batches)  # a loop counter looked like a sample
+            if own is not None:
+                return own
+            own = self._on_own_targets(first, params) if first is not scaled else None
+            if own is not None:
+                return own
         first.status = "wrong"
         return first
 
@@ -292,15 +298,16 @@ def verify_steps(verifier: StepVerifier, outcome: Outcome) -> list[StepVerdict]:
     verdicts: list[StepVerdict] = []
     previous, previous_grads = None, None
     chosen = _steps_to_verify(outcome.trace)
-    start = 0
+    start, wrong_in_a_row = 0, 0
     for index, step in enumerate(outcome.trace):
         if index not in chosen:
             continue
         same_run = previous is not None and previous.run == step.run and previous.index == index - 1
         if not same_run:
-            start = index
+            start, wrong_in_a_row = index, 0
         verdict = verifier.verify(index, step, previous if same_run else None, previous_grads if same_run else None,
-                                  index - start)
+                                  index - start, settled_wrong=wrong_in_a_row >= SETTLED_WRONG)
+        wrong_in_a_row = wrong_in_a_row + 1 if verdict.status == "wrong" else 0
         verdicts.append(verdict)
         previous, previous_grads = verdict, verdict.got
     _keep_consistent_targets(verdicts)

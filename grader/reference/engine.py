@@ -23,6 +23,8 @@ def _node(value) -> Node:
 def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum `grad` over the axes that broadcasting added or stretched, giving it `shape`."""
     grad = np.asarray(grad, dtype=np.float64)
+    if grad.shape == shape:  # the common case: nothing was broadcast
+        return grad
     while grad.ndim > len(shape):
         grad = grad.sum(axis=0)
     for axis, size in enumerate(shape):
@@ -38,8 +40,14 @@ class Node:
     __array_ufunc__ = None
 
     def __init__(self, value, parents: tuple[Node, ...] = (), op: str = ""):
-        self.value = as_array(value)
-        self.grad = np.zeros_like(self.value)
+        # an operation's output is a fresh array of its own and gets its grad in backward(); a leaf's value is
+        # copied from its source and its grad starts at zero (it accumulates across calls, as torch's does)
+        if parents:
+            self.value = np.asarray(value, dtype=np.float64)
+            self.grad = None
+        else:
+            self.value = as_array(value)
+            self.grad = np.zeros_like(self.value)
         self._parents = parents
         self._backward = lambda: None
         self.op = op

@@ -199,8 +199,10 @@ class _Compiler:
 
         def run(env):
             a, b = left_run(env), right_run(env)
-            with self.located(node):
+            try:  # not `with self.located(node)`: a generator context per operation, at every step of every check
                 return apply(a, b)
+            except (ValueError, IndexError) as error:
+                raise self.failed(error, node) from None
 
         return run
 
@@ -248,8 +250,10 @@ class _Compiler:
 
         def run(env):
             values = [a(env) if callable(a) else a for a in arguments]
-            with self.located(node):
+            try:
                 return function(*values, **kwargs)
+            except (ValueError, IndexError) as error:
+                raise self.failed(error, node) from None
 
         return run
 
@@ -272,10 +276,14 @@ class _Compiler:
         """Turns numpy's complaints (shapes that do not fit, an axis out of range) into an ExpressionError."""
         try:
             yield
-        except ExpressionError:
-            raise
         except (ValueError, IndexError) as error:
-            raise self.error(f'cannot compute "{self.source(node)}": {error}', node) from None
+            raise self.failed(error, node) from None
+
+    def failed(self, error: ValueError | IndexError, node: ast.AST) -> ExpressionError:
+        """numpy's complaint about `node` as an ExpressionError placed at it (one raised deeper stays as it is)."""
+        if isinstance(error, ExpressionError):
+            return error
+        return self.error(f'cannot compute "{self.source(node)}": {error}', node)
 
 
 def _dotted(node: ast.AST) -> str | None:
