@@ -295,23 +295,47 @@ def sleeping_solution(seconds: float) -> str:
     return f"import time\ntime.sleep({seconds})\n" + SOLUTION
 
 
-def grader_in_process(*args: str, env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
+class BorrowedSandbox:
+    """The session's fork server lent to one command: the command's close() leaves it running for the next."""
+
+    def __init__(self, box):
+        self._box = box
+
+    def __getattr__(self, name):
+        return getattr(self._box, name)
+
+    def close(self) -> None:
+        pass
+
+
+def grader_in_process(*args: str, env: dict[str, str | None] | None = None, cwd: Path = ROOT,
+                      sandbox=None) -> subprocess.CompletedProcess:
     """Run the `grader` command in this process with click's test runner: the same code from argv to exit code as
     the installed command, without the second or two a new Python spends importing it (the CLI tests make
-    dozens of calls). The caller's GRADER_* settings are hidden and `env` set for the call only. An exception
-    that escapes the command shows as a traceback on stderr, as it would in a terminal; tests that need the real
-    entry point (the console script, its process) run it as a subprocess."""
+    dozens of calls). The caller's GRADER_* settings are hidden and `env` set for the call only. `sandbox`: the
+    session's fork server, which `--sandbox forkserver` (the default) then uses instead of starting its own (three
+    seconds of torch imports per call); other backends start as they would. An exception that escapes the command
+    shows as a traceback on stderr, as it would in a terminal; tests that need the real entry point (the console
+    script, its process, its environment) run it as a subprocess."""
     import traceback
+    from unittest import mock
 
     from click.testing import CliRunner
 
+    import grader.cli
     from grader.cli import main
 
     hidden = {key: None for key in os.environ if key.startswith("GRADER_")}
+    started = grader.cli.get_sandbox
+
+    def get_sandbox(name: str):
+        return BorrowedSandbox(sandbox) if sandbox is not None and name == "forkserver" else started(name)
+
     previous = os.getcwd()
     os.chdir(cwd)
     try:
-        result = CliRunner().invoke(main, list(args), env={**hidden, **env}, prog_name="grader")
+        with mock.patch.object(grader.cli, "get_sandbox", get_sandbox):
+            result = CliRunner().invoke(main, list(args), env={**hidden, **(env or {})}, prog_name="grader")
     finally:
         os.chdir(previous)
     stderr = result.stderr

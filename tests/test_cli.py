@@ -10,13 +10,26 @@ from pathlib import Path
 
 import pytest
 
+from service_helpers import grader_in_process
+
 ROOT = Path(__file__).resolve().parent.parent
 GRADER = str(Path(sys.executable).with_name("grader"))
 SOLUTION = ROOT / "assignments" / "backprop-linear" / "solution.py"
 
 
-def grader(*args: str, cwd: Path = ROOT, timeout: int = 300) -> subprocess.CompletedProcess:
+def grader_process(*args: str, cwd: Path = ROOT, timeout: int = 300) -> subprocess.CompletedProcess:
+    """The installed console script in a process of its own."""
     return subprocess.run([GRADER, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def grader(sandbox):
+    """The command in this process on the session's fork server (service_helpers.grader_in_process); the tests
+    of the entry point itself (its JSON contract, its environment, a host without user namespaces) run
+    grader_process."""
+    def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+        return grader_in_process(*args, cwd=cwd, sandbox=sandbox)
+    return run
 
 
 def assert_no_traceback(proc: subprocess.CompletedProcess) -> None:
@@ -24,7 +37,7 @@ def assert_no_traceback(proc: subprocess.CompletedProcess) -> None:
 
 
 def test_grade_json_follows_the_contract():
-    proc = grader("grade", str(SOLUTION), "--assignment", "backprop-linear", "--json")
+    proc = grader_process("grade", str(SOLUTION), "--assignment", "backprop-linear", "--json")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 1
@@ -38,7 +51,7 @@ def test_grade_json_follows_the_contract():
     assert "after training" in out["stdout"]
 
 
-def test_grade_prints_a_readable_report_and_exits_0_whatever_the_score():
+def test_grade_prints_a_readable_report_and_exits_0_whatever_the_score(grader):
     mistake = ROOT / "assignments" / "backprop-linear" / "mistakes" / "no_zero_grad.py"
     proc = grader("grade", str(mistake), "--assignment", "backprop-linear")
     assert proc.returncode == 0
@@ -47,7 +60,7 @@ def test_grade_prints_a_readable_report_and_exits_0_whatever_the_score():
     assert "FAIL  trace" in proc.stdout
 
 
-def test_grade_a_folder_prints_one_json_object_per_file_with_its_path(tmp_path):
+def test_grade_a_folder_prints_one_json_object_per_file_with_its_path(grader, tmp_path):
     folder = tmp_path / "submissions"
     folder.mkdir()
     shutil.copy(SOLUTION, folder / "alice.py")
@@ -71,14 +84,14 @@ def test_grade_a_folder_prints_one_json_object_per_file_with_its_path(tmp_path):
     (["grade", "x.py"], "Missing option '--assignment'"),
     (["grade", "x.py", "--assignment", "backprop-linear", "--sandbox", "vm"], "Invalid value for '--sandbox'"),
 ])
-def test_usage_errors_exit_2_without_traceback(args, needle):
+def test_usage_errors_exit_2_without_traceback(grader, args, needle):
     proc = grader(*args)
     assert proc.returncode == 2
     assert needle in proc.stderr
     assert_no_traceback(proc)
 
 
-def test_unreadable_file_among_good_ones_still_grades_the_rest_then_exits_2(tmp_path):
+def test_unreadable_file_among_good_ones_still_grades_the_rest_then_exits_2(grader, tmp_path):
     bad = tmp_path / "latin1.py"
     bad.write_bytes(b"# caf\xe9\nprint(1)\n")
     proc = grader("grade", str(SOLUTION), str(bad), "--assignment", "backprop-linear", "--json")
@@ -87,14 +100,14 @@ def test_unreadable_file_among_good_ones_still_grades_the_rest_then_exits_2(tmp_
     assert json.loads(proc.stdout.strip().splitlines()[0])["score"] == 100
 
 
-def test_assignments_check_passes_on_the_shipped_assignments():
+def test_assignments_check_passes_on_the_shipped_assignments(grader):
     proc = grader("assignments", "check", "assignments")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "backprop-quadratic: spec valid; solution checked; 13/13 mistakes caught" in proc.stdout
     assert "backprop-linear: spec valid; solution checked; 7/7 mistakes caught" in proc.stdout
 
 
-def test_assignments_check_reports_a_broken_spec_with_file_line_and_field(tmp_path):
+def test_assignments_check_reports_a_broken_spec_with_file_line_and_field(grader, tmp_path):
     folder = tmp_path / "broken"
     shutil.copytree(ROOT / "assignments" / "backprop-linear", folder)
     spec = folder / "assignment.yaml"
@@ -107,7 +120,7 @@ def test_assignments_check_reports_a_broken_spec_with_file_line_and_field(tmp_pa
     assert_no_traceback(proc)
 
 
-def test_assignments_check_says_a_broken_spec_in_the_language_asked_for(tmp_path):
+def test_assignments_check_says_a_broken_spec_in_the_language_asked_for(grader, tmp_path):
     folder = tmp_path / "broken"
     shutil.copytree(ROOT / "assignments" / "backprop-linear", folder)
     spec = folder / "assignment.yaml"
@@ -124,14 +137,14 @@ def test_assignments_check_says_a_broken_spec_in_the_language_asked_for(tmp_path
     assert_no_traceback(proc)
 
 
-def test_grade_names_an_unknown_assignment_in_the_language_asked_for():
+def test_grade_names_an_unknown_assignment_in_the_language_asked_for(grader):
     proc = grader("grade", str(SOLUTION), "--assignment", "no-such-thing", "--lang", "zh")
     assert proc.returncode == 2
     assert "未知的作业 'no-such-thing'（已有：" in proc.stderr and "backprop-linear" in proc.stderr
     assert "unknown assignment" not in proc.stderr
 
 
-def test_assignments_check_catches_a_mistake_that_is_not_diagnosed(tmp_path):
+def test_assignments_check_catches_a_mistake_that_is_not_diagnosed(grader, tmp_path):
     folder = tmp_path / "backprop-linear"
     shutil.copytree(ROOT / "assignments" / "backprop-linear", folder)
     for p in (folder / "mistakes").glob("*.py"):
@@ -144,7 +157,7 @@ def test_assignments_check_catches_a_mistake_that_is_not_diagnosed(tmp_path):
     assert "no_header.py: Its first comment line must name the code it expects" in proc.stderr
 
 
-def test_grade_with_the_bwrap_backend():
+def test_grade_with_the_bwrap_backend(grader):
     proc = grader("grade", str(SOLUTION), "--assignment", "backprop-linear", "--json", "--sandbox", "bwrap")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["score"] == 100
@@ -179,15 +192,13 @@ def test_a_host_without_user_namespaces_gets_a_clear_error_naming_the_fallback()
     assert_no_traceback(proc)
 
 
-def test_grade_takes_the_assignment_s_folder_or_spec_file_as_well_as_its_id(tmp_path):
-    from service_helpers import grader_in_process
-
+def test_grade_takes_the_assignment_s_folder_or_spec_file_as_well_as_its_id(grader, tmp_path):
     folder = ROOT / "assignments" / "backprop-linear"
     for given in (str(folder), "assignments/backprop-linear", str(folder / "assignment.yaml")):
-        proc = grader_in_process("grade", str(SOLUTION), "--assignment", given, "--json", env={})
+        proc = grader("grade", str(SOLUTION), "--assignment", given, "--json")
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout)["score"] == 100
     (tmp_path / "empty").mkdir()  # a folder without a spec is an unknown id, said as one
-    proc = grader_in_process("grade", str(SOLUTION), "--assignment", str(tmp_path / "empty"), env={})
+    proc = grader("grade", str(SOLUTION), "--assignment", str(tmp_path / "empty"))
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert "not a valid assignment id" in proc.stderr and "backprop-linear" in proc.stderr

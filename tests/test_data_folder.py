@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,6 +13,7 @@ import sqlalchemy as sa
 from grader.config import Config
 from grader.db import Database, upgrade
 from grader.service.up import private_data_folder, secret_key
+from service_helpers import grader_in_process
 
 
 def mode(path) -> int:
@@ -61,12 +61,10 @@ def test_a_new_sqlite_database_is_0600_under_a_loose_umask(tmp_path):
         os.umask(old)
 
 
-GRADER = str(Path(sys.executable).with_name("grader"))
-
-
-def grader(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
-    return subprocess.run([GRADER, *args], cwd=cwd, env={**clean, **env}, capture_output=True, text=True, timeout=120)
+def grader(*args: str, cwd: Path | str, **env: str) -> subprocess.CompletedProcess:
+    """The command in this process (service_helpers.grader_in_process), run from `cwd` with `env` and no other
+    GRADER_* setting."""
+    return grader_in_process(*args, env=env, cwd=Path(cwd))
 
 
 def test_the_settings_find_the_data_folders_database_unless_a_url_is_given(tmp_path):

@@ -13,6 +13,7 @@ from grader.notebook import cell_outputs
 from grader.spec import load_spec
 from grader.submissions import accept
 from notebook_files import STYLES, colab_notebook, jupyter_notebook, jupyterlab_notebook, learner_notebook, script_cells
+from service_helpers import grader_in_process
 from worker.grading import grade_source, grade_upload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,7 +129,7 @@ def test_output_is_split_by_cell(sandbox, quadratic):
     assert outputs[printing[-1]].startswith("Predict(after training) 4 8.5441")
 
 
-def test_grader_grade_takes_notebooks_and_names_cells_in_its_report(tmp_path):
+def test_grader_grade_takes_notebooks_and_names_cells_in_its_report(sandbox, tmp_path):
     cells = script_cells(SCRIPTS["solution"].read_text())
     (tmp_path / "good.ipynb").write_text(colab_notebook(cells))
     broken = [c.replace("return w1", "return nothing + w1") for c in cells]
@@ -140,12 +141,12 @@ def test_grader_grade_takes_notebooks_and_names_cells_in_its_report(tmp_path):
     (tmp_path / ".ipynb_checkpoints").mkdir()
     (tmp_path / ".ipynb_checkpoints" / "good-checkpoint.ipynb").write_text("{not a notebook")
     args = ["grade", str(tmp_path), "--assignment", "backprop-quadratic", "--assignments-dir", str(ROOT / "assignments")]
-    text = CliRunner().invoke(main, args + ["--lang", "en"])
-    assert text.exit_code == 0, text.output
-    assert "Your notebook raised NameError in cell" in text.output and ", line 2, in forward() (called from cell" in (
-        text.output)
-    assert "The first step that differs was made in cell {cell}, line {line}.".format(**place) in text.output
-    lines = CliRunner().invoke(main, args + ["--json", "--lang", "zh"]).output.strip().splitlines()
+    text = grader_in_process(*args, "--lang", "en", sandbox=sandbox)
+    assert text.returncode == 0, text.stderr
+    assert "Your notebook raised NameError in cell" in text.stdout and ", line 2, in forward() (called from cell" in (
+        text.stdout)
+    assert "The first step that differs was made in cell {cell}, line {line}.".format(**place) in text.stdout
+    lines = grader_in_process(*args, "--json", "--lang", "zh", sandbox=sandbox).stdout.strip().splitlines()
     results = {Path(r["path"]).name: r for r in map(json.loads, lines)}
     assert sorted(results) == ["broken.ipynb", "good.ipynb", "mistake.ipynb"]
     [trace] = [c for c in results["mistake.ipynb"]["checks"] if c["kind"] == "trace"]

@@ -5,17 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
 from grader.config import Config, ConfigError
 from grader.models import User
 from grader.service import accounts
-from service_helpers import ASSIGNMENTS
+from service_helpers import ASSIGNMENTS, grader_in_process
 from web_helpers import add_graded, csrf_from, db_of, login, make_app, set_deadline, set_user
 
 ZH_DIAGNOSIS = "你的梯度从未清零，因此会在各步之间累加"
@@ -228,15 +225,17 @@ def test_the_api_speaks_the_language_asked_for(app, client):
     assert body["diagnoses"][0]["code"] == "mistake.no_zero_grad"  # codes stay codes in every language
 
 
-def _grade(*args, env=None):
-    environment = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_MESSAGES", "GRADER_LANGUAGE")}
-    environment.update(env or {})
-    return subprocess.run([sys.executable, "-m", "grader.cli", "grade", *args], capture_output=True, text=True,
-                          env=environment, timeout=240, cwd=ASSIGNMENTS.parent)
+def _grader(sandbox):
+    """`grader grade` in this process on the session's fork server, with no locale of the caller's."""
+    def grade(*args, env=None):
+        environment = {"LANG": None, "LC_ALL": None, "LC_MESSAGES": None, **(env or {})}
+        return grader_in_process("grade", *args, env=environment, cwd=ASSIGNMENTS.parent, sandbox=sandbox)
+    return grade
 
 
 @pytest.mark.slow
-def test_the_cli_reports_in_chinese_with_lang_or_the_locale():
+def test_the_cli_reports_in_chinese_with_lang_or_the_locale(sandbox):
+    _grade = _grader(sandbox)
     mistake = str(ASSIGNMENTS / "backprop-linear" / "mistakes" / "no_zero_grad.py")
     chinese = _grade(mistake, "--assignment", "backprop-linear", "--lang", "zh")
     assert chinese.returncode == 0, chinese.stderr
