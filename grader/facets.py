@@ -60,6 +60,15 @@ def _own_targets_message(spec: AssignmentSpec, targets: dict[int, float]) -> Mes
                                            "expected": listed(_number(spec.data.y[r]) for r in rows)})
 
 
+def _subset_message(rows: list[int], samples: int) -> Message:
+    """Training on part of the data: how many rows, and which where they are one stretch of the file (1-based)."""
+    numbers = {"samples": len(rows), "expected": samples}
+    ordered = sorted(rows)
+    if ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return Message("mistake.data_subset", {**numbers, "first": ordered[0] + 1, "last": ordered[-1] + 1})
+    return Message("mistake.data_subset_scattered", numbers)
+
+
 def _number(value) -> float:
     return float(np.ravel(np.asarray(value, dtype=np.float64))[0])
 
@@ -81,6 +90,8 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
     samples = len(spec.data.x)
     if data is None and run.targets:  # the assignment's inputs with targets of the student's own
         judge("data", False, _own_targets_message(spec, run.targets))
+    elif data is None and run.subset is not None:
+        judge("data", False, _subset_message(run.subset, samples))
     else:
         judge("data", None if data is None and run.samples_per_step is None else data is None,
               Message("mistake.own_data", {**(data or {}), "expected": samples}))
@@ -117,7 +128,11 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
                   _momentum_message(rule, t))
         elif t.optimizer == "sgd":  # another optimizer has no SGD momentum: it is the optimizer's deviation
             judge("momentum", t.momentum == 0)
-    if run.samples_per_step is not None and data is None:
+    if run.subset is not None and data is None:  # each step on the whole of their part of the data
+        judge("batch", t.batch == "full", Message("mistake.full_batch", {"reduce": run.reduce or "sum"})
+              if t.batch == "per-sample" else Message("mistake.batch_size", {
+                  "got": len(run.subset), "samples": samples, "expected": spec_samples_per_step(spec)}))
+    elif run.samples_per_step is not None and data is None:
         expected = spec_samples_per_step(spec)
         if t.batch == "per-sample" and run.samples_per_step == samples > 1:
             message = Message("mistake.full_batch", {"reduce": run.reduce or "sum"})

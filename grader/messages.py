@@ -183,6 +183,10 @@ MESSAGES: dict[str, str] = {
                            "{expected}."),
     "mistake.own_data": N_("Your data has {samples} samples ({matched} of them the assignment's); the "
                          "assignment's has {expected}. Train on the assignment's data."),
+    "mistake.data_subset": N_("You train on {samples} of the assignment's {expected} samples (rows {first}–{last} of "
+                              "its data); the assignment trains on all {expected} at every step."),
+    "mistake.data_subset_scattered": N_("You train on {samples} of the assignment's {expected} samples; the "
+                                        "assignment trains on all {expected} at every step."),
     "mistake.own_targets": N_("Your data's targets are not the assignment's: y = {yours} at x = {x}, where the "
                               "assignment has y = {expected}. Train on the assignment's data."),
     "note.training_runs": N_("Your script trains in {runs} runs, from fresh parameters each time; its last run "
@@ -471,6 +475,8 @@ TITLES: dict[str, str] = {
     "mistake.batch_size": N_("Wrong batch size"),
     "mistake.own_data": N_("Trained on other data"),
     "mistake.own_targets": N_("Trained on other targets"),
+    "mistake.data_subset": N_("Trained on part of the data"),
+    "mistake.data_subset_scattered": N_("Trained on part of the data"),
     "mistake.too_few_epochs": N_("Too few epochs"),
     "mistake.too_many_epochs": N_("Too many epochs"),
     "mistake.non_leaf_param": N_("Parameter replaced by a non-leaf tensor"),

@@ -70,6 +70,8 @@ class RunProtocol:
     # the parameters at its last backward() and the one before, when the trace recorded the run to its end
     last: tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None = None
     targets: dict[int, float] = field(default_factory=dict)  # sample -> the student's own y for it (own_run.own_targets)
+    # every step on the same part of the assignment's samples, whole (a train split, a row skipped): those rows
+    subset: list[int] | None = None
 
     @property
     def epochs(self) -> float | None:
@@ -122,6 +124,9 @@ def _schedule(protocol: RunProtocol, steps: list[StepVerdict], samples: int) -> 
         return
     first = known[0]
     protocol.samples_per_step, protocol.single, protocol.reduce = len(first.rows), first.single, first.reduce
+    if _one_subset(known, protocol.first_call, samples):
+        protocol.subset, protocol.steps_per_epoch = list(first.rows), 1  # an epoch of their data is one step
+        return
     total = 0
     for k, step in enumerate(known):
         if step.index != protocol.first_call + k:
@@ -140,6 +145,16 @@ def _schedule(protocol: RunProtocol, steps: list[StepVerdict], samples: int) -> 
     protocol.shuffled = any(rows != in_order for rows in epochs)
     if len(known) == protocol.calls and all(s.status != "wrong" for s in known):
         protocol.order = [s.rows for s in known]  # a wrong step's samples are only its first candidate's
+
+
+def _one_subset(known: list[StepVerdict], first_call: int, samples: int) -> bool:
+    """Whether every verified step, from the run's first, used the same rows, fewer than the data set's and two at
+    least: the student trains on part of the assignment's data, whole at every step (the first 48 of 60 rows as a
+    train split; all but the first, read past as a header)."""
+    rows = known[0].rows
+    if known[0].single or not 2 <= len(rows) < samples or len(set(rows)) != len(rows) or len(known) < 2:
+        return False
+    return all(s.rows == rows and s.index == first_call + k for k, s in enumerate(known))
 
 
 def _flat(step, names: list[str], part: str) -> np.ndarray | None:

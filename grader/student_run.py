@@ -140,6 +140,8 @@ def _replay(spec: AssignmentSpec, expected: Expected, judged: StudentRun) -> Ref
     own = _replayed_choices(spec, judged)
     if run.rule.optimizer == "lbfgs":
         return _replay_lbfgs(spec, expected, judged) if own & {"optimizer", "lr"} else None
+    if "data" in own and run.subset is not None:
+        return _replay_on_subset(spec, expected, judged, own)
     if "data" in own:  # a data set of the student's own, whole at every step (else targets of their own, below)
         on_own_data = _replay_on_own_data(spec, expected, judged, own)
         if on_own_data is not None:
@@ -250,6 +252,26 @@ def _replay_on_own_data(spec: AssignmentSpec, expected: Expected, judged: Studen
     initial = _initial(spec, expected, run)
     problem = dataclasses.replace(expected.problem, x=x.tolist(), y=y.tolist(),
                                   loss=_reduced(expected.problem.loss, steps[0].reduce),
+                                  params=expected.problem.params if initial is None else initial)
+    try:
+        with np.errstate(all="ignore"):
+            return train(problem, dataclasses.replace(expected.schedule, **changes))
+    except (ValueError, ArithmeticError):
+        return None
+
+
+def _replay_on_subset(spec: AssignmentSpec, expected: Expected, judged: StudentRun, own: set[str]) -> ReferenceRun | None:
+    """The assignment's rows the student kept (a train split), whole at every step as they trained on them, with
+    their optimizer where it is theirs to choose; None when the run is too long to replay."""
+    run = judged.graded
+    if run.calls > MAX_REPLAY_STEPS:
+        return None
+    rows = run.subset
+    changes = {"batch": "full", "epochs": run.calls, **_optimizer_changes(run.rule, own)}
+    initial = _initial(spec, expected, run)
+    problem = dataclasses.replace(expected.problem, x=[expected.problem.x[r] for r in rows],
+                                  y=[expected.problem.y[r] for r in rows],
+                                  loss=_reduced(expected.problem.loss, run.reduce),
                                   params=expected.problem.params if initial is None else initial)
     try:
         with np.errstate(all="ignore"):
