@@ -785,12 +785,14 @@ class BatchFinder:
             found = self.numbers.get(value)
             return [found if found is not None else self.index.get((float(_float32(value)),))], True
         if isinstance(value, torch.Tensor):
-            if value.requires_grad or value.is_complex() or not (value.is_floating_point() or value.dtype in _EXACT_INTS):
+            if value.is_complex() or not (value.is_floating_point() or value.dtype in _EXACT_INTS):
                 return None
             seen = self._seen.get(id(value))
             if seen is not None and seen[0] is value and seen[1] == value._version:
                 return seen[2]
-            rows = self._tensor_rows(value)
+            rows = self._tensor_rows(value.detach()) if value.requires_grad else self._tensor_rows(value)
+            if value.requires_grad and not _data_rows(rows):
+                rows = None  # a parameter, unless it is rows of the data (x_data made with requires_grad=True)
             self._remember(value, value._version, rows)
             return rows
         if isinstance(value, (list, tuple)) or hasattr(value, "__array_interface__"):
@@ -856,6 +858,15 @@ class BatchFinder:
         flat = tensor.detach().reshape(-1, self.row_size).float().tolist()
         index = self.index
         return [index.get(tuple(row)) for row in flat], single
+
+
+def _data_rows(rows) -> bool:
+    """Whether a tensor that requires grad is the data set (or a batch of it) and no parameter: two distinct rows of
+    the data at least, every one of them matched (a parameter [1., 1., 1.] would match sample 1.0 three times)."""
+    if rows is None or rows[1]:
+        return False
+    indices = rows[0]
+    return len(indices) >= 2 and None not in indices and len(set(indices)) == len(indices)
 
 
 def _same_items(old: list, value: list) -> bool:
