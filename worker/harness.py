@@ -41,8 +41,9 @@ OUTCOME_VERSION = 1
 # under the worker's cap on the whole outcome (4 MiB): a script that calls backward() 60,000 times on three
 # parameters would otherwise lose its whole report, not just the steps no reference has.
 TRACE_BUDGET_BYTES = 2 * 1024 * 1024
-# Recording stops (calls are still counted) after this much time spent on it: a large model's sketches
-# must not turn a 10-second script into a time-out.
+# Recording stops (calls are still counted) after this much CPU time spent on it: a large model's sketches
+# must not turn a 10-second script into a time-out. CPU time, not the wall clock: on a loaded host the same
+# script must record the same steps (a seven-optimizer comparison lost its graded run under a test suite's load).
 RECORD_SECONDS = 3.0
 DEFAULT_SEED = 0  # torch, numpy and random are seeded with this when the spec names no seed
 SKETCH_SIZE = 8  # projections recorded for a tensor too large to record whole
@@ -66,7 +67,7 @@ _os_close = os.close
 _os_exit = os._exit
 _json_dumps = json.dumps
 _isfinite = math.isfinite
-_clock = time.perf_counter
+_clock = time.thread_time  # the recording budget's clock (RECORD_SECONDS)
 
 
 class Refusal(Exception):
