@@ -165,10 +165,14 @@ def _own_run_mistakes(spec, ref: Expected, report: RunReport, values, grads) -> 
     found = []
     if len(judged.protocols) > 1:
         found.append(Message("note.training_runs", {"runs": len(judged.protocols)}))
-    accumulated = any(v.status == "accumulated" for v in judged.verdicts)
-    if accumulated or not judged.graded.rule.known:
+    piled = {n for v in judged.verdicts if v.status == "accumulated" for n in v.piled}
+    if piled and piled != set(params):  # some parameters' gradients zeroed, not all: those named
+        found.append(Message("mistake.grad_not_zeroed", {
+            "params": ", ".join(n for n in params if n in piled),
+            "zeroed": ", ".join(n for n in params if n not in piled)}))
+    elif piled or not judged.graded.rule.known:
         known = _trace_mistakes(spec, ref, values, grads, params, o.status, o.backward_calls)
-        found += known or ([Message("mistake.no_zero_grad")] if accumulated else [])
+        found += known or ([Message("mistake.no_zero_grad")] if piled else [])
     codes = {m.code for m in found}
     return found + [m for m in judged.deviations if m.code not in codes]
 

@@ -60,6 +60,13 @@ def _own_targets_message(spec: AssignmentSpec, targets: dict[int, float]) -> Mes
                                            "expected": listed(_number(spec.data.y[r]) for r in rows)})
 
 
+def _own_data_message(data: dict, samples: int) -> Message:
+    """Data of the student's own: as many samples as the assignment's, some of them others; or another number."""
+    if data["samples"] == samples:
+        return Message("mistake.own_data_changed", {"samples": samples, "differ": samples - data["matched"]})
+    return Message("mistake.own_data", {**data, "expected": samples})
+
+
 def _subset_message(rows: list[int], samples: int) -> Message:
     """Training on part of the data: how many rows, and which where they are one stretch of the file (1-based)."""
     numbers = {"samples": len(rows), "expected": samples}
@@ -94,7 +101,7 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
         judge("data", False, _subset_message(run.subset, samples))
     else:
         judge("data", None if data is None and run.samples_per_step is None else data is None,
-              Message("mistake.own_data", {**(data or {}), "expected": samples}))
+              _own_data_message(data, samples) if data is not None else None)
     rule = run.rule
     if not rule.moves:
         judge("lr", False, Message("mistake.zero_before_update"))

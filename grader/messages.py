@@ -64,19 +64,19 @@ MESSAGES: dict[str, str] = {
     "trace.loss_scaled": N_("At all {steps} steps your gradient is the assignment's times {factor}: right for the "
                           "loss your training computes, which is not the assignment's (the note below says how)."),
     "trace.wrong_step": N_("Your backprop is right at {right} of {steps} steps. The first wrong one is step {step} "
-                         "(samples {samples}): at your own parameter values {param}.grad{index} should be "
+                         "(its samples: {samples}): at your own parameter values {param}.grad{index} should be "
                          "{expected}; yours is {got}."),
     "trace.no_backward": N_("Your script never called backward(), so no gradient was recorded."),
     "trace.missing_param": N_("No gradient of {param} was recorded during training (found: {found})."),
     # training (the facets of the student's own run: grader.facets)
-    "training.ok": N_("Your training follows the assignment in all {facets} respects graded."),
+    "training.ok": N_("Your training follows the assignment in every respect graded ({facets} of {facets})."),
     "training.unknown": N_("Your training could not be read from your run (no step of it was recorded)."),
     "training.no_gradient_calls": N_("Your training never calls {function}(), so its steps could not be read from "
                                      "your run: the assignment's updates use {function}(xs, ys)."),
     "training.unverifiable": N_("Your training could not be read from your run: none of the {steps} steps recorded "
                                 "could be checked against the assignment's model (the other checks say why)."),
-    "training.deviations": N_("Your training follows the assignment in {matched} of the {facets} respects graded; "
-                            "the notes below say where it does not."),
+    "training.deviations": N_("Your training follows the assignment in {matched} of {facets} graded respects; the "
+                            "notes below say where it does not."),
     # final params
     "final_params.ok": N_("Your final parameters match the reference."),
     "final_params.mismatch": N_("After training, {param}{index} should be {expected}; yours is {got}."),
@@ -142,8 +142,10 @@ MESSAGES: dict[str, str] = {
     "check.hidden": N_("This check's result is hidden."),
     "check.after_deadline": N_("This check's result is shown after the deadline."),
     # diagnoses
-    "mistake.no_zero_grad": N_("Your gradients are never zeroed, so they accumulate across steps: call "
-                             "w.grad.zero_() (or optimizer.zero_grad()) after each update."),
+    "mistake.no_zero_grad": N_("Your gradients are never zeroed, so they accumulate across steps: zero every "
+                             "parameter's gradient after each update (param.grad.zero_(), or optimizer.zero_grad())."),
+    "mistake.grad_not_zeroed": N_("You zero the gradients of {zeroed} but never that of {params}, so it accumulates "
+                                  "across steps: zero it after each update too."),
     "mistake.update_per_epoch": N_("You update the parameters once per epoch instead of after every sample: "
                                  "move the update into the loop over samples."),
     "mistake.gradient_ascent": N_("Your update climbs the gradient instead of descending it: subtract "
@@ -183,6 +185,8 @@ MESSAGES: dict[str, str] = {
                            "{expected}."),
     "mistake.own_data": N_("Your data has {samples} samples ({matched} of them the assignment's); the "
                          "assignment's has {expected}. Train on the assignment's data."),
+    "mistake.own_data_changed": N_("Your data is not the assignment's (samples that differ from it: {differ} of "
+                                   "{samples}). Train on the assignment's data."),
     "mistake.data_subset": N_("You train on {samples} of the assignment's {expected} samples (rows {first}–{last} of "
                               "its data); the assignment trains on all {expected} at every step."),
     "mistake.data_subset_scattered": N_("You train on {samples} of the assignment's {expected} samples; the "
@@ -217,10 +221,9 @@ MESSAGES: dict[str, str] = {
                                         "the {name} you trained."),
     "note.replaced_after_training_at_in_cell": N_("You re-create {name} after training, in cell {cell}, line {line} "
                                                 "({code}); we judged the {name} you trained."),
-    "note.stopped_after": N_("Before it stopped, your script made {calls} backward() calls; the last line it "
-                           "printed: {last}"),
-    "note.stopped_after_silent": N_("Before it stopped, your script made {calls} backward() calls and printed "
-                                  "nothing."),
+    "note.stopped_after": N_("backward() calls before your script stopped: {calls}. The last line it printed: "
+                           "{last}"),
+    "note.stopped_after_silent": N_("backward() calls before your script stopped: {calls}. It printed nothing."),
     "note.hint_data_file": N_("{missing} is not in the grader's working directory: the assignment's data is "
                               "{file} there. Load it by that name."),
     "note.hint_grad_none": N_("Before the first backward(), a parameter's .grad is None, so it cannot be zeroed yet: "
@@ -465,6 +468,7 @@ MESSAGES: dict[str, str] = {
 # a diagnosis in a few words, where a list names many (the dashboard's filter); a code without one shows its sentence
 TITLES: dict[str, str] = {
     "mistake.no_zero_grad": N_("Gradients never zeroed"),
+    "mistake.grad_not_zeroed": N_("A gradient never zeroed"),
     "mistake.update_per_epoch": N_("One update per epoch"),
     "mistake.gradient_ascent": N_("Gradient ascent"),
     "mistake.zero_before_update": N_("Gradient zeroed before the update"),
@@ -475,6 +479,7 @@ TITLES: dict[str, str] = {
     "mistake.batch_size": N_("Wrong batch size"),
     "mistake.own_data": N_("Trained on other data"),
     "mistake.own_targets": N_("Trained on other targets"),
+    "mistake.own_data_changed": N_("Trained on other data"),
     "mistake.data_subset": N_("Trained on part of the data"),
     "mistake.data_subset_scattered": N_("Trained on part of the data"),
     "mistake.too_few_epochs": N_("Too few epochs"),

@@ -44,6 +44,7 @@ class StepVerdict:
     got: dict[str, np.ndarray | None] = field(default_factory=dict)
     own: tuple[np.ndarray, np.ndarray] | None = None  # the student's own x and y a step on them was verified on
     targets: list[float] | None = None  # a step right on the assignment's inputs with y of the student's own, per row
+    piled: tuple[str, ...] = ()   # accumulated: the parameters whose .grad was never zeroed (all, or some)
 
 
 def param_arrays(recorded: dict, params: list[str]) -> dict[str, np.ndarray | None]:
@@ -149,6 +150,21 @@ class StepVerifier:
     def _same(self, expected: dict[str, np.ndarray], got: dict[str, np.ndarray | None]) -> bool:
         return all(matches(expected[n], got.get(n), self.rtol, self.atol) for n in expected)
 
+    def _piled(self, fresh: dict[str, np.ndarray], got: dict, previous_grads: dict) -> tuple[str, ...]:
+        """The parameters whose .grad is this step's gradient plus the step before's (never zeroed), when each of
+        the others holds this step's alone (zeroed: a script that zeroes w1 and w2 but forgets b); () otherwise."""
+        piled = []
+        for n, gradient in fresh.items():
+            if matches(gradient, got.get(n), self.rtol, self.atol):
+                continue
+            before = previous_grads.get(n)
+            if before is None or before.size != gradient.size:
+                return ()
+            if not matches(gradient.ravel() + before, got.get(n), self.rtol, self.atol):
+                return ()
+            piled.append(n)
+        return tuple(piled)
+
     def verify(self, index: int, step: TraceStep, previous: StepVerdict | None,
                previous_grads: dict | None, k: int = -1, settled_wrong: bool = False) -> StepVerdict:
         """The verdict of one step; `k`: its position in its run (-1: not compared with the reference run).
@@ -196,10 +212,9 @@ class StepVerifier:
                 if self._same(fresh, got):
                     return verdict
                 if previous is not None and previous_grads is not None and previous.status in ("right", "accumulated"):
-                    summed = {n: fresh[n].ravel() + previous_grads[n] for n in fresh
-                              if previous_grads.get(n) is not None and previous_grads[n].size == fresh[n].size}
-                    if len(summed) == len(fresh) and self._same(summed, got):
-                        verdict.status = "accumulated"
+                    piled = self._piled(fresh, got, previous_grads)
+                    if piled:
+                        verdict.status, verdict.piled = "accumulated", piled
                         return verdict
                 if first is None:
                     first = verdict

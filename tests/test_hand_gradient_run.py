@@ -90,7 +90,7 @@ def test_another_learning_rate_is_read_from_the_updates_not_guessed_from_the_fin
     assert diagnoses == ["Your learning rate looks like 0.05; the assignment uses 0.01."]
     assert failed == {"training"} and result.score == 97.5  # the lr's share only: params are replayed at 0.05
     training = next(c for c in result.checks if c.id == "training")
-    assert training.message.render("en").startswith("Your training follows the assignment in 3 of the 4 respects")
+    assert training.message.render("en").startswith("Your training follows the assignment in 3 of 4 graded respects")
 
 
 def test_an_update_per_sample_by_hand_is_a_batch_deviation_with_the_epochs_right(sandbox):
