@@ -95,6 +95,11 @@ MESSAGES: dict[str, str] = {
     "function.one_sample": N_("Your {function}() returns the gradient of one sample (x = {x}) where the assignment "
                               "asks for the mean over all {samples} samples it is given: {function}(xs, ys) averages "
                               "over every sample of the lists."),
+    "function.summed": N_("Your {function}() returns {samples} times the assignment's value at every probe: it sums "
+                          "over the {samples} samples it is given where the assignment takes their mean (divide the "
+                          "sum by len(xs))."),
+    "function.averaged": N_("Your {function}() returns 1/{samples} of the assignment's value at every probe: it "
+                            "averages over the {samples} samples it is given where the assignment sums them."),
     "function.per_sample": N_("Your {function}() returns one value per sample ({samples} of them) where the "
                               "assignment asks for one over the whole batch, their mean: {function}(xs, ys) takes "
                               "the lists of all samples and returns a single number."),

@@ -79,7 +79,9 @@ def test_a_low_accuracy_is_a_count_and_a_percentage():
 
 
 def test_a_wrong_cost_function_is_not_called_loss_of_loss(sandbox):
-    source, n = re.subn(r"return (\w+) / len\(xs\)", r"return \1", solution("gradient-descent"), count=1)  # cost's
+    # cost's mean over one sample too many (the sum alone is said as a sum: function.summed)
+    source, n = re.subn(r"return (\w+) / len\(xs\)", r"return \1 / (len(xs) + 1)", solution("gradient-descent"),
+                        count=1)
     assert n == 1
     result = grade(sandbox, "gradient-descent", source)
     cost = check(result, "cost")

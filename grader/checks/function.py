@@ -51,9 +51,35 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
     total = len(calls)
     if first is None:
         return Finding(True, check.points, Message("function.ok", {"function": check.function, "probes": total}))
+    scaled = _scaled_at_every_probe(calls, results, check)
+    if scaled is not None:  # one mistake at every probe: the sum where the mean is asked (or the other way)
+        first = ("function.summed" if scaled > 1 else "function.averaged",
+                 {"function": check.function, "samples": round(max(scaled, 1 / scaled))})
     code, params_ = first
     params_.update(matched=matched, probes=total)
     return Finding(False, share(check.points, matched, total), Message(code, params_), {"first": params_})
+
+
+def _scaled_at_every_probe(calls: list, results: list, check: Check) -> float | None:
+    """n (or 1/n) when at every probe the function returned the assignment's value times the number n > 1 of the
+    samples it was given: it sums where the assignment averages (or averages where it sums); else None."""
+    factor = None
+    for i, call in enumerate(calls):
+        got = results[i] if i < len(results) else None
+        samples = call["args"][0] if call["args"] else None
+        if got is None or got.error or got.value is None or not isinstance(samples, list) or len(samples) < 2:
+            return None
+        values, want = [v.array() for v in got.value], call["expected"]
+        if len(values) != len(want):
+            return None
+        n = len(samples)
+        here = next((f for f in (n, 1 / n) if all(v is not None and matches(np.asarray(e, dtype=np.float64) * f, v,
+                                                                             check.rtol, check.atol)
+                                                 for e, v in zip(want, values))), None)
+        if here is None or factor not in (None, here):
+            return None
+        factor = here
+    return factor
 
 
 def _per_sample(call: dict, want: list, values: list, check: Check) -> bool:

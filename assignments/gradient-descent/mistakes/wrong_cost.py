@@ -1,4 +1,4 @@
-# expect: function.mismatch_value
+# expect: function.summed
 # The cost sums the squared errors instead of averaging them.
 import matplotlib.pyplot as plt
 
