@@ -63,6 +63,8 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
                 found.append(Message("mistake.missing_param", {"param": name}))
         elif value.kind == "number" and not autograd:
             continue  # gradients by hand: a plain number is the natural parameter
+        elif value.kind == "other" and value.type == "NoneType" and name.endswith(".bias"):
+            found.append(Message("mistake.no_bias", {"param": name, "layer": name.rpartition(".")[0]}))
         elif value.kind in ("number", "other"):
             found.append(Message("mistake.not_tensor_param", {"param": name, "type": value.type or "number"}))
         elif not value.is_leaf:

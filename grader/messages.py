@@ -207,6 +207,8 @@ MESSAGES: dict[str, str] = {
                                "or update in place under torch.no_grad()."),
     "mistake.not_tensor_param": N_("{param} is a plain {type}; make it a tensor with requires_grad=True."),
     "mistake.missing_param": N_("Your script defines no parameter named {param} at its top level."),
+    "mistake.no_bias": N_("Your {layer} has no bias ({param} is None, as nn.Linear(..., bias=False) leaves it); the "
+                          "assignment's layer has one: leave out bias=False."),
     "mistake.wrong_init": N_("{param} starts at {got}; the assignment starts it at {expected}."),
     "mistake.logits": N_("Your model's forward({x}) is {got}, the value before a sigmoid: sigmoid({got}) = {expected} "
                        "is the probability the assignment's model gives. End forward with torch.sigmoid, as the "
@@ -492,6 +494,7 @@ TITLES: dict[str, str] = {
     "mistake.non_leaf_param": N_("Parameter replaced by a non-leaf tensor"),
     "mistake.not_tensor_param": N_("Parameter is not a tensor"),
     "mistake.missing_param": N_("Missing parameter"),
+    "mistake.no_bias": N_("Layer without a bias"),
     "mistake.wrong_init": N_("Wrong initial value"),
     "mistake.wrong_gradient": N_("Wrong gradient"),
     "mistake.logits": N_("Model returns logits"),
