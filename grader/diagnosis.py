@@ -28,13 +28,17 @@ DIAGNOSIS_STEPS = 60  # enough steps to tell the variants apart, few enough that
 DIAGNOSIS_RTOL = 1e-3
 
 
+DIAGNOSED_NOTES = ("other_loss",)  # harness notes that diagnose() says as mistakes, never as notes
+
+
 def run_notes(report: RunReport, spec: AssignmentSpec | None = None) -> list[Message]:
     """What the harness changed to run the script (notebook magics blanked, a parameter re-created after
     training judged as trained), how it read the script's names (grader.names), and what ran before a stop."""
     if report.outcome is None:
         return []
     replaced = replaced_notes(report.outcome)
-    notes = [Message(f"note.{n.code}", {"lines": n.lines}) for n in report.outcome.notes if n.code not in NAME_NOTES]
+    notes = [Message(f"note.{n.code}", {"lines": n.lines}) for n in report.outcome.notes
+             if n.code not in NAME_NOTES and n.code not in DIAGNOSED_NOTES]
     data_file = spec.data.csv if spec is not None else None
     return notes + name_notes(report.outcome) + replaced + stopped_notes(report, data_file)
 
@@ -80,7 +84,11 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
     # a loss reduced otherwise is the one deviation of the gradients: the run it trained is still judged below
     lead = [reduction] if reduction is not None else []
     extra = extra_params(spec, o) if o.trace else []
-    if grads_check and grads_check.details.get("first", {}).get("param") and reduction is None and not extra:
+    other_loss = next((n for n in o.notes if n.code == "other_loss"), None)
+    if grads_check and other_loss is not None:  # the loss object's class says why the gradient is another
+        found.append(Message("mistake.other_loss", {"function": spec.functions.loss, "yours": other_loss.yours,
+                                                    "ours": other_loss.ours}))
+    elif grads_check and grads_check.details.get("first", {}).get("param") and reduction is None and not extra:
         found.append(Message("mistake.wrong_gradient", {"param": grads_check.details["first"]["param"],
                                                         **_function_calls(spec)}))  # extra: they are the cause
     if not o.trace:

@@ -220,6 +220,8 @@ MESSAGES: dict[str, str] = {
     "mistake.loss_sum_not_mean": N_("Your loss sums over the {samples} samples where the assignment's averages "
                                   "them (reduction='mean', the default): every gradient of yours is {samples} times "
                                   "the assignment's, so your steps are {samples} times larger."),
+    "mistake.other_loss": N_("Your {function} is torch.nn.{yours} where the assignment's loss is torch.nn.{ours}, so "
+                             "its gradients are another loss's: use torch.nn.{ours}."),
     "mistake.wrong_gradient": N_("The gradient your loss gives for {param} is wrong even at fixed test points: "
                                "check {forward} and {loss} against the assignment."),
     "note.replaced_after_training": N_("You re-create {param} after training; we judged the {param} you "
@@ -497,6 +499,7 @@ TITLES: dict[str, str] = {
     "mistake.no_bias": N_("Layer without a bias"),
     "mistake.wrong_init": N_("Wrong initial value"),
     "mistake.wrong_gradient": N_("Wrong gradient"),
+    "mistake.other_loss": N_("Another loss"),
     "mistake.logits": N_("Model returns logits"),
     "mistake.loss_mean_not_sum": N_("Loss averaged, not summed"),
     "mistake.loss_sum_not_mean": N_("Loss summed, not averaged"),

@@ -192,10 +192,11 @@ class RunNote(_Loose):
     of the student's names fit equally (`candidates`), or the spec's torch loss (`yours`) standing in for the
     loss object `ours` that the script has not, or a data file loaded by the path it has on the student's own
     machine (`yours`) read as the assignment's file `ours`, or a function `ours` that takes no arguments and
-    reads the globals `candidates` in their place."""
+    reads the globals `candidates` in their place, or a loss object of torch's class `yours` where the assignment's
+    is `ours`."""
 
     code: Literal["notebook_magics_ignored", "name_read_as", "name_undecided", "loss_stand_in", "data_path_read_as",
-                  "arguments_read_as_globals"]
+                  "arguments_read_as_globals", "other_loss"]
     lines: list[int] = Field(default_factory=list, max_length=20)
     ours: str = Field("", max_length=200)
     yours: str = Field("", max_length=200)

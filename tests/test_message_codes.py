@@ -15,6 +15,7 @@ from grader.db import Database, upgrade
 from grader.i18n import LANGUAGES
 from grader.messages import (DEFAULTS, MESSAGES, UnknownMessage, is_message, placeholders, render, render_failure,
                              said)
+from grader.diagnosis import DIAGNOSED_NOTES
 from grader.names import NAME_NOTES
 from grader.outcome import HARNESS_CODES, OTHER_SIGNAL, SIGNAL_REASONS, RunNote
 
@@ -39,7 +40,8 @@ def stored_codes() -> dict[str, list[str]]:
             if (isinstance(node, ast.Constant) and isinstance(node.value, str) and CODE.match(node.value)
                     and id(node) not in pieces and not node.value.endswith(".py")):
                 found.setdefault(node.value, []).append(f"{path.relative_to(ROOT)}:{node.lineno}")
-    for note in set(RunNote.model_fields["code"].annotation.__args__) - set(NAME_NOTES):  # run_notes: note.<code>
+    # run_notes: note.<code> (diagnose() says a DIAGNOSED_NOTES one as its mistake)
+    for note in set(RunNote.model_fields["code"].annotation.__args__) - set(NAME_NOTES) - set(DIAGNOSED_NOTES):
         found.setdefault(f"note.{note}", []).append("grader/outcome.py RunNote")
     return found
 

@@ -1803,7 +1803,22 @@ def names_by_role(namespace: dict, plan: dict, namer: LeafNamer, filename: str, 
     notes += [{"code": "name_undecided", "ours": ours, "candidates": candidates[:8]}
               for ours, candidates in namer.undecided.items()]
     plan["global_arguments"], read_notes = arguments_from_globals(namespace, plan, filename)
-    return plan, notes + read_notes, renames
+    return plan, notes + read_notes + other_loss(namespace, plan), renames
+
+
+def other_loss(namespace: dict, plan: dict) -> list[dict]:
+    """A note when the script's loss object is a torch loss of another class than the spec's (nn.L1Loss where
+    the assignment's is nn.MSELoss): its class and the spec's, so the wrong gradient it gives is said as that."""
+    import torch
+
+    spec_loss = (plan.get("loss_stand_in") or {}).get("kind")
+    loss = namespace.get(plan.get("loss", "loss"))
+    if spec_loss not in STAND_IN_LOSSES or not isinstance(loss, torch.nn.modules.loss._Loss):
+        return []
+    name = type(loss).__name__[:60]
+    if name == STAND_IN_LOSSES[spec_loss]:
+        return []
+    return [{"code": "other_loss", "ours": STAND_IN_LOSSES[spec_loss], "yours": name}]
 
 
 def arguments_from_globals(namespace: dict, plan: dict, filename: str) -> tuple[dict[str, list[str]], list[dict]]:

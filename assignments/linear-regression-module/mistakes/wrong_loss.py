@@ -1,4 +1,4 @@
-# expect: mistake.wrong_gradient
+# expect: mistake.other_loss
 # L1 loss instead of the squared error.
 import torch
 

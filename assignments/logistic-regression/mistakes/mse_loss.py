@@ -1,4 +1,4 @@
-# expect: mistake.wrong_gradient
+# expect: mistake.other_loss
 # Squared error instead of binary cross-entropy.
 import torch
 import torch.nn.functional as F
