@@ -155,8 +155,9 @@ MESSAGES: dict[str, str] = {
                                  "move the update into the loop over samples."),
     "mistake.gradient_ascent": N_("Your update climbs the gradient instead of descending it: subtract "
                                 "lr * grad (w.data = w.data - lr * w.grad.data)."),
-    "mistake.zero_before_update": N_("You zero the gradient before using it, so the parameters never change: "
-                                   "update first, then zero the gradient."),
+    "mistake.zero_before_update": N_("You zero the gradient before using it, so the parameters never change: in "
+                                   "each step call backward(), then update (optimizer.step()), and zero the gradient "
+                                   "only after the update or before the next backward()."),
     "mistake.full_batch": N_("You add up the loss over the whole data set ({reduce}) and update once per epoch "
                            "(full-batch gradient descent); this assignment updates after every sample: call "
                            "backward() and update inside the loop over samples."),
