@@ -238,6 +238,9 @@ MESSAGES: dict[str, str] = {
                               "{file} there. Load it by that name."),
     "note.hint_grad_none": N_("Before the first backward(), a parameter's .grad is None, so it cannot be zeroed yet: "
                             "zero it after the update, as the lecture does, or only once it is not None."),
+    "note.hint_loss_arguments": N_("BCELoss found a target outside [0, 1]: a loss object takes the model's output "
+                                   "first and the labels second, criterion(y_pred, y_data); with the two swapped the "
+                                   "model's output is the target."),
     "note.hint_integer_labels": N_("Your labels are integers (torch.int64), and BCELoss takes floats: write them as "
                                  "0.0 and 1.0, build them with torch.Tensor(...) as the lecture does, or call "
                                  ".float() on them."),

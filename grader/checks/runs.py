@@ -30,14 +30,17 @@ FLOAT64_INPUTS = re.compile(r"Double and Float|Float and Double"
 
 
 # .grad read before any backward() made it: `w.grad.data.zero_()` at the top of the loop
+# BCELoss's target out of [0, 1]: with criterion(y_data, y_pred) the model's output is the target, and one
+# step that takes it outside (or to nan) stops the run
+TARGET_OUT_OF_RANGE = re.compile(r"all elements of target should be between 0 and 1")
 GRAD_NONE = re.compile(r"'NoneType' object has no attribute '(data|zero_|item)'")
 # a data file the script loads by a name of its own (numpy's "data.csv not found.", open()'s Errno 2)
 MISSING_DATA_FILE = re.compile(r"([^\s'\"]+\.(?:csv|txt)(?:\.gz)?)'?(?: not found|$)")
 
 
 def _hints(o, data_file: str | None = None) -> list[Message]:
-    """What to change for a RuntimeError of the tensors' dtypes (integer labels, float64 data for a float32 model),
-    for a .grad used before the first backward(), or for a data file the assignment does not have under that name
+    """What to change for a RuntimeError of the tensors' dtypes (integer labels, float64 data for a float32 model) or
+    of BCELoss's arguments swapped, for a .grad used before the first backward(), or for a data file the assignment does not have under that name
     (`data_file`: the assignment's own)."""
     if o.status != "exception" or not o.error:
         return []
@@ -52,6 +55,8 @@ def _hints(o, data_file: str | None = None) -> list[Message]:
         return [Message("note.hint_integer_labels")]
     if FLOAT64_INPUTS.search(o.error.message):
         return [Message("note.hint_double_inputs")]
+    if TARGET_OUT_OF_RANGE.search(o.error.message):
+        return [Message("note.hint_loss_arguments")]
     return []
 
 
