@@ -245,33 +245,30 @@ def _replay_on_own_data(spec: AssignmentSpec, expected: Expected, judged: Studen
     if not steps or any(v.own is None for v in steps) or len(steps) != min(run.calls, VERIFY_STEPS):
         return None
     x, y = steps[0].own
-    if run.calls > MAX_REPLAY_STEPS or any(not (np.array_equal(v.own[0], x) and np.array_equal(v.own[1], y))
-                                           or v.reduce != steps[0].reduce for v in steps):  # per sample: their order
+    if any(not (np.array_equal(v.own[0], x) and np.array_equal(v.own[1], y))
+           or v.reduce != steps[0].reduce for v in steps):  # per sample: their order
         return None
-    changes = {"batch": "full", "epochs": run.calls, **_optimizer_changes(run.rule, own)}
-    initial = _initial(spec, expected, run)
-    problem = dataclasses.replace(expected.problem, x=x.tolist(), y=y.tolist(),
-                                  loss=_reduced(expected.problem.loss, steps[0].reduce),
-                                  params=expected.problem.params if initial is None else initial)
-    try:
-        with np.errstate(all="ignore"):
-            return train(problem, dataclasses.replace(expected.schedule, **changes))
-    except (ValueError, ArithmeticError):
-        return None
+    return _replay_whole(spec, expected, judged, own, x.tolist(), y.tolist(), steps[0].reduce)
 
 
 def _replay_on_subset(spec: AssignmentSpec, expected: Expected, judged: StudentRun, own: set[str]) -> ReferenceRun | None:
     """The assignment's rows the student kept (a train split), whole at every step as they trained on them, with
-    their optimizer where it is theirs to choose; None when the run is too long to replay."""
+    their optimizer where it is theirs to choose."""
+    rows, problem = judged.graded.subset, expected.problem
+    return _replay_whole(spec, expected, judged, own, [problem.x[r] for r in rows], [problem.y[r] for r in rows],
+                         judged.graded.reduce)
+
+
+def _replay_whole(spec: AssignmentSpec, expected: Expected, judged: StudentRun, own: set[str], x: list, y: list,
+                  reduce: str | None) -> ReferenceRun | None:
+    """The reference trained on the data x, y whole at every step, for the graded run's steps, from its start and
+    with its optimizer where those are the student's to choose; None when too long to replay or it fails."""
     run = judged.graded
     if run.calls > MAX_REPLAY_STEPS:
         return None
-    rows = run.subset
     changes = {"batch": "full", "epochs": run.calls, **_optimizer_changes(run.rule, own)}
     initial = _initial(spec, expected, run)
-    problem = dataclasses.replace(expected.problem, x=[expected.problem.x[r] for r in rows],
-                                  y=[expected.problem.y[r] for r in rows],
-                                  loss=_reduced(expected.problem.loss, run.reduce),
+    problem = dataclasses.replace(expected.problem, x=x, y=y, loss=_reduced(expected.problem.loss, reduce),
                                   params=expected.problem.params if initial is None else initial)
     try:
         with np.errstate(all="ignore"):
