@@ -6,6 +6,8 @@ gradient function (else the final parameters a mistake trains to).
 """
 from __future__ import annotations
 
+import ast
+
 import math
 
 import numpy as np
@@ -28,7 +30,8 @@ DIAGNOSIS_STEPS = 60  # enough steps to tell the variants apart, few enough that
 DIAGNOSIS_RTOL = 1e-3
 
 
-DIAGNOSED_NOTES = ("other_loss",)  # harness notes that diagnose() says as mistakes, never as notes
+DIAGNOSED_NOTES = ("other_loss", "model_activations")  # harness notes diagnose() reads, never shown as notes
+SPEC_ACTIVATIONS = ("sigmoid", "tanh", "relu")  # the activations of the spec's expression language
 
 
 def run_notes(report: RunReport, spec: AssignmentSpec | None = None) -> list[Message]:
@@ -85,9 +88,12 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
     lead = [reduction] if reduction is not None else []
     extra = extra_params(spec, o) if o.trace else []
     other_loss = next((n for n in o.notes if n.code == "other_loss"), None)
+    activations = _other_activations(spec, o)
     if grads_check and other_loss is not None:  # the loss object's class says why the gradient is another
         found.append(Message("mistake.other_loss", {"function": spec.functions.loss, "yours": other_loss.yours,
                                                     "ours": other_loss.ours}))
+    elif grads_check and activations is not None:  # the lecture 7 homework: other activations than the lecture's
+        found.append(Message("mistake.other_activation", activations))
     elif grads_check and grads_check.details.get("first", {}).get("param") and reduction is None and not extra:
         found.append(Message("mistake.wrong_gradient", {"param": grads_check.details["first"]["param"],
                                                         **_function_calls(spec)}))  # extra: they are the cause
@@ -149,6 +155,28 @@ def loss_reduction(spec: AssignmentSpec, ref: Expected, report: RunReport) -> Me
         return None
     code = "mistake.loss_mean_not_sum" if scaled[1] == "mean" else "mistake.loss_sum_not_mean"
     return Message(code, {"samples": scaled[0]})
+
+
+def _other_activations(spec: AssignmentSpec, o) -> dict | None:
+    """The activations the student's model applies, when it applies some the spec's forward does not (ReLU where
+    the lecture's network has sigmoid): {"yours", "ours", "function"}; None otherwise."""
+    note = next((n for n in o.notes if n.code == "model_activations"), None)
+    ours = _called(spec.model.forward, SPEC_ACTIVATIONS)
+    if note is None or not ours or not {_plain(a) for a in note.candidates} - set(ours):
+        return None
+    return {"function": spec.functions.forward, "yours": ", ".join(note.candidates), "ours": ", ".join(ours)}
+
+
+def _called(expression: str, names: tuple[str, ...]) -> list[str]:
+    """Which of `names` the spec's expression calls (a loaded spec's expression parses)."""
+    calls = [node.func.id for node in ast.walk(ast.parse(expression.strip(), mode="eval"))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
+    return [name for name in dict.fromkeys(calls) if name in names]
+
+
+def _plain(activation: str) -> str:
+    """An activation's name as the spec's language spells it: LeakyReLU and leaky_relu are leakyrelu, Sigmoid sigmoid."""
+    return activation.lower().replace("_", "")
 
 
 def _function_calls(spec: AssignmentSpec) -> dict[str, str]:

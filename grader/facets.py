@@ -60,6 +60,14 @@ def _own_targets_message(spec: AssignmentSpec, targets: dict[int, float]) -> Mes
                                            "expected": listed(_number(spec.data.y[r]) for r in rows)})
 
 
+def _no_gradient(outcome: Outcome, run: RunProtocol) -> bool:
+    """Whether every recorded step of the run has a zero (or no) gradient: parameters that never move for want of a
+    gradient, not because it was zeroed before the update (which leaves the recorded .grad as backward() made it)."""
+    steps = [s for s in outcome.trace[run.first_call:run.first_call + run.calls] if s.run == run.run and s.grads]
+    return bool(steps) and all(g is None or g.array() is None or not np.any(g.array())
+                               for s in steps for g in s.grads.values())
+
+
 def _own_data_message(data: dict, samples: int) -> Message:
     """Data of the student's own: as many samples as the assignment's, some of them others; or another number."""
     if data["samples"] == samples:
@@ -103,7 +111,9 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
         judge("data", None if data is None and run.samples_per_step is None else data is None,
               _own_data_message(data, samples) if data is not None else None)
     rule = run.rule
-    if not rule.moves:
+    if not rule.moves and _no_gradient(outcome, run):
+        judge("lr", None)  # nothing to update with (a final ReLU that outputs 0): no update rule shows
+    elif not rule.moves:
         judge("lr", False, Message("mistake.zero_before_update"))
     elif rule.optimizer is None:  # no update rule of ours fits: the optimizer the script declared, if another
         declared = run.declared

@@ -223,6 +223,9 @@ MESSAGES: dict[str, str] = {
                                   "the assignment's, so your steps are {samples} times larger."),
     "mistake.other_loss": N_("Your {function} is torch.nn.{yours} where the assignment's loss is torch.nn.{ours}, so "
                              "its gradients are another loss's: use torch.nn.{ours}."),
+    "mistake.other_activation": N_("Your {function} applies {yours} where the assignment's network applies {ours}, "
+                                   "so its gradients are another network's: this assignment grades the lecture's "
+                                   "network, with {ours}."),
     "mistake.wrong_gradient": N_("The gradient your loss gives for {param} is wrong even at fixed test points: "
                                "check {forward} and {loss} against the assignment."),
     "note.replaced_after_training": N_("You re-create {param} after training; we judged the {param} you "
@@ -504,6 +507,7 @@ TITLES: dict[str, str] = {
     "mistake.wrong_init": N_("Wrong initial value"),
     "mistake.wrong_gradient": N_("Wrong gradient"),
     "mistake.other_loss": N_("Another loss"),
+    "mistake.other_activation": N_("Other activations"),
     "mistake.logits": N_("Model returns logits"),
     "mistake.loss_mean_not_sum": N_("Loss averaged, not summed"),
     "mistake.loss_sum_not_mean": N_("Loss summed, not averaged"),

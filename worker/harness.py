@@ -1803,7 +1803,36 @@ def names_by_role(namespace: dict, plan: dict, namer: LeafNamer, filename: str, 
     notes += [{"code": "name_undecided", "ours": ours, "candidates": candidates[:8]}
               for ours, candidates in namer.undecided.items()]
     plan["global_arguments"], read_notes = arguments_from_globals(namespace, plan, filename)
-    return plan, notes + read_notes + other_loss(namespace, plan), renames
+    return plan, notes + read_notes + other_loss(namespace, plan) + model_activations(namespace, plan), renames
+
+
+# torch's activation functions as a forward() calls them: torch.relu(x), F.elu(x), x.sigmoid()
+ACTIVATION_CALLS = re.compile(r"\b(?:torch\.|F\.|functional\.|nn\.functional\.)(sigmoid|tanh|relu|relu6|elu|selu|celu|"
+                              r"gelu|silu|mish|softplus|softsign|leaky_relu|hardtanh|hardsigmoid|hardswish|logsigmoid|"
+                              r"prelu|rrelu|tanhshrink)\s*\(|\.(sigmoid|tanh|relu)\s*\(\s*\)")
+
+
+def model_activations(namespace: dict, plan: dict) -> list[dict]:
+    """A note of the activations the script's model applies: its activation modules' classes (ReLU, Sigmoid) and the
+    torch functions its forward() calls (relu, elu), so a network that swaps the assignment's for others is told
+    which. Only for a model object; nothing when none is found."""
+    import torch
+
+    model = namespace.get(plan.get("forward", "forward"))
+    if not isinstance(model, torch.nn.Module):
+        return []
+    found = []
+    for module in model.modules():
+        if type(module).__module__ == "torch.nn.modules.activation":
+            found.append(type(module).__name__[:40])
+    try:
+        source = inspect.getsource(type(model).forward)
+    except (OSError, TypeError):
+        source = ""
+    for match in ACTIVATION_CALLS.finditer(source):
+        found.append(match.group(1) or match.group(2))
+    names = list(dict.fromkeys(found))[:8]
+    return [{"code": "model_activations", "candidates": names}] if names else []
 
 
 def other_loss(namespace: dict, plan: dict) -> list[dict]:

@@ -1,4 +1,4 @@
-# expect: mistake.wrong_gradient
+# expect: mistake.other_activation
 # ReLU instead of sigmoid after the first layer.
 import numpy as np
 import torch

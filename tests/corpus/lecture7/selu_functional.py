@@ -1,0 +1,34 @@
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+xy = np.loadtxt('diabetes.csv.gz', delimiter=',', dtype=np.float32)
+x_data = torch.from_numpy(xy[:, :-1])
+y_data = torch.from_numpy(xy[:, [-1]])
+
+
+class Model(torch.nn.Module):
+    def __init__(self):
+        super(Model, self).__init__()
+        self.linear1 = torch.nn.Linear(8, 6)
+        self.linear2 = torch.nn.Linear(6, 4)
+        self.linear3 = torch.nn.Linear(4, 1)
+
+    def forward(self, x):
+        x = F.selu(self.linear1(x))
+        x = F.selu(self.linear2(x))
+        return torch.sigmoid(self.linear3(x))
+
+
+model = Model()
+criterion = torch.nn.BCELoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+for epoch in range(100):
+    y_pred = model(x_data)
+    loss = criterion(y_pred, y_data)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    if epoch % 10 == 9:
+        print(epoch + 1, loss.item())
