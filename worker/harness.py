@@ -1528,6 +1528,23 @@ class TrainedNames:
         return names
 
 
+def _named_after_training(namespace: dict, plan: dict, namer: LeafNamer, tensors: dict[str, object]) -> dict[str, str]:
+    """Renames for parameters the training reached under a local name only (`net` inside a train() that returns it
+    as the global `model`): the recorded name -> the spec's, where the spec's name now holds the very tensor."""
+    renames = {}
+    for param in plan.get("params", []):
+        if param in tensors:
+            continue
+        try:
+            value = resolve_path(namespace, namer.path(param))
+        except LookupError:
+            continue
+        found = [name for name, tensor in tensors.items() if tensor is value and name not in plan.get("params", [])]
+        if len(found) == 1:
+            renames[found[0]] = param
+    return renames
+
+
 def _restore_trained(namespace: dict, plan: dict, trained: dict[str, object], steps: list[dict], line: int | None,
                      source: str) -> tuple[list[str], list[dict]]:
     """Bind each parameter the script re-created after training (`w = torch.Tensor([1.0])` or `model = Model()`
@@ -2389,6 +2406,7 @@ def run_job(job: dict, outcome_fd: int):
                 wanted += [reading.get("forward", "forward"), reading.get("loss", "loss")]
                 wanted += [p["function"] for p in reading.get("function_probes") or []]
                 reading["unbound"] = never_bound(source, [n for n in wanted if n not in namespace])
+            renames = {**_named_after_training(namespace, reading, namer, trained.tensors), **renames}
             if renames:  # parameters settled only after the run: their steps and trained tensors take the spec's names
                 recorder.steps[:] = renamed_steps(recorder.steps, renames)
                 trained.tensors = {renames.get(k, k): v for k, v in trained.tensors.items()}
