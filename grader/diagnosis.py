@@ -209,7 +209,8 @@ def _own_run_mistakes(spec, ref: Expected, report: RunReport, values, grads) -> 
             "params": ", ".join(n for n in params if n in piled),
             "zeroed": ", ".join(n for n in params if n not in piled)}))
     elif piled or not judged.graded.rule.known:
-        known = _trace_mistakes(spec, ref, values, grads, params, o.status, o.backward_calls)
+        # the graded run's own calls: a script of several runs trains each for its own epochs
+        known = _trace_mistakes(spec, ref, values, grads, params, o.status, judged.graded.calls)
         found += known or ([Message("mistake.no_zero_grad")] if piled else [])
     codes = {m.code for m in found}
     return found + [m for m in judged.deviations if m.code not in codes]

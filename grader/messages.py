@@ -234,9 +234,9 @@ MESSAGES: dict[str, str] = {
                                         "the {name} you trained."),
     "note.replaced_after_training_at_in_cell": N_("You re-create {name} after training, in cell {cell}, line {line} "
                                                 "({code}); we judged the {name} you trained."),
-    "note.stopped_after": N_("backward() calls before your script stopped: {calls}. The last line it printed: "
+    "note.stopped_after": N_("Calls of backward() before your script stopped: {calls}. The last line it printed: "
                            "{last}"),
-    "note.stopped_after_silent": N_("backward() calls before your script stopped: {calls}. It printed nothing."),
+    "note.stopped_after_silent": N_("Calls of backward() before your script stopped: {calls}. It printed nothing."),
     "note.hint_data_file": N_("{missing} is not in the grader's working directory: the assignment's data is "
                               "{file} there. Load it by that name."),
     "note.hint_grad_none": N_("Before the first backward(), a parameter's .grad is None, so it cannot be zeroed yet: "

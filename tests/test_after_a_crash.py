@@ -83,7 +83,7 @@ def test_a_crash_mid_training_keeps_what_ran_and_judges_no_trained_model(sandbox
     assert said["params"] == (f"Not checked: your script stopped on line {line} after 151 of the 300 backward() "
                               f"calls of the training, so there is no trained model to check.")
     assert [d.code for d in result.diagnoses] == ["note.stopped_after"]
-    assert result.diagnoses[0].render("en") == ("backward() calls before your script stopped: 151. "
+    assert result.diagnoses[0].render("en") == ("Calls of backward() before your script stopped: 151. "
                                                 "The last line it printed: progress: 49 " +
                                                 report.stdout.splitlines()[-1].split()[-1])
     zh = messages(result, "zh")
@@ -117,7 +117,7 @@ def test_a_crash_before_the_functions_exist_names_what_it_never_defined(sandbox)
                              "training": "check.stopped_before_training"}
     assert messages(result)["gradients"] == "Not checked: your script stopped on line 5 before it defined loss."
     assert [d.render("en") for d in result.diagnoses] == [
-        "backward() calls before your script stopped: 0. The last line it printed: loading"]
+        "Calls of backward() before your script stopped: 0. The last line it printed: loading"]
 
 
 def test_a_crash_after_the_training_costs_only_the_runs_check(sandbox):
