@@ -27,6 +27,7 @@ RULE_RTOL = 0.02      # an update predicted within 2 % (float32 rounding of smal
 # A step's own lr (-update·grad / |grad|²) is read where the update is this large beside the parameters (float32
 # rounding then stays within about 1 %; a step too small to read keeps the lr of the step before)
 READABLE_STEP = 1e-5
+GEOMETRIC_RTOL = 1e-3  # an lr read as decaying by one factor per step: every step's factor this close to it
 SCHEDULE_WINDOW = 5   # steps whose median lr is compared: a schedule moves it by more than SCHEDULE_CHANGE
 SCHEDULE_CHANGE = 0.1
 # float32 rounds each recorded value by up to 2^-24 of itself, so an update (a difference of two values) carries
@@ -259,13 +260,27 @@ def _lr_schedule(values: list, grads: list, constant: UpdateRule | None, calls: 
         return None
     if constant is None and any(b > a * (1 + RULE_RTOL) for a, b in zip(readable, readable[1:])):
         return None  # no constant rule fits and the lr rises somewhere: another optimizer, not a schedule
+    ratio = _geometric_ratio(lrs)
     steps, known = [], readable[0]
-    for lr in lrs:
-        known = lr if lr is not None else known
+    for lr in lrs:  # a step too small to read keeps the lr before it, or decays on as the lr did (ExponentialLR)
+        known = lr if lr is not None else known * ratio
         steps.append(known)
-    steps += [known] * max(0, calls - len(steps))
-    last = float(np.median(readable[-SCHEDULE_WINDOW:]))
+    while len(steps) < calls:
+        known *= ratio
+        steps.append(known)
+    last = steps[-1] if ratio != 1.0 else float(np.median(readable[-SCHEDULE_WINDOW:]))
     return UpdateRule("sgd", _rounded(readable[0]), lr_steps=steps, last_lr=_rounded(last))
+
+
+def _geometric_ratio(lrs: list[float | None]) -> float:
+    """The factor the lr is multiplied by at every step, where nearly every pair of readable steps in a row shows
+    the same one below 1 (ExponentialLR stepped once per update); else 1.0 (constant between changes: StepLR)."""
+    ratios = [b / a for a, b in zip(lrs, lrs[1:]) if a is not None and b is not None]
+    if len(ratios) < 2 * SCHEDULE_WINDOW:
+        return 1.0
+    ratio = float(np.median(ratios))
+    alike = sum(abs(r - ratio) <= GEOMETRIC_RTOL * ratio for r in ratios)
+    return ratio if ratio < 1.0 - GEOMETRIC_RTOL and alike >= 0.9 * len(ratios) else 1.0
 
 
 def _late_decay(rule: UpdateRule, outcome: Outcome, start: int, stop: int, params: list[str]) -> UpdateRule:
