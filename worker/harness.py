@@ -1830,9 +1830,9 @@ ACTIVATION_CALLS = re.compile(r"\b(?:torch\.|F\.|functional\.|nn\.functional\.)(
 
 
 def model_activations(namespace: dict, plan: dict) -> list[dict]:
-    """A note of the activations the script's model applies: its activation modules' classes (ReLU, Sigmoid) and the
-    torch functions its forward() calls (relu, elu), so a network that swaps the assignment's for others is told
-    which. Only for a model object; nothing when none is found."""
+    """A note of the activations the script's model applies: its activation and dropout modules' classes (ReLU,
+    Sigmoid, Dropout) and the torch functions its forward() calls (relu, elu), so a network that swaps the
+    assignment's for others is told which. Only for a model object; nothing when none is found."""
     import torch
 
     model = namespace.get(plan.get("forward", "forward"))
@@ -1840,8 +1840,8 @@ def model_activations(namespace: dict, plan: dict) -> list[dict]:
         return []
     found = []
     for module in model.modules():
-        if type(module).__module__ == "torch.nn.modules.activation":
-            found.append(type(module).__name__[:40])
+        if type(module).__module__ in ("torch.nn.modules.activation", "torch.nn.modules.dropout"):
+            found.append(type(module).__name__[:40])  # dropout too: no parameter of its own shows it
     try:
         source = inspect.getsource(type(model).forward)
     except (OSError, TypeError):
