@@ -68,11 +68,37 @@ def _no_gradient(outcome: Outcome, run: RunProtocol) -> bool:
                                for s in steps for g in s.grads.values())
 
 
-def _own_data_message(data: dict, samples: int) -> Message:
-    """Data of the student's own: as many samples as the assignment's, some of them others; or another number."""
+def _own_data_message(data: dict, samples: int, changed: tuple[str, str] | None) -> Message:
+    """Data of the student's own: as many samples as the assignment's, some of them others (with their inputs where
+    the harness recorded them); or another number."""
+    if data["samples"] == samples and changed is not None:
+        return Message("mistake.own_inputs_changed", {"yours": changed[0], "expected": changed[1]})
     if data["samples"] == samples:
         return Message("mistake.own_data_changed", {"samples": samples, "differ": samples - data["matched"]})
     return Message("mistake.own_data", {**data, "expected": samples})
+
+
+def _changed_inputs(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[str, str] | None:
+    """The student's x where they differ from the assignment's, and the assignment's there ("4", "3"), from the
+    inputs the harness recorded at the run's first step on data of its own as large as the assignment's; None when
+    no recorded input has the assignment's x shape or none differs."""
+    x = np.asarray(spec.data.x, dtype=np.float64)
+    first = next((s for s in outcome.trace[run.first_call:run.first_call + run.calls] if s.run == run.run and s.own),
+                 None)
+    if first is None:
+        return None
+    for tensor in first.own:
+        values = tensor.array()
+        if values is None or values.size != x.size:
+            continue
+        rows = values.reshape(x.shape)
+        differ = [i for i in range(len(x)) if not np.allclose(rows[i], x[i], rtol=1e-6, atol=1e-9)]
+        if differ and len(differ) < len(x):  # some rows the assignment's: this is the x, not the y
+            def listed(data) -> str:  # a row of one feature as its number, a wider one as its list
+                return ", ".join(f"{show(v.item()):g}" if v.size == 1 else "[" + ", ".join(f"{show(e):g}" for e in v) + "]"
+                                 for v in (np.ravel(r) for r in data))
+            return listed(rows[i] for i in differ[:3]), listed(x[i] for i in differ[:3])
+    return None
 
 
 def _subset_message(rows: list[int], samples: int) -> Message:
@@ -109,7 +135,7 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
         judge("data", False, _subset_message(run.subset, samples))
     else:
         judge("data", None if data is None and run.samples_per_step is None else data is None,
-              _own_data_message(data, samples) if data is not None else None)
+              _own_data_message(data, samples, _changed_inputs(spec, outcome, run)) if data is not None else None)
     rule = run.rule
     if not rule.moves and _no_gradient(outcome, run):
         judge("lr", None)  # nothing to update with (a final ReLU that outputs 0): no update rule shows

@@ -191,6 +191,8 @@ MESSAGES: dict[str, str] = {
                            "{expected}."),
     "mistake.own_data": N_("Your data has {samples} samples ({matched} of them the assignment's); the "
                          "assignment's has {expected}. Train on the assignment's data."),
+    "mistake.own_inputs_changed": N_("Your data is not the assignment's: x = {yours} where the assignment has "
+                                     "x = {expected}. Train on the assignment's data."),
     "mistake.own_data_changed": N_("Your data is not the assignment's (samples that differ from it: {differ} of "
                                    "{samples}). Train on the assignment's data."),
     "mistake.data_subset": N_("You train on {samples} of the assignment's {expected} samples (rows {first}–{last} of "
@@ -496,6 +498,7 @@ TITLES: dict[str, str] = {
     "mistake.own_data": N_("Trained on other data"),
     "mistake.own_targets": N_("Trained on other targets"),
     "mistake.own_data_changed": N_("Trained on other data"),
+    "mistake.own_inputs_changed": N_("Trained on other data"),
     "mistake.data_subset": N_("Trained on part of the data"),
     "mistake.data_subset_scattered": N_("Trained on part of the data"),
     "mistake.too_few_epochs": N_("Too few epochs"),
