@@ -76,6 +76,10 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
             found.append(Message("mistake.not_tensor_param", {"param": name, "type": value.type or "number"}))
         elif not value.is_leaf:
             found.append(Message("mistake.non_leaf_param", {"param": name}))
+    if found and all(m.code == "mistake.missing_param" for m in found):
+        held = _params_in_one_tensor(spec, o, [m.params["param"] for m in found])
+        if held is not None:
+            return [held]
     if found:
         return found
     if not autograd:
@@ -165,6 +169,23 @@ def _other_activations(spec: AssignmentSpec, o) -> dict | None:
     if note is None or not ours or not {_plain(a) for a in note.candidates} - set(ours):
         return None
     return {"function": spec.functions.forward, "yours": ", ".join(note.candidates), "ours": ", ".join(ours)}
+
+
+def _params_in_one_tensor(spec: AssignmentSpec, o, missing: list[str]) -> Message | None:
+    """All the spec's parameters missing, each one number, and the training reaching one tensor of as many numbers
+    (w = torch.tensor([1.0, 1.0, 1.0]) for w1, w2, b): one message for that, not one per parameter."""
+    if len(missing) != len(spec.model.params) or len(missing) < 2 or not o.trace:
+        return None
+    if any(int(np.prod(spec.model.shape(name))) != 1 for name in missing):
+        return None
+    leaves = o.trace[0].values
+    if len(leaves) != 1:
+        return None
+    (name, value), = leaves.items()
+    data = value.array()
+    if data is None or data.size != len(missing):
+        return None
+    return Message("mistake.params_in_one_tensor", {"name": name, "count": len(missing), "params": ", ".join(missing)})
 
 
 def _called(expression: str, names: tuple[str, ...]) -> list[str]:

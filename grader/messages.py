@@ -210,6 +210,9 @@ MESSAGES: dict[str, str] = {
                                "or update in place under torch.no_grad()."),
     "mistake.not_tensor_param": N_("{param} is a plain {type}; make it a tensor with requires_grad=True."),
     "mistake.missing_param": N_("Your script defines no parameter named {param} at its top level."),
+    "mistake.params_in_one_tensor": N_("Your script keeps the assignment's {count} parameters in one tensor, {name}; "
+                                       "the assignment asks for them apart, as {params}, each a tensor of its own "
+                                       "(its checks set and read each by that name)."),
     "mistake.no_bias": N_("Your {layer} has no bias ({param} is None, as nn.Linear(..., bias=False) leaves it); the "
                           "assignment's layer has one: leave out bias=False."),
     "mistake.wrong_init": N_("{param} starts at {got}; the assignment starts it at {expected}."),
@@ -507,6 +510,7 @@ TITLES: dict[str, str] = {
     "mistake.not_tensor_param": N_("Parameter is not a tensor"),
     "mistake.missing_param": N_("Missing parameter"),
     "mistake.no_bias": N_("Layer without a bias"),
+    "mistake.params_in_one_tensor": N_("Parameters in one tensor"),
     "mistake.wrong_init": N_("Wrong initial value"),
     "mistake.wrong_gradient": N_("Wrong gradient"),
     "mistake.other_loss": N_("Another loss"),
