@@ -38,11 +38,15 @@ def spec_samples_per_step(spec: AssignmentSpec) -> int:
     return 1 if batch == "per-sample" else samples if batch == "full" else min(int(batch), samples)
 
 
+def _run_steps(outcome: Outcome, run: RunProtocol) -> list:
+    """The run's recorded steps (those the trace holds of its backward() calls)."""
+    return [s for s in outcome.trace[run.first_call:run.first_call + run.calls] if s.run == run.run]
+
+
 def own_data(outcome: Outcome, run: RunProtocol) -> dict | None:
     """The largest sample-shaped variable of the run's recorded steps whose rows are not the assignment's (the
     harness records one beside a step's batches only where the step's own data is larger than each of them)."""
-    seen = [s.unmatched for s in outcome.trace[run.first_call:run.first_call + run.calls]
-            if s.run == run.run and s.unmatched is not None]
+    seen = [s.unmatched for s in _run_steps(outcome, run) if s.unmatched is not None]
     if not seen:
         return None
     largest = max(seen, key=lambda u: u.size)
@@ -52,18 +56,23 @@ def own_data(outcome: Outcome, run: RunProtocol) -> dict | None:
 def _own_targets_message(spec: AssignmentSpec, targets: dict[int, float]) -> Message:
     """The samples whose targets the student changed, with theirs and the assignment's."""
     rows = [row for row in sorted(targets) if not math.isclose(targets[row], _number(spec.data.y[row]), rel_tol=1e-6)]
-    def listed(values) -> str:
-        return ", ".join(f"{show(v):g}" for v in values)
+    return Message("mistake.own_targets", {"x": _listed(_number(spec.data.x[r]) for r in rows),
+                                           "yours": _listed(targets[r] for r in rows),
+                                           "expected": _listed(_number(spec.data.y[r]) for r in rows)})
 
-    return Message("mistake.own_targets", {"x": listed(_number(spec.data.x[r]) for r in rows),
-                                           "yours": listed(targets[r] for r in rows),
-                                           "expected": listed(_number(spec.data.y[r]) for r in rows)})
+
+def _listed(values) -> str:
+    """Samples' values for a message: a number as written, a row of several as its list ("1, 2" or "[1, 2], …")."""
+    def one(value) -> str:
+        flat = np.ravel(value)
+        return f"{show(flat.item()):g}" if flat.size == 1 else "[" + ", ".join(f"{show(e):g}" for e in flat) + "]"
+    return ", ".join(one(v) for v in values)
 
 
 def _no_gradient(outcome: Outcome, run: RunProtocol) -> bool:
     """Whether every recorded step of the run has a zero (or no) gradient: parameters that never move for want of a
     gradient, not because it was zeroed before the update (which leaves the recorded .grad as backward() made it)."""
-    steps = [s for s in outcome.trace[run.first_call:run.first_call + run.calls] if s.run == run.run and s.grads]
+    steps = [s for s in _run_steps(outcome, run) if s.grads]
     return bool(steps) and all(g is None or g.array() is None or not np.any(g.array())
                                for s in steps for g in s.grads.values())
 
@@ -83,8 +92,7 @@ def _changed_inputs(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) ->
     inputs the harness recorded at the run's first step on data of its own as large as the assignment's; None when
     no recorded input has the assignment's x shape or none differs."""
     x = np.asarray(spec.data.x, dtype=np.float64)
-    first = next((s for s in outcome.trace[run.first_call:run.first_call + run.calls] if s.run == run.run and s.own),
-                 None)
+    first = next((s for s in _run_steps(outcome, run) if s.own), None)
     if first is None:
         return None
     for tensor in first.own:
@@ -94,10 +102,7 @@ def _changed_inputs(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) ->
         rows = values.reshape(x.shape)
         differ = [i for i in range(len(x)) if not np.allclose(rows[i], x[i], rtol=1e-6, atol=1e-9)]
         if differ and len(differ) < len(x):  # some rows the assignment's: this is the x, not the y
-            def listed(data) -> str:  # a row of one feature as its number, a wider one as its list
-                return ", ".join(f"{show(v.item()):g}" if v.size == 1 else "[" + ", ".join(f"{show(e):g}" for e in v) + "]"
-                                 for v in (np.ravel(r) for r in data))
-            return listed(rows[i] for i in differ[:3]), listed(x[i] for i in differ[:3])
+            return _listed(rows[i] for i in differ[:3]), _listed(x[i] for i in differ[:3])
     return None
 
 
@@ -171,20 +176,18 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
                   _momentum_message(rule, t))
         elif t.optimizer == "sgd":  # another optimizer has no SGD momentum: it is the optimizer's deviation
             judge("momentum", t.momentum == 0)
-    if run.subset is not None and data is None:  # each step on the whole of their part of the data
-        judge("batch", t.batch == "full", Message("mistake.full_batch", {"reduce": run.reduce or "sum"})
-              if t.batch == "per-sample" else Message("mistake.batch_size", {
-                  "got": len(run.subset), "samples": samples, "expected": spec_samples_per_step(spec)}))
-    elif run.samples_per_step is not None and data is None:
+    if run.samples_per_step is not None and data is None:
         expected = spec_samples_per_step(spec)
-        if t.batch == "per-sample" and run.samples_per_step == samples > 1:
+        # a step on all the data it trains on: the assignment's, or the part of it a run keeps (run.subset)
+        whole = run.subset is not None or run.samples_per_step == samples
+        if t.batch == "per-sample" and whole and samples > 1:
             message = Message("mistake.full_batch", {"reduce": run.reduce or "sum"})
         elif t.batch == "full" and run.samples_per_step == 1 < samples:
             message = Message("mistake.per_sample_updates", {"expected": samples})
         else:
             message = Message("mistake.batch_size", {"got": run.samples_per_step, "samples": samples,
                                                     "expected": expected})
-        judge("batch", run.samples_per_step == expected, message)
+        judge("batch", t.batch == "full" if run.subset is not None else run.samples_per_step == expected, message)
     epochs = run.epochs if data is None else _epochs_on_own_data(run, data["samples"])
     if rule.optimizer in SEVERAL_CALLS_PER_STEP or (run.declared is not None
                                                     and run.declared.name.lower() in SEVERAL_CALLS_PER_STEP):

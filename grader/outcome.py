@@ -193,7 +193,7 @@ class RunNote(_Loose):
     loss object `ours` that the script has not, or a data file loaded by the path it has on the student's own
     machine (`yours`) read as the assignment's file `ours`, or a function `ours` that takes no arguments and
     reads the globals `candidates` in their place, or a loss object of torch's class `yours` where the assignment's
-    is `ours`, or the activations (`candidates`, lower case) a model object applies."""
+    is `ours`, or the activations (`candidates`: module classes, torch function names) a model object applies."""
 
     code: Literal["notebook_magics_ignored", "name_read_as", "name_undecided", "loss_stand_in", "data_path_read_as",
                   "arguments_read_as_globals", "other_loss", "model_activations"]

@@ -791,7 +791,7 @@ class BatchFinder:
             seen = self._seen.get(id(value))
             if seen is not None and seen[0] is value and seen[1] == value._version:
                 return seen[2]
-            rows = self._tensor_rows(value.detach()) if value.requires_grad else self._tensor_rows(value)
+            rows = self._tensor_rows(value)  # it reads a detached copy
             if value.requires_grad and not _data_rows(rows):
                 rows = None  # a parameter, unless it is rows of the data (x_data made with requires_grad=True)
             self._remember(value, value._version, rows)

@@ -40,8 +40,8 @@ MISSING_DATA_FILE = re.compile(r"([^\s'\"]+\.(?:csv|txt)(?:\.gz)?)'?(?: not foun
 
 def _hints(o, data_file: str | None = None) -> list[Message]:
     """What to change for a RuntimeError of the tensors' dtypes (integer labels, float64 data for a float32 model) or
-    of BCELoss's arguments swapped, for a .grad used before the first backward(), or for a data file the assignment does not have under that name
-    (`data_file`: the assignment's own)."""
+    of BCELoss's arguments swapped, for a .grad used before the first backward(), or for a data file the assignment
+    does not have under that name (`data_file`: the assignment's own)."""
     if o.status != "exception" or not o.error:
         return []
     missing = MISSING_DATA_FILE.search(o.error.message) if o.error.type == "FileNotFoundError" else None
