@@ -222,8 +222,7 @@ def _own_run_mistakes(spec, ref: Expected, report: RunReport, values, grads) -> 
     if judged is None or judged.graded is None:
         return _trace_mistakes(spec, ref, values, grads, params, o.status, o.backward_calls)
     found = []
-    if len(judged.protocols) > 1:
-        found.append(Message("note.training_runs", {"runs": len(judged.protocols)}))
+    found += _runs_note(judged)
     piled = {n for v in judged.verdicts if v.status == "accumulated" for n in v.piled}
     if piled and piled != set(params):  # some parameters' gradients zeroed, not all: those named
         found.append(Message("mistake.grad_not_zeroed", {
@@ -235,6 +234,16 @@ def _own_run_mistakes(spec, ref: Expected, report: RunReport, values, grads) -> 
         found += known or ([Message("mistake.no_zero_grad")] if piled else [])
     codes = {m.code for m in found}
     return found + [m for m in judged.deviations if m.code not in codes]
+
+
+def _runs_note(judged) -> list[Message]:
+    """Which of several training runs is graded: the last, or the last that trains the assignment's model."""
+    runs = len(judged.protocols)
+    if runs < 2:
+        return []
+    if judged.graded is judged.protocols[-1]:
+        return [Message("note.training_runs", {"runs": runs})]
+    return [Message("note.training_runs_earlier", {"runs": runs, "graded": judged.graded.run + 1})]
 
 
 def _hand_gradient_mistakes(spec, ref: Expected, report: RunReport, results: dict[str, CheckResult]) -> list[Message]:
@@ -251,8 +260,7 @@ def _hand_gradient_mistakes(spec, ref: Expected, report: RunReport, results: dic
         return []  # the parameters of a run that stopped are not where a training ended
     judged = student_run(spec, ref, report)
     if judged is not None and judged.graded is not None:  # the recorded run says how it trained: nothing is guessed
-        runs = len(judged.protocols)
-        return ([Message("note.training_runs", {"runs": runs})] if runs > 1 else []) + judged.deviations
+        return _runs_note(judged) + judged.deviations
     if o.hand_calls == 0:
         return []  # it trained without the gradient function (a stochastic_gradient of its own): nothing to guess from
     final = {name: o.final_params[name].array() for name in ref.run.final_params if name in o.final_params}

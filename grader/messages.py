@@ -203,6 +203,8 @@ MESSAGES: dict[str, str] = {
                               "assignment has y = {expected}. Train on the assignment's data."),
     "note.training_runs": N_("Your script trains in {runs} runs, from fresh parameters each time; its last run "
                            "is the one graded."),
+    "note.training_runs_earlier": N_("Your script trains in {runs} runs, from fresh parameters each time; run "
+                                   "{graded}, the last that trains the assignment's model, is the one graded."),
     "mistake.too_few_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
     "mistake.too_many_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
     "mistake.non_leaf_param": N_("{param} was replaced by the result of an operation (as in w = w - lr * w.grad), "

@@ -285,6 +285,22 @@ class Outcome(_Loose):
         return self.model_copy(update={"trace": trace, "backward_calls": calls, "runs": runs,
                                        "trace_truncated": self.hand_truncated})
 
+    def graded_run(self, params: list[str]) -> int | None:
+        """The training run graded: the last one, unless its recorded steps reach none of the assignment's
+        parameters while an earlier run's do. A second network trained after the assignment's (the lecture 7
+        homework's ReLU model beside the sigmoid one, to compare their losses) is the student's own experiment;
+        the assignment's model and its final parameters are the earlier run's. A run recorded not at all (past
+        the recording budget) is not known to train another model, and stays the graded one."""
+        wanted, reaching, recorded = set(params), set(), set()
+        for step in self.trace:
+            recorded.add(step.run)
+            if wanted & set(step.grads):
+                reaching.add(step.run)
+        runs = range(max(len(self.runs), max(recorded, default=-1) + 1))
+        if not reaching:
+            return runs[-1] if runs else None
+        return next(run for run in reversed(runs) if run in reaching or run not in recorded)
+
     def without_side_runs(self, params: list[str]) -> Outcome:
         """The outcome without the runs that update nothing and reach none of the assignment's parameters while
         another run's steps do: a backward() on tensors of the script's own beside the training (the lecture's

@@ -309,10 +309,10 @@ def _overflowed(expected: dict[str, np.ndarray], got: dict[str, np.ndarray | Non
 
 def verify_steps(verifier: StepVerifier, outcome: Outcome) -> list[StepVerdict]:
     """A verdict for each of the first VERIFY_STEPS recorded steps of every run, in order (VERIFY_TOTAL in all:
-    the last run's first, see _steps_to_verify)."""
+    the graded run's first, see _steps_to_verify)."""
     verdicts: list[StepVerdict] = []
     previous, previous_grads = None, None
-    chosen = _steps_to_verify(outcome.trace)
+    chosen = _steps_to_verify(outcome.trace, outcome.graded_run(list(verifier.shapes)))
     start, wrong_in_a_row = 0, 0
     for index, step in enumerate(outcome.trace):
         if index not in chosen:
@@ -329,10 +329,10 @@ def verify_steps(verifier: StepVerifier, outcome: Outcome) -> list[StepVerdict]:
     return verdicts
 
 
-def _steps_to_verify(trace) -> set[int]:
-    """The trace indices verified: each run's first VERIFY_STEPS, at most VERIFY_TOTAL in all, the last run's
-    before the others (it is the graded one: a script comparing seven optimizers over 1000 epochs each has
-    7000 steps, and its last run's must be verified, not the first six runs' alone)."""
+def _steps_to_verify(trace, graded: int | None) -> set[int]:
+    """The trace indices verified: each run's first VERIFY_STEPS, at most VERIFY_TOTAL in all, the graded run's
+    before the others (a script comparing seven optimizers over 1000 epochs each has 7000 steps, and its last
+    run's must be verified, not the first six runs' alone)."""
     first_of_run: dict[int, list[int]] = {}
     for index, step in enumerate(trace):
         steps = first_of_run.setdefault(step.run, [])
@@ -341,9 +341,11 @@ def _steps_to_verify(trace) -> set[int]:
     runs = list(first_of_run)  # in the order they start
     if not runs:
         return set()
-    chosen = first_of_run[runs[-1]][:VERIFY_TOTAL]
-    for run in runs[:-1]:
-        chosen += first_of_run[run][:VERIFY_TOTAL - len(chosen)]
+    first = graded if graded in first_of_run else runs[-1]
+    chosen = first_of_run[first][:VERIFY_TOTAL]
+    for run in runs:
+        if run != first:
+            chosen += first_of_run[run][:VERIFY_TOTAL - len(chosen)]
     return set(chosen)
 
 

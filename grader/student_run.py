@@ -1,6 +1,6 @@
 """The student's own run as every check and diagnosis reads it, computed once per report: the verdict of each
 recorded step (grader.own_run; by hand, each call of the gradient function is a step: Outcome.as_trained), the protocol of each training run (grader.protocol), the facets of the graded
-run (the last: its parameters are the ones left at the end) against the spec (grader.facets), and the
+run (the last that trains the assignment's model: its parameters are the ones left at the end) against the spec (grader.facets), and the
 reference run that final parameters and predictions are held against.
 
 That reference is the spec's own run, except for facets the student may choose: those in `training.free`, and
@@ -43,10 +43,7 @@ class StudentRun:
     replayed: ReferenceRun | None = None  # the reference with the student's own choices, when they differ
     own_end: bool = False  # `replayed` is the student's own recorded run's end: their choices cannot be replayed
     outcome: Outcome | None = None  # the outcome the verdicts index: the training's steps (Outcome.without_side_runs)
-
-    @property
-    def graded(self) -> RunProtocol | None:
-        return self.protocols[-1] if self.protocols else None
+    graded: RunProtocol | None = None  # the run that trains the assignment's model (Outcome.graded_run)
 
 
 _cache: list[tuple[int, RunReport, StudentRun | None]] = []
@@ -78,7 +75,9 @@ def _judge(spec: AssignmentSpec, expected: Expected, report: RunReport) -> Stude
     verifier = StepVerifier(expected.problem, shapes, *trace_tolerance(spec), reference=expected.run)
     verdicts = verify_steps(verifier, o)
     protocols = run_protocols(o, verdicts, params, len(spec.data.x))
-    judged = StudentRun(verdicts, protocols, outcome=o)
+    graded = o.graded_run(params)
+    judged = StudentRun(verdicts, protocols, outcome=o,
+                        graded=next((p for p in protocols if p.run == graded), protocols[-1] if protocols else None))
     for protocol in protocols:
         if own_data(o, protocol) is not None:  # steps on the student's own samples cannot be verified on the
             protocol.steps_per_epoch, protocol.order = None, None  # assignment's, nor counted in its epochs

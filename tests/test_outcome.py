@@ -107,6 +107,22 @@ def test_a_step_with_the_inputs_of_the_one_before_gets_them_and_a_forged_one_get
         assert owns == [[], [[3, 5, 7]], [[3, 5, 7]], [], [[1, 1, 1]], [[3, 5, 7]], [[1, 1, 1]], []]
 
 
+@pytest.mark.parametrize("runs, reaching, recorded, graded", [
+    ([3, 3], {0, 1}, {0, 1}, 1),       # two runs of the assignment's model: the last
+    ([3, 3], {0}, {0, 1}, 0),          # a second network of the student's own after it: the assignment's run
+    ([3, 3, 3], {0, 1}, {0, 1, 2}, 1),
+    ([3, 3], {0}, {0}, 1),             # the second run past the recording budget: not known to be another model
+    ([3, 3], set(), {0, 1}, 1),        # none reaches the assignment's parameters: the last, as before
+    ([], set(), set(), None),
+])
+def test_the_graded_run_is_the_last_that_trains_the_assignment_s_parameters(runs, reaching, recorded, graded):
+    value = {"shape": [1], "data": [1.0], "dtype": "float32"}
+    trace = [{"run": run, "grads": {"w" if run in reaching else "w_own": value}}
+             for run, calls in enumerate(runs) if run in recorded for _ in range(calls)]
+    outcome = parse_outcome(encode({"status": "ok", "runs": runs, "backward_calls": sum(runs), "trace": trace}))
+    assert outcome.graded_run(["w"]) == graded
+
+
 def test_unknown_fields_are_ignored():
     outcome = parse_outcome(b'{"status": "ok", "score": 100, "final_params": {"w": {"data": [1], "grade": "A"}}}')
     assert not hasattr(outcome, "score")
