@@ -23,6 +23,7 @@ OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adagrad": "Adagrad", "rmsprop"
 # optimizers whose step() evaluates a closure several times: the backward() calls do not count the epochs
 SEVERAL_CALLS_PER_STEP = {"lbfgs"}
 ASGD_LAMBD = 1e-4  # torch.optim.ASGD's default decay: its steps are SGD's with this weight_decay
+CLIP_SETTINGS = {"clip_grad_norm_": "max_norm", "clip_grad_value_": "clip_value"}  # each one's limit, as torch names it
 LR_RTOL = 0.02  # the inferred lr carries float32 rounding; 0.0101 for 0.01 is the same choice
 
 
@@ -36,6 +37,11 @@ def graded_facets(listed: list[str] | None, spec: AssignmentSpec) -> list[str]:
 def spec_samples_per_step(spec: AssignmentSpec) -> int:
     batch, samples = spec.training.batch, len(spec.data.x)
     return 1 if batch == "per-sample" else samples if batch == "full" else min(int(batch), samples)
+
+
+def clipped(run: RunProtocol) -> bool:
+    """Whether the run's gradient clipping changed a gradient (a limit never reached leaves SGD's steps as they were)."""
+    return run.clip is not None and run.clip.clipped > 0
 
 
 def _run_steps(outcome: Outcome, run: RunProtocol) -> list:
@@ -176,6 +182,10 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
                   _momentum_message(rule, t))
         elif t.optimizer == "sgd":  # another optimizer has no SGD momentum: it is the optimizer's deviation
             judge("momentum", t.momentum == 0)
+    if clipped(run):  # an update by a clipped gradient is no rule of any optimizer's: named apart from it
+        judge("optimizer", False, Message("mistake.clipped_gradients", {
+            "function": run.clip.function, "limit": run.clip.limit, "setting": CLIP_SETTINGS[run.clip.function], "clipped": run.clip.clipped,
+            "calls": run.clip.calls, "expected_optimizer": OPTIMIZER_NAMES[t.optimizer]}))
     if run.samples_per_step is not None and data is None:
         expected = spec_samples_per_step(spec)
         # a step on all the data it trains on: the assignment's, or the part of it a run keeps (run.subset)

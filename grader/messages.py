@@ -205,6 +205,9 @@ MESSAGES: dict[str, str] = {
                            "is the one graded."),
     "note.training_runs_earlier": N_("Your script trains in {runs} runs, from fresh parameters each time; run "
                                    "{graded}, the last that trains the assignment's model, is the one graded."),
+    "mistake.clipped_gradients": N_("Your {function} with {setting}={limit} clips the gradients at {clipped} of "
+                                    "your {calls} steps; the assignment's {expected_optimizer} steps by the whole "
+                                    "gradient. Leave the clipping out."),
     "mistake.too_few_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
     "mistake.too_many_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
     "mistake.non_leaf_param": N_("{param} was replaced by the result of an operation (as in w = w - lr * w.grad), "
@@ -506,6 +509,9 @@ TITLES: dict[str, str] = {
     "mistake.own_inputs_changed": N_("Trained on other data"),
     "mistake.data_subset": N_("Trained on part of the data"),
     "mistake.data_subset_scattered": N_("Trained on part of the data"),
+    "mistake.clipped_gradients": N_("Your {function} with {setting}={limit} clips the gradients at {clipped} of "
+                                    "your {calls} steps; the assignment's {expected_optimizer} steps by the whole "
+                                    "gradient. Leave the clipping out."),
     "mistake.too_few_epochs": N_("Too few epochs"),
     "mistake.too_many_epochs": N_("Too many epochs"),
     "mistake.non_leaf_param": N_("Parameter replaced by a non-leaf tensor"),

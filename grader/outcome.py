@@ -224,6 +224,16 @@ class DeclaredOptimizer(_Loose):
     settings: dict[DeclaredText, bool | int | float | DeclaredText | None] = Field(default_factory=dict, max_length=8)
 
 
+class GradientClip(_Loose):
+    """A run's gradient clipping as the harness counted it: torch's function, its limit (max_norm or clip_value),
+    its calls and how many of them changed a gradient."""
+
+    function: Literal["clip_grad_norm_", "clip_grad_value_"]
+    limit: Number = None
+    calls: int = Field(0, ge=0)
+    clipped: int = Field(0, ge=0)
+
+
 class Outcome(_Loose):
     """What the harness reported. Any field may be forged by the student; none is trusted blindly."""
 
@@ -237,6 +247,7 @@ class Outcome(_Loose):
     # optimizer that made them, as the script declared it (its class and settings: a claim, checked by the steps)
     optimizer_steps: list[int] = Field(default_factory=list, max_length=1000)
     optimizers: list[DeclaredOptimizer | None] = Field(default_factory=list, max_length=1000)
+    clips: list[GradientClip | None] = Field(default_factory=list, max_length=1000)  # per run, when it clipped
     # the harness records at most this many steps (the plan's max_trace_steps): a longer trace is forged,
     # and refused before its steps cost the worker time to validate
     trace: list[TraceStep] = Field(default_factory=list, max_length=MAX_TRACE_STEPS)
@@ -325,7 +336,8 @@ class Outcome(_Loose):
         return self.model_copy(update={
             "trace": trace, "runs": [calls for _, calls in kept], "backward_calls": sum(calls for _, calls in kept),
             "optimizer_steps": [n for n, side in zip(self.optimizer_steps, sides) if not side],
-            "optimizers": [o for o, side in zip(self.optimizers, sides) if not side]})
+            "optimizers": [o for o, side in zip(self.optimizers, sides) if not side],
+            "clips": [c for c, side in zip(self.clips, sides) if not side]})
 
 
 def _hand_runs(steps: list[TraceStep], calls: int) -> tuple[list[TraceStep], list[int]]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from grader.outcome import DeclaredOptimizer, Outcome
+from grader.outcome import DeclaredOptimizer, GradientClip, Outcome
 from grader.own_run import StepVerdict, param_arrays
 from grader.reference import updates
 
@@ -68,6 +68,7 @@ class RunProtocol:
     order: list[list[int]] | None = None  # the samples of every step, when every step was recorded and verified
     optimizer_steps: int = 0       # torch.optim step() calls in the run (an LBFGS step makes several backward())
     declared: DeclaredOptimizer | None = None  # the optimizer that made them, as the script declared it
+    clip: GradientClip | None = None  # the gradient clipping of the run, as the harness counted it
     # the parameters at its last backward() and the one before, when the trace recorded the run to its end
     last: tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None = None
     targets: dict[int, float] = field(default_factory=dict)  # sample -> the student's own y for it (own_run.own_targets)
@@ -91,6 +92,7 @@ def run_protocols(outcome: Outcome, verdicts: list[StepVerdict], params: list[st
         if run < len(outcome.optimizer_steps):
             protocol.optimizer_steps = outcome.optimizer_steps[run]
             protocol.declared = outcome.optimizers[run] if run < len(outcome.optimizers) else None
+        protocol.clip = outcome.clips[run] if run < len(outcome.clips) else None
         steps = [v for v in verdicts if v.run == run and start <= v.index < start + count]
         protocol.recorded = len([s for s in outcome.trace[start:start + count] if s.run == run])
         _schedule(protocol, steps, samples)

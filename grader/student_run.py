@@ -17,7 +17,7 @@ import numpy as np
 
 from grader.checks.compare import matches
 from grader.expected import Expected
-from grader.facets import compare, graded_facets, own_data
+from grader.facets import clipped, compare, graded_facets, own_data
 from grader.messages import Message
 from grader.outcome import Outcome, RunReport
 from grader.own_run import VERIFY_STEPS, StepVerdict, StepVerifier, own_targets, verify_steps
@@ -211,12 +211,13 @@ def _last_update_tolerance(run: RunProtocol) -> float:
 
 def _unreplayable_choice(spec: AssignmentSpec, judged: StudentRun) -> bool:
     """Whether the student chose, where the spec lets them, an optimizer the reference cannot replay: one none of
-    its update rules fits (declared by the script: NAdam, LBFGS with a line search), or LBFGS (replayed, but a long
-    float32 run of it drifts from the replay)."""
+    its update rules fits (declared by the script: NAdam, LBFGS with a line search), LBFGS (replayed, but a long
+    float32 run of it drifts from the replay), or any optimizer on clipped gradients."""
     run = judged.graded
     own = _students_choices(spec)
     chosen = "optimizer" in own and (judged.facets.get("optimizer") is False or "optimizer" in spec.training.free)
-    return chosen and (run.rule.optimizer is None and run.declared is not None or run.rule.optimizer == "lbfgs")
+    unreplayable = run.rule.optimizer is None and run.declared is not None or run.rule.optimizer == "lbfgs"
+    return chosen and (unreplayable or clipped(run))  # the reference has no gradient clipping
 
 
 def _own_end(spec: AssignmentSpec, judged: StudentRun) -> ReferenceRun | None:

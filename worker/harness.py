@@ -953,6 +953,7 @@ class GradientRecorder:
         # in one) and the optimizers that made them, as the script declared them (classes joined by " + ")
         self.optimizer_steps: list[int] = []
         self.optimizers: list[dict | None] = []
+        self.clips: list[dict | None] = []  # per training run: the script's gradient clipping (_count_clip)
 
     def install(self) -> None:
         import torch
@@ -994,6 +995,49 @@ class GradientRecorder:
         from torch.optim.optimizer import register_optimizer_step_post_hook
 
         register_optimizer_step_post_hook(stepped)
+        self._wrap_clipping()
+
+    def _wrap_clipping(self) -> None:
+        """torch.nn.utils.clip_grad_norm_ and clip_grad_value_ counted in their run, with how often they clipped:
+        an update by a clipped gradient is no rule of the spec's optimizer, and the recorded gradients (taken at
+        backward(), before the clipping) do not show it."""
+        import torch
+        import torch.nn.utils as utils
+        import torch.nn.utils.clip_grad as clip_grad
+
+        recorder = self
+        by_norm, by_value = clip_grad.clip_grad_norm_, clip_grad.clip_grad_value_
+
+        def counted(function: str, limit, clipped) -> None:
+            if recorder.enabled and recorder.runs:
+                try:
+                    recorder._count_clip(function, limit, clipped())
+                except Exception as exc:
+                    recorder.note(exc)
+
+        def clip_grad_norm_(parameters, max_norm, *args, **kwargs):
+            total = by_norm(parameters, max_norm, *args, **kwargs)
+            counted("clip_grad_norm_", max_norm, lambda: float(total) > float(max_norm))
+            return total
+
+        def clip_grad_value_(parameters, clip_value, *args, **kwargs):
+            parameters = [parameters] if isinstance(parameters, torch.Tensor) else list(parameters)
+            largest = max((float(p.grad.detach().abs().max()) for p in parameters
+                           if getattr(p, "grad", None) is not None and p.grad.numel()), default=0.0)
+            result = by_value(parameters, clip_value, *args, **kwargs)
+            counted("clip_grad_value_", clip_value, lambda: largest > float(clip_value))
+            return result
+
+        for module in (utils, clip_grad):
+            module.clip_grad_norm_, module.clip_grad_value_ = clip_grad_norm_, clip_grad_value_
+
+    def _count_clip(self, function: str, limit, clipped: bool) -> None:
+        run = len(self.runs) - 1
+        self.clips += [None] * (run + 1 - len(self.clips))
+        if self.clips[run] is None:
+            self.clips[run] = {"function": function, "limit": _number(float(limit)), "calls": 0, "clipped": 0}
+        self.clips[run]["calls"] += 1
+        self.clips[run]["clipped"] += bool(clipped)
 
     def note(self, exc: Exception) -> None:
         if len(self.errors) < 5:  # the outcome reports five
@@ -2384,6 +2428,7 @@ def run_job(job: dict, outcome_fd: int):
         outcome = {"version": OUTCOME_VERSION, **run,
                    "backward_calls": recorder.calls, "runs": recorder.runs, "trace": recorder.steps,
                    "optimizer_steps": recorder.optimizer_steps, "optimizers": recorder.optimizers,
+                   "clips": recorder.clips,
                    "trace_truncated": recorder.truncated,
                    "recorder_errors": (setup_errors + recorder.errors + by_hand.errors)[:5]}
         if by_hand.function:

@@ -1,0 +1,26 @@
+import torch
+
+x_data = [1.0, 2.0, 3.0]
+y_data = [2.0, 4.0, 6.0]
+
+w = torch.tensor([1.0], requires_grad=True)
+
+
+def forward(x):
+    return x * w
+
+
+def loss(x, y):
+    y_pred = forward(x)
+    return (y_pred - y) ** 2
+
+
+for epoch in range(100):
+    for x, y in zip(x_data, y_data):
+        l = loss(x, y)
+        l.backward()
+        torch.nn.utils.clip_grad_value_([w], clip_value=2.0)
+        w.data = w.data - 0.01 * w.grad.data
+        w.grad.data.zero_()
+    print("progress:", epoch, l.item())
+print("predict (after training)", 4, forward(4).item())
