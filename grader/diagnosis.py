@@ -22,6 +22,7 @@ from grader.messages import Message
 from grader.names import NAME_NOTES, extra_params, name_notes
 from grader.outcome import Outcome, RunReport
 from grader.own_run import loss_scale
+from grader.plan import function_calls, hand_gradient
 from grader.reference import ReferenceRun, Variant, mistake_variants
 from grader.spec import AssignmentSpec
 from grader.student_run import student_run, trace_tolerance
@@ -100,7 +101,7 @@ def diagnose(spec: AssignmentSpec, ref: Expected, report: RunReport, results: di
         found.append(Message("mistake.other_activation", activations))
     elif grads_check and grads_check.details.get("first", {}).get("param") and reduction is None and not extra:
         found.append(Message("mistake.wrong_gradient", {"param": grads_check.details["first"]["param"],
-                                                        **_function_calls(spec)}))  # extra: they are the cause
+                                                        **function_calls(spec)}))  # extra: they are the cause
     if not o.trace:
         return lead + found
     found += extra
@@ -200,13 +201,6 @@ def _plain(activation: str) -> str:
     return activation.lower().replace("_", "")
 
 
-def _function_calls(spec: AssignmentSpec) -> dict[str, str]:
-    """How the assignment calls its forward and its loss: `model(x)` and `criterion(model(x), y)` for a module
-    and a loss object, `forward(x)` and `loss(x, y)` for the seed homework's functions."""
-    forward, loss = spec.functions.forward, spec.functions.loss
-    return {"forward": f"{forward}(x)", "loss": "loss(x, y)" if loss == "loss" else f"{loss}({forward}(x), y)"}
-
-
 def _facet_deviations(spec, ref: Expected, report: RunReport, found: list[Message]) -> list[Message]:
     """How the graded run deviates from the spec's facets (grader.facets), those not said already."""
     judged = student_run(spec, ref, report)
@@ -222,7 +216,7 @@ def _own_run_mistakes(spec, ref: Expected, report: RunReport, values, grads) -> 
     if judged is None or judged.graded is None:
         return _trace_mistakes(spec, ref, values, grads, params, o.status, o.backward_calls)
     found = []
-    found += _runs_note(judged)
+    found += _runs_note(spec, judged)
     piled = {n for v in judged.verdicts if v.status == "accumulated" for n in v.piled}
     if piled and piled != set(params):  # some parameters' gradients zeroed, not all: those named
         found.append(Message("mistake.grad_not_zeroed", {
@@ -236,14 +230,21 @@ def _own_run_mistakes(spec, ref: Expected, report: RunReport, values, grads) -> 
     return found + [m for m in judged.deviations if m.code not in codes]
 
 
-def _runs_note(judged) -> list[Message]:
-    """Which of several training runs is graded: the last, or the last that trains the assignment's model."""
-    runs = len(judged.protocols)
-    if runs < 2:
-        return []
-    if judged.graded is judged.protocols[-1]:
-        return [Message("note.training_runs", {"runs": runs})]
-    return [Message("note.training_runs_earlier", {"runs": runs, "graded": judged.graded.run + 1})]
+def _runs_note(spec, judged) -> list[Message]:
+    """Which of several training runs is graded (the last, or the last that trains the assignment's model), and
+    the calls after the training that no update followed, which no step counts (Outcome.without_unapplied_steps)."""
+    runs, notes = len(judged.protocols), []
+    if runs > 1 and judged.graded is judged.protocols[-1]:
+        notes.append(Message("note.training_runs", {"runs": runs}))
+    elif runs > 1:
+        notes.append(Message("note.training_runs_earlier", {
+            "runs": runs, "graded": judged.graded.run + 1, "model": ", ".join(dict.fromkeys(
+                name.split(".")[0] for name in spec.model.params))}))
+    lines = sorted({step.line for step in judged.unapplied if step.line})
+    if lines:
+        call = "backward()" if spec.training.autograd else f"{hand_gradient(spec)}()"
+        notes.append(Message("note.unapplied_steps", {"call": call, "lines": ", ".join(map(str, lines))}))
+    return notes
 
 
 def _hand_gradient_mistakes(spec, ref: Expected, report: RunReport, results: dict[str, CheckResult]) -> list[Message]:
@@ -260,7 +261,7 @@ def _hand_gradient_mistakes(spec, ref: Expected, report: RunReport, results: dic
         return []  # the parameters of a run that stopped are not where a training ended
     judged = student_run(spec, ref, report)
     if judged is not None and judged.graded is not None:  # the recorded run says how it trained: nothing is guessed
-        return _runs_note(judged) + judged.deviations
+        return _runs_note(spec, judged) + judged.deviations
     if o.hand_calls == 0:
         return []  # it trained without the gradient function (a stochastic_gradient of its own): nothing to guess from
     final = {name: o.final_params[name].array() for name in ref.run.final_params if name in o.final_params}

@@ -49,10 +49,18 @@ MESSAGES: dict[str, str] = {
     "gradients.no_grad": N_("With {at}, x={x}, y={y}, {param}.grad is None after loss(x, y).backward(): "
                          "{param} does not take part in your loss."),
     "gradients.probe_error": N_("Calling your loss at a test point failed: {error}"),
+    "gradients.ok_by_trace": N_("Your {loss} alone does not give the assignment's gradients at the test points (d loss "
+                              "/ d {param}{index} should be {expected}, yours is {got}), but the loss your training "
+                              "makes of it has the right gradients at all {steps} steps checked: your training "
+                              "scales or reduces it itself."),
+    "gradients.ok_by_trace_error": N_("Calling your {loss} alone at a test point failed ({error}), but the loss your "
+                                    "training makes of it has the right gradients at all {steps} steps checked: your "
+                                    "training reduces it itself."),
     "gradients.unavailable": N_("Your gradients could not be probed: {reason}"),
     # trace
     "trace.ok": N_("All {steps} gradient steps of your training match the reference."),
     "trace.ok_runs": N_("All gradient steps of your {runs} runs match the reference."),
+    "trace.ok_first": N_("The first {steps} gradient steps of your training, of {calls}, all match the reference."),
     "trace.first_divergence": N_("{matched} of {steps} steps match. The first difference is at step {step} "
                                "(epoch {epoch}, sample {sample}): {param}.grad{index} should be {expected}, "
                                "yours is {got}."),
@@ -204,7 +212,9 @@ MESSAGES: dict[str, str] = {
     "note.training_runs": N_("Your script trains in {runs} runs, from fresh parameters each time; its last run "
                            "is the one graded."),
     "note.training_runs_earlier": N_("Your script trains in {runs} runs, from fresh parameters each time; run "
-                                   "{graded}, the last that trains the assignment's model, is the one graded."),
+                                   "{graded}, the last that trains {model}, is the one graded."),
+    "note.unapplied_steps": N_("Your {call} on line {lines} comes after the training's last update and updates "
+                               "nothing: it is not counted as a training step."),
     "mistake.clipped_gradients": N_("Your {function} with {setting}={limit} clips the gradients at {clipped} of "
                                     "your {calls} steps; the assignment's {expected_optimizer} steps by the whole "
                                     "gradient. Leave the clipping out."),
@@ -266,7 +276,8 @@ MESSAGES: dict[str, str] = {
                                          "arguments)."),
     "note.data_path_read_as": N_("Your script loads {yours}, a path on your own computer: we read it as {ours}, the "
                                  "assignment's copy of the data, which is in your working directory."),
-    "note.loss_stand_in": N_("Your script has no loss object {ours}: your model's gradients were probed with the "
+    "note.loss_stand_in": N_("Your script leaves no loss object {ours} among its globals (one made inside a "
+                             "function or an object is out of reach): your model's gradients were probed with the "
                              "assignment's loss, {loss}; the loss your training computes is checked step by step."),
     "names.undecided": N_("Your script has no {ours}, and {candidates} could each be it (the same shape, and nothing "
                           "else told them apart), so none was graded as {ours}: name it {ours}, as the "

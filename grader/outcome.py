@@ -16,6 +16,7 @@ from grader.messages import said
 MAX_OUTCOME_BYTES = 4 * 1024 * 1024
 MAX_TENSOR_ELEMENTS = 4096  # the largest tensor the harness records (and a spec's parameter may have)
 MAX_TRACE_STEPS = 20_000  # backward() calls the harness records; the plan tells it, the schema holds it to it
+UNAPPLIED_STEPS = 2  # backward() calls after a run's last update that no update follows, at most (a printed gradient)
 # "nan", "inf", "-inf" arrive as strings; bool is listed so that `true` stays a bool (→ NaN), not 1.0
 Number = bool | float | int | str | None
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -291,10 +292,60 @@ class Outcome(_Loose):
         facets, the replay and a stop's count of steps then read the same way)."""
         if autograd:
             return self
-        calls = self.hand_calls
-        trace, runs = _hand_runs(self.hand_trace, calls)
+        steps, calls = _without_repeated_calls(self.hand_trace, self.hand_calls)
+        trace, runs = _hand_runs(steps, calls)
         return self.model_copy(update={"trace": trace, "backward_calls": calls, "runs": runs,
                                        "trace_truncated": self.hand_truncated})
+
+    def without_unapplied_steps(self, params: list[str]) -> tuple[Outcome, list[TraceStep]]:
+        """The outcome without the last run's final UNAPPLIED_STEPS or fewer steps that no update followed (one
+        more backward() after the training, to print a gradient), and those steps; they count in no epoch. With
+        torch.optim, they are the calls beyond its step() calls, at the final parameters. With updates by hand,
+        such a step is at the final parameters with a gradient that is not zero, right after a step the parameters
+        moved from, or (a run that converged until its updates vanish in float32 rounding stands still over its
+        last steps) on inputs none of the training's steps used. Only where the trace holds the script's every call,
+        and every parameter's final value is known."""
+        last = len(self.runs) - 1
+        if last < 0 or len(self.trace) != self.backward_calls or self.runs[last] < 2:
+            return self, []
+        final = {n: self.final_params[n].array() for n in params if n in self.final_params}
+        if len(final) != len(params) or any(v is None for v in final.values()):
+            return self, []
+
+        def at_final(step: TraceStep) -> bool:
+            values = {n: step.values[n].array() if n in step.values else None for n in params}
+            return all(v is not None and v.size == final[n].size and np.array_equal(v.ravel(), final[n].ravel())
+                       for n, v in values.items())
+
+        def has_gradient(step: TraceStep) -> bool:
+            return any(g is not None and g.array() is not None and np.any(g.array()) for g in step.grads.values())
+
+        def inputs(step: TraceStep) -> tuple | None:
+            return tuple(tuple(t.array().ravel().tolist()) for t in step.own) if step.own else None
+
+        steps = self.trace[len(self.trace) - self.runs[last]:]
+        stepped = self.optimizer_steps[last] if last < len(self.optimizer_steps) else 0
+        if stepped:  # torch.optim counted its step() calls: the backward() calls beyond them, if they are the last
+            unapplied = self.runs[last] - stepped
+            if not 0 < unapplied <= UNAPPLIED_STEPS or not all(at_final(step) for step in steps[-unapplied:]):
+                return self, []
+        else:  # updates by hand: the steps at the end at the final parameters, with a gradient
+            unapplied = 0
+            while unapplied < min(UNAPPLIED_STEPS + 1, len(steps) - 1) and at_final(steps[-1 - unapplied]) \
+                    and has_gradient(steps[-1 - unapplied]):
+                unapplied += 1
+            if unapplied > UNAPPLIED_STEPS or at_final(steps[-1 - unapplied]):
+                # a converged run stands still at its end: then only steps on inputs its training never used
+                seen = {inputs(step) for step in steps[:-UNAPPLIED_STEPS]}
+                unapplied = 0
+                while unapplied < UNAPPLIED_STEPS and at_final(steps[-1 - unapplied]) \
+                        and has_gradient(steps[-1 - unapplied]) and inputs(steps[-1 - unapplied]) not in seen | {None}:
+                    unapplied += 1
+        if not unapplied:
+            return self, []
+        runs = self.runs[:last] + [self.runs[last] - unapplied]
+        return self.model_copy(update={"trace": self.trace[:-unapplied], "runs": runs,
+                                       "backward_calls": self.backward_calls - unapplied}), self.trace[-unapplied:]
 
     def graded_run(self, params: list[str]) -> int | None:
         """The training run graded: the last one, unless its recorded steps reach none of the assignment's
@@ -338,6 +389,21 @@ class Outcome(_Loose):
             "optimizer_steps": [n for n, side in zip(self.optimizer_steps, sides) if not side],
             "optimizers": [o for o, side in zip(self.optimizers, sides) if not side],
             "clips": [c for c, side in zip(self.clips, sides) if not side]})
+
+
+def _without_repeated_calls(steps: list[TraceStep], calls: int) -> tuple[list[TraceStep], int]:
+    """The calls of a gradient function by hand without those at the same parameters and inputs as the call before
+    (the gradient printed again beside the update's): nothing moved in between, so no step was taken. Only where
+    every call was recorded, so that the count stays exact, and where no two such calls follow each other: a
+    converged run stands still over many calls, which are its steps all the same."""
+    if len(steps) != calls or calls < 2:
+        return steps, calls
+    repeated = [i for i in range(1, calls) if steps[i].values == steps[i - 1].values
+                and steps[i].batch == steps[i - 1].batch and steps[i].own == steps[i - 1].own]
+    if not repeated or any(b == a + 1 for a, b in zip(repeated, repeated[1:])):
+        return steps, calls  # a run standing still over several calls converged (or never moves): all are steps
+    dropped = set(repeated)
+    return [step for i, step in enumerate(steps) if i not in dropped], calls - len(dropped)
 
 
 def _hand_runs(steps: list[TraceStep], calls: int) -> tuple[list[TraceStep], list[int]]:

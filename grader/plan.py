@@ -20,6 +20,13 @@ if TYPE_CHECKING:  # types only: grader.spec's trial imports grader.expected, wh
     from grader.spec import AssignmentSpec
 
 
+def function_calls(spec: AssignmentSpec) -> dict[str, str]:
+    """How the assignment calls its forward and its loss: `model(x)` and `criterion(model(x), y)` for a module
+    and a loss object, `forward(x)` and `loss(x, y)` for the seed homework's functions."""
+    forward, loss = spec.functions.forward, spec.functions.loss
+    return {"forward": f"{forward}(x)", "loss": "loss(x, y)" if loss == "loss" else f"{loss}({forward}(x), y)"}
+
+
 def _probe_batch(spec: AssignmentSpec, k: int) -> tuple:
     """The k-th probe's x and y, shaped as the schedule's steps are: a sample, a mini-batch or all samples."""
     x, y, n, batch = spec.data.x, spec.data.y, len(spec.data.x), spec.training.batch

@@ -44,6 +44,7 @@ class StudentRun:
     own_end: bool = False  # `replayed` is the student's own recorded run's end: their choices cannot be replayed
     outcome: Outcome | None = None  # the outcome the verdicts index: the training's steps (Outcome.without_side_runs)
     graded: RunProtocol | None = None  # the run that trains the assignment's model (Outcome.graded_run)
+    unapplied: list = field(default_factory=list)  # steps after the training no update followed (TraceStep)
 
 
 _cache: list[tuple[int, RunReport, StudentRun | None]] = []
@@ -70,14 +71,15 @@ def _judge(spec: AssignmentSpec, expected: Expected, report: RunReport) -> Stude
     o = report.outcome.as_trained(spec.training.autograd) if report.outcome is not None else None
     if o is None or not o.trace:
         return None
-    o = o.without_side_runs(params)
+    o, unapplied = o.without_side_runs(params).without_unapplied_steps(params)
     shapes = {name: spec.model.shape(name) for name in params}
     verifier = StepVerifier(expected.problem, shapes, *trace_tolerance(spec), reference=expected.run)
     verdicts = verify_steps(verifier, o)
     protocols = run_protocols(o, verdicts, params, len(spec.data.x))
     graded = o.graded_run(params)
     judged = StudentRun(verdicts, protocols, outcome=o,
-                        graded=next((p for p in protocols if p.run == graded), protocols[-1] if protocols else None))
+                        graded=next((p for p in protocols if p.run == graded), protocols[-1] if protocols else None),
+                        unapplied=unapplied)
     for protocol in protocols:
         if own_data(o, protocol) is not None:  # steps on the student's own samples cannot be verified on the
             protocol.steps_per_epoch, protocol.order = None, None  # assignment's, nor counted in its epochs

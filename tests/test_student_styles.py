@@ -101,5 +101,6 @@ def test_module_without_the_asked_criterion_is_probed_with_the_specs_loss_and_to
     result = grade(sandbox, "linear-regression-module", ODD / "module_no_criterion.py")
     assert failed(result) == {}
     assert [d.render("en") for d in result.diagnoses] == [
-        "Your script has no loss object criterion: your model's gradients were probed with the assignment's loss, "
+        "Your script leaves no loss object criterion among its globals (one made inside a function or an object is "
+        "out of reach): your model's gradients were probed with the assignment's loss, "
         "torch.nn.MSELoss(reduction='sum'); the loss your training computes is checked step by step."]

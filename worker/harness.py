@@ -166,6 +166,17 @@ def _tensor_data(t, max_elements: int) -> dict:
     return out
 
 
+def _is_number(value) -> bool:
+    """A plain number: an int or a float (not a bool), or numpy's scalar of one (data made with np.float32 leaves
+    lecture 3's w = w - lr * grad a numpy.float32)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    return kind in ("f", "i", "u") and type(value).__module__ == "numpy" and getattr(value, "shape", None) == ()
+
+
 def describe_value(value, max_elements: int) -> dict:
     """What a name in the script holds: a tensor (with leaf status), a number, or something else."""
     import torch
@@ -176,7 +187,7 @@ def describe_value(value, max_elements: int) -> dict:
         return info
     if isinstance(value, bool):
         return {"kind": "other", "type": "bool"}
-    if isinstance(value, (int, float)):
+    if _is_number(value):
         return {"kind": "number", "shape": [], "data": [_number(value)]}
     return {"kind": "other", "type": type(value).__name__}
 
@@ -187,7 +198,7 @@ def _as_float(value):
 
     if isinstance(value, torch.Tensor):
         return _tensor_data(value, 1 << 16)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if _is_number(value):
         return {"shape": [], "data": [_number(value)]}
     raise Refusal("harness.forward_not_number", type=type(value).__name__)
 
@@ -1774,7 +1785,7 @@ def _flat(value) -> list[float] | None:
     try:
         if isinstance(value, torch.Tensor):
             return value.detach().reshape(-1).double().tolist()
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if _is_number(value):
             return [float(value)]
     except Exception:
         return None

@@ -1,5 +1,9 @@
 """`gradients` checks: the student's .grad at probe points (parameters, x, y chosen by the grader) against
-the reference's. The check earns the share of probes whose every gradient matches."""
+the reference's. The check earns the share of probes whose every gradient matches.
+
+The probes call the student's loss object as the assignment does (`criterion(model(x), y)`). A training that
+does more with it (`criterion(...) * 3` for a sum, `reduction='none'` then `.sum()`) fails them while its every
+step is right: where the trace verified the graded run right throughout, the check passes and says why."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +13,12 @@ from grader.checks.result import Finding
 from grader.expected import Expected
 from grader.messages import Message, said
 from grader.outcome import RunReport, as_param
+from grader.plan import function_calls
 from grader.spec import AssignmentSpec, Check
+from grader.student_run import student_run
+
+# a training verified right at this many steps (or at all of a shorter run's) shows the backprop the probes test
+TRAINED_RIGHT_STEPS = 3
 
 
 def _brief_params(params: dict) -> dict:
@@ -48,4 +57,19 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
     if first is None:
         return Finding(True, check.points, Message("gradients.ok", {"probes": total}))
     first.update(matched=matched, probes=total)
+    steps = _trained_right(spec, expected, report)
+    if steps:
+        code = "gradients.ok_by_trace_error" if first_kind == "gradients.probe_error" else "gradients.ok_by_trace"
+        return Finding(True, check.points, Message(code, {**first, "steps": steps, "loss": function_calls(spec)["loss"]}))
     return Finding(False, share(check.points, matched, total), Message(first_kind, first), {"first": first})
+
+
+def _trained_right(spec: AssignmentSpec, expected: Expected, report: RunReport) -> int:
+    """How many steps of the graded run the trace verified, when every one was right and there were enough."""
+    judged = student_run(spec, expected, report)
+    if judged is None or judged.graded is None:
+        return 0
+    verdicts = [v for v in judged.verdicts if v.run == judged.graded.run]
+    enough = min(TRAINED_RIGHT_STEPS, judged.graded.calls)
+    right = len(verdicts) >= max(enough, 1) and all(v.status == "right" for v in verdicts)
+    return len(verdicts) if right else 0

@@ -121,6 +121,9 @@ def _verified(check: Check, verified: list[StepVerdict], samples: int, protocols
     if right == len(verified):
         if len(protocols) > 1:  # several runs: their steps summed are no count the student would recognise
             return Finding(True, check.points, Message("trace.ok_runs", {"runs": len(protocols)}))
+        calls = protocols[0].calls if protocols else right
+        if right < calls:  # the first VERIFY_STEPS of a longer run are the ones checked: say so, with both counts
+            return Finding(True, check.points, Message("trace.ok_first", {"steps": right, "calls": calls}))
         return Finding(True, check.points, Message("trace.ok", {"steps": right}))
     scaled = loss_scale([(v.expected, v.got, len(v.rows)) for v in verified if v.rows], check.rtol, check.atol) \
         if right == 0 and all(v.status == "wrong" and v.rows for v in verified) else None

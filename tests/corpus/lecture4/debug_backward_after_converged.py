@@ -1,0 +1,29 @@
+# correct training; afterwards a debug check computes the loss at x=4, y=8 and calls backward() to print the gradient
+import torch
+
+x_data = [1.0, 2.0, 3.0]
+y_data = [2.0, 4.0, 6.0]
+w = torch.tensor([1.0], requires_grad=True)
+
+
+def forward(x):
+    return x * w
+
+
+def loss(x, y):
+    return (forward(x) - y) ** 2
+
+
+for epoch in range(100):
+    for x, y in zip(x_data, y_data):
+        l = loss(x, y)
+        l.backward()
+        w.data = w.data - 0.01 * w.grad.data
+        w.grad.data.zero_()
+    print('progress:', epoch, l.item())
+
+# debug: is the gradient at a new point close to zero?
+check = loss(4.0, 8.0)
+check.backward()
+print('grad at x=4 after training:', w.grad.item())
+print('predict (after training)', 4, forward(4).item())

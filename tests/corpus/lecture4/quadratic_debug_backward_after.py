@@ -1,0 +1,34 @@
+# correct training; afterwards the loss at the test point (4, 8) is back-propagated to print the gradients (debug)
+import torch
+
+x_data = [1.0, 2.0, 3.0]
+y_data = [2.0, 4.0, 6.0]
+w1 = torch.tensor([1.0], requires_grad=True)
+w2 = torch.tensor([1.0], requires_grad=True)
+b = torch.tensor([1.0], requires_grad=True)
+
+
+def forward(x):
+    return w1 * x ** 2 + w2 * x + b
+
+
+def loss(x, y):
+    return (forward(x) - y) ** 2
+
+
+for epoch in range(100):
+    for x, y in zip(x_data, y_data):
+        l = loss(x, y)
+        l.backward()
+        w1.data = w1.data - 0.01 * w1.grad.data
+        w2.data = w2.data - 0.01 * w2.grad.data
+        b.data = b.data - 0.01 * b.grad.data
+        w1.grad.data.zero_()
+        w2.grad.data.zero_()
+        b.grad.data.zero_()
+    print('Epoch:', epoch, l.item())
+
+test_loss = loss(4.0, 8.0)
+test_loss.backward()
+print('test loss', test_loss.item(), 'grads', w1.grad.item(), w2.grad.item(), b.grad.item())
+print('Predict (after training)', 4, forward(4).item())

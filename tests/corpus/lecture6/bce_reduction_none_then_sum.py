@@ -1,0 +1,28 @@
+import torch
+
+x_data = torch.Tensor([[1.0], [2.0], [3.0]])
+y_data = torch.Tensor([[0], [0], [1]])
+
+
+class LogisticRegressionModel(torch.nn.Module):
+    def __init__(self):
+        super(LogisticRegressionModel, self).__init__()
+        self.linear = torch.nn.Linear(1, 1)
+
+    def forward(self, x):
+        return torch.sigmoid(self.linear(x))
+
+
+model = LogisticRegressionModel()
+criterion = torch.nn.BCELoss(reduction='none')   # per-sample losses, summed below
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+for epoch in range(1000):
+    y_pred = model(x_data)
+    per_sample = criterion(y_pred, y_data)
+    loss = per_sample.sum()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    if epoch == 999:
+        print('per-sample losses:', per_sample.view(-1).tolist())
