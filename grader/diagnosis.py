@@ -230,6 +230,23 @@ def _own_run_mistakes(spec, ref: Expected, report: RunReport, values, grads) -> 
     return found + [m for m in judged.deviations if m.code not in codes]
 
 
+def _gradient_once(spec, o: Outcome, judged) -> Message | None:
+    """A gradient by hand computed once, before the loop, and used for every update: one call, and parameters that
+    moved further than one update of the spec's lr with that gradient would take them."""
+    if judged.graded.calls != 1 or spec.training.epochs < 2 or len(o.trace) != 1:
+        return None
+    step = o.trace[0]
+    for name in spec.model.params:
+        start, grad, final = (as_array(step.values.get(name)), as_array(step.grads.get(name)),
+                              as_array(o.final_params[name]) if name in o.final_params else None)
+        if start is None or grad is None or final is None or start.size != final.size or grad.size != final.size:
+            continue
+        if np.max(np.abs(final.ravel() - start.ravel())) > 1.5 * spec.training.lr * np.max(np.abs(grad)):
+            return Message("mistake.gradient_once", {"function": hand_gradient(spec), "line": step.line or "?",
+                                                     "params": ", ".join(spec.model.params)})
+    return None
+
+
 def _runs_note(spec, judged) -> list[Message]:
     """Which of several training runs is graded (the last, or the last that trains the assignment's model), and
     the calls after the training that no update followed, which no step counts (Outcome.without_unapplied_steps)."""
@@ -261,6 +278,10 @@ def _hand_gradient_mistakes(spec, ref: Expected, report: RunReport, results: dic
         return []  # the parameters of a run that stopped are not where a training ended
     judged = student_run(spec, ref, report)
     if judged is not None and judged.graded is not None:  # the recorded run says how it trained: nothing is guessed
+        once = _gradient_once(spec, judged.outcome, judged)
+        if once is not None:  # its one call is no epoch count: the updates after it reuse its gradient
+            epochs = ("mistake.too_few_epochs", "mistake.one_epoch")
+            return [once] + [m for m in judged.deviations if m.code not in epochs]
         return _runs_note(spec, judged) + judged.deviations
     if o.hand_calls == 0:
         return []  # it trained without the gradient function (a stochastic_gradient of its own): nothing to guess from

@@ -204,6 +204,7 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
         epochs = None if data is not None else _epochs_of_steps(run, samples)
     if epochs is not None and outcome.status == "ok":
         code = "mistake.too_few_epochs" if epochs < t.epochs else "mistake.too_many_epochs"
+        code = "mistake.one_epoch" if epochs == 1 else code
         judge("epochs", epochs == t.epochs, Message(code, {"epochs": epochs, "expected": t.epochs}))
     return state, messages
 

@@ -218,6 +218,9 @@ MESSAGES: dict[str, str] = {
     "mistake.clipped_gradients": N_("Your {function} with {setting}={limit} clips the gradients at {clipped} of "
                                     "your {calls} steps; the assignment's {expected_optimizer} steps by the whole "
                                     "gradient. Leave the clipping out."),
+    "mistake.gradient_once": N_("Your {function}() is called once, on line {line}, before your updates: every update "
+                                "reuses the gradient at the starting {params}. Call {function}() at every update."),
+    "mistake.one_epoch": N_("You train for 1 epoch; the assignment asks for {expected}."),
     "mistake.too_few_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
     "mistake.too_many_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
     "mistake.non_leaf_param": N_("{param} was replaced by the result of an operation (as in w = w - lr * w.grad), "
@@ -512,17 +515,27 @@ TITLES: dict[str, str] = {
     "mistake.full_batch": N_("Full-batch updates"),
     "mistake.learning_rate": N_("Wrong learning rate"),
     "mistake.optimizer": N_("Wrong optimizer"),
+    "mistake.optimizer_changes": N_("Optimizers changed during training"),
+    "mistake.optimizer_decay": N_("Wrong optimizer"),
+    "mistake.lr_schedule": N_("Learning rate changes"),
+    "mistake.weight_decay": N_("Wrong weight decay"),
+    "mistake.weight_decay_asgd": N_("Wrong weight decay"),
     "mistake.momentum": N_("Wrong momentum"),
+    "mistake.momentum_plain_sgd": N_("Momentum added"),
+    "mistake.nesterov": N_("Nesterov momentum"),
+    "mistake.nesterov_plain_sgd": N_("Momentum added"),
+    "mistake.nesterov_expected": N_("Nesterov momentum missing"),
     "mistake.batch_size": N_("Wrong batch size"),
+    "mistake.per_sample_updates": N_("Updates after every sample"),
     "mistake.own_data": N_("Trained on other data"),
     "mistake.own_targets": N_("Trained on other targets"),
     "mistake.own_data_changed": N_("Trained on other data"),
     "mistake.own_inputs_changed": N_("Trained on other data"),
     "mistake.data_subset": N_("Trained on part of the data"),
     "mistake.data_subset_scattered": N_("Trained on part of the data"),
-    "mistake.clipped_gradients": N_("Your {function} with {setting}={limit} clips the gradients at {clipped} of "
-                                    "your {calls} steps; the assignment's {expected_optimizer} steps by the whole "
-                                    "gradient. Leave the clipping out."),
+    "mistake.clipped_gradients": N_("Clipped gradients"),
+    "mistake.gradient_once": N_("Gradient computed once"),
+    "mistake.one_epoch": N_("Too few epochs"),
     "mistake.too_few_epochs": N_("Too few epochs"),
     "mistake.too_many_epochs": N_("Too many epochs"),
     "mistake.non_leaf_param": N_("Parameter replaced by a non-leaf tensor"),

@@ -29,7 +29,7 @@ from grader.models import CheckResultRow, Submission, utcnow
 # training ended; codes not named here are drawn from everything (shown only when every check is open)
 _TRAINED = ("mistake.no_zero_grad", "mistake.update_per_epoch", "mistake.gradient_ascent",
             "mistake.zero_before_update", "mistake.full_batch", "mistake.learning_rate", "mistake.too_few_epochs",
-            "mistake.too_many_epochs")
+            "mistake.too_many_epochs", "mistake.one_epoch")
 EVIDENCE: dict[str, frozenset[str]] = {
     **{code: frozenset({"trace"}) for code in _TRAINED},
     "mistake.wrong_init": frozenset({"trace"}),

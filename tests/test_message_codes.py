@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from grader.db import Database, upgrade
 from grader.i18n import LANGUAGES
-from grader.messages import (DEFAULTS, MESSAGES, UnknownMessage, is_message, placeholders, render, render_failure,
-                             said)
+from grader.messages import (DEFAULTS, MESSAGES, TITLES, UnknownMessage, is_message, placeholders, render,
+                             render_failure, said, title)
 from grader.diagnosis import DIAGNOSED_NOTES
 from grader.names import NAME_NOTES
 from grader.outcome import HARNESS_CODES, OTHER_SIGNAL, SIGNAL_REASONS, RunNote
@@ -103,6 +103,17 @@ def test_every_literal_message_is_given_the_parameters_its_sentence_needs():
 
 def test_the_reasons_the_outcome_and_the_harness_write_are_messages():
     assert set(SIGNAL_REASONS.values()) | {OTHER_SIGNAL} | set(HARNESS_CODES) <= set(MESSAGES)
+
+
+@pytest.mark.parametrize("lang", sorted(LANGUAGES))
+@pytest.mark.parametrize("code", sorted(c for c in MESSAGES if c.startswith("mistake.")))
+def test_every_mistake_has_a_title_for_the_staff_pages_in_every_language(code, lang):
+    """The dashboards name a diagnosis in a few words (grader.messages.title); a code without them showed raw."""
+    assert code in TITLES
+    shown = title(code, lang)
+    assert shown and shown != code and "{" not in shown
+    if lang != "en":
+        assert shown != title(code, "en"), f"{code}'s title is English in {lang}"
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))

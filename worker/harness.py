@@ -1702,13 +1702,21 @@ _NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, 
                ast.DictComp, ast.GeneratorExp)
 
 
-def _binding_line(statement, name: str) -> int | None:
-    """The first line where `statement` binds `name` in the script's global scope (not inside a def or a class)."""
-    lines, stack = [], [statement]
+def _binding_line(statement, name: str, fresh: bool = False) -> int | None:
+    """The first line where `statement` binds `name` in the script's global scope (not inside a def or a class);
+    `fresh`: only to a new value, not one made from the name itself (`w -= lr * g`, `w = w - lr * g` update it)."""
+    lines, stack, updates = [], [statement], set()
     while stack:
         node = stack.pop()
+        if fresh and isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            updates.add(id(node.target))
+        elif fresh and isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and any(
+                isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) for n in ast.walk(node.value)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            updates.update(id(t) for t in targets if isinstance(t, ast.Name))
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == name:
-            lines.append(node.lineno)
+            if id(node) not in updates:
+                lines.append(node.lineno)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             lines += [node.lineno for a in node.names if (a.asname or a.name.split(".")[0]) == name]
         if isinstance(node, _NEW_SCOPES):
@@ -1738,15 +1746,16 @@ def _missing(refusal: Refusal, plan: dict) -> Refusal:
 
 
 def rebinding(source: str, name: str, line: int | None) -> dict | None:
-    """Where the script binds `name` again at its top level, in a statement after the top-level statement that
-    holds `line`: {"line", "text" (that line's code, without its comment or colon)}; None when it does not."""
+    """Where the script binds `name` again at its top level to a new value, in a statement after the top-level
+    statement that holds `line`: {"line", "text" (that line's code, without its comment or colon)}; None when it
+    does not (an update of the name from itself, `w -= lr * grad`, is no re-creation)."""
     tree = _script_tree(source) if line is not None else None
     if tree is None:
         return None
     after = next((node.end_lineno for node in tree.body if node.lineno <= line <= (node.end_lineno or node.lineno)), line)
     for node in tree.body:
         if node.lineno > after:
-            found = _binding_line(node, name)
+            found = _binding_line(node, name, fresh=True)
             if found is not None:
                 return {"line": found, "text": _code_of_line(source, found)}
     return None
