@@ -218,7 +218,11 @@ def _own_run_mistakes(spec, ref: Expected, report: RunReport, values, grads) -> 
     found = []
     found += _runs_note(spec, judged)
     piled = {n for v in judged.verdicts if v.status == "accumulated" for n in v.piled}
-    if piled and piled != set(params):  # some parameters' gradients zeroed, not all: those named
+    twice = judged.graded.calls_per_step
+    if piled and twice:  # zeroed at every step, but backward() called k times before it: that is why they pile up
+        found.append(Message("mistake.backward_several_times", {
+            "times": twice, "calls": judged.graded.calls, "steps": judged.graded.optimizer_steps}))
+    elif piled and piled != set(params):  # some parameters' gradients zeroed, not all: those named
         found.append(Message("mistake.grad_not_zeroed", {
             "params": ", ".join(n for n in params if n in piled),
             "zeroed": ", ".join(n for n in params if n not in piled)}))

@@ -174,6 +174,9 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
         elif rule.lr_steps and same_optimizer:  # a changing lr is named with where it starts and where it ends
             judge("lr", False, Message("mistake.lr_schedule",
                                        {"first": rule.lr, "last": rule.last_lr, "expected": t.lr}))
+        elif run.steps_per_call:  # an lr of k times the script's, read from updates made k times
+            judge("lr", False, Message("mistake.step_several_times", {
+                "times": run.steps_per_call, "steps": run.optimizer_steps, "calls": run.calls}))
         else:  # with another optimizer the lr is named in the optimizer's message
             judge("lr", math.isclose(rule.lr, t.lr, rel_tol=LR_RTOL),
                   Message("mistake.learning_rate", {"lr": rule.lr, "expected": t.lr}) if same_optimizer else None)
@@ -199,8 +202,8 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
                                                     "expected": expected})
         judge("batch", t.batch == "full" if run.subset is not None else run.samples_per_step == expected, message)
     epochs = run.epochs if data is None else _epochs_on_own_data(run, data["samples"])
-    if rule.optimizer in SEVERAL_CALLS_PER_STEP or (run.declared is not None
-                                                    and run.declared.name.lower() in SEVERAL_CALLS_PER_STEP):
+    if rule.optimizer in SEVERAL_CALLS_PER_STEP or run.calls_per_step or (
+            run.declared is not None and run.declared.name.lower() in SEVERAL_CALLS_PER_STEP):
         epochs = None if data is not None else _epochs_of_steps(run, samples)
     if epochs is not None and outcome.status == "ok":
         code = "mistake.too_few_epochs" if epochs < t.epochs else "mistake.too_many_epochs"
@@ -210,8 +213,8 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
 
 
 def _epochs_of_steps(run: RunProtocol, samples: int) -> int | None:
-    """An LBFGS run's epochs: its step() calls, however many closure evaluations each made, over the batches an
-    epoch has (one on the whole batch; three of a sample each for three samples); None where they do not divide.
+    """An LBFGS run's epochs (or a run's of several backward() calls per step): its step() calls, however many
+    closure evaluations each made, over the batches an epoch has (one on the whole batch; three of a sample each for three samples); None where they do not divide.
     Each step() evaluates its closure, a backward(), once at least: more step() calls than that are forged."""
     if not 0 < run.optimizer_steps <= run.calls or not run.samples_per_step:
         return None

@@ -220,6 +220,12 @@ MESSAGES: dict[str, str] = {
                                     "gradient. Leave the clipping out."),
     "mistake.gradient_once": N_("Your {function}() is called once, on line {line}, before your updates: every update "
                                 "reuses the gradient at the starting {params}. Call {function}() at every update."),
+    "mistake.step_several_times": N_("You call optimizer.step() {times} times after each backward() ({steps} "
+                                     "steps for {calls} backward() calls), so every gradient is applied {times} "
+                                     "times: call step() once per backward()."),
+    "mistake.backward_several_times": N_("You call backward() {times} times before each optimizer.step() ({calls} "
+                                         "calls for {steps} steps), so the gradients add up in .grad and every step "
+                                         "uses {times} times the gradient: call backward() once per step."),
     "mistake.one_epoch": N_("You train for 1 epoch; the assignment asks for {expected}."),
     "mistake.too_few_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
     "mistake.too_many_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
@@ -535,6 +541,8 @@ TITLES: dict[str, str] = {
     "mistake.data_subset_scattered": N_("Trained on part of the data"),
     "mistake.clipped_gradients": N_("Clipped gradients"),
     "mistake.gradient_once": N_("Gradient computed once"),
+    "mistake.step_several_times": N_("step() called several times per backward()"),
+    "mistake.backward_several_times": N_("backward() called several times per step"),
     "mistake.one_epoch": N_("Too few epochs"),
     "mistake.too_few_epochs": N_("Too few epochs"),
     "mistake.too_many_epochs": N_("Too many epochs"),

@@ -303,11 +303,11 @@ class Outcome(_Loose):
         torch.optim, they are the calls beyond its step() calls, at the final parameters. With updates by hand,
         such a step is at the final parameters with a gradient that is not zero, right after a step the parameters
         moved from, or (a run that converged until its updates vanish in float32 rounding stands still over its
-        last steps) on inputs none of the training's steps used. Only where the trace holds the script's every call,
-        and every parameter's final value is known."""
+        last steps) on inputs none of the training's steps used. Only for a script that ran to its end, where the trace
+        holds its every call and every parameter's final value is known."""
         last = len(self.runs) - 1
-        if last < 0 or len(self.trace) != self.backward_calls or self.runs[last] < 2:
-            return self, []
+        if self.status != "ok" or last < 0 or len(self.trace) != self.backward_calls or self.runs[last] < 2:
+            return self, []  # a run that stopped (a crash mid-training) leaves its parameters where it stopped
         final = {n: self.final_params[n].array() for n in params if n in self.final_params}
         if len(final) != len(params) or any(v is None for v in final.values()):
             return self, []

@@ -75,6 +75,23 @@ class RunProtocol:
     # every step on the same part of the assignment's samples, whole (a train split, a row skipped): those rows
     subset: list[int] | None = None
 
+    def _ratio(self, more: int, fewer: int) -> int | None:
+        """`more` as a whole multiple (2 or more) of `fewer`, for a run whose optimizer steps were counted."""
+        several = self.declared is not None and self.declared.name.lower() == "lbfgs"  # a closure per evaluation
+        if several or not self.optimizer_steps or fewer <= 0 or more < 2 * fewer or more % fewer:
+            return None
+        return more // fewer
+
+    @property
+    def steps_per_call(self) -> int | None:
+        """optimizer.step() called k times after each backward(): every gradient applied k times."""
+        return self._ratio(self.optimizer_steps, self.calls)
+
+    @property
+    def calls_per_step(self) -> int | None:
+        """backward() called k times before each optimizer.step(): their gradients add up in .grad."""
+        return self._ratio(self.calls, self.optimizer_steps)
+
     @property
     def epochs(self) -> float | None:
         if not self.steps_per_epoch:
