@@ -222,6 +222,11 @@ def _own_run_mistakes(spec, ref: Expected, report: RunReport, values, grads) -> 
     if piled and twice:  # zeroed at every step, but backward() called k times before it: that is why they pile up
         found.append(Message("mistake.backward_several_times", {
             "times": twice, "calls": judged.graded.calls, "steps": judged.graded.optimizer_steps}))
+    elif piled and _zeroed_every(judged):  # zeroed, but only every few steps (once per epoch)
+        every = _zeroed_every(judged)
+        per_epoch = every == judged.graded.steps_per_epoch
+        found.append(Message("mistake.zero_grad_per_epoch" if per_epoch else "mistake.zero_grad_every",
+                             {"every": every}))
     elif piled and piled != set(params):  # some parameters' gradients zeroed, not all: those named
         found.append(Message("mistake.grad_not_zeroed", {
             "params": ", ".join(n for n in params if n in piled),
@@ -232,6 +237,15 @@ def _own_run_mistakes(spec, ref: Expected, report: RunReport, values, grads) -> 
         found += known or ([Message("mistake.no_zero_grad")] if piled else [])
     codes = {m.code for m in found}
     return found + [m for m in judged.deviations if m.code not in codes]
+
+
+def _zeroed_every(judged) -> int | None:
+    """Steps between zeroings, where the graded run's gradients pile up and are reset to a fresh one at a steady
+    interval (w.grad.zero_() after the epoch's loop, not after each update); None where they never are."""
+    steps = [v for v in judged.verdicts if v.run == judged.graded.run]
+    resets = [i for i in range(1, len(steps)) if steps[i].status == "right" and steps[i - 1].status == "accumulated"]
+    gaps = {b - a for a, b in zip(resets, resets[1:])}
+    return gaps.pop() if len(resets) >= 2 and len(gaps) == 1 else None
 
 
 def _gradient_once(spec, o: Outcome, judged) -> Message | None:

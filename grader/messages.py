@@ -155,6 +155,10 @@ MESSAGES: dict[str, str] = {
     "check.hidden": N_("This check's result is hidden."),
     "check.after_deadline": N_("This check's result is shown after the deadline."),
     # diagnoses
+    "mistake.zero_grad_per_epoch": N_("You zero the gradients once per epoch ({every} steps), so within an epoch "
+                                      "they accumulate: zero them after each update, not after the epoch."),
+    "mistake.zero_grad_every": N_("You zero the gradients once every {every} steps, so between those they "
+                                  "accumulate: zero them after each update."),
     "mistake.no_zero_grad": N_("Your gradients are never zeroed, so they accumulate across steps: zero every "
                              "parameter's gradient after each update (param.grad.zero_(), or optimizer.zero_grad())."),
     "mistake.grad_not_zeroed": N_("You zero the gradients of {zeroed} but never that of {params}, so it accumulates "
@@ -514,6 +518,8 @@ MESSAGES: dict[str, str] = {
 # a diagnosis in a few words, where a list names many (the dashboard's filter); a code without one shows its sentence
 TITLES: dict[str, str] = {
     "mistake.no_zero_grad": N_("Gradients never zeroed"),
+    "mistake.zero_grad_per_epoch": N_("Gradients zeroed once per epoch"),
+    "mistake.zero_grad_every": N_("Gradients zeroed only now and then"),
     "mistake.grad_not_zeroed": N_("A gradient never zeroed"),
     "mistake.update_per_epoch": N_("One update per epoch"),
     "mistake.gradient_ascent": N_("Gradient ascent"),

@@ -27,9 +27,17 @@ from grader.models import CheckResultRow, Submission, utcnow
 
 # which check kinds a diagnosis code is drawn from: a trace (autograd) or, for gradients by hand, where the
 # training ended; codes not named here are drawn from everything (shown only when every check is open)
+# (the facets of grader.facets, and how the gradients piled up, are all read from the recorded run)
 _TRAINED = ("mistake.no_zero_grad", "mistake.update_per_epoch", "mistake.gradient_ascent",
             "mistake.zero_before_update", "mistake.full_batch", "mistake.learning_rate", "mistake.too_few_epochs",
-            "mistake.too_many_epochs", "mistake.one_epoch")
+            "mistake.too_many_epochs", "mistake.one_epoch", "mistake.grad_not_zeroed", "mistake.zero_grad_per_epoch",
+            "mistake.zero_grad_every", "mistake.backward_several_times", "mistake.step_several_times",
+            "mistake.clipped_gradients", "mistake.gradient_once", "mistake.optimizer", "mistake.optimizer_changes",
+            "mistake.optimizer_decay", "mistake.lr_schedule", "mistake.weight_decay", "mistake.weight_decay_asgd",
+            "mistake.momentum", "mistake.momentum_plain_sgd", "mistake.nesterov", "mistake.nesterov_plain_sgd",
+            "mistake.nesterov_expected", "mistake.batch_size", "mistake.per_sample_updates", "mistake.own_data",
+            "mistake.own_targets", "mistake.own_data_changed", "mistake.own_inputs_changed", "mistake.data_subset",
+            "mistake.data_subset_scattered")
 EVIDENCE: dict[str, frozenset[str]] = {
     **{code: frozenset({"trace"}) for code in _TRAINED},
     "mistake.wrong_init": frozenset({"trace"}),

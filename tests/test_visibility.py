@@ -31,7 +31,8 @@ def add_checks(app, checks, *, username="alice", assignment=QUAD, diagnoses=(), 
                        filename="hw.py", submitted_at=when, enqueued_at=when, status="graded", attempt=1,
                        finished_at=when + dt.timedelta(seconds=2), score=round(raw * (1 - late_penalty), 2),
                        max_score=sum(c[4] for c in checks), late_penalty=late_penalty,
-                       diagnoses=[{"code": d, "params": {}} for d in diagnoses], stdout_excerpt="hello\n")
+                       diagnoses=[{"code": d, "params": {}} if isinstance(d, str) else {"code": d[0], "params": d[1]}
+                                  for d in diagnoses], stdout_excerpt="hello\n")
         session.add(s)
         session.flush()
         for i, (cid, kind, passed, points, max_points, vis, code, params, details) in enumerate(checks):
@@ -161,6 +162,21 @@ def test_a_diagnosis_shows_only_when_its_evidence_is_open(app, client):
     assert "invented_later" not in page  # a code we know nothing about waits until every check is open
     api = app.test_client().get(f"/api/submissions/{sid}", headers=api_headers(app)).json
     assert [d["code"] for d in api["diagnoses"]] == ["mistake.no_zero_grad"]
+
+
+def test_a_deviation_of_the_student_s_own_run_shows_while_only_the_predictions_wait_for_the_deadline(app, client):
+    """Lecture 4's specs open the prediction after the deadline: the facets and the piling up of gradients are
+    read from the recorded run (the trace), so they show before it."""
+    sid = add_checks(app, [
+        ("runs", "runs", True, 10, 10, "visible", "runs.ok", {}, {}),
+        ("trace", "trace", False, 20, 25, "visible", "trace.first_divergence", FIRST, {"first": FIRST}),
+        ("prediction", "predictions", False, 0, 15, "after_deadline", "predictions.mismatch", {}, {}),
+    ], diagnoses=[("mistake.optimizer", {"optimizer": "Adam", "lr": 0.01, "expected_optimizer": "SGD",
+                                         "expected_lr": 0.01}),
+                  ("mistake.zero_grad_per_epoch", {"every": 3})])
+    login(client)
+    page = client.get(f"/submissions/{sid}").text
+    assert "You use Adam (lr 0.01)" in page and "once per epoch (3 steps)" in page
 
 
 def test_staff_see_every_check_the_whole_score_and_every_diagnosis(app):
