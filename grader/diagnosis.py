@@ -245,7 +245,11 @@ def _zeroed_every(judged) -> int | None:
     steps = [v for v in judged.verdicts if v.run == judged.graded.run]
     resets = [i for i in range(1, len(steps)) if steps[i].status == "right" and steps[i - 1].status == "accumulated"]
     gaps = {b - a for a, b in zip(resets, resets[1:])}
-    return gaps.pop() if len(resets) >= 2 and len(gaps) == 1 else None
+    trace = judged.outcome.trace
+    # updated at every step in between: one update per epoch (mistake.update_per_epoch) piles up as well, unmoved
+    moved = any(0 < v.index < len(trace) and trace[v.index].values != trace[v.index - 1].values
+                for v in steps if v.status == "accumulated")
+    return gaps.pop() if len(resets) >= 2 and len(gaps) == 1 and moved else None
 
 
 def _gradient_once(spec, o: Outcome, judged) -> Message | None:
