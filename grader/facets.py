@@ -101,13 +101,20 @@ def _changed_inputs(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) ->
     first = next((s for s in _run_steps(outcome, run) if s.own), None)
     if first is None:
         return None
-    for tensor in first.own:
-        values = tensor.array()
-        if values is None or values.size != x.size:
+    y = np.asarray(spec.data.y, dtype=np.float64)
+
+    def is_y(values) -> bool:  # the assignment's own targets, when they are not its inputs too
+        return values.size == y.size and not np.allclose(y.ravel(), x.ravel()) and np.allclose(values.ravel(), y.ravel())
+
+    arrays = [t.array() for t in first.own]
+    targets = any(v is not None and is_y(v) for v in arrays)
+    for values in arrays:
+        if values is None or values.size != x.size or is_y(values):
             continue
         rows = values.reshape(x.shape)
         differ = [i for i in range(len(x)) if not np.allclose(rows[i], x[i], rtol=1e-6, atol=1e-9)]
-        if differ and len(differ) < len(x):  # some rows the assignment's: this is the x, not the y
+        # some rows the assignment's, or beside the assignment's own y: this is the x
+        if differ and (len(differ) < len(x) or targets):
             return _listed(rows[i] for i in differ[:3]), _listed(x[i] for i in differ[:3])
     return None
 
