@@ -40,7 +40,7 @@ def spec_samples_per_step(spec: AssignmentSpec) -> int:
 
 
 def clipped(run: RunProtocol) -> bool:
-    """Whether the run's gradient clipping changed a gradient (a limit never reached leaves SGD's steps as they were)."""
+    """Whether the run's gradient clipping changed a gradient (a limit never reached leaves the steps as they were)."""
     return run.clip is not None and run.clip.clipped > 0
 
 
@@ -104,7 +104,8 @@ def _changed_inputs(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) ->
     y = np.asarray(spec.data.y, dtype=np.float64)
 
     def is_y(values) -> bool:  # the assignment's own targets, when they are not its inputs too
-        return values.size == y.size and not np.allclose(y.ravel(), x.ravel()) and np.allclose(values.ravel(), y.ravel())
+        return (values.size == y.size and not np.allclose(y.ravel(), x.ravel())
+                and np.allclose(values.ravel(), y.ravel()))
 
     arrays = [t.array() for t in first.own]
     targets = any(v is not None and is_y(v) for v in arrays)
@@ -159,6 +160,9 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
         judge("lr", None)  # nothing to update with (a final ReLU that outputs 0): no update rule shows
     elif not rule.moves:
         judge("lr", False, Message("mistake.zero_before_update"))
+    elif run.declared is not None and len(set(run.declared.group_lrs)) > 1:  # no one lr: each group's named
+        judge("lr", False, Message("mistake.group_learning_rates", {
+            "lrs": ", ".join(f"{show(lr):g}" for lr in run.declared.group_lrs), "expected": t.lr}))
     elif rule.optimizer is None:  # no update rule of ours fits: the optimizer the script declared, if another
         declared = run.declared
         other = declared is not None and declared.name.lower() != t.optimizer
@@ -194,8 +198,8 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
             judge("momentum", t.momentum == 0)
     if clipped(run):  # an update by a clipped gradient is no rule of any optimizer's: named apart from it
         judge("optimizer", False, Message("mistake.clipped_gradients", {
-            "function": run.clip.function, "limit": run.clip.limit, "setting": CLIP_SETTINGS[run.clip.function], "clipped": run.clip.clipped,
-            "calls": run.clip.calls, "expected_optimizer": OPTIMIZER_NAMES[t.optimizer]}))
+            "function": run.clip.function, "limit": run.clip.limit, "setting": CLIP_SETTINGS[run.clip.function],
+            "clipped": run.clip.clipped, "calls": run.clip.calls, "expected_optimizer": OPTIMIZER_NAMES[t.optimizer]}))
     if run.samples_per_step is not None and data is None:
         expected = spec_samples_per_step(spec)
         # a step on all the data it trains on: the assignment's, or the part of it a run keeps (run.subset)
@@ -221,8 +225,9 @@ def compare(spec: AssignmentSpec, outcome: Outcome, run: RunProtocol) -> tuple[d
 
 def _epochs_of_steps(run: RunProtocol, samples: int) -> int | None:
     """An LBFGS run's epochs (or a run's of several backward() calls per step): its step() calls, however many
-    closure evaluations each made, over the batches an epoch has (one on the whole batch; three of a sample each for three samples); None where they do not divide.
-    Each step() evaluates its closure, a backward(), once at least: more step() calls than that are forged."""
+    closure evaluations each made, over the batches an epoch has (one on the whole batch; three of a sample each
+    for three samples); None where they do not divide. Each step() evaluates its closure, a backward(), once at
+    least: more step() calls than that are forged."""
     if not 0 < run.optimizer_steps <= run.calls or not run.samples_per_step:
         return None
     batches = -(-samples // run.samples_per_step)

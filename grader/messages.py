@@ -230,6 +230,8 @@ MESSAGES: dict[str, str] = {
     "mistake.backward_several_times": N_("You call backward() {times} times before each optimizer.step() ({calls} "
                                          "calls for {steps} steps), so the gradients add up in .grad and every step "
                                          "uses {times} times the gradient: call backward() once per step."),
+    "mistake.group_learning_rates": N_("Your optimizer's parameter groups train with learning rates {lrs}; the "
+                                       "assignment trains every parameter with lr {expected}."),
     "mistake.one_epoch": N_("You train for 1 epoch; the assignment asks for {expected}."),
     "mistake.too_few_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
     "mistake.too_many_epochs": N_("You train for {epochs} epochs; the assignment asks for {expected}."),
@@ -549,6 +551,7 @@ TITLES: dict[str, str] = {
     "mistake.gradient_once": N_("Gradient computed once"),
     "mistake.step_several_times": N_("step() called several times per backward()"),
     "mistake.backward_several_times": N_("backward() called several times per step"),
+    "mistake.group_learning_rates": N_("Learning rates per parameter group"),
     "mistake.one_epoch": N_("Too few epochs"),
     "mistake.too_few_epochs": N_("Too few epochs"),
     "mistake.too_many_epochs": N_("Too many epochs"),

@@ -223,6 +223,7 @@ class DeclaredOptimizer(_Loose):
 
     name: DeclaredText
     settings: dict[DeclaredText, bool | int | float | DeclaredText | None] = Field(default_factory=dict, max_length=8)
+    group_lrs: list[Number] = Field(default_factory=list, max_length=8)  # each param group's, where they differ
 
 
 class GradientClip(_Loose):

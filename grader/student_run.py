@@ -1,6 +1,7 @@
 """The student's own run as every check and diagnosis reads it, computed once per report: the verdict of each
-recorded step (grader.own_run; by hand, each call of the gradient function is a step: Outcome.as_trained), the protocol of each training run (grader.protocol), the facets of the graded
-run (the last that trains the assignment's model: its parameters are the ones left at the end) against the spec (grader.facets), and the
+recorded step (grader.own_run; by hand, each call of the gradient function is a step: Outcome.as_trained), the
+protocol of each training run (grader.protocol), the facets of the graded run (the last that trains the
+assignment's model: its parameters are the ones left at the end) against the spec (grader.facets), and the
 reference run that final parameters and predictions are held against.
 
 That reference is the spec's own run, except for facets the student may choose: those in `training.free`, and
@@ -214,12 +215,15 @@ def _last_update_tolerance(run: RunProtocol) -> float:
 def _unreplayable_choice(spec: AssignmentSpec, judged: StudentRun) -> bool:
     """Whether the student chose, where the spec lets them, an optimizer the reference cannot replay: one none of
     its update rules fits (declared by the script: NAdam, LBFGS with a line search), LBFGS (replayed, but a long
-    float32 run of it drifts from the replay), or any optimizer on clipped gradients."""
+    float32 run of it drifts from the replay), any optimizer on clipped gradients, or an lr of each param group."""
     run = judged.graded
     own = _students_choices(spec)
     chosen = "optimizer" in own and (judged.facets.get("optimizer") is False or "optimizer" in spec.training.free)
     unreplayable = run.rule.optimizer is None and run.declared is not None or run.rule.optimizer == "lbfgs"
-    return chosen and (unreplayable or clipped(run))  # the reference has no gradient clipping
+    grouped = run.declared is not None and len(set(run.declared.group_lrs)) > 1  # an lr per param group
+    lr_chosen = "lr" in own and (judged.facets.get("lr") is False or "lr" in spec.training.free)
+    # the reference has no gradient clipping, and one lr for every parameter
+    return (chosen and (unreplayable or clipped(run))) or (lr_chosen and grouped)
 
 
 def _own_end(spec: AssignmentSpec, judged: StudentRun) -> ReferenceRun | None:

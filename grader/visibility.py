@@ -37,7 +37,7 @@ _TRAINED = ("mistake.no_zero_grad", "mistake.update_per_epoch", "mistake.gradien
             "mistake.momentum", "mistake.momentum_plain_sgd", "mistake.nesterov", "mistake.nesterov_plain_sgd",
             "mistake.nesterov_expected", "mistake.batch_size", "mistake.per_sample_updates", "mistake.own_data",
             "mistake.own_targets", "mistake.own_data_changed", "mistake.own_inputs_changed", "mistake.data_subset",
-            "mistake.data_subset_scattered")
+            "mistake.data_subset_scattered", "mistake.group_learning_rates")
 EVIDENCE: dict[str, frozenset[str]] = {
     **{code: frozenset({"trace"}) for code in _TRAINED},
     "mistake.wrong_init": frozenset({"trace"}),

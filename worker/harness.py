@@ -1182,7 +1182,13 @@ def describe_optimizer(optimizer) -> dict:
             settings[key] = _number(value) if isinstance(value, float) else value
         elif hasattr(value, "item") and getattr(value, "numel", lambda: 0)() == 1:  # lr as a tensor
             settings[key] = _number(float(value.item()))
-    return {"name": type(optimizer).__name__[:40], "settings": settings}
+    described = {"name": type(optimizer).__name__[:40], "settings": settings}
+    groups = getattr(optimizer, "param_groups", None) or []
+    lrs = [g.get("lr") for g in groups[:8]]
+    if len(groups) > 1 and all(isinstance(lr, (int, float)) and not isinstance(lr, bool) for lr in lrs) \
+            and len(set(lrs)) > 1:  # groups with lrs of their own: the first group's settings are not the rest's
+        described["group_lrs"] = [_number(float(lr)) for lr in lrs]
+    return described
 
 
 def _step_bytes(step: dict) -> int:

@@ -60,7 +60,8 @@ def grade(check: Check, spec: AssignmentSpec, expected: Expected, report: RunRep
     steps = _trained_right(spec, expected, report)
     if steps:
         code = "gradients.ok_by_trace_error" if first_kind == "gradients.probe_error" else "gradients.ok_by_trace"
-        return Finding(True, check.points, Message(code, {**first, "steps": steps, "loss": function_calls(spec)["loss"]}))
+        said_so = {**first, "steps": steps, "loss": function_calls(spec)["loss"]}
+        return Finding(True, check.points, Message(code, said_so))
     return Finding(False, share(check.points, matched, total), Message(first_kind, first), {"first": first})
 
 
