@@ -13,6 +13,7 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 RTOL, ATOL = 1e-7, 1e-10
+SCALE_ATOL = 1e-9  # of the largest element of a gradient
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 dims = st.integers(1, 5)
 reductions = st.sampled_from(["mean", "sum", "none"])
@@ -36,7 +37,11 @@ def assert_same(ours, theirs):
     np.testing.assert_allclose(ours[0], theirs[0], rtol=RTOL, atol=ATOL)
     for name, grad in theirs[1].items():
         assert ours[1][name].shape == grad.shape, name
-        np.testing.assert_allclose(ours[1][name], grad, rtol=RTOL, atol=ATOL, err_msg=name)
+        # an element that is a near-cancelling sum of large terms differs by float64 rounding of the terms, not of
+        # itself (-0.0011999173 against -0.0011999176 in a gradient whose largest element is 2.8): the absolute
+        # tolerance follows the gradient's own scale; a wrong gradient is off by far more
+        atol = max(ATOL, SCALE_ATOL * float(np.max(np.abs(grad), initial=0.0)))
+        np.testing.assert_allclose(ours[1][name], grad, rtol=RTOL, atol=atol, err_msg=name)
 
 
 def arrays(shape, seed, low=-2.0, high=2.0):
