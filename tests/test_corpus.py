@@ -48,8 +48,8 @@ def _cases(lectures: tuple[str, ...] | None = None) -> list:
 
 
 CASES = _cases()
-# lectures 5 and 6 are graded in tests/test_corpus_lectures_5_6.py: a test module runs in one process (make
-# test's --dist loadfile), and the whole corpus in one process was the suite's longest module
+# lectures 5 and 6 are graded in tests/test_corpus_lecture5.py and _lecture6.py: a test module runs in one process
+# (make test's --dist loadfile), and the whole corpus in one process was the suite's longest module
 HERE = ("lecture3", "lecture4", "lecture7")
 
 
