@@ -264,26 +264,6 @@ def test_a_post_while_redis_is_down_is_answered_at_once_and_left_to_the_reaper(o
     wait_for(lambda: client_.llen("grading") >= lost_before + len(unmarked), 60, "the reaper to re-send them")
 
 
-def test_a_task_that_gives_up_while_the_database_is_down_leaves_its_submission_to_the_reaper(
-        own_postgres, redis_server, pipeline_factory):
-    name = own_postgres.create_database()
-    pipe = pipeline_factory(own_postgres.url(name), redis_server, retries=2, retry_backoff_max=1)
-    worker = pipe.worker()
-    sid = pipe.submit(sleeping_solution(3))
-    wait_for(lambda: pipe.statuses([sid])[sid] == "running", 60, "grading to start")
-    own_postgres.halt("fast")
-    try:
-        wait_for(lambda: "stayed unreachable through every retry" in worker.output(), 60, "the task to give up")
-    finally:
-        own_postgres.resume()
-    assert pipe.statuses([sid])[sid] == "running"  # not failed: the reaper's to re-send
-    pipe.reaper()
-    pipe.wait_graded([sid], 120)
-    with pipe.db.session() as session:
-        got = session.get(Submission, sid)
-        assert (got.status, got.score, got.error_code) == ("graded", 100, None) and got.attempt == 2
-
-
 def test_a_worker_that_cannot_send_a_submission_on_leaves_it_to_the_reaper(tmp_path):
     """A broken worker gives its submission back and re-sends it; with the broker gone that send must not
     end the task as a failure (which failed the submission for good)."""

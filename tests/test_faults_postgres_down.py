@@ -105,3 +105,23 @@ def test_grader_submit_waits_out_a_503_and_then_submits(own_postgres, redis_serv
     assert "briefly unavailable" in err and "submitted #" in out
     with pipe.db.session() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Submission)) == 1
+
+
+def test_a_task_that_gives_up_while_the_database_is_down_leaves_its_submission_to_the_reaper(
+        own_postgres, redis_server, pipeline_factory):
+    name = own_postgres.create_database()
+    pipe = pipeline_factory(own_postgres.url(name), redis_server, retries=2, retry_backoff_max=1)
+    worker = pipe.worker()
+    sid = pipe.submit(sleeping_solution(3))
+    wait_for(lambda: pipe.statuses([sid])[sid] == "running", 60, "grading to start")
+    own_postgres.halt("fast")
+    try:
+        wait_for(lambda: "stayed unreachable through every retry" in worker.output(), 60, "the task to give up")
+    finally:
+        own_postgres.resume()
+    assert pipe.statuses([sid])[sid] == "running"  # not failed: the reaper's to re-send
+    pipe.reaper()
+    pipe.wait_graded([sid], 120)
+    with pipe.db.session() as session:
+        got = session.get(Submission, sid)
+        assert (got.status, got.score, got.error_code) == ("graded", 100, None) and got.attempt == 2
